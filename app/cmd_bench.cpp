@@ -1,0 +1,112 @@
+// paramoe bench layer: one MoE layer, forward + backward, per schedule, in one run so
+// that the ratios between schedules are measured under the same conditions.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "app/commands.h"
+#include "app/run_context.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/timer.h"
+#include "moe/moe_layer.h"
+
+namespace paramoe {
+
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct BenchRow {
+  std::string schedule;
+  double median_ms, min_ms, a2a_ms;
+  double a2a_bytes_mean, a2a_bytes_max;
+};
+}  // namespace
+
+int cmd_bench_layer(const BenchLayerArgs& args) {
+  RunContext rc = run_context_create(args.config, args.overrides);
+  BenchConfig bc = rc.config.bench;
+  if (!args.schedules.empty()) bc.schedules = args.schedules;
+  if (args.repeats > 0) bc.repeats = args.repeats;
+  if (!args.csv.empty()) bc.csv = args.csv;
+  const MoeConfig& mc = rc.config.moe;
+  const int64_t D = mc.d_model;
+  const uint64_t seed = static_cast<uint64_t>(rc.config.train.seed);
+
+  int64_t row0 = 0, rows = 0;
+  split_rows(bc.tokens_per_step, rc.grid->layout().dp(), rc.grid->index().dp, row0, rows);
+  std::vector<float> x(rows * D), dy(rows * D), y(rows * D), dx(rows * D);
+  for (int64_t i = 0; i < rows * D; ++i) {
+    x[i] = static_cast<float>(normal01(seed, stream_id("bench/x"), row0 * D + i));
+    dy[i] = static_cast<float>(normal01(seed, stream_id("bench/dy"), row0 * D + i));
+  }
+  MoeLayer layer(mc, *rc.coll, "bench/moe/", seed);
+  const int world = rc.grid->layout().world;
+
+  std::vector<BenchRow> results;
+  for (const std::string& name : bc.schedules) {
+    layer.set_schedule(name);
+    std::vector<double> times, a2a;
+    for (int it = 0; it < bc.warmup + bc.repeats; ++it) {
+      MPI_CHECK(MPI_Barrier(rc.grid->comm(Group::World)));
+      const double t0 = now_seconds();
+      layer.forward(x.data(), rows, y.data());
+      layer.backward(dy.data(), dx.data());
+      double t[2] = {now_seconds() - t0, layer.last_run().alltoall_seconds()};
+      rc.coll->allreduce_max(Group::World, t, 2);
+      if (it >= bc.warmup) {
+        times.push_back(t[0]);
+        a2a.push_back(t[1]);
+      }
+    }
+    for (Param* p : layer.params().all()) p->zero_grad();
+    double bytes[2] = {static_cast<double>(layer.last_run().alltoall_bytes()), 0.0};
+    bytes[1] = bytes[0];
+    rc.coll->allreduce_sum(Group::World, &bytes[0], 1);
+    rc.coll->allreduce_max(Group::World, &bytes[1], 1);
+    results.push_back(BenchRow{name, median(times) * 1e3,
+                               *std::min_element(times.begin(), times.end()) * 1e3,
+                               median(a2a) * 1e3, bytes[0] / world, bytes[1]});
+  }
+
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "bench layer: world=%d mp=%d ep=%d esp=%d | T=%d D=%d H=%d E=%d k=%d %s cf=%.2f | "
+                "%d repeats (median), fwd+bwd",
+                world, rc.grid->layout().mp, rc.grid->layout().ep, rc.grid->layout().esp,
+                bc.tokens_per_step, mc.d_model, mc.d_hidden, mc.num_experts, mc.top_k,
+                mc.activation.c_str(), mc.capacity_factor, bc.repeats);
+  log_info(line);
+  log_info("  schedule     median_ms    min_ms  speedup  a2a_ms  a2a_MB/rank(mean)  a2a_MB/rank(max)");
+  for (const BenchRow& r : results) {
+    std::snprintf(line, sizeof line, "  %-10s %11.3f %9.3f %8.3f %7.3f %18.3f %17.3f",
+                  r.schedule.c_str(), r.median_ms, r.min_ms, results[0].median_ms / r.median_ms,
+                  r.a2a_ms, r.a2a_bytes_mean / 1e6, r.a2a_bytes_max / 1e6);
+    log_info(line);
+  }
+  if (!bc.csv.empty() && rc.grid->world_rank() == 0) {
+    const bool fresh = !std::filesystem::exists(bc.csv);
+    std::ofstream out(bc.csv, std::ios::app);
+    if (!out) throw Error("bench csv " + bc.csv + ": cannot be opened for writing");
+    if (fresh)
+      out << "schedule,world,mp,ep,esp,tokens,d_model,d_hidden,experts,top_k,activation,"
+             "capacity_factor,repeats,median_ms,min_ms,speedup_vs_first,alltoall_ms,"
+             "alltoall_bytes_per_rank_mean,alltoall_bytes_per_rank_max\n";
+    for (const BenchRow& r : results)
+      out << r.schedule << "," << world << "," << rc.grid->layout().mp << ","
+          << rc.grid->layout().ep << "," << rc.grid->layout().esp << "," << bc.tokens_per_step
+          << "," << mc.d_model << "," << mc.d_hidden << "," << mc.num_experts << "," << mc.top_k
+          << "," << mc.activation << "," << mc.capacity_factor << "," << bc.repeats << ","
+          << r.median_ms << "," << r.min_ms << "," << results[0].median_ms / r.median_ms << ","
+          << r.a2a_ms << "," << r.a2a_bytes_mean << "," << r.a2a_bytes_max << "\n";
+  }
+  return 0;
+}
+
+}  // namespace paramoe

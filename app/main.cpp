@@ -1,0 +1,72 @@
+// paramoe: one SPMD executable for distributed MoE training. Every rank runs main.
+#include <mpi.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "app/commands.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace {
+
+void add_common(CLI::App* cmd, std::string& config, std::vector<std::string>& overrides) {
+  cmd->add_option("config", config, "TOML config file (see inputs/)")->required();
+  cmd->add_option("--set", overrides,
+                  "override a config key, e.g. --set moe.top_k=1 --set parallel.ep=2");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  const int rank = paramoe::world_rank();
+
+  CLI::App app{"paramoe: distributed Mixture-of-Experts training (Parm schedules, "
+               "HEXA-MoE operators, Aurora all-to-all). Launch under mpirun or srun."};
+  app.require_subcommand(1);
+  paramoe::TrainArgs train;
+  auto* train_cmd = app.add_subcommand("train", "train a stack of MoE blocks on a synthetic task");
+  add_common(train_cmd, train.config, train.overrides);
+
+  auto* bench_cmd = app.add_subcommand("bench", "benchmarks of layers and schedules");
+  bench_cmd->require_subcommand(1);
+  paramoe::BenchLayerArgs bench;
+  auto* layer_cmd = bench_cmd->add_subcommand(
+      "layer", "median forward+backward time and all-to-all bytes of one MoE layer per schedule");
+  add_common(layer_cmd, bench.config, bench.overrides);
+  layer_cmd->add_option("--schedules", bench.schedules, "schedules to compare; the first is the baseline")
+      ->delimiter(',');
+  layer_cmd->add_option("--repeats", bench.repeats, "timed repeats (median is reported)");
+  layer_cmd->add_option("--csv", bench.csv, "append results to this CSV file");
+
+  int rc = 0;
+  try {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      // Every rank parses the same arguments; rank 0 speaks for all.
+      if (rank == 0) rc = app.exit(e);
+      else rc = e.get_exit_code();
+      MPI_Finalize();
+      return rc;
+    }
+    if (*train_cmd) rc = paramoe::cmd_train(train);
+    else if (*layer_cmd) rc = paramoe::cmd_bench_layer(bench);
+  } catch (const paramoe::Error& e) {
+    if (e.collective()) {
+      if (rank == 0) std::fprintf(stderr, "paramoe: error: %s\n", e.what());
+      MPI_Finalize();
+      return 1;
+    }
+    paramoe::log_error_any_rank(e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  } catch (const std::exception& e) {
+    paramoe::log_error_any_rank(e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  MPI_Finalize();
+  return rc;
+}

@@ -1,0 +1,26 @@
+#include "app/run_context.h"
+
+#include "core/log.h"
+#include "kernels/cpu/gemm.h"
+
+namespace paramoe {
+
+RunContext run_context_create(const std::string& config_path,
+                              const std::vector<std::string>& overrides) {
+  RunContext rc;
+  rc.config = config_load(config_path, overrides);
+  cpu::blas_set_threads_default();
+  rc.grid = std::make_unique<ProcessGrid>(
+      ProcessGrid::create(MPI_COMM_WORLD, rc.config.parallel, rc.config.moe));
+  rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
+  log_info("paramoe: config " + rc.config.origin + " | " + rc.grid->describe());
+  return rc;
+}
+
+void split_rows(int64_t total, int parts, int index, int64_t& row0, int64_t& rows) {
+  const int64_t base = total / parts, extra = total % parts;
+  rows = base + (index < extra ? 1 : 0);
+  row0 = index * base + std::min<int64_t>(index, extra);
+}
+
+}  // namespace paramoe

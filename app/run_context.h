@@ -1,0 +1,27 @@
+#pragma once
+// What every subcommand sets up first: the config, the process grid and the
+// collectives backend, in that order, so that a bad config or layout fails before
+// any collective.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "comm/mpi_collectives.h"
+#include "comm/process_grid.h"
+#include "core/config.h"
+
+namespace paramoe {
+
+struct RunContext {
+  Config config;
+  std::unique_ptr<ProcessGrid> grid;
+  std::unique_ptr<MpiCollectives> coll;
+};
+
+RunContext run_context_create(const std::string& config_path,
+                              const std::vector<std::string>& overrides);
+
+// Balanced split of `total` rows over `parts`: the first total % parts get one more.
+void split_rows(int64_t total, int parts, int index, int64_t& row0, int64_t& rows);
+
+}  // namespace paramoe

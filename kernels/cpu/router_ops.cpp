@@ -1,0 +1,54 @@
+#include "kernels/cpu/router_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+namespace paramoe::cpu {
+
+void softmax_lse_forward(const float* logits, int64_t rows, int64_t cols, float* probs, float* lse) {
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* l = logits + t * cols;
+    float* p = probs + t * cols;
+    float mx = l[0];
+    for (int64_t e = 1; e < cols; ++e) mx = std::max(mx, l[e]);
+    double sum = 0.0;
+    for (int64_t e = 0; e < cols; ++e) {
+      p[e] = std::exp(l[e] - mx);
+      sum += p[e];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int64_t e = 0; e < cols; ++e) p[e] *= inv;
+    lse[t] = mx + static_cast<float>(std::log(sum));
+  }
+}
+
+void topk_rows(const float* x, int64_t rows, int64_t cols, int64_t k, int32_t* idx, float* val) {
+  std::vector<int32_t> order(cols);
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* r = x + t * cols;
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), [r](int32_t a, int32_t b) {
+      return r[a] > r[b] || (r[a] == r[b] && a < b);
+    });
+    for (int64_t j = 0; j < k; ++j) {
+      idx[t * k + j] = order[j];
+      val[t * k + j] = r[order[j]];
+    }
+  }
+}
+
+void softmax_backward(const float* probs, const float* dprobs, int64_t rows, int64_t cols,
+                      float* dlogits) {
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* p = probs + t * cols;
+    const float* dp = dprobs + t * cols;
+    double dot = 0.0;
+    for (int64_t e = 0; e < cols; ++e) dot += static_cast<double>(p[e]) * dp[e];
+    for (int64_t e = 0; e < cols; ++e)
+      dlogits[t * cols + e] = p[e] * (dp[e] - static_cast<float>(dot));
+  }
+}
+
+}  // namespace paramoe::cpu

@@ -1,0 +1,39 @@
+#pragma once
+// The collective interface the MoE executor talks to. Payloads are rows of
+// `row_len` floats, and variable collectives take per-peer row counts ordered by
+// the peer's rank in the group. The MPI backend is the CPU reference; an NCCL
+// backend implements the same interface on GPU.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "comm/process_grid.h"
+
+namespace paramoe {
+
+class Collectives {
+ public:
+  virtual ~Collectives() = default;
+  virtual const ProcessGrid& grid() const = 0;
+
+  // Fixed-size integer exchanges for counts.
+  virtual void alltoall_int(Group g, const int* send, int per_peer, int* recv) = 0;
+  virtual void allgather_int(Group g, const int* send, int count, int* recv) = 0;
+  virtual void allreduce_sum_int(Group g, int* buf, int count) = 0;
+  // recv = Σ of send over lower ranks of the group (zeros on rank 0).
+  virtual void exscan_sum_int(Group g, const int* send, int* recv, int count) = 0;
+
+  virtual void alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
+                              float* recv, const std::vector<int>& recv_rows, int row_len) = 0;
+  // recv holds Σ rows, peer q's block at the prefix of rows[0..q).
+  virtual void allgatherv_rows(Group g, const float* send, float* recv,
+                               const std::vector<int>& rows, int row_len) = 0;
+  // Sums `send` (Σ rows, blocks in peer order) over the group; this rank gets its block.
+  virtual void reduce_scatterv_rows(Group g, const float* send, float* recv,
+                                    const std::vector<int>& rows, int row_len) = 0;
+  virtual void allreduce_sum(Group g, float* buf, size_t count) = 0;
+  virtual void allreduce_sum(Group g, double* buf, size_t count) = 0;
+  virtual void allreduce_max(Group g, double* buf, size_t count) = 0;
+};
+
+}  // namespace paramoe

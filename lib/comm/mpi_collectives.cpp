@@ -1,0 +1,102 @@
+#include "comm/mpi_collectives.h"
+
+#include <limits>
+
+#include "core/error.h"
+
+namespace paramoe {
+
+namespace {
+std::vector<int> prefix(const std::vector<int>& counts) {
+  std::vector<int> displs(counts.size(), 0);
+  for (size_t i = 1; i < counts.size(); ++i) displs[i] = displs[i - 1] + counts[i - 1];
+  return displs;
+}
+
+int checked_int(size_t n) {
+  if (n > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw Error("collective payload of " + std::to_string(n) + " elements exceeds MPI's int count");
+  return static_cast<int>(n);
+}
+
+// Reductions run on floats (MPI_SUM is defined on predefined types), so their
+// element counts are rows × row_len.
+std::vector<int> scaled(const std::vector<int>& rows, int row_len) {
+  std::vector<int> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    out[i] = checked_int(static_cast<size_t>(rows[i]) * static_cast<size_t>(row_len));
+  return out;
+}
+}  // namespace
+
+MpiCollectives::~MpiCollectives() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) return;
+  for (auto& [len, t] : row_types_) MPI_Type_free(&t);
+}
+
+MPI_Datatype MpiCollectives::row_type(int row_len) {
+  auto it = row_types_.find(row_len);
+  if (it != row_types_.end()) return it->second;
+  MPI_Datatype t;
+  MPI_CHECK(MPI_Type_contiguous(row_len, MPI_FLOAT, &t));
+  MPI_CHECK(MPI_Type_commit(&t));
+  row_types_[row_len] = t;
+  return t;
+}
+
+void MpiCollectives::alltoall_int(Group g, const int* send, int per_peer, int* recv) {
+  MPI_CHECK(MPI_Alltoall(send, per_peer, MPI_INT, recv, per_peer, MPI_INT, grid_.comm(g)));
+}
+
+void MpiCollectives::allgather_int(Group g, const int* send, int count, int* recv) {
+  MPI_CHECK(MPI_Allgather(send, count, MPI_INT, recv, count, MPI_INT, grid_.comm(g)));
+}
+
+void MpiCollectives::allreduce_sum_int(Group g, int* buf, int count) {
+  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, count, MPI_INT, MPI_SUM, grid_.comm(g)));
+}
+
+void MpiCollectives::exscan_sum_int(Group g, const int* send, int* recv, int count) {
+  MPI_CHECK(MPI_Exscan(send, recv, count, MPI_INT, MPI_SUM, grid_.comm(g)));
+  if (grid_.rank(g) == 0) std::fill(recv, recv + count, 0);  // MPI leaves it undefined
+}
+
+void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
+                                    float* recv, const std::vector<int>& recv_rows, int row_len) {
+  const MPI_Datatype t = row_type(row_len);
+  const auto sd = prefix(send_rows), rd = prefix(recv_rows);
+  MPI_CHECK(MPI_Alltoallv(send, send_rows.data(), sd.data(), t, recv, recv_rows.data(), rd.data(),
+                          t, grid_.comm(g)));
+}
+
+void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
+                                     const std::vector<int>& rows, int row_len) {
+  const MPI_Datatype t = row_type(row_len);
+  const auto displs = prefix(rows);
+  const int me = grid_.rank(g);
+  MPI_CHECK(MPI_Allgatherv(send, rows[me], t, recv, rows.data(), displs.data(), t, grid_.comm(g)));
+}
+
+void MpiCollectives::reduce_scatterv_rows(Group g, const float* send, float* recv,
+                                          const std::vector<int>& rows, int row_len) {
+  const auto counts = scaled(rows, row_len);
+  MPI_CHECK(MPI_Reduce_scatter(send, recv, counts.data(), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
+}
+
+void MpiCollectives::allreduce_sum(Group g, float* buf, size_t count) {
+  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
+}
+
+void MpiCollectives::allreduce_sum(Group g, double* buf, size_t count) {
+  MPI_CHECK(
+      MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_DOUBLE, MPI_SUM, grid_.comm(g)));
+}
+
+void MpiCollectives::allreduce_max(Group g, double* buf, size_t count) {
+  MPI_CHECK(
+      MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_DOUBLE, MPI_MAX, grid_.comm(g)));
+}
+
+}  // namespace paramoe

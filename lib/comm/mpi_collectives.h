@@ -1,0 +1,38 @@
+#pragma once
+#include <map>
+
+#include "comm/collectives.h"
+
+namespace paramoe {
+
+class MpiCollectives final : public Collectives {
+ public:
+  explicit MpiCollectives(const ProcessGrid& grid) : grid_(grid) {}
+  ~MpiCollectives() override;
+  MpiCollectives(const MpiCollectives&) = delete;
+  MpiCollectives& operator=(const MpiCollectives&) = delete;
+
+  const ProcessGrid& grid() const override { return grid_; }
+  void alltoall_int(Group g, const int* send, int per_peer, int* recv) override;
+  void allgather_int(Group g, const int* send, int count, int* recv) override;
+  void allreduce_sum_int(Group g, int* buf, int count) override;
+  void exscan_sum_int(Group g, const int* send, int* recv, int count) override;
+  void alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows, float* recv,
+                      const std::vector<int>& recv_rows, int row_len) override;
+  void allgatherv_rows(Group g, const float* send, float* recv, const std::vector<int>& rows,
+                       int row_len) override;
+  void reduce_scatterv_rows(Group g, const float* send, float* recv, const std::vector<int>& rows,
+                            int row_len) override;
+  void allreduce_sum(Group g, float* buf, size_t count) override;
+  void allreduce_sum(Group g, double* buf, size_t count) override;
+  void allreduce_max(Group g, double* buf, size_t count) override;
+
+ private:
+  // Counts travel in rows of a contiguous datatype, so that large rows × D stay
+  // within MPI's int counts.
+  MPI_Datatype row_type(int row_len);
+  const ProcessGrid& grid_;
+  std::map<int, MPI_Datatype> row_types_;
+};
+
+}  // namespace paramoe

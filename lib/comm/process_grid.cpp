@@ -1,0 +1,169 @@
+#include "comm/process_grid.h"
+
+#include <sstream>
+
+#include "core/error.h"
+
+namespace paramoe {
+
+const char* group_name(Group g) {
+  switch (g) {
+    case Group::World: return "world";
+    case Group::Node: return "node";
+    case Group::Mp: return "mp";
+    case Group::Dp: return "dp";
+    case Group::Ep: return "ep";
+    case Group::Esp: return "esp";
+    case Group::Edp: return "edp";
+  }
+  return "?";
+}
+
+GroupIndex group_index(int r, const Layout& l) {
+  return GroupIndex{r % l.mp, r / l.mp, r % l.esp, (r / l.esp) % l.ep, r / (l.esp * l.ep)};
+}
+
+void layout_validate(const Layout& l, const MoeConfig& moe) {
+  auto fail = [&](const std::string& why) {
+    std::ostringstream m;
+    m << "bad parallel layout (world=" << l.world << ", parallel.mp=" << l.mp
+      << ", parallel.ep=" << l.ep << ", parallel.esp=" << l.esp;
+    if (l.ranks_per_node) m << ", parallel.ranks_per_node=" << l.ranks_per_node;
+    m << "): " << why;
+    throw_collective(m.str());
+  };
+  if (l.mp < 1 || l.ep < 1 || l.esp < 1) fail("mp, ep and esp must be >= 1");
+  if (l.world % l.mp != 0)
+    fail("world size " + std::to_string(l.world) + " is not divisible by mp=" +
+         std::to_string(l.mp));
+  if (l.world % (l.ep * l.esp) != 0)
+    fail("world size " + std::to_string(l.world) + " is not divisible by ep*esp=" +
+         std::to_string(l.ep * l.esp));
+  if (moe.num_experts % l.ep != 0)
+    fail("moe.num_experts=" + std::to_string(moe.num_experts) + " is not divisible by ep=" +
+         std::to_string(l.ep));
+  if (moe.d_hidden % l.esp != 0)
+    fail("moe.d_hidden=" + std::to_string(moe.d_hidden) + " is not divisible by esp=" +
+         std::to_string(l.esp));
+  if (moe.schedule == "replicated" && l.esp != l.mp)
+    fail("moe.schedule=\"replicated\" needs esp == mp: its MP replicas hold the same tokens "
+         "and each feeds its own ESP slice; use schedule \"s1\" for esp != mp");
+  if (l.ranks_per_node < 0) fail("ranks_per_node must be >= 0");
+  if (l.ranks_per_node > 0) {
+    if (l.world % l.ranks_per_node != 0)
+      fail("world size is not divisible by ranks_per_node");
+    if (l.ranks_per_node % l.mp != 0)
+      fail("an MP group would cross a node: ranks_per_node=" + std::to_string(l.ranks_per_node) +
+           " is not a multiple of mp=" + std::to_string(l.mp));
+  }
+}
+
+ProcessGrid ProcessGrid::create(MPI_Comm world, const ParallelConfig& par, const MoeConfig& moe) {
+  ProcessGrid g;
+  MPI_Comm_set_errhandler(world, MPI_ERRORS_RETURN);
+  MPI_CHECK(MPI_Comm_size(world, &g.layout_.world));
+  MPI_CHECK(MPI_Comm_rank(world, &g.world_rank_));
+  g.layout_.mp = par.mp;
+  g.layout_.ep = par.ep;
+  g.layout_.esp = par.esp;
+  g.layout_.ranks_per_node = par.ranks_per_node;
+  layout_validate(g.layout_, moe);  // before any collective
+
+  MPI_CHECK(MPI_Comm_dup(world, &g.world_));
+  const int r = g.world_rank_;
+  const Layout& l = g.layout_;
+  g.index_ = group_index(r, l);
+  const GroupIndex& i = g.index_;
+
+  if (l.ranks_per_node > 0) {
+    MPI_CHECK(MPI_Comm_split(g.world_, r / l.ranks_per_node, r, &g.node_));
+  } else {
+    MPI_CHECK(MPI_Comm_split_type(g.world_, MPI_COMM_TYPE_SHARED, r, MPI_INFO_NULL, &g.node_));
+  }
+  // A node's id is the lowest world rank on it.
+  int leader = r;
+  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, g.node_));
+  std::vector<int> leaders(l.world);
+  MPI_CHECK(MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, g.world_));
+  std::vector<int> ids;
+  for (int q = 0; q < l.world; ++q)
+    if (leaders[q] == q) ids.push_back(q);
+  g.num_nodes_ = static_cast<int>(ids.size());
+  for (size_t n = 0; n < ids.size(); ++n)
+    if (ids[n] == leader) g.node_id_ = static_cast<int>(n);
+  for (int q = 0; q < l.world; ++q) {
+    const int first = (q / l.mp) * l.mp;
+    if (leaders[q] != leaders[first])
+      throw_collective("bad parallel layout: MP group of ranks " + std::to_string(first) + ".." +
+                       std::to_string(first + l.mp - 1) + " crosses a node boundary (rank " +
+                       std::to_string(q) + " is on another node); parallel.mp=" +
+                       std::to_string(l.mp) +
+                       " must divide the ranks per node and ranks must be placed by node");
+  }
+
+  MPI_CHECK(MPI_Comm_split(g.world_, i.dp, i.mp, &g.mp_));
+  MPI_CHECK(MPI_Comm_split(g.world_, i.mp, i.dp, &g.dp_));
+  MPI_CHECK(MPI_Comm_split(g.world_, r / l.esp, i.esp, &g.esp_));
+  MPI_CHECK(MPI_Comm_split(g.world_, i.esp + l.esp * i.edp, i.ep, &g.ep_));
+  MPI_CHECK(MPI_Comm_split(g.world_, r % (l.esp * l.ep), i.edp, &g.edp_));
+  return g;
+}
+
+ProcessGrid::ProcessGrid(ProcessGrid&& o) noexcept
+    : layout_(o.layout_),
+      index_(o.index_),
+      world_rank_(o.world_rank_),
+      node_id_(o.node_id_),
+      num_nodes_(o.num_nodes_),
+      world_(o.world_),
+      node_(o.node_),
+      mp_(o.mp_),
+      dp_(o.dp_),
+      ep_(o.ep_),
+      esp_(o.esp_),
+      edp_(o.edp_) {
+  o.world_ = o.node_ = o.mp_ = o.dp_ = o.ep_ = o.esp_ = o.edp_ = MPI_COMM_NULL;
+}
+
+ProcessGrid::~ProcessGrid() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) return;
+  for (MPI_Comm* c : {&node_, &mp_, &dp_, &ep_, &esp_, &edp_, &world_})
+    if (*c != MPI_COMM_NULL) MPI_Comm_free(c);
+}
+
+MPI_Comm ProcessGrid::comm(Group g) const {
+  switch (g) {
+    case Group::World: return world_;
+    case Group::Node: return node_;
+    case Group::Mp: return mp_;
+    case Group::Dp: return dp_;
+    case Group::Ep: return ep_;
+    case Group::Esp: return esp_;
+    case Group::Edp: return edp_;
+  }
+  return MPI_COMM_NULL;
+}
+
+int ProcessGrid::rank(Group g) const {
+  int r = 0;
+  MPI_CHECK(MPI_Comm_rank(comm(g), &r));
+  return r;
+}
+
+int ProcessGrid::size(Group g) const {
+  int s = 0;
+  MPI_CHECK(MPI_Comm_size(comm(g), &s));
+  return s;
+}
+
+std::string ProcessGrid::describe() const {
+  std::ostringstream m;
+  m << "world=" << layout_.world << " nodes=" << num_nodes_ << " mp=" << layout_.mp
+    << " dp=" << layout_.dp() << " ep=" << layout_.ep << " esp=" << layout_.esp
+    << " edp=" << layout_.edp();
+  return m.str();
+}
+
+}  // namespace paramoe

@@ -1,0 +1,226 @@
+#include "core/config.h"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "core/error.h"
+
+namespace paramoe {
+namespace {
+
+std::string where(const std::string& origin, const std::string& section, const std::string& key) {
+  return origin + ": " + section + "." + key;
+}
+
+// One readable key: how to read it and where to store it.
+struct Key {
+  std::string name;
+  std::function<void(const toml::node&, const std::string& at)> read;
+};
+
+Key int_key(const char* name, int& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            auto v = n.value<int64_t>();
+            if (!n.is_integer() || !v) throw_collective(at + ": expected an integer");
+            if (*v < INT32_MIN || *v > INT32_MAX) throw_collective(at + ": integer out of range");
+            out = static_cast<int>(*v);
+          }};
+}
+Key int64_key(const char* name, int64_t& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            if (!n.is_integer()) throw_collective(at + ": expected an integer");
+            out = *n.value<int64_t>();
+          }};
+}
+Key double_key(const char* name, double& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            if (!n.is_number()) throw_collective(at + ": expected a number");
+            out = *n.value<double>();
+          }};
+}
+Key bool_key(const char* name, bool& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            if (!n.is_boolean()) throw_collective(at + ": expected true or false");
+            out = *n.value<bool>();
+          }};
+}
+Key string_key(const char* name, std::string& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            if (!n.is_string()) throw_collective(at + ": expected a string");
+            out = *n.value<std::string>();
+          }};
+}
+Key string_list_key(const char* name, std::vector<std::string>& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            const auto* arr = n.as_array();
+            if (!arr) throw_collective(at + ": expected an array of strings");
+            out.clear();
+            for (const auto& e : *arr) {
+              if (!e.is_string()) throw_collective(at + ": expected an array of strings");
+              out.push_back(*e.value<std::string>());
+            }
+          }};
+}
+
+void read_section(const toml::table& root, const std::string& origin, const std::string& section,
+                  const std::vector<Key>& keys) {
+  const toml::node* node = root.get(section);
+  if (!node) return;
+  const toml::table* tbl = node->as_table();
+  if (!tbl) throw_collective(origin + ": [" + section + "] must be a table");
+  for (const auto& [k, v] : *tbl) {
+    const std::string key(k.str());
+    const Key* match = nullptr;
+    for (const auto& candidate : keys)
+      if (candidate.name == key) match = &candidate;
+    if (!match) {
+      std::string known;
+      for (const auto& candidate : keys) known += (known.empty() ? "" : ", ") + candidate.name;
+      throw_collective(where(origin, section, key) + ": unknown key (known keys: " + known + ")");
+    }
+    match->read(v, where(origin, section, key));
+  }
+}
+
+void require(bool ok, const std::string& origin, const char* section, const char* key,
+             const std::string& expected) {
+  if (!ok) throw_collective(where(origin, section, key) + ": expected " + expected);
+}
+
+void validate(const Config& c) {
+  const std::string& o = c.origin;
+  require(c.parallel.mp >= 1, o, "parallel", "mp", "an integer >= 1");
+  require(c.parallel.ep >= 1, o, "parallel", "ep", "an integer >= 1");
+  require(c.parallel.esp >= 1, o, "parallel", "esp", "an integer >= 1");
+  require(c.parallel.ranks_per_node >= 0, o, "parallel", "ranks_per_node",
+          "an integer >= 0 (0 = detect nodes)");
+  const MoeConfig& m = c.moe;
+  require(m.d_model >= 1, o, "moe", "d_model", "an integer >= 1");
+  require(m.d_hidden >= 1, o, "moe", "d_hidden", "an integer >= 1");
+  require(m.num_experts >= 1, o, "moe", "num_experts", "an integer >= 1");
+  require(m.top_k >= 1 && m.top_k <= m.num_experts, o, "moe", "top_k",
+          "an integer in [1, num_experts = " + std::to_string(m.num_experts) + "]");
+  require(m.activation == "gelu" || m.activation == "swiglu", o, "moe", "activation",
+          "\"gelu\" or \"swiglu\"");
+  require(m.capacity_factor >= 0.0, o, "moe", "capacity_factor", "a number >= 0 (0 = dropless)");
+  require(m.aux_loss_coef >= 0.0, o, "moe", "aux_loss_coef", "a number >= 0");
+  require(m.z_loss_coef >= 0.0, o, "moe", "z_loss_coef", "a number >= 0");
+  require(m.schedule == "replicated" || m.schedule == "s1", o, "moe", "schedule",
+          "\"replicated\" or \"s1\"");
+  const TrainConfig& t = c.train;
+  require(t.steps >= 0, o, "train", "steps", "an integer >= 0");
+  require(t.layers >= 1, o, "train", "layers", "an integer >= 1");
+  require(t.tokens_per_step >= 1, o, "train", "tokens_per_step", "an integer >= 1");
+  require(t.lr > 0.0, o, "train", "lr", "a number > 0");
+  require(t.warmup_steps >= 0, o, "train", "warmup_steps", "an integer >= 0");
+  require(t.min_lr_ratio >= 0.0 && t.min_lr_ratio <= 1.0, o, "train", "min_lr_ratio",
+          "a number in [0, 1]");
+  require(t.weight_decay >= 0.0, o, "train", "weight_decay", "a number >= 0");
+  require(t.beta1 >= 0.0 && t.beta1 < 1.0, o, "train", "beta1", "a number in [0, 1)");
+  require(t.beta2 >= 0.0 && t.beta2 < 1.0, o, "train", "beta2", "a number in [0, 1)");
+  require(t.adam_eps > 0.0, o, "train", "adam_eps", "a number > 0");
+  require(t.log_every >= 1, o, "train", "log_every", "an integer >= 1");
+  const BenchConfig& b = c.bench;
+  require(b.tokens_per_step >= 1, o, "bench", "tokens_per_step", "an integer >= 1");
+  require(b.repeats >= 1, o, "bench", "repeats", "an integer >= 1");
+  require(b.warmup >= 0, o, "bench", "warmup", "an integer >= 0");
+  require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
+  for (const auto& s : b.schedules)
+    require(s == "replicated" || s == "s1", o, "bench", "schedules",
+            "entries \"replicated\" or \"s1\", got \"" + s + "\"");
+}
+
+// Turns "moe.top_k=2" into a one-line TOML document and merges it into root.
+void apply_override(toml::table& root, const std::string& origin, const std::string& ov) {
+  const auto eq = ov.find('=');
+  const auto dot = ov.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+    throw_collective("--set " + ov + ": expected section.key=value");
+  const std::string section = ov.substr(0, dot);
+  const std::string key = ov.substr(dot + 1, eq - dot - 1);
+  const std::string value = ov.substr(eq + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", value}};  // a bare word is a string
+  }
+  if (!root.contains(section)) root.insert(section, toml::table{});
+  toml::table* sec = root[section].as_table();
+  if (!sec) throw_collective(origin + ": [" + section + "] must be a table");
+  sec->insert_or_assign(key, *parsed.get("v"));
+}
+
+}  // namespace
+
+Config config_parse(const std::string& text, const std::string& origin,
+                    const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << origin << ":" << e.source().begin.line << ":" << e.source().begin.column
+        << ": invalid TOML: " << e.description();
+    throw_collective(msg.str());
+  }
+  for (const auto& ov : overrides) apply_override(root, origin, ov);
+
+  static const char* sections[] = {"parallel", "moe", "train", "bench"};
+  for (const auto& [k, v] : root) {
+    bool known = false;
+    for (const char* s : sections) known |= (k.str() == s);
+    if (!known)
+      throw_collective(origin + ": unknown section [" + std::string(k.str()) +
+                       "] (known: parallel, moe, train, bench)");
+  }
+
+  Config c;
+  c.origin = origin;
+  read_section(root, origin, "parallel",
+               {int_key("mp", c.parallel.mp), int_key("ep", c.parallel.ep),
+                int_key("esp", c.parallel.esp),
+                int_key("ranks_per_node", c.parallel.ranks_per_node)});
+  MoeConfig& m = c.moe;
+  read_section(root, origin, "moe",
+               {int_key("d_model", m.d_model), int_key("d_hidden", m.d_hidden),
+                int_key("num_experts", m.num_experts), int_key("top_k", m.top_k),
+                string_key("activation", m.activation),
+                double_key("capacity_factor", m.capacity_factor),
+                bool_key("renormalize", m.renormalize),
+                double_key("aux_loss_coef", m.aux_loss_coef),
+                double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule)});
+  TrainConfig& t = c.train;
+  read_section(root, origin, "train",
+               {int_key("steps", t.steps), int_key("layers", t.layers),
+                int_key("tokens_per_step", t.tokens_per_step), double_key("lr", t.lr),
+                int_key("warmup_steps", t.warmup_steps),
+                double_key("min_lr_ratio", t.min_lr_ratio),
+                double_key("weight_decay", t.weight_decay), double_key("beta1", t.beta1),
+                double_key("beta2", t.beta2), double_key("adam_eps", t.adam_eps),
+                int64_key("seed", t.seed), int_key("log_every", t.log_every),
+                string_key("metrics_csv", t.metrics_csv)});
+  BenchConfig& b = c.bench;
+  read_section(root, origin, "bench",
+               {int_key("tokens_per_step", b.tokens_per_step), int_key("repeats", b.repeats),
+                int_key("warmup", b.warmup), string_list_key("schedules", b.schedules),
+                string_key("csv", b.csv)});
+  validate(c);
+  std::ostringstream effective;
+  effective << root;
+  c.source_text = effective.str();
+  return c;
+}
+
+Config config_load(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw_collective("config file " + path + ": cannot be opened (expected a TOML file)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return config_parse(ss.str(), path, overrides);
+}
+
+}  // namespace paramoe

@@ -1,0 +1,71 @@
+#pragma once
+// The run configuration, read from TOML. Every key is checked: an unknown key, a
+// wrong type or a value out of range is an error that names `section.key` and the
+// file, raised identically on every rank (each rank parses the same file).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace paramoe {
+
+struct ParallelConfig {
+  int mp = 1;
+  int ep = 1;
+  int esp = 1;
+  int ranks_per_node = 0;  // 0: nodes come from MPI_COMM_TYPE_SHARED
+};
+
+struct MoeConfig {
+  int d_model = 64;
+  int d_hidden = 256;
+  int num_experts = 8;
+  int top_k = 2;
+  std::string activation = "gelu";  // gelu | swiglu
+  double capacity_factor = 0.0;     // 0: dropless
+  bool renormalize = true;
+  double aux_loss_coef = 0.01;
+  double z_loss_coef = 0.001;
+  std::string schedule = "s1";      // replicated | s1
+  bool swiglu() const { return activation == "swiglu"; }
+};
+
+struct TrainConfig {
+  int steps = 40;
+  int layers = 2;
+  int tokens_per_step = 512;  // global, over all data-parallel shards
+  double lr = 3e-3;
+  int warmup_steps = 4;
+  double min_lr_ratio = 0.1;
+  double weight_decay = 0.01;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double adam_eps = 1e-8;
+  int64_t seed = 1234;
+  int log_every = 1;
+  std::string metrics_csv;  // empty: no file
+};
+
+struct BenchConfig {
+  int tokens_per_step = 2048;  // global
+  int repeats = 10;
+  int warmup = 2;
+  std::vector<std::string> schedules = {"replicated", "s1"};
+  std::string csv;  // empty: no file
+};
+
+struct Config {
+  ParallelConfig parallel;
+  MoeConfig moe;
+  TrainConfig train;
+  BenchConfig bench;
+  std::string origin;       // file name or "<defaults>", used in messages
+  std::string source_text;  // the effective TOML, for logs and checkpoints
+};
+
+// Parses `path` and applies `overrides` ("section.key=value", TOML values; bare
+// words are taken as strings). Throws a collective paramoe::Error on any problem.
+Config config_load(const std::string& path, const std::vector<std::string>& overrides = {});
+Config config_parse(const std::string& text, const std::string& origin,
+                    const std::vector<std::string>& overrides = {});
+
+}  // namespace paramoe

@@ -1,0 +1,33 @@
+#include "core/log.h"
+
+#include <mpi.h>
+
+namespace paramoe {
+
+int world_rank() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return 0;
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+void log_info(const std::string& msg) {
+  if (world_rank() != 0) return;
+  std::fprintf(stdout, "%s\n", msg.c_str());
+  std::fflush(stdout);
+}
+
+void log_warn(const std::string& msg) {
+  if (world_rank() != 0) return;
+  std::fprintf(stderr, "paramoe: warning: %s\n", msg.c_str());
+}
+
+void log_error_any_rank(const std::string& msg) {
+  std::fprintf(stderr, "paramoe: error (rank %d): %s\n", world_rank(), msg.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace paramoe

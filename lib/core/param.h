@@ -1,0 +1,48 @@
+#pragma once
+// A trainable tensor as this rank holds it: its logical name and global shape, the
+// hyperslab of the global tensor it owns, its value and its gradient. The global
+// view is what checkpoints store and what golden tests compare against, so any
+// layout can be checked against (or loaded from) the unsharded tensor.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace paramoe {
+
+// Which data-parallel group sums this parameter's gradient.
+enum class GradSync {
+  Dp,   // dense and gate parameters: replicas across data-parallel ranks
+  Edp,  // expert parameters: replicas across expert-data-parallel ranks
+};
+
+struct Param {
+  std::string name;
+  std::vector<int64_t> global_shape;
+  std::vector<int64_t> offset;  // start of this rank's hyperslab
+  std::vector<int64_t> shape;   // this rank's hyperslab
+  std::vector<float> value;
+  std::vector<float> grad;
+  GradSync sync = GradSync::Dp;
+  bool weight_decay = true;
+
+  int64_t numel() const;
+  void zero_grad();
+};
+
+Param param_make(std::string name, std::vector<int64_t> global_shape, std::vector<int64_t> offset,
+                 std::vector<int64_t> shape, GradSync sync, bool weight_decay);
+
+// Fill value with U(-bound, bound) drawn per global element index, so the values do
+// not depend on the layout.
+void param_init_uniform(Param& p, float bound, uint64_t seed);
+void param_init_constant(Param& p, float v);
+
+// Copy this rank's hyperslab out of / into a full row-major global tensor.
+void hyperslab_extract(const float* global, const std::vector<int64_t>& global_shape,
+                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
+                       float* local);
+void hyperslab_insert(const float* local, const std::vector<int64_t>& global_shape,
+                      const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
+                      float* global);
+
+}  // namespace paramoe

@@ -1,0 +1,78 @@
+#include "moe/dispatch_plan.h"
+
+#include <numeric>
+
+namespace paramoe {
+
+int64_t DispatchPlan::recv_rows() const {
+  return std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
+}
+
+void dispatch_plan_build_send(const Routing& r, int ep, DispatchPlan& plan) {
+  const int E = r.num_experts, k = r.k;
+  plan.ep = ep;
+  plan.num_experts = E;
+  plan.local_experts = E / ep;
+  std::vector<int64_t> count(E, 0);
+  for (int64_t a = 0; a < r.tokens * k; ++a)
+    if (r.kept[a]) ++count[r.expert[a]];
+  std::vector<int64_t> cursor(E, 0);
+  for (int e = 1; e < E; ++e) cursor[e] = cursor[e - 1] + count[e - 1];
+  const int64_t rows = E ? cursor[E - 1] + count[E - 1] : 0;
+  plan.send_pos.assign(r.tokens * k, -1);
+  plan.send_token.assign(rows, 0);
+  for (int64_t t = 0; t < r.tokens; ++t)
+    for (int j = 0; j < k; ++j) {
+      const int64_t a = t * k + j;
+      if (!r.kept[a]) continue;
+      const int64_t pos = cursor[r.expert[a]]++;
+      plan.send_pos[a] = static_cast<int32_t>(pos);
+      plan.send_token[pos] = static_cast<int32_t>(t);
+    }
+  plan.ep_send_rows.assign(ep, 0);
+  plan.send_counts.assign(E, 0);
+  for (int e = 0; e < E; ++e) {
+    plan.send_counts[e] = static_cast<int>(count[e]);
+    plan.ep_send_rows[e / plan.local_experts] += static_cast<int>(count[e]);
+  }
+}
+
+void dispatch_plan_set_recv(DispatchPlan& plan, std::vector<int> recv_counts) {
+  plan.recv_counts = std::move(recv_counts);
+  plan.ep_recv_rows.assign(plan.ep, 0);
+  for (int p = 0; p < plan.ep; ++p)
+    for (int le = 0; le < plan.local_experts; ++le)
+      plan.ep_recv_rows[p] += plan.recv_counts[p * plan.local_experts + le];
+}
+
+void dispatch_plan_set_layout(DispatchPlan& plan, int blocks, std::vector<int> counts) {
+  const int P = plan.ep, L = plan.local_experts;
+  plan.blocks = blocks;
+  plan.layout_counts = std::move(counts);
+  plan.block_rows.assign(blocks, 0);
+  // start[q][p][le]: first layout row of that block
+  std::vector<int64_t> start(static_cast<size_t>(blocks) * P * L, 0);
+  int64_t row = 0;
+  for (int q = 0; q < blocks; ++q)
+    for (int p = 0; p < P; ++p)
+      for (int le = 0; le < L; ++le) {
+        const size_t i = (static_cast<size_t>(q) * P + p) * L + le;
+        start[i] = row;
+        row += plan.layout_counts[i];
+        plan.block_rows[q] += plan.layout_counts[i];
+      }
+  plan.sorted_from.assign(row, 0);
+  plan.expert_offsets.assign(L + 1, 0);
+  int64_t out = 0;
+  for (int le = 0; le < L; ++le) {
+    for (int q = 0; q < blocks; ++q)
+      for (int p = 0; p < P; ++p) {
+        const size_t i = (static_cast<size_t>(q) * P + p) * L + le;
+        for (int c = 0; c < plan.layout_counts[i]; ++c)
+          plan.sorted_from[out++] = static_cast<int32_t>(start[i] + c);
+      }
+    plan.expert_offsets[le + 1] = out;
+  }
+}
+
+}  // namespace paramoe

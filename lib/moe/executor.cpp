@@ -1,0 +1,299 @@
+#include "moe/executor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/timer.h"
+
+namespace paramoe {
+
+int64_t MoeRun::alltoall_bytes() const {
+  int64_t b = 0;
+  for (const auto& r : records)
+    if (r.op == Op::AllToAllV) b += r.bytes;
+  return b;
+}
+
+double MoeRun::alltoall_seconds() const {
+  double s = 0;
+  for (const auto& r : records)
+    if (r.op == Op::AllToAllV) s += r.end - r.start;
+  return s;
+}
+
+namespace {
+
+class Executor {
+ public:
+  explicit Executor(ExecContext& c) : c_(c), D_(c.cfg.d_model) {}
+
+  int64_t run(const Step& s) {
+    switch (s.op) {
+      case Op::SplitMp: return split_mp(s);
+      case Op::GatherMp: return gather_mp(s);
+      case Op::Gate: return gate(s);
+      case Op::CountsExchange: return counts_exchange();
+      case Op::CountsGatherEsp: return counts_gather_esp();
+      case Op::PermuteToSend: return permute_to_send(s);
+      case Op::AllToAllV: return alltoallv(s);
+      case Op::AllGatherV: return allgatherv(s);
+      case Op::ReduceScatterV: return reduce_scatterv(s);
+      case Op::AllReduce: return allreduce(s);
+      case Op::PermuteToExperts: return permute_to_experts(s);
+      case Op::UnpermuteFromExperts: return unpermute_from_experts(s);
+      case Op::ExpertForward: return expert_forward(s);
+      case Op::ExpertBackward: return expert_backward(s);
+      case Op::Combine: return combine(s);
+      case Op::CombineBackward: return combine_backward(s);
+      case Op::ScatterAddFromSend: return scatter_add_from_send(s);
+      case Op::GateBackward: return gate_backward(s);
+      case Op::AccumulateGateGrad: return accumulate_gate_grad(s);
+    }
+    throw Error("unknown schedule op");
+  }
+
+ private:
+  std::vector<float>& in(const Step& s) { return buffer(s.in); }
+  std::vector<float>& buffer(const std::string& name) {
+    auto it = c_.run.buf.find(name);
+    if (it == c_.run.buf.end())
+      throw Error("schedule step reads buffer \"" + name + "\" that no earlier step wrote");
+    return it->second;
+  }
+  std::vector<float>& out(const Step& s, int64_t rows) {
+    auto& o = c_.run.buf[s.out];
+    o.assign(rows * D_, 0.0f);
+    return o;
+  }
+  int64_t rows(const std::vector<float>& b) const { return static_cast<int64_t>(b.size()) / D_; }
+  int64_t row_bytes(int64_t r) const { return r * D_ * static_cast<int64_t>(sizeof(float)); }
+  int rank(Group g) const { return c_.coll.grid().rank(g); }
+  int size(Group g) const { return c_.coll.grid().size(g); }
+
+  int64_t split_mp(const Step& s) {
+    const int mp = size(Group::Mp), me = rank(Group::Mp);
+    const auto& x = in(s);
+    const int64_t T = rows(x);
+    c_.run.split = true;
+    c_.run.mp_rows.assign(mp, 0);
+    for (int i = 0; i < mp; ++i) c_.run.mp_rows[i] = static_cast<int>(T / mp + (i < T % mp));
+    c_.run.mp_row0 = 0;
+    for (int i = 0; i < me; ++i) c_.run.mp_row0 += c_.run.mp_rows[i];
+    auto& o = out(s, c_.run.mp_rows[me]);
+    std::copy_n(x.begin() + c_.run.mp_row0 * D_, o.size(), o.begin());
+    return 0;
+  }
+
+  int64_t gather_mp(const Step& s) {
+    const auto& x = in(s);
+    auto& o = out(s, std::accumulate(c_.run.mp_rows.begin(), c_.run.mp_rows.end(), int64_t{0}));
+    c_.coll.allgatherv_rows(Group::Mp, x.data(), o.data(), c_.run.mp_rows, D_);
+    return row_bytes(rows(x)) * (size(Group::Mp) - 1);
+  }
+
+  int64_t gate(const Step& s) {
+    const auto& x = in(s);
+    const MoeConfig& cfg = c_.cfg;
+    Routing& r = c_.run.routing;
+    router_forward_local(x.data(), rows(x), D_, c_.params.gate.value.data(), cfg, r);
+    if (cfg.capacity_factor > 0) {
+      std::vector<int> counts = router_choice_counts(r);
+      std::vector<int> total = counts, before(counts.size(), 0);
+      if (c_.run.split) {  // capacity is decided over the whole MP group's tokens
+        c_.coll.allreduce_sum_int(Group::Mp, total.data(), static_cast<int>(total.size()));
+        c_.coll.exscan_sum_int(Group::Mp, counts.data(), before.data(),
+                               static_cast<int>(counts.size()));
+      }
+      router_apply_capacity(r, before, total, router_capacity(cfg, c_.run.tokens));
+    }
+    std::vector<double> stats = router_local_stats(r);
+    c_.coll.allreduce_sum(s.group, stats.data(), stats.size());
+    router_set_losses(r, stats, cfg);
+    dispatch_plan_build_send(r, size(Group::Ep), c_.run.plan);
+    return 0;
+  }
+
+  int64_t counts_exchange() {
+    DispatchPlan& p = c_.run.plan;
+    std::vector<int> recv(p.send_counts.size());
+    c_.coll.alltoall_int(Group::Ep, p.send_counts.data(), p.local_experts, recv.data());
+    dispatch_plan_set_recv(p, recv);
+    dispatch_plan_set_layout(p, 1, p.recv_counts);
+    return static_cast<int64_t>(sizeof(int)) * p.local_experts * (p.ep - 1);
+  }
+
+  int64_t counts_gather_esp() {
+    DispatchPlan& p = c_.run.plan;
+    const int esp = size(Group::Esp);
+    std::vector<int> all(p.recv_counts.size() * esp);
+    c_.coll.allgather_int(Group::Esp, p.recv_counts.data(), static_cast<int>(p.recv_counts.size()),
+                          all.data());
+    dispatch_plan_set_layout(p, esp, std::move(all));
+    return static_cast<int64_t>(sizeof(int) * p.recv_counts.size()) * (esp - 1);
+  }
+
+  int64_t permute_to_send(const Step& s) {
+    const auto& x = in(s);
+    const auto& tok = c_.run.plan.send_token;
+    auto& o = out(s, static_cast<int64_t>(tok.size()));
+    for (size_t i = 0; i < tok.size(); ++i)
+      std::memcpy(&o[i * D_], &x[tok[i] * D_], D_ * sizeof(float));
+    return 0;
+  }
+
+  int64_t alltoallv(const Step& s) {
+    const DispatchPlan& p = c_.run.plan;
+    const auto& send_rows = s.reverse ? p.ep_recv_rows : p.ep_send_rows;
+    const auto& recv_rows = s.reverse ? p.ep_send_rows : p.ep_recv_rows;
+    const auto& x = in(s);
+    auto& o = out(s, std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0}));
+    c_.coll.alltoallv_rows(Group::Ep, x.data(), send_rows, o.data(), recv_rows, D_);
+    int64_t sent = 0;
+    const int me = rank(Group::Ep);
+    for (int q = 0; q < p.ep; ++q)
+      if (q != me) sent += send_rows[q];
+    return row_bytes(sent);
+  }
+
+  int64_t allgatherv(const Step& s) {
+    const DispatchPlan& p = c_.run.plan;
+    const auto& x = in(s);
+    auto& o = out(s, p.layout_rows());
+    c_.coll.allgatherv_rows(Group::Esp, x.data(), o.data(), p.block_rows, D_);
+    return row_bytes(rows(x)) * (size(Group::Esp) - 1);
+  }
+
+  int64_t reduce_scatterv(const Step& s) {
+    const DispatchPlan& p = c_.run.plan;
+    const auto& x = in(s);
+    auto& o = out(s, p.block_rows[rank(Group::Esp)]);
+    c_.coll.reduce_scatterv_rows(Group::Esp, x.data(), o.data(), p.block_rows, D_);
+    return row_bytes(rows(x) - rows(o));
+  }
+
+  int64_t allreduce(const Step& s) {
+    if (s.in != s.out) c_.run.buf[s.out] = in(s);
+    auto& b = buffer(s.out);
+    c_.coll.allreduce_sum(s.group, b.data(), b.size());
+    const int n = size(s.group);
+    return static_cast<int64_t>(b.size() * sizeof(float)) * 2 * (n - 1) / std::max(n, 1);
+  }
+
+  int64_t permute_to_experts(const Step& s) {
+    const auto& from = c_.run.plan.sorted_from;
+    const auto& x = in(s);
+    auto& o = out(s, static_cast<int64_t>(from.size()));
+    for (size_t i = 0; i < from.size(); ++i)
+      std::memcpy(&o[i * D_], &x[from[i] * D_], D_ * sizeof(float));
+    return 0;
+  }
+
+  int64_t unpermute_from_experts(const Step& s) {
+    const auto& from = c_.run.plan.sorted_from;
+    const auto& x = in(s);
+    auto& o = out(s, static_cast<int64_t>(from.size()));
+    for (size_t i = 0; i < from.size(); ++i)
+      std::memcpy(&o[from[i] * D_], &x[i * D_], D_ * sizeof(float));
+    return 0;
+  }
+
+  int64_t expert_forward(const Step& s) {
+    const auto& x = in(s);
+    auto& o = out(s, rows(x));
+    expert_ffn_forward(c_.params.dims(), c_.params.weights(), x.data(),
+                       c_.run.plan.expert_offsets.data(), rank(Group::Esp) == 0, c_.run.act,
+                       o.data());
+    return 0;
+  }
+
+  int64_t expert_backward(const Step& s) {
+    const auto& dy = in(s);
+    const auto& x = buffer(s.aux);
+    auto& o = out(s, rows(dy));
+    ExpertGrads g = c_.params.grads();
+    expert_ffn_backward(c_.params.dims(), c_.params.weights(), x.data(), c_.run.act, dy.data(),
+                        c_.run.plan.expert_offsets.data(), g, o.data());
+    return 0;
+  }
+
+  int64_t combine(const Step& s) {
+    const Routing& r = c_.run.routing;
+    const auto& ret = in(s);
+    auto& y = out(s, r.tokens);
+    for (int64_t t = 0; t < r.tokens; ++t)
+      for (int j = 0; j < r.k; ++j) {
+        const int32_t pos = c_.run.plan.send_pos[t * r.k + j];
+        if (pos < 0) continue;
+        const float w = r.weight[t * r.k + j];
+        for (int64_t i = 0; i < D_; ++i) y[t * D_ + i] += w * ret[pos * D_ + i];
+      }
+    return 0;
+  }
+
+  int64_t combine_backward(const Step& s) {
+    Routing& r = c_.run.routing;
+    const auto& dy = in(s);
+    const auto& ret = buffer(s.aux);
+    auto& dsend = out(s, c_.run.plan.send_rows());
+    for (int64_t t = 0; t < r.tokens; ++t)
+      for (int j = 0; j < r.k; ++j) {
+        const int64_t a = t * r.k + j;
+        const int32_t pos = c_.run.plan.send_pos[a];
+        r.dweight[a] = 0.0f;
+        if (pos < 0) continue;
+        const float w = r.weight[a];
+        double dot = 0.0;
+        for (int64_t i = 0; i < D_; ++i) {
+          dsend[pos * D_ + i] = w * dy[t * D_ + i];
+          dot += static_cast<double>(dy[t * D_ + i]) * ret[pos * D_ + i];
+        }
+        r.dweight[a] = static_cast<float>(dot);
+      }
+    return 0;
+  }
+
+  int64_t scatter_add_from_send(const Step& s) {
+    const auto& d = in(s);
+    const auto& tok = c_.run.plan.send_token;
+    auto& o = out(s, c_.run.routing.tokens);
+    for (size_t i = 0; i < tok.size(); ++i)
+      for (int64_t j = 0; j < D_; ++j) o[tok[i] * D_ + j] += d[i * D_ + j];
+    return 0;
+  }
+
+  int64_t gate_backward(const Step& s) {
+    const auto& x = buffer(s.aux);
+    auto& dx = buffer(s.out);
+    auto& dwg = c_.run.buf["dwg"];
+    dwg.assign(c_.params.gate.value.size(), 0.0f);
+    router_backward(c_.run.routing, x.data(), D_, c_.params.gate.value.data(), c_.cfg, dx.data(),
+                    dwg.data());
+    return 0;
+  }
+
+  int64_t accumulate_gate_grad(const Step& s) {
+    const auto& dwg = in(s);
+    auto& g = c_.params.gate.grad;
+    for (size_t i = 0; i < g.size(); ++i) g[i] += dwg[i];
+    return 0;
+  }
+
+  ExecContext& c_;
+  const int64_t D_;
+};
+
+}  // namespace
+
+void schedule_execute(const std::vector<Step>& steps, bool backward, ExecContext& ctx) {
+  Executor ex(ctx);
+  for (const Step& s : steps) {
+    const double t0 = now_seconds();
+    const int64_t bytes = ex.run(s);
+    ctx.run.records.push_back(
+        StepRecord{s.op, s.group, s.lane, s.chunk, backward, t0, now_seconds(), bytes});
+  }
+}
+
+}  // namespace paramoe

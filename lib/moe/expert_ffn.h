@@ -1,0 +1,39 @@
+#pragma once
+// One rank's slice of the experts: act(x·W1 + b1)·W2 (+ b2), on rows sorted by
+// local expert. With ESP the hidden dimension is sliced, so the output is a partial
+// sum that the schedule reduces over ESP; b2 is added by ESP rank 0 only, so that
+// the reduction adds it exactly once.
+#include <cstdint>
+#include <vector>
+
+namespace paramoe {
+
+struct ExpertDims {
+  int64_t experts;  // local experts
+  int64_t d_model;
+  int64_t hidden;   // this rank's hidden slice
+  bool swiglu;
+};
+
+struct ExpertWeights {
+  const float *w1, *b1, *w3, *b3, *w2, *b2;  // w3, b3 only for SwiGLU
+};
+
+struct ExpertGrads {
+  float *w1, *b1, *w3, *b3, *w2, *b2;  // accumulated into
+};
+
+struct ExpertActivations {
+  std::vector<float> a, g, h;  // pre-activation, SwiGLU up projection, activation
+};
+
+void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
+                        const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out);
+
+// dxs is this slice's partial input gradient. db2 is the full bias gradient of the
+// rows given (every ESP rank holds all rows of its group, so each computes it whole).
+void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
+                         const ExpertActivations& act, const float* dout, const int64_t* offsets,
+                         ExpertGrads& g, float* dxs);
+
+}  // namespace paramoe

@@ -1,0 +1,41 @@
+#pragma once
+// A distributed MoE layer. Input and output are [T, D] rows of one data-parallel
+// shard, replicated over the MP group (as the dense parts of the model hold them).
+// Parameter gradients accumulate; they are complete for this shard's tokens and are
+// summed over dp (gate) or edp (experts) by the optimizer's gradient sync.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "comm/collectives.h"
+#include "core/config.h"
+#include "moe/moe_params.h"
+#include "moe/moe_run.h"
+#include "moe/schedule.h"
+
+namespace paramoe {
+
+class MoeLayer {
+ public:
+  MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& name_prefix, uint64_t seed);
+
+  void forward(const float* x, int64_t tokens, float* y);
+  void backward(const float* dy, float* dx);
+
+  // Switches the schedule (e.g. for benchmarks); validated like the config key.
+  void set_schedule(const std::string& name);
+  const Schedule& schedule() const { return schedule_; }
+  MoeParams& params() { return params_; }
+  const MoeRun& last_run() const { return run_; }
+  float aux_loss() const { return run_.routing.aux_loss; }
+  float z_loss() const { return run_.routing.z_loss; }
+
+ private:
+  MoeConfig cfg_;
+  Collectives& coll_;
+  MoeParams params_;
+  Schedule schedule_;
+  MoeRun run_;
+};
+
+}  // namespace paramoe

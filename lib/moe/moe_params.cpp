@@ -1,0 +1,59 @@
+#include "moe/moe_params.h"
+
+#include <cmath>
+
+namespace paramoe {
+
+std::vector<Param*> MoeParams::all() {
+  if (swiglu) return {&gate, &w1, &b1, &w3, &b3, &w2, &b2};
+  return {&gate, &w1, &b1, &w2, &b2};
+}
+
+ExpertDims MoeParams::dims() const {
+  return ExpertDims{w1.shape[0], w1.shape[1], w1.shape[2], swiglu};
+}
+
+ExpertWeights MoeParams::weights() const {
+  return ExpertWeights{w1.value.data(), b1.value.data(), w3.value.data(),
+                       b3.value.data(), w2.value.data(), b2.value.data()};
+}
+
+ExpertGrads MoeParams::grads() {
+  return ExpertGrads{w1.grad.data(), b1.grad.data(), w3.grad.data(),
+                     b3.grad.data(), w2.grad.data(), b2.grad.data()};
+}
+
+MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid, const std::string& prefix) {
+  const int64_t D = cfg.d_model, E = cfg.num_experts, H = cfg.d_hidden;
+  const Layout& l = grid.layout();
+  const int64_t El = E / l.ep, Hs = H / l.esp;
+  const int64_t e0 = grid.index().ep * El, h0 = grid.index().esp * Hs;
+  MoeParams p;
+  p.swiglu = cfg.swiglu();
+  p.gate = param_make(prefix + "gate", {D, E}, {0, 0}, {D, E}, GradSync::Dp, true);
+  p.w1 = param_make(prefix + "w1", {E, D, H}, {e0, 0, h0}, {El, D, Hs}, GradSync::Edp, true);
+  p.b1 = param_make(prefix + "b1", {E, H}, {e0, h0}, {El, Hs}, GradSync::Edp, false);
+  if (p.swiglu) {
+    p.w3 = param_make(prefix + "w3", {E, D, H}, {e0, 0, h0}, {El, D, Hs}, GradSync::Edp, true);
+    p.b3 = param_make(prefix + "b3", {E, H}, {e0, h0}, {El, Hs}, GradSync::Edp, false);
+  }
+  p.w2 = param_make(prefix + "w2", {E, H, D}, {e0, h0, 0}, {El, Hs, D}, GradSync::Edp, true);
+  p.b2 = param_make(prefix + "b2", {E, D}, {e0, 0}, {El, D}, GradSync::Edp, false);
+  return p;
+}
+
+void moe_params_init(MoeParams& p, uint64_t seed) {
+  const float in_bound = 1.0f / std::sqrt(static_cast<float>(p.w1.global_shape[1]));
+  const float hid_bound = 1.0f / std::sqrt(static_cast<float>(p.w1.global_shape[2]));
+  param_init_uniform(p.gate, in_bound, seed);
+  param_init_uniform(p.w1, in_bound, seed);
+  param_init_uniform(p.b1, in_bound, seed);
+  if (p.swiglu) {
+    param_init_uniform(p.w3, in_bound, seed);
+    param_init_uniform(p.b3, in_bound, seed);
+  }
+  param_init_uniform(p.w2, hid_bound, seed);
+  param_init_uniform(p.b2, hid_bound, seed);
+}
+
+}  // namespace paramoe

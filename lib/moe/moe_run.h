@@ -1,0 +1,42 @@
+#pragma once
+// The state of one forward/backward pass of one MoE layer on one rank: the routing,
+// the dispatch plan, the named buffers the schedule's steps read and write, and a
+// record of every executed step.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "moe/dispatch_plan.h"
+#include "moe/expert_ffn.h"
+#include "moe/router.h"
+#include "moe/schedule.h"
+
+namespace paramoe {
+
+struct StepRecord {
+  Op op;
+  Group group;
+  Lane lane;
+  int chunk;
+  bool backward;
+  double start, end;  // seconds, steady clock
+  int64_t bytes;      // payload this rank sent to other ranks
+};
+
+struct MoeRun {
+  int64_t tokens = 0;         // rows of the layer input (one dp shard, replicated over MP)
+  bool split = false;         // tokens were split over MP (SplitMp ran)
+  std::vector<int> mp_rows;   // rows per MP rank after the split
+  int64_t mp_row0 = 0;
+  Routing routing;
+  DispatchPlan plan;
+  ExpertActivations act;
+  std::map<std::string, std::vector<float>> buf;
+  std::vector<StepRecord> records;
+
+  int64_t alltoall_bytes() const;  // sent over EP, forward + backward
+  double alltoall_seconds() const;
+};
+
+}  // namespace paramoe

@@ -1,0 +1,130 @@
+#include "moe/router.h"
+
+#include <cmath>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/router_ops.h"
+
+namespace paramoe {
+
+void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
+                          const MoeConfig& cfg, Routing& r) {
+  const int E = cfg.num_experts, k = cfg.top_k;
+  r.tokens = T;
+  r.k = k;
+  r.num_experts = E;
+  std::vector<float> logits(T * E);
+  cpu::gemm(false, false, T, E, D, 1.0f, x, D, wg, E, 0.0f, logits.data(), E);
+  r.probs.assign(T * E, 0.0f);
+  r.lse.assign(T, 0.0f);
+  cpu::softmax_lse_forward(logits.data(), T, E, r.probs.data(), r.lse.data());
+  r.expert.assign(T * k, 0);
+  r.topk_prob.assign(T * k, 0.0f);
+  cpu::topk_rows(r.probs.data(), T, E, k, r.expert.data(), r.topk_prob.data());
+  r.weight = r.topk_prob;
+  if (cfg.renormalize) {
+    for (int64_t t = 0; t < T; ++t) {
+      float s = 0.0f;
+      for (int j = 0; j < k; ++j) s += r.topk_prob[t * k + j];
+      for (int j = 0; j < k; ++j) r.weight[t * k + j] = r.topk_prob[t * k + j] / s;
+    }
+  }
+  r.kept.assign(T * k, 1);
+  r.dweight.assign(T * k, 0.0f);
+}
+
+std::vector<int> router_choice_counts(const Routing& r) {
+  std::vector<int> c(r.k * r.num_experts, 0);
+  for (int64_t t = 0; t < r.tokens; ++t)
+    for (int j = 0; j < r.k; ++j) ++c[j * r.num_experts + r.expert[t * r.k + j]];
+  return c;
+}
+
+int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens) {
+  return static_cast<int64_t>(
+      std::ceil(cfg.capacity_factor * static_cast<double>(group_tokens) * cfg.top_k /
+                cfg.num_experts));
+}
+
+void router_apply_capacity(Routing& r, const std::vector<int>& before,
+                           const std::vector<int>& total, int64_t capacity) {
+  const int E = r.num_experts, k = r.k;
+  std::vector<int64_t> seen(E, 0);  // Σ_{j'<j} total[j'][e], built choice by choice
+  for (int j = 0; j < k; ++j) {
+    std::vector<int64_t> local(E, 0);
+    for (int64_t t = 0; t < r.tokens; ++t) {
+      const int e = r.expert[t * k + j];
+      const int64_t position = seen[e] + before[j * E + e] + local[e]++;
+      r.kept[t * k + j] = position < capacity ? 1 : 0;
+    }
+    for (int e = 0; e < E; ++e) seen[e] += total[j * E + e];
+  }
+}
+
+std::vector<double> router_local_stats(const Routing& r) {
+  const int E = r.num_experts;
+  std::vector<double> s(2 * E + 3, 0.0);
+  for (int64_t t = 0; t < r.tokens; ++t) {
+    for (int j = 0; j < r.k; ++j) {
+      s[r.expert[t * r.k + j]] += 1.0;
+      if (!r.kept[t * r.k + j]) s[2 * E + 2] += 1.0;
+    }
+    for (int e = 0; e < E; ++e) s[E + e] += r.probs[t * E + e];
+    s[2 * E + 1] += static_cast<double>(r.lse[t]) * r.lse[t];
+  }
+  s[2 * E] = static_cast<double>(r.tokens);
+  return s;
+}
+
+void router_set_losses(Routing& r, const std::vector<double>& g, const MoeConfig& cfg) {
+  const int E = r.num_experts;
+  r.tokens_global = g[2 * E];
+  r.dropped_global = static_cast<int64_t>(g[2 * E + 2]);
+  r.frac.assign(E, 0.0f);
+  if (r.tokens_global <= 0) {
+    r.aux_loss = r.z_loss = 0.0f;
+    return;
+  }
+  double aux = 0.0;
+  for (int e = 0; e < E; ++e) {
+    const double f = g[e] / (r.tokens_global * r.k);
+    r.frac[e] = static_cast<float>(f);
+    aux += f * g[E + e] / r.tokens_global;
+  }
+  r.aux_loss = static_cast<float>(cfg.aux_loss_coef * E * aux);
+  r.z_loss = static_cast<float>(cfg.z_loss_coef * g[2 * E + 1] / r.tokens_global);
+}
+
+void router_backward(const Routing& r, const float* x, int64_t D, const float* wg,
+                     const MoeConfig& cfg, float* dx, float* dwg) {
+  const int64_t T = r.tokens;
+  const int E = r.num_experts, k = r.k;
+  if (T == 0) return;
+  std::vector<float> dprobs(T * E, 0.0f);
+  for (int64_t t = 0; t < T; ++t) {
+    const float* dw = &r.dweight[t * k];
+    float* dp = &dprobs[t * E];
+    if (cfg.renormalize) {
+      float s = 0.0f, dot = 0.0f;
+      for (int j = 0; j < k; ++j) {
+        s += r.topk_prob[t * k + j];
+        dot += dw[j] * r.weight[t * k + j];
+      }
+      for (int j = 0; j < k; ++j) dp[r.expert[t * k + j]] += (dw[j] - dot) / s;
+    } else {
+      for (int j = 0; j < k; ++j) dp[r.expert[t * k + j]] += dw[j];
+    }
+    // d(aux)/dP_e with P_e the mean probability: the assignment fraction is constant.
+    for (int e = 0; e < E; ++e)
+      dp[e] += static_cast<float>(cfg.aux_loss_coef * E * r.frac[e] / r.tokens_global);
+  }
+  std::vector<float> dlogits(T * E);
+  cpu::softmax_backward(r.probs.data(), dprobs.data(), T, E, dlogits.data());
+  const float zscale = static_cast<float>(2.0 * cfg.z_loss_coef / r.tokens_global);
+  for (int64_t t = 0; t < T; ++t)
+    for (int e = 0; e < E; ++e) dlogits[t * E + e] += zscale * r.lse[t] * r.probs[t * E + e];
+  cpu::gemm(false, true, T, D, E, 1.0f, dlogits.data(), E, wg, E, 1.0f, dx, D);
+  cpu::gemm(true, false, D, E, T, 1.0f, x, D, dlogits.data(), E, 1.0f, dwg, E);
+}
+
+}  // namespace paramoe

@@ -1,0 +1,57 @@
+#pragma once
+// The router: logits = X·Wg, softmax, top-k, optional renormalisation, capacity
+// dropping by position, the load-balancing loss and the z-loss. The functions here
+// are local; the layer supplies the group-wide counts they need.
+#include <cstdint>
+#include <vector>
+
+#include "core/config.h"
+
+namespace paramoe {
+
+struct Routing {
+  int64_t tokens = 0;  // local tokens T
+  int k = 1;
+  int num_experts = 1;
+  std::vector<float> probs;       // [T, E]
+  std::vector<float> lse;         // [T] log-sum-exp of the logits
+  std::vector<int32_t> expert;    // [T, k], descending probability
+  std::vector<float> topk_prob;   // [T, k]
+  std::vector<float> weight;      // [T, k] gate weight applied in the combine
+  std::vector<uint8_t> kept;      // [T, k] 0 if dropped by capacity
+  std::vector<float> dweight;     // [T, k] gradient of the gate weights
+  // Global (all data-parallel tokens) statistics for the losses and their gradients.
+  std::vector<float> frac;        // [E] fraction of top-k assignments per expert
+  double tokens_global = 0;
+  float aux_loss = 0;  // already multiplied by its coefficient
+  float z_loss = 0;    // already multiplied by its coefficient
+  int64_t dropped_global = 0;
+};
+
+// Logits, softmax, top-k and gate weights for T local tokens x [T, D]; wg is [D, E].
+void router_forward_local(const float* x, int64_t tokens, int64_t d_model, const float* wg,
+                          const MoeConfig& cfg, Routing& r);
+
+// Assignment counts per (choice j, expert e), [k, E], in the order capacity uses.
+std::vector<int> router_choice_counts(const Routing& r);
+
+// Drops assignments past `capacity` per expert. Assignments are ranked by choice
+// first and token position second (all first choices before any second choice).
+// `before` counts [k, E] of the tokens that precede this rank's in the MP group,
+// `total` counts [k, E] over the whole MP group.
+void router_apply_capacity(Routing& r, const std::vector<int>& before,
+                           const std::vector<int>& total, int64_t capacity);
+
+// Capacity of each expert for an MP group of `group_tokens` tokens.
+int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens);
+
+// Local sums [counts(E), prob sums(E), tokens, Σ lse², dropped] to be summed over the
+// ranks that own distinct tokens.
+std::vector<double> router_local_stats(const Routing& r);
+void router_set_losses(Routing& r, const std::vector<double>& global_stats, const MoeConfig& cfg);
+
+// From r.dweight and the loss gradients: dx += dlogits·Wgᵀ, dwg += xᵀ·dlogits.
+void router_backward(const Routing& r, const float* x, int64_t d_model, const float* wg,
+                     const MoeConfig& cfg, float* dx, float* dwg);
+
+}  // namespace paramoe

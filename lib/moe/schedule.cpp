@@ -1,0 +1,169 @@
+#include "moe/schedule.h"
+
+#include <sstream>
+
+#include "core/error.h"
+
+namespace paramoe {
+
+const char* op_name(Op op) {
+  switch (op) {
+    case Op::SplitMp: return "split_mp";
+    case Op::GatherMp: return "allgather_mp";
+    case Op::Gate: return "gate";
+    case Op::CountsExchange: return "counts_alltoall";
+    case Op::CountsGatherEsp: return "counts_allgather";
+    case Op::PermuteToSend: return "permute_send";
+    case Op::AllToAllV: return "alltoallv";
+    case Op::AllGatherV: return "allgatherv";
+    case Op::ReduceScatterV: return "reduce_scatterv";
+    case Op::AllReduce: return "allreduce";
+    case Op::PermuteToExperts: return "permute_experts";
+    case Op::UnpermuteFromExperts: return "unpermute_experts";
+    case Op::ExpertForward: return "expert_fwd";
+    case Op::ExpertBackward: return "expert_bwd";
+    case Op::Combine: return "combine";
+    case Op::CombineBackward: return "combine_bwd";
+    case Op::ScatterAddFromSend: return "unpermute_send";
+    case Op::GateBackward: return "gate_bwd";
+    case Op::AccumulateGateGrad: return "gate_grad";
+  }
+  return "?";
+}
+
+const char* lane_name(Lane lane) {
+  switch (lane) {
+    case Lane::Local: return "local";
+    case Lane::Intra: return "intra";
+    case Lane::Inter: return "inter";
+  }
+  return "?";
+}
+
+bool op_is_collective(Op op) {
+  switch (op) {
+    case Op::GatherMp:
+    case Op::CountsExchange:
+    case Op::CountsGatherEsp:
+    case Op::AllToAllV:
+    case Op::AllGatherV:
+    case Op::ReduceScatterV:
+    case Op::AllReduce: return true;
+    default: return false;
+  }
+}
+
+namespace {
+
+Step local(Op op, std::string in, std::string out, std::string aux = "") {
+  return Step{op, std::move(in), std::move(out), std::move(aux)};
+}
+Step coll(Op op, std::string in, std::string out, Group g, Lane lane, bool reverse = false) {
+  Step s{op, std::move(in), std::move(out), ""};
+  s.group = g;
+  s.lane = lane;
+  s.reverse = reverse;
+  return s;
+}
+
+// Every MP rank holds the same tokens, gates them all and sends them to its own EP
+// group; the ESP slices' partial outputs are summed by an all-reduce over ESP (= MP).
+Schedule build_replicated() {
+  Schedule s;
+  s.name = "replicated";
+  Step gate = local(Op::Gate, "x", "");
+  gate.group = Group::Dp;  // distinct tokens live on distinct dp ranks
+  s.forward = {
+      gate,
+      coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
+      local(Op::PermuteToSend, "x", "send"),
+      coll(Op::AllToAllV, "send", "recv", Group::Ep, Lane::Inter),
+      local(Op::PermuteToExperts, "recv", "xs"),
+      local(Op::ExpertForward, "xs", "ys"),
+      local(Op::UnpermuteFromExperts, "ys", "yl"),
+      coll(Op::AllReduce, "yl", "yl", Group::Esp, Lane::Intra),
+      coll(Op::AllToAllV, "yl", "ret", Group::Ep, Lane::Inter, true),
+      local(Op::Combine, "ret", "y"),
+  };
+  s.backward = {
+      local(Op::CombineBackward, "dy", "dsend", "ret"),
+      coll(Op::AllToAllV, "dsend", "drecv", Group::Ep, Lane::Inter),
+      local(Op::PermuteToExperts, "drecv", "dys"),
+      local(Op::ExpertBackward, "dys", "dxs", "xs"),
+      local(Op::UnpermuteFromExperts, "dxs", "dxl"),
+      coll(Op::AllReduce, "dxl", "dxl", Group::Esp, Lane::Intra),
+      coll(Op::AllToAllV, "dxl", "dxret", Group::Ep, Lane::Inter, true),
+      local(Op::ScatterAddFromSend, "dxret", "dx"),
+      local(Op::GateBackward, "", "dx", "x"),
+      local(Op::AccumulateGateGrad, "dwg", ""),
+  };
+  return s;
+}
+
+// Parm's S1: each MP rank takes 1/mp of the tokens, so no gate or all-to-all work is
+// repeated; ESP peers all-gather their received rows, each runs its hidden slice, and
+// a reduce-scatter returns the summed rows to the peer that received them.
+Schedule build_s1() {
+  Schedule s;
+  s.name = "s1";
+  Step gate = local(Op::Gate, "xl", "");
+  gate.group = Group::World;  // after the split every rank owns distinct tokens
+  s.forward = {
+      local(Op::SplitMp, "x", "xl"),
+      gate,
+      coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
+      coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra),
+      local(Op::PermuteToSend, "xl", "send"),
+      coll(Op::AllToAllV, "send", "recv", Group::Ep, Lane::Inter),
+      coll(Op::AllGatherV, "recv", "gath", Group::Esp, Lane::Intra),
+      local(Op::PermuteToExperts, "gath", "xs"),
+      local(Op::ExpertForward, "xs", "ys"),
+      local(Op::UnpermuteFromExperts, "ys", "yg"),
+      coll(Op::ReduceScatterV, "yg", "yr", Group::Esp, Lane::Intra),
+      coll(Op::AllToAllV, "yr", "ret", Group::Ep, Lane::Inter, true),
+      local(Op::Combine, "ret", "yl"),
+      coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra),
+  };
+  s.backward = {
+      local(Op::SplitMp, "dy", "dyl"),
+      local(Op::CombineBackward, "dyl", "dsend", "ret"),
+      coll(Op::AllToAllV, "dsend", "drecv", Group::Ep, Lane::Inter),
+      coll(Op::AllGatherV, "drecv", "dgath", Group::Esp, Lane::Intra),
+      local(Op::PermuteToExperts, "dgath", "dys"),
+      local(Op::ExpertBackward, "dys", "dxs", "xs"),
+      local(Op::UnpermuteFromExperts, "dxs", "dxg"),
+      coll(Op::ReduceScatterV, "dxg", "dxr", Group::Esp, Lane::Intra),
+      coll(Op::AllToAllV, "dxr", "dxret", Group::Ep, Lane::Inter, true),
+      local(Op::ScatterAddFromSend, "dxret", "dxl"),
+      local(Op::GateBackward, "", "dxl", "xl"),
+      coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra),  // each MP rank gated 1/mp
+      local(Op::AccumulateGateGrad, "dwg", ""),
+      coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra),
+  };
+  return s;
+}
+
+}  // namespace
+
+Schedule schedule_build(const std::string& name) {
+  if (name == "replicated") return build_replicated();
+  if (name == "s1") return build_s1();
+  throw_collective("unknown schedule \"" + name + "\" (expected \"replicated\" or \"s1\")");
+}
+
+std::string schedule_describe(const Schedule& s) {
+  std::ostringstream m;
+  auto list = [&](const char* what, const std::vector<Step>& steps) {
+    m << s.name << " " << what << ":";
+    for (const Step& st : steps) {
+      m << " " << op_name(st.op);
+      if (op_is_collective(st.op)) m << "[" << group_name(st.group) << "," << lane_name(st.lane) << "]";
+    }
+    m << "\n";
+  };
+  list("forward", s.forward);
+  list("backward", s.backward);
+  return m.str();
+}
+
+}  // namespace paramoe

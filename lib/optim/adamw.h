@@ -1,0 +1,27 @@
+#pragma once
+// AdamW (decoupled weight decay). Parameters flagged weight_decay = false (biases,
+// norms) are not decayed. Moments live here, keyed by the parameter's position.
+#include <vector>
+
+#include "core/param.h"
+
+namespace paramoe {
+
+struct AdamWConfig {
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.01;
+};
+
+class AdamW {
+ public:
+  AdamW(const std::vector<Param*>& params, AdamWConfig cfg);
+  void step(double lr);
+  int steps_taken() const { return t_; }
+
+ private:
+  std::vector<Param*> params_;
+  AdamWConfig cfg_;
+  std::vector<std::vector<float>> m_, v_;
+  int t_ = 0;
+};
+
+}  // namespace paramoe

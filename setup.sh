@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages paramoe builds and tests with. Idempotent: apt-get
+# skips what is already installed. Run as root (or with sudo available).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config
+      openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
+      libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
+      libtomlplusplus-dev libcli11-dev clang-format)
+# python3-torch is only needed to regenerate the golden fixtures:
+#   PARAMOE_WITH_TORCH=1 ./setup.sh
+if [[ "${PARAMOE_WITH_TORCH:-0}" == 1 ]]; then pkgs+=(python3-torch python3-numpy); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all packages present"
