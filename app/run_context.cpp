@@ -17,10 +17,4 @@ RunContext run_context_create(const std::string& config_path,
   return rc;
 }
 
-void split_rows(int64_t total, int parts, int index, int64_t& row0, int64_t& rows) {
-  const int64_t base = total / parts, extra = total % parts;
-  rows = base + (index < extra ? 1 : 0);
-  row0 = index * base + std::min<int64_t>(index, extra);
-}
-
 }  // namespace paramoe

@@ -9,6 +9,7 @@
 #include "comm/mpi_collectives.h"
 #include "comm/process_grid.h"
 #include "core/config.h"
+#include "core/row_split.h"
 
 namespace paramoe {
 
@@ -20,8 +21,5 @@ struct RunContext {
 
 RunContext run_context_create(const std::string& config_path,
                               const std::vector<std::string>& overrides);
-
-// Balanced split of `total` rows over `parts`: the first total % parts get one more.
-void split_rows(int64_t total, int parts, int index, int64_t& row0, int64_t& rows);
 
 }  // namespace paramoe

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/row_split.h"
 #include "core/timer.h"
 
 namespace paramoe {
@@ -78,9 +79,12 @@ class Executor {
     const int64_t T = rows(x);
     c_.run.split = true;
     c_.run.mp_rows.assign(mp, 0);
-    for (int i = 0; i < mp; ++i) c_.run.mp_rows[i] = static_cast<int>(T / mp + (i < T % mp));
-    c_.run.mp_row0 = 0;
-    for (int i = 0; i < me; ++i) c_.run.mp_row0 += c_.run.mp_rows[i];
+    for (int i = 0; i < mp; ++i) {
+      int64_t row0 = 0, n = 0;
+      split_rows(T, mp, i, row0, n);
+      c_.run.mp_rows[i] = static_cast<int>(n);
+      if (i == me) c_.run.mp_row0 = row0;
+    }
     auto& o = out(s, c_.run.mp_rows[me]);
     std::copy_n(x.begin() + c_.run.mp_row0 * D_, o.size(), o.begin());
     return 0;
