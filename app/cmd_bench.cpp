@@ -83,7 +83,8 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
                 bc.tokens_per_step, mc.d_model, mc.d_hidden, mc.num_experts, mc.top_k,
                 mc.activation.c_str(), mc.capacity_factor, bc.repeats);
   log_info(line);
-  log_info("  schedule     median_ms    min_ms  speedup  a2a_ms  a2a_MB/rank(mean)  a2a_MB/rank(max)");
+  log_info(
+      "  schedule     median_ms    min_ms  speedup  a2a_ms  a2a_MB/rank(mean)  a2a_MB/rank(max)");
   for (const BenchRow& r : results) {
     std::snprintf(line, sizeof line, "  %-10s %11.3f %9.3f %8.3f %7.3f %18.3f %17.3f",
                   r.schedule.c_str(), r.median_ms, r.min_ms, results[0].median_ms / r.median_ms,

@@ -73,8 +73,8 @@ int cmd_train(const TrainArgs& args) {
       std::snprintf(line, sizeof line,
                     "step %5d/%d | loss %.6f | aux %.5f | z %.5f | lr %.2e | %8.2f ms | "
                     "%9.0f tok/s | a2a %7.2f ms",
-                    step + 1, tc.steps, loss, model.aux_loss(), model.z_loss(), lr,
-                    times[0] * 1e3, tc.tokens_per_step / times[0], times[1] * 1e3);
+                    step + 1, tc.steps, loss, model.aux_loss(), model.z_loss(), lr, times[0] * 1e3,
+                    tc.tokens_per_step / times[0], times[1] * 1e3);
       log_info(line);
     }
     if (metrics.is_open())

@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   const int rank = paramoe::world_rank();
 
-  CLI::App app{"paramoe: distributed Mixture-of-Experts training (Parm schedules, "
-               "HEXA-MoE operators, Aurora all-to-all). Launch under mpirun or srun."};
+  CLI::App app{
+      "paramoe: distributed Mixture-of-Experts training (Parm schedules, "
+      "HEXA-MoE operators, Aurora all-to-all). Launch under mpirun or srun."};
   app.require_subcommand(1);
   paramoe::TrainArgs train;
   auto* train_cmd = app.add_subcommand("train", "train a stack of MoE blocks on a synthetic task");
@@ -37,7 +38,9 @@ int main(int argc, char** argv) {
   auto* layer_cmd = bench_cmd->add_subcommand(
       "layer", "median forward+backward time and all-to-all bytes of one MoE layer per schedule");
   add_common(layer_cmd, bench.config, bench.overrides);
-  layer_cmd->add_option("--schedules", bench.schedules, "schedules to compare; the first is the baseline")
+  layer_cmd
+      ->add_option("--schedules", bench.schedules,
+                   "schedules to compare; the first is the baseline")
       ->delimiter(',');
   layer_cmd->add_option("--repeats", bench.repeats, "timed repeats (median is reported)");
   layer_cmd->add_option("--csv", bench.csv, "append results to this CSV file");
@@ -48,13 +51,17 @@ int main(int argc, char** argv) {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       // Every rank parses the same arguments; rank 0 speaks for all.
-      if (rank == 0) rc = app.exit(e);
-      else rc = e.get_exit_code();
+      if (rank == 0)
+        rc = app.exit(e);
+      else
+        rc = e.get_exit_code();
       MPI_Finalize();
       return rc;
     }
-    if (*train_cmd) rc = paramoe::cmd_train(train);
-    else if (*layer_cmd) rc = paramoe::cmd_bench_layer(bench);
+    if (*train_cmd)
+      rc = paramoe::cmd_train(train);
+    else if (*layer_cmd)
+      rc = paramoe::cmd_bench_layer(bench);
   } catch (const paramoe::Error& e) {
     if (e.collective()) {
       if (rank == 0) std::fprintf(stderr, "paramoe: error: %s\n", e.what());

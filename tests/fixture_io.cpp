@@ -25,7 +25,8 @@ Fixture fixture_read(const std::string& path) {
     in.read(name.data(), static_cast<std::streamsize>(name.size()));
     FixtureTensor t;
     t.shape.resize(u32());
-    in.read(reinterpret_cast<char*>(t.shape.data()), static_cast<std::streamsize>(8 * t.shape.size()));
+    in.read(reinterpret_cast<char*>(t.shape.data()),
+            static_cast<std::streamsize>(8 * t.shape.size()));
     int64_t n = 1;
     for (auto d : t.shape) n *= d;
     t.data.resize(n);
@@ -36,11 +37,13 @@ Fixture fixture_read(const std::string& path) {
   return f;
 }
 
-std::string golden_dir() { return PARAMOE_GOLDEN_DIR; }
+std::string golden_dir() {
+  return PARAMOE_GOLDEN_DIR;
+}
 
 std::vector<std::string> golden_cases() {
-  return {"dropless_top2_gelu_uniform",   "dropless_top1_swiglu_zipf",
-          "capacity_top2_gelu_zipf",      "capacity_top1_swiglu_uniform",
+  return {"dropless_top2_gelu_uniform",    "dropless_top1_swiglu_zipf",
+          "capacity_top2_gelu_zipf",       "capacity_top1_swiglu_uniform",
           "dropless_top1_gelu_all_to_one", "dropless_top2_swiglu_uneven"};
 }
 

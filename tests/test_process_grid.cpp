@@ -38,13 +38,27 @@ std::vector<int> expected(Group g, int r, int world, int mp, int ep, int esp, in
   for (int q = 0; q < world; ++q) {
     bool in = false;
     switch (g) {
-      case Group::Mp: in = q / mp == r / mp; break;
-      case Group::Dp: in = q % mp == r % mp; break;
-      case Group::Esp: in = q / esp == r / esp; break;
-      case Group::Ep: in = q % esp == r % esp && q / (esp * ep) == r / (esp * ep); break;
-      case Group::Edp: in = q % (esp * ep) == r % (esp * ep); break;
-      case Group::Node: in = rpn ? q / rpn == r / rpn : true; break;
-      case Group::World: in = true; break;
+      case Group::Mp:
+        in = q / mp == r / mp;
+        break;
+      case Group::Dp:
+        in = q % mp == r % mp;
+        break;
+      case Group::Esp:
+        in = q / esp == r / esp;
+        break;
+      case Group::Ep:
+        in = q % esp == r % esp && q / (esp * ep) == r / (esp * ep);
+        break;
+      case Group::Edp:
+        in = q % (esp * ep) == r % (esp * ep);
+        break;
+      case Group::Node:
+        in = rpn ? q / rpn == r / rpn : true;
+        break;
+      case Group::World:
+        in = true;
+        break;
     }
     if (in) out.push_back(q);
   }

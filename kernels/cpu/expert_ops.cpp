@@ -33,8 +33,8 @@ void estmm(const float* a, const float* b, const int64_t* offsets, int64_t num_e
       if (!accumulate) std::fill(dwe, dwe + k * n, 0.0f);
       continue;
     }
-    gemm(true, false, k, n, rows, 1.0f, a + r0 * k, k, b + r0 * n, n, accumulate ? 1.0f : 0.0f,
-         dwe, n);
+    gemm(true, false, k, n, rows, 1.0f, a + r0 * k, k, b + r0 * n, n, accumulate ? 1.0f : 0.0f, dwe,
+         n);
   }
 }
 

@@ -5,9 +5,8 @@
 
 namespace paramoe::cpu {
 
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-          int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // One BLAS thread per MPI rank is the HPC default; OPENBLAS_NUM_THREADS overrides it.
 void blas_set_threads_default();

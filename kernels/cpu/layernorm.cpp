@@ -17,8 +17,7 @@ void layernorm_forward(const float* x, const float* gamma, const float* beta, in
     const float rs = static_cast<float>(1.0 / std::sqrt(v + eps));
     mean[t] = static_cast<float>(m);
     rstd[t] = rs;
-    for (int64_t i = 0; i < dim; ++i)
-      y[t * dim + i] = (xr[i] - mean[t]) * rs * gamma[i] + beta[i];
+    for (int64_t i = 0; i < dim; ++i) y[t * dim + i] = (xr[i] - mean[t]) * rs * gamma[i] + beta[i];
   }
 }
 

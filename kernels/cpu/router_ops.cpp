@@ -7,7 +7,8 @@
 
 namespace paramoe::cpu {
 
-void softmax_lse_forward(const float* logits, int64_t rows, int64_t cols, float* probs, float* lse) {
+void softmax_lse_forward(const float* logits, int64_t rows, int64_t cols, float* probs,
+                         float* lse) {
   for (int64_t t = 0; t < rows; ++t) {
     const float* l = logits + t * cols;
     float* p = probs + t * cols;
@@ -29,9 +30,8 @@ void topk_rows(const float* x, int64_t rows, int64_t cols, int64_t k, int32_t* i
   for (int64_t t = 0; t < rows; ++t) {
     const float* r = x + t * cols;
     std::iota(order.begin(), order.end(), 0);
-    std::partial_sort(order.begin(), order.begin() + k, order.end(), [r](int32_t a, int32_t b) {
-      return r[a] > r[b] || (r[a] == r[b] && a < b);
-    });
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [r](int32_t a, int32_t b) { return r[a] > r[b] || (r[a] == r[b] && a < b); });
     for (int64_t j = 0; j < k; ++j) {
       idx[t * k + j] = order[j];
       val[t * k + j] = r[order[j]];

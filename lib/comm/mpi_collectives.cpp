@@ -86,7 +86,8 @@ void MpiCollectives::reduce_scatterv_rows(Group g, const float* send, float* rec
 }
 
 void MpiCollectives::allreduce_sum(Group g, float* buf, size_t count) {
-  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
+  MPI_CHECK(
+      MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
 }
 
 void MpiCollectives::allreduce_sum(Group g, double* buf, size_t count) {

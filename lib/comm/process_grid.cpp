@@ -8,13 +8,20 @@ namespace paramoe {
 
 const char* group_name(Group g) {
   switch (g) {
-    case Group::World: return "world";
-    case Group::Node: return "node";
-    case Group::Mp: return "mp";
-    case Group::Dp: return "dp";
-    case Group::Ep: return "ep";
-    case Group::Esp: return "esp";
-    case Group::Edp: return "edp";
+    case Group::World:
+      return "world";
+    case Group::Node:
+      return "node";
+    case Group::Mp:
+      return "mp";
+    case Group::Dp:
+      return "dp";
+    case Group::Ep:
+      return "ep";
+    case Group::Esp:
+      return "esp";
+    case Group::Edp:
+      return "edp";
   }
   return "?";
 }
@@ -34,24 +41,24 @@ void layout_validate(const Layout& l, const MoeConfig& moe) {
   };
   if (l.mp < 1 || l.ep < 1 || l.esp < 1) fail("mp, ep and esp must be >= 1");
   if (l.world % l.mp != 0)
-    fail("world size " + std::to_string(l.world) + " is not divisible by mp=" +
-         std::to_string(l.mp));
+    fail("world size " + std::to_string(l.world) +
+         " is not divisible by mp=" + std::to_string(l.mp));
   if (l.world % (l.ep * l.esp) != 0)
-    fail("world size " + std::to_string(l.world) + " is not divisible by ep*esp=" +
-         std::to_string(l.ep * l.esp));
+    fail("world size " + std::to_string(l.world) +
+         " is not divisible by ep*esp=" + std::to_string(l.ep * l.esp));
   if (moe.num_experts % l.ep != 0)
-    fail("moe.num_experts=" + std::to_string(moe.num_experts) + " is not divisible by ep=" +
-         std::to_string(l.ep));
+    fail("moe.num_experts=" + std::to_string(moe.num_experts) +
+         " is not divisible by ep=" + std::to_string(l.ep));
   if (moe.d_hidden % l.esp != 0)
-    fail("moe.d_hidden=" + std::to_string(moe.d_hidden) + " is not divisible by esp=" +
-         std::to_string(l.esp));
+    fail("moe.d_hidden=" + std::to_string(moe.d_hidden) +
+         " is not divisible by esp=" + std::to_string(l.esp));
   if (moe.schedule == "replicated" && l.esp != l.mp)
-    fail("moe.schedule=\"replicated\" needs esp == mp: its MP replicas hold the same tokens "
-         "and each feeds its own ESP slice; use schedule \"s1\" for esp != mp");
+    fail(
+        "moe.schedule=\"replicated\" needs esp == mp: its MP replicas hold the same tokens "
+        "and each feeds its own ESP slice; use schedule \"s1\" for esp != mp");
   if (l.ranks_per_node < 0) fail("ranks_per_node must be >= 0");
   if (l.ranks_per_node > 0) {
-    if (l.world % l.ranks_per_node != 0)
-      fail("world size is not divisible by ranks_per_node");
+    if (l.world % l.ranks_per_node != 0) fail("world size is not divisible by ranks_per_node");
     if (l.ranks_per_node % l.mp != 0)
       fail("an MP group would cross a node: ranks_per_node=" + std::to_string(l.ranks_per_node) +
            " is not a multiple of mp=" + std::to_string(l.mp));
@@ -96,8 +103,8 @@ ProcessGrid ProcessGrid::create(MPI_Comm world, const ParallelConfig& par, const
     if (leaders[q] != leaders[first])
       throw_collective("bad parallel layout: MP group of ranks " + std::to_string(first) + ".." +
                        std::to_string(first + l.mp - 1) + " crosses a node boundary (rank " +
-                       std::to_string(q) + " is on another node); parallel.mp=" +
-                       std::to_string(l.mp) +
+                       std::to_string(q) +
+                       " is on another node); parallel.mp=" + std::to_string(l.mp) +
                        " must divide the ranks per node and ranks must be placed by node");
   }
 
@@ -135,13 +142,20 @@ ProcessGrid::~ProcessGrid() {
 
 MPI_Comm ProcessGrid::comm(Group g) const {
   switch (g) {
-    case Group::World: return world_;
-    case Group::Node: return node_;
-    case Group::Mp: return mp_;
-    case Group::Dp: return dp_;
-    case Group::Ep: return ep_;
-    case Group::Esp: return esp_;
-    case Group::Edp: return edp_;
+    case Group::World:
+      return world_;
+    case Group::Node:
+      return node_;
+    case Group::Mp:
+      return mp_;
+    case Group::Dp:
+      return dp_;
+    case Group::Ep:
+      return ep_;
+    case Group::Esp:
+      return esp_;
+    case Group::Edp:
+      return edp_;
   }
   return MPI_COMM_NULL;
 }

@@ -1,10 +1,11 @@
 #include "core/config.h"
 
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "core/error.h"
 
@@ -180,29 +181,27 @@ Config config_parse(const std::string& text, const std::string& origin,
 
   Config c;
   c.origin = origin;
-  read_section(root, origin, "parallel",
-               {int_key("mp", c.parallel.mp), int_key("ep", c.parallel.ep),
-                int_key("esp", c.parallel.esp),
-                int_key("ranks_per_node", c.parallel.ranks_per_node)});
+  read_section(
+      root, origin, "parallel",
+      {int_key("mp", c.parallel.mp), int_key("ep", c.parallel.ep), int_key("esp", c.parallel.esp),
+       int_key("ranks_per_node", c.parallel.ranks_per_node)});
   MoeConfig& m = c.moe;
-  read_section(root, origin, "moe",
-               {int_key("d_model", m.d_model), int_key("d_hidden", m.d_hidden),
-                int_key("num_experts", m.num_experts), int_key("top_k", m.top_k),
-                string_key("activation", m.activation),
-                double_key("capacity_factor", m.capacity_factor),
-                bool_key("renormalize", m.renormalize),
-                double_key("aux_loss_coef", m.aux_loss_coef),
-                double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule)});
+  read_section(
+      root, origin, "moe",
+      {int_key("d_model", m.d_model), int_key("d_hidden", m.d_hidden),
+       int_key("num_experts", m.num_experts), int_key("top_k", m.top_k),
+       string_key("activation", m.activation), double_key("capacity_factor", m.capacity_factor),
+       bool_key("renormalize", m.renormalize), double_key("aux_loss_coef", m.aux_loss_coef),
+       double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule)});
   TrainConfig& t = c.train;
-  read_section(root, origin, "train",
-               {int_key("steps", t.steps), int_key("layers", t.layers),
-                int_key("tokens_per_step", t.tokens_per_step), double_key("lr", t.lr),
-                int_key("warmup_steps", t.warmup_steps),
-                double_key("min_lr_ratio", t.min_lr_ratio),
-                double_key("weight_decay", t.weight_decay), double_key("beta1", t.beta1),
-                double_key("beta2", t.beta2), double_key("adam_eps", t.adam_eps),
-                int64_key("seed", t.seed), int_key("log_every", t.log_every),
-                string_key("metrics_csv", t.metrics_csv)});
+  read_section(
+      root, origin, "train",
+      {int_key("steps", t.steps), int_key("layers", t.layers),
+       int_key("tokens_per_step", t.tokens_per_step), double_key("lr", t.lr),
+       int_key("warmup_steps", t.warmup_steps), double_key("min_lr_ratio", t.min_lr_ratio),
+       double_key("weight_decay", t.weight_decay), double_key("beta1", t.beta1),
+       double_key("beta2", t.beta2), double_key("adam_eps", t.adam_eps), int64_key("seed", t.seed),
+       int_key("log_every", t.log_every), string_key("metrics_csv", t.metrics_csv)});
   BenchConfig& b = c.bench;
   read_section(root, origin, "bench",
                {int_key("tokens_per_step", b.tokens_per_step), int_key("repeats", b.repeats),

@@ -25,7 +25,7 @@ struct MoeConfig {
   bool renormalize = true;
   double aux_loss_coef = 0.01;
   double z_loss_coef = 0.001;
-  std::string schedule = "s1";      // replicated | s1
+  std::string schedule = "s1";  // replicated | s1
   bool swiglu() const { return activation == "swiglu"; }
 };
 

@@ -27,14 +27,14 @@ class Error : public std::runtime_error {
 
 }  // namespace paramoe
 
-#define MPI_CHECK(call)                                                         \
-  do {                                                                          \
-    int paramoe_mpi_rc_ = (call);                                               \
-    if (paramoe_mpi_rc_ != MPI_SUCCESS)                                         \
-      ::paramoe::throw_mpi_error(paramoe_mpi_rc_, #call, __FILE__, __LINE__);   \
+#define MPI_CHECK(call)                                                       \
+  do {                                                                        \
+    int paramoe_mpi_rc_ = (call);                                             \
+    if (paramoe_mpi_rc_ != MPI_SUCCESS)                                       \
+      ::paramoe::throw_mpi_error(paramoe_mpi_rc_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define PARAMOE_REQUIRE(cond, msg)                                              \
-  do {                                                                          \
-    if (!(cond)) throw ::paramoe::Error(std::string(msg));                      \
+#define PARAMOE_REQUIRE(cond, msg)                         \
+  do {                                                     \
+    if (!(cond)) throw ::paramoe::Error(std::string(msg)); \
   } while (0)

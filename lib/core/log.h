@@ -7,8 +7,8 @@
 namespace paramoe {
 
 int world_rank();
-void log_info(const std::string& msg);   // rank 0 only, stdout
-void log_warn(const std::string& msg);   // rank 0 only, stderr
+void log_info(const std::string& msg);            // rank 0 only, stdout
+void log_warn(const std::string& msg);            // rank 0 only, stderr
 void log_error_any_rank(const std::string& msg);  // this rank, stderr, prefixed with the rank
 
 }  // namespace paramoe

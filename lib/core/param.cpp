@@ -7,9 +7,13 @@
 
 namespace paramoe {
 
-int64_t Param::numel() const { return static_cast<int64_t>(value.size()); }
+int64_t Param::numel() const {
+  return static_cast<int64_t>(value.size());
+}
 
-void Param::zero_grad() { std::fill(grad.begin(), grad.end(), 0.0f); }
+void Param::zero_grad() {
+  std::fill(grad.begin(), grad.end(), 0.0f);
+}
 
 static int64_t product(const std::vector<int64_t>& s) {
   int64_t n = 1;
@@ -83,6 +87,8 @@ void param_init_uniform(Param& p, float bound, uint64_t seed) {
   });
 }
 
-void param_init_constant(Param& p, float v) { std::fill(p.value.begin(), p.value.end(), v); }
+void param_init_constant(Param& p, float v) {
+  std::fill(p.value.begin(), p.value.end(), v);
+}
 
 }  // namespace paramoe

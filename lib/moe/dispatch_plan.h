@@ -24,9 +24,9 @@ struct DispatchPlan {
   // Layout the experts read: `blocks` copies of an [ep, local_experts] count matrix
   // (blocks = esp after an all-gather over ESP, 1 otherwise), block-major.
   int blocks = 1;
-  std::vector<int> layout_counts;     // [blocks, ep, local_experts]
-  std::vector<int> block_rows;        // [blocks]
-  std::vector<int32_t> sorted_from;   // expert-sorted row i is layout row sorted_from[i]
+  std::vector<int> layout_counts;       // [blocks, ep, local_experts]
+  std::vector<int> block_rows;          // [blocks]
+  std::vector<int32_t> sorted_from;     // expert-sorted row i is layout row sorted_from[i]
   std::vector<int64_t> expert_offsets;  // [local_experts + 1] in sorted order
 
   int64_t send_rows() const { return static_cast<int64_t>(send_token.size()); }

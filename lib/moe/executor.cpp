@@ -32,25 +32,44 @@ class Executor {
 
   int64_t run(const Step& s) {
     switch (s.op) {
-      case Op::SplitMp: return split_mp(s);
-      case Op::GatherMp: return gather_mp(s);
-      case Op::Gate: return gate(s);
-      case Op::CountsExchange: return counts_exchange();
-      case Op::CountsGatherEsp: return counts_gather_esp();
-      case Op::PermuteToSend: return permute_to_send(s);
-      case Op::AllToAllV: return alltoallv(s);
-      case Op::AllGatherV: return allgatherv(s);
-      case Op::ReduceScatterV: return reduce_scatterv(s);
-      case Op::AllReduce: return allreduce(s);
-      case Op::PermuteToExperts: return permute_to_experts(s);
-      case Op::UnpermuteFromExperts: return unpermute_from_experts(s);
-      case Op::ExpertForward: return expert_forward(s);
-      case Op::ExpertBackward: return expert_backward(s);
-      case Op::Combine: return combine(s);
-      case Op::CombineBackward: return combine_backward(s);
-      case Op::ScatterAddFromSend: return scatter_add_from_send(s);
-      case Op::GateBackward: return gate_backward(s);
-      case Op::AccumulateGateGrad: return accumulate_gate_grad(s);
+      case Op::SplitMp:
+        return split_mp(s);
+      case Op::GatherMp:
+        return gather_mp(s);
+      case Op::Gate:
+        return gate(s);
+      case Op::CountsExchange:
+        return counts_exchange();
+      case Op::CountsGatherEsp:
+        return counts_gather_esp();
+      case Op::PermuteToSend:
+        return permute_to_send(s);
+      case Op::AllToAllV:
+        return alltoallv(s);
+      case Op::AllGatherV:
+        return allgatherv(s);
+      case Op::ReduceScatterV:
+        return reduce_scatterv(s);
+      case Op::AllReduce:
+        return allreduce(s);
+      case Op::PermuteToExperts:
+        return permute_to_experts(s);
+      case Op::UnpermuteFromExperts:
+        return unpermute_from_experts(s);
+      case Op::ExpertForward:
+        return expert_forward(s);
+      case Op::ExpertBackward:
+        return expert_backward(s);
+      case Op::Combine:
+        return combine(s);
+      case Op::CombineBackward:
+        return combine_backward(s);
+      case Op::ScatterAddFromSend:
+        return scatter_add_from_send(s);
+      case Op::GateBackward:
+        return gate_backward(s);
+      case Op::AccumulateGateGrad:
+        return accumulate_gate_grad(s);
     }
     throw Error("unknown schedule op");
   }

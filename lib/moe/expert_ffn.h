@@ -11,7 +11,7 @@ namespace paramoe {
 struct ExpertDims {
   int64_t experts;  // local experts
   int64_t d_model;
-  int64_t hidden;   // this rank's hidden slice
+  int64_t hidden;  // this rank's hidden slice
   bool swiglu;
 };
 

@@ -23,7 +23,8 @@ ExpertGrads MoeParams::grads() {
                      b3.grad.data(), w2.grad.data(), b2.grad.data()};
 }
 
-MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid, const std::string& prefix) {
+MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid,
+                          const std::string& prefix) {
   const int64_t D = cfg.d_model, E = cfg.num_experts, H = cfg.d_hidden;
   const Layout& l = grid.layout();
   const int64_t El = E / l.ep, Hs = H / l.esp;

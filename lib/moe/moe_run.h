@@ -25,9 +25,9 @@ struct StepRecord {
 };
 
 struct MoeRun {
-  int64_t tokens = 0;         // rows of the layer input (one dp shard, replicated over MP)
-  bool split = false;         // tokens were split over MP (SplitMp ran)
-  std::vector<int> mp_rows;   // rows per MP rank after the split
+  int64_t tokens = 0;        // rows of the layer input (one dp shard, replicated over MP)
+  bool split = false;        // tokens were split over MP (SplitMp ran)
+  std::vector<int> mp_rows;  // rows per MP rank after the split
   int64_t mp_row0 = 0;
   Routing routing;
   DispatchPlan plan;

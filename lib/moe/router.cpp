@@ -41,9 +41,8 @@ std::vector<int> router_choice_counts(const Routing& r) {
 }
 
 int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens) {
-  return static_cast<int64_t>(
-      std::ceil(cfg.capacity_factor * static_cast<double>(group_tokens) * cfg.top_k /
-                cfg.num_experts));
+  return static_cast<int64_t>(std::ceil(cfg.capacity_factor * static_cast<double>(group_tokens) *
+                                        cfg.top_k / cfg.num_experts));
 }
 
 void router_apply_capacity(Routing& r, const std::vector<int>& before,

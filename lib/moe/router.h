@@ -13,15 +13,15 @@ struct Routing {
   int64_t tokens = 0;  // local tokens T
   int k = 1;
   int num_experts = 1;
-  std::vector<float> probs;       // [T, E]
-  std::vector<float> lse;         // [T] log-sum-exp of the logits
-  std::vector<int32_t> expert;    // [T, k], descending probability
-  std::vector<float> topk_prob;   // [T, k]
-  std::vector<float> weight;      // [T, k] gate weight applied in the combine
-  std::vector<uint8_t> kept;      // [T, k] 0 if dropped by capacity
-  std::vector<float> dweight;     // [T, k] gradient of the gate weights
+  std::vector<float> probs;      // [T, E]
+  std::vector<float> lse;        // [T] log-sum-exp of the logits
+  std::vector<int32_t> expert;   // [T, k], descending probability
+  std::vector<float> topk_prob;  // [T, k]
+  std::vector<float> weight;     // [T, k] gate weight applied in the combine
+  std::vector<uint8_t> kept;     // [T, k] 0 if dropped by capacity
+  std::vector<float> dweight;    // [T, k] gradient of the gate weights
   // Global (all data-parallel tokens) statistics for the losses and their gradients.
-  std::vector<float> frac;        // [E] fraction of top-k assignments per expert
+  std::vector<float> frac;  // [E] fraction of top-k assignments per expert
   double tokens_global = 0;
   float aux_loss = 0;  // already multiplied by its coefficient
   float z_loss = 0;    // already multiplied by its coefficient

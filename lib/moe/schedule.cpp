@@ -8,34 +8,56 @@ namespace paramoe {
 
 const char* op_name(Op op) {
   switch (op) {
-    case Op::SplitMp: return "split_mp";
-    case Op::GatherMp: return "allgather_mp";
-    case Op::Gate: return "gate";
-    case Op::CountsExchange: return "counts_alltoall";
-    case Op::CountsGatherEsp: return "counts_allgather";
-    case Op::PermuteToSend: return "permute_send";
-    case Op::AllToAllV: return "alltoallv";
-    case Op::AllGatherV: return "allgatherv";
-    case Op::ReduceScatterV: return "reduce_scatterv";
-    case Op::AllReduce: return "allreduce";
-    case Op::PermuteToExperts: return "permute_experts";
-    case Op::UnpermuteFromExperts: return "unpermute_experts";
-    case Op::ExpertForward: return "expert_fwd";
-    case Op::ExpertBackward: return "expert_bwd";
-    case Op::Combine: return "combine";
-    case Op::CombineBackward: return "combine_bwd";
-    case Op::ScatterAddFromSend: return "unpermute_send";
-    case Op::GateBackward: return "gate_bwd";
-    case Op::AccumulateGateGrad: return "gate_grad";
+    case Op::SplitMp:
+      return "split_mp";
+    case Op::GatherMp:
+      return "allgather_mp";
+    case Op::Gate:
+      return "gate";
+    case Op::CountsExchange:
+      return "counts_alltoall";
+    case Op::CountsGatherEsp:
+      return "counts_allgather";
+    case Op::PermuteToSend:
+      return "permute_send";
+    case Op::AllToAllV:
+      return "alltoallv";
+    case Op::AllGatherV:
+      return "allgatherv";
+    case Op::ReduceScatterV:
+      return "reduce_scatterv";
+    case Op::AllReduce:
+      return "allreduce";
+    case Op::PermuteToExperts:
+      return "permute_experts";
+    case Op::UnpermuteFromExperts:
+      return "unpermute_experts";
+    case Op::ExpertForward:
+      return "expert_fwd";
+    case Op::ExpertBackward:
+      return "expert_bwd";
+    case Op::Combine:
+      return "combine";
+    case Op::CombineBackward:
+      return "combine_bwd";
+    case Op::ScatterAddFromSend:
+      return "unpermute_send";
+    case Op::GateBackward:
+      return "gate_bwd";
+    case Op::AccumulateGateGrad:
+      return "gate_grad";
   }
   return "?";
 }
 
 const char* lane_name(Lane lane) {
   switch (lane) {
-    case Lane::Local: return "local";
-    case Lane::Intra: return "intra";
-    case Lane::Inter: return "inter";
+    case Lane::Local:
+      return "local";
+    case Lane::Intra:
+      return "intra";
+    case Lane::Inter:
+      return "inter";
   }
   return "?";
 }
@@ -48,8 +70,10 @@ bool op_is_collective(Op op) {
     case Op::AllToAllV:
     case Op::AllGatherV:
     case Op::ReduceScatterV:
-    case Op::AllReduce: return true;
-    default: return false;
+    case Op::AllReduce:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -157,7 +181,8 @@ std::string schedule_describe(const Schedule& s) {
     m << s.name << " " << what << ":";
     for (const Step& st : steps) {
       m << " " << op_name(st.op);
-      if (op_is_collective(st.op)) m << "[" << group_name(st.group) << "," << lane_name(st.lane) << "]";
+      if (op_is_collective(st.op))
+        m << "[" << group_name(st.group) << "," << lane_name(st.lane) << "]";
     }
     m << "\n";
   };

@@ -23,12 +23,12 @@ enum class Op {
   PermuteToExperts,      // layout rows → expert-sorted rows
   UnpermuteFromExperts,  // expert-sorted rows → layout rows
   ExpertForward,
-  ExpertBackward,        // `aux` names the saved expert input
-  Combine,               // returned rows × gate weights → token rows
-  CombineBackward,       // d token rows → d send rows and d gate weights; `aux`: returned rows
-  ScatterAddFromSend,    // d send rows → d token rows (the adjoint of PermuteToSend)
-  GateBackward,          // router backward; `aux`: the gate's input; dWg into buffer "dwg"
-  AccumulateGateGrad,    // "dwg" → the gate parameter's gradient
+  ExpertBackward,      // `aux` names the saved expert input
+  Combine,             // returned rows × gate weights → token rows
+  CombineBackward,     // d token rows → d send rows and d gate weights; `aux`: returned rows
+  ScatterAddFromSend,  // d send rows → d token rows (the adjoint of PermuteToSend)
+  GateBackward,        // router backward; `aux`: the gate's input; dWg into buffer "dwg"
+  AccumulateGateGrad,  // "dwg" → the gate parameter's gradient
 };
 
 // Intra-node traffic (MP, ESP) and inter-node traffic (EP) run on separate lanes,

@@ -1,0 +1,147 @@
+// CPU kernels against naive loops and finite differences, on random inputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/activation.h"
+#include "kernels/cpu/expert_ops.h"
+#include "kernels/cpu/layernorm.h"
+#include "kernels/cpu/router_ops.h"
+
+namespace paramoe::cpu {
+namespace {
+
+std::vector<float> randn(size_t n, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d;
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+// Expert 1 gets no rows: an expert no token picks is a normal case.
+const std::vector<int64_t> kOffsets = {0, 5, 5, 12, 20};
+constexpr int64_t kE = 4, kN = 20, kK = 7, kM = 9;
+
+TEST(ExpertOps, EsmmMatchesNaive) {
+  auto x = randn(kN * kK, 1), w = randn(kE * kK * kM, 2), b = randn(kE * kM, 3);
+  std::vector<float> y(kN * kM), yt(kN * kK);
+  esmm(x.data(), w.data(), b.data(), kOffsets.data(), kE, kK, kM, false, false, y.data());
+  auto dy = randn(kN * kM, 4);
+  esmm(dy.data(), w.data(), nullptr, kOffsets.data(), kE, kM, kK, true, false, yt.data());
+  for (int64_t e = 0; e < kE; ++e)
+    for (int64_t i = kOffsets[e]; i < kOffsets[e + 1]; ++i) {
+      for (int64_t j = 0; j < kM; ++j) {
+        double s = b[e * kM + j];
+        for (int64_t c = 0; c < kK; ++c) s += x[i * kK + c] * w[(e * kK + c) * kM + j];
+        EXPECT_NEAR(y[i * kM + j], s, 1e-5 * (1 + std::abs(s)));
+      }
+      for (int64_t c = 0; c < kK; ++c) {
+        double s = 0;
+        for (int64_t j = 0; j < kM; ++j) s += dy[i * kM + j] * w[(e * kK + c) * kM + j];
+        EXPECT_NEAR(yt[i * kK + c], s, 1e-5 * (1 + std::abs(s)));
+      }
+    }
+}
+
+TEST(ExpertOps, EstmmAndEssMatchNaive) {
+  auto a = randn(kN * kK, 5), b = randn(kN * kM, 6);
+  std::vector<float> dw(kE * kK * kM, 123.0f), db(kE * kM, 123.0f);  // overwritten
+  estmm(a.data(), b.data(), kOffsets.data(), kE, kK, kM, false, dw.data());
+  ess(b.data(), kOffsets.data(), kE, kM, false, db.data());
+  for (int64_t e = 0; e < kE; ++e)
+    for (int64_t j = 0; j < kM; ++j) {
+      double sb = 0;
+      for (int64_t i = kOffsets[e]; i < kOffsets[e + 1]; ++i) sb += b[i * kM + j];
+      EXPECT_NEAR(db[e * kM + j], sb, 1e-5);
+      for (int64_t c = 0; c < kK; ++c) {
+        double s = 0;
+        for (int64_t i = kOffsets[e]; i < kOffsets[e + 1]; ++i) s += a[i * kK + c] * b[i * kM + j];
+        EXPECT_NEAR(dw[(e * kK + c) * kM + j], s, 1e-5 * (1 + std::abs(s)));
+      }
+    }
+}
+
+TEST(Activation, BackwardMatchesFiniteDifference) {
+  auto a = randn(64, 7), g = randn(64, 8), dh = randn(64, 9);
+  std::vector<float> da(64), dg(64), ap(64), am(64), hp(64), hm(64);
+  const float h = 1e-2f;
+  gelu_backward(a.data(), dh.data(), 64, da.data());
+  for (int i = 0; i < 64; ++i) {
+    float p = a[i] + h, m = a[i] - h, fp, fm;
+    gelu_forward(&p, 1, &fp);
+    gelu_forward(&m, 1, &fm);
+    EXPECT_NEAR(da[i], dh[i] * (fp - fm) / (2 * h), 1e-3 * (1 + std::abs(dh[i])));
+  }
+  swiglu_backward(a.data(), g.data(), dh.data(), 64, da.data(), dg.data());
+  for (int i = 0; i < 64; ++i) {
+    float p = a[i] + h, m = a[i] - h, fp, fm;
+    swiglu_forward(&p, &g[i], 1, &fp);
+    swiglu_forward(&m, &g[i], 1, &fm);
+    EXPECT_NEAR(da[i], dh[i] * (fp - fm) / (2 * h), 2e-3 * (1 + std::abs(dh[i] * g[i])));
+    float silu;
+    float one = 1.0f;
+    swiglu_forward(&a[i], &one, 1, &silu);
+    EXPECT_NEAR(dg[i], dh[i] * silu, 1e-5 * (1 + std::abs(dh[i])));
+  }
+}
+
+TEST(LayerNorm, BackwardMatchesFiniteDifference) {
+  const int64_t R = 3, D = 8;
+  auto x = randn(R * D, 10), gamma = randn(D, 11), beta = randn(D, 12), dy = randn(R * D, 13);
+  std::vector<float> y(R * D), mean(R), rstd(R), dx(R * D), dgamma(D, 0), dbeta(D, 0);
+  layernorm_forward(x.data(), gamma.data(), beta.data(), R, D, 1e-5f, y.data(), mean.data(),
+                    rstd.data());
+  layernorm_backward(x.data(), gamma.data(), mean.data(), rstd.data(), dy.data(), R, D, dx.data(),
+                     dgamma.data(), dbeta.data());
+  auto loss = [&](const std::vector<float>& xx, const std::vector<float>& gg) {
+    std::vector<float> yy(R * D), m(R), r(R);
+    layernorm_forward(xx.data(), gg.data(), beta.data(), R, D, 1e-5f, yy.data(), m.data(),
+                      r.data());
+    double s = 0;
+    for (int64_t i = 0; i < R * D; ++i) s += yy[i] * dy[i];
+    return s;
+  };
+  const float h = 1e-2f;
+  for (int64_t i = 0; i < R * D; ++i) {
+    auto xp = x, xm = x;
+    xp[i] += h;
+    xm[i] -= h;
+    EXPECT_NEAR(dx[i], (loss(xp, gamma) - loss(xm, gamma)) / (2 * h), 5e-3);
+  }
+  for (int64_t i = 0; i < D; ++i) {
+    auto gp = gamma, gm = gamma;
+    gp[i] += h;
+    gm[i] -= h;
+    EXPECT_NEAR(dgamma[i], (loss(x, gp) - loss(x, gm)) / (2 * h), 5e-3);
+  }
+}
+
+TEST(RouterOps, TopkDescendingWithLowerIndexOnTies) {
+  const std::vector<float> p = {0.1f, 0.3f, 0.3f, 0.2f, 0.1f};
+  std::vector<int32_t> idx(3);
+  std::vector<float> val(3);
+  topk_rows(p.data(), 1, 5, 3, idx.data(), val.data());
+  EXPECT_EQ(idx, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_FLOAT_EQ(val[2], 0.2f);
+}
+
+TEST(RouterOps, SoftmaxRowsSumToOneAndLse) {
+  auto l = randn(5 * 6, 14);
+  std::vector<float> p(30), lse(5);
+  softmax_lse_forward(l.data(), 5, 6, p.data(), lse.data());
+  for (int t = 0; t < 5; ++t) {
+    double s = 0, e = 0;
+    for (int j = 0; j < 6; ++j) {
+      s += p[t * 6 + j];
+      e += std::exp(static_cast<double>(l[t * 6 + j]));
+    }
+    EXPECT_NEAR(s, 1.0, 1e-6);
+    EXPECT_NEAR(lse[t], std::log(e), 1e-5);
+  }
+}
+
+}  // namespace
+}  // namespace paramoe::cpu
