@@ -10,6 +10,7 @@
 #include "core/timer.h"
 #include "data/synthetic_teacher.h"
 #include "model/moe_stack.h"
+#include "moe/schedule.h"
 #include "optim/adamw.h"
 #include "optim/grad_sync.h"
 #include "optim/lr_schedule.h"
@@ -35,11 +36,14 @@ int cmd_train(const TrainArgs& args) {
            cfg.moe.schedule + ", " + std::to_string(cfg.moe.num_experts) + " experts top-" +
            std::to_string(cfg.moe.top_k) + ", " + std::to_string(tc.tokens_per_step) +
            " tokens/step");
+  std::string steps = schedule_describe(schedule_build(cfg.moe.schedule));
+  steps.pop_back();  // log_info ends the line itself
+  log_info(steps);
   std::ofstream metrics;
   if (!tc.metrics_csv.empty() && rc.grid->world_rank() == 0) {
     metrics.open(tc.metrics_csv);
     if (!metrics) throw Error("metrics file " + tc.metrics_csv + ": cannot be opened for writing");
-    metrics << "step,loss,aux_loss,z_loss,lr,step_ms,tokens_per_s,alltoall_ms\n";
+    metrics << "step,loss,aux_loss,z_loss,lr,step_ms,tokens_per_s,alltoall_ms,dropped\n";
   }
 
   std::vector<float> x, target, y(rows * D), dy(rows * D);
@@ -75,12 +79,15 @@ int cmd_train(const TrainArgs& args) {
                     "%9.0f tok/s | a2a %7.2f ms",
                     step + 1, tc.steps, loss, model.aux_loss(), model.z_loss(), lr, times[0] * 1e3,
                     tc.tokens_per_step / times[0], times[1] * 1e3);
-      log_info(line);
+      std::string msg = line;
+      if (cfg.moe.capacity_factor > 0)
+        msg += " | dropped " + std::to_string(model.dropped_assignments());
+      log_info(msg);
     }
     if (metrics.is_open())
       metrics << step + 1 << "," << loss << "," << model.aux_loss() << "," << model.z_loss() << ","
               << lr << "," << times[0] * 1e3 << "," << tc.tokens_per_step / times[0] << ","
-              << times[1] * 1e3 << "\n";
+              << times[1] * 1e3 << "," << model.dropped_assignments() << "\n";
   }
   return 0;
 }

@@ -7,10 +7,6 @@
 
 namespace paramoe {
 
-int64_t Param::numel() const {
-  return static_cast<int64_t>(value.size());
-}
-
 void Param::zero_grad() {
   std::fill(grad.begin(), grad.end(), 0.0f);
 }

@@ -25,7 +25,6 @@ struct Param {
   GradSync sync = GradSync::Dp;
   bool weight_decay = true;
 
-  int64_t numel() const;
   void zero_grad();
 };
 

@@ -81,6 +81,12 @@ int64_t MoeStack::alltoall_bytes() const {
   return b;
 }
 
+int64_t MoeStack::dropped_assignments() const {
+  int64_t n = 0;
+  for (const auto& m : moe_) n += m->last_run().routing.dropped_global;
+  return n;
+}
+
 double MoeStack::alltoall_seconds() const {
   double s = 0;
   for (const auto& m : moe_) s += m->last_run().alltoall_seconds();

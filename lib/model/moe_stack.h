@@ -23,7 +23,7 @@ class MoeStack {
   float z_loss() const;
   int64_t alltoall_bytes() const;
   double alltoall_seconds() const;
-  std::vector<std::unique_ptr<MoeLayer>>& layers() { return moe_; }
+  int64_t dropped_assignments() const;  // Σ over layers, global batch
 
  private:
   struct Saved {

@@ -15,7 +15,6 @@ class AdamW {
  public:
   AdamW(const std::vector<Param*>& params, AdamWConfig cfg);
   void step(double lr);
-  int steps_taken() const { return t_; }
 
  private:
   std::vector<Param*> params_;
