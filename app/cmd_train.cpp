@@ -1,10 +1,18 @@
 // paramoe train: a stack of MoE blocks regresses a fixed random teacher with AdamW.
+// Checkpoints (every N steps, at the end, and on SIGUSR1/SIGTERM) hold everything a
+// bit-exact restart needs; --resume loads one under any process grid.
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iomanip>
 
 #include "app/commands.h"
+#include "app/preemption.h"
 #include "app/run_context.h"
+#include "app/train_state.h"
+#include "ckpt/checkpoint_dir.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timer.h"
@@ -16,8 +24,69 @@
 #include "optim/lr_schedule.h"
 
 namespace paramoe {
+namespace {
+
+std::string layout_string(const Layout& l) {
+  return "world=" + std::to_string(l.world) + " mp=" + std::to_string(l.mp) +
+         " ep=" + std::to_string(l.ep) + " esp=" + std::to_string(l.esp);
+}
+
+// Loads `what` (see checkpoint_resolve) into the model and optimizer; returns the
+// metadata, with step = 0 when there is nothing to resume from yet.
+CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
+                      const std::vector<TensorSlab>& slabs) {
+  const Config& cfg = rc.config;
+  MPI_Comm world = rc.grid->comm(Group::World);
+  const std::string path = checkpoint_resolve(what, cfg.checkpoint.dir, world);
+  if (path.empty()) {
+    log_info("resume: no checkpoint in " + cfg.checkpoint.dir + " yet; starting from step 0");
+    return CheckpointMeta{};
+  }
+  const double t0 = now_seconds();
+  CheckpointMeta meta = checkpoint_read(path, world, slabs);
+  if (meta.rng_seed != cfg.train.seed)
+    throw_collective(path + ": written with train.seed=" + std::to_string(meta.rng_seed) +
+                     ", but the config has train.seed=" + std::to_string(cfg.train.seed) +
+                     " (the data stream and teacher would change)");
+  opt.set_steps_taken(static_cast<int>(meta.step));
+  const Layout& now = rc.grid->layout();
+  const bool same = meta.layout.world == now.world && meta.layout.mp == now.mp &&
+                    meta.layout.ep == now.ep && meta.layout.esp == now.esp;
+  log_info("resume: " + path + " at step " + std::to_string(meta.step) + ", written under " +
+           layout_string(meta.layout) +
+           (same ? "" : "; resharded to " + layout_string(now)) + " (" +
+           std::to_string(now_seconds() - t0) + " s)");
+  return meta;
+}
+
+void save(const RunContext& rc, int64_t step, int64_t tokens_seen,
+          const std::vector<TensorSlab>& slabs) {
+  const Config& cfg = rc.config;
+  CheckpointMeta meta;
+  meta.step = step;
+  meta.tokens_seen = tokens_seen;
+  meta.rng_seed = cfg.train.seed;
+  meta.rng_counter = step;
+  meta.config_toml = cfg.source_text;
+  meta.layout = rc.grid->layout();
+  const double t0 = now_seconds();
+  const std::string path =
+      checkpoint_save(cfg.checkpoint.dir, cfg.checkpoint.keep, rc.grid->comm(Group::World), meta,
+                      slabs);
+  const double secs = now_seconds() - t0;
+  if (rc.grid->world_rank() == 0) {
+    const double mb = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
+    char line[512];
+    std::snprintf(line, sizeof line, "checkpoint: %s (%.2f MB in %.3f s, %.1f MB/s)", path.c_str(),
+                  mb, secs, mb / secs);
+    log_info(line);
+  }
+}
+
+}  // namespace
 
 int cmd_train(const TrainArgs& args) {
+  preemption_install();
   RunContext rc = run_context_create(args.config, args.overrides);
   const Config& cfg = rc.config;
   const TrainConfig& tc = cfg.train;
@@ -27,6 +96,7 @@ int cmd_train(const TrainArgs& args) {
   MoeStack model(cfg.moe, tc.layers, *rc.coll, seed);
   std::vector<Param*> params = model.params();
   AdamW opt(params, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
+  const std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
   SyntheticTeacher teacher(D, seed ^ 0x5eedull);
 
   // This rank's data-parallel shard of the global batch (MP ranks share it).
@@ -39,17 +109,30 @@ int cmd_train(const TrainArgs& args) {
   std::string steps = schedule_describe(schedule_build(cfg.moe.schedule));
   steps.pop_back();  // log_info ends the line itself
   log_info(steps);
+
+  CheckpointMeta start;
+  if (!args.resume.empty()) start = resume(args.resume, rc, opt, slabs);
+  int64_t tokens_seen = start.tokens_seen;
+  if (start.step >= tc.steps && !args.resume.empty() && start.step > 0)
+    log_info("resume: the checkpoint is at step " + std::to_string(start.step) +
+             " >= train.steps=" + std::to_string(tc.steps) + "; nothing to train");
+
   std::ofstream metrics;
   if (!tc.metrics_csv.empty() && rc.grid->world_rank() == 0) {
-    metrics.open(tc.metrics_csv);
+    // A resumed run appends to the metrics of the run it continues.
+    const bool append = start.step > 0 && std::filesystem::exists(tc.metrics_csv);
+    metrics.open(tc.metrics_csv, append ? std::ios::app : std::ios::trunc);
     if (!metrics) throw Error("metrics file " + tc.metrics_csv + ": cannot be opened for writing");
-    metrics << "step,loss,aux_loss,z_loss,lr,step_ms,tokens_per_s,alltoall_ms,dropped\n";
+    if (!append)
+      metrics << "step,loss,aux_loss,z_loss,lr,step_ms,tokens_per_s,alltoall_ms,dropped\n";
+    metrics << std::setprecision(17);  // losses round-trip exactly, for restart comparisons
   }
 
+  const bool checkpointing = !cfg.checkpoint.dir.empty();
   std::vector<float> x, target, y(rows * D), dy(rows * D);
-  for (int step = 0; step < tc.steps; ++step) {
+  for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     const double t0 = now_seconds();
-    teacher.batch(step, tc.tokens_per_step, row0, rows, x, target);
+    teacher.batch(tokens_seen, row0, rows, x, target);
     model.forward(x.data(), rows, y.data());
     double sq = 0.0;
     const float scale = 2.0f / static_cast<float>(tc.tokens_per_step * D);
@@ -63,31 +146,57 @@ int cmd_train(const TrainArgs& args) {
     const double lr = lr_at(step, tc.warmup_steps, tc.steps, tc.lr, tc.min_lr_ratio);
     opt.step(lr);
     for (Param* p : params) p->zero_grad();
+    tokens_seen += tc.tokens_per_step;
 
     // MP ranks hold identical shards, so the loss sums over dp only.
     rc.coll->allreduce_sum(Group::Dp, &sq, 1);
-    double times[2] = {now_seconds() - t0, model.alltoall_seconds()};
-    rc.coll->allreduce_max(Group::World, times, 2);
+    // The step time, the all-to-all time and any preemption signal, agreed by all.
+    double agreed[3] = {now_seconds() - t0, model.alltoall_seconds(),
+                        static_cast<double>(preemption_signal())};
+    rc.coll->allreduce_max(Group::World, agreed, 3);
     const double loss = sq / (static_cast<double>(tc.tokens_per_step) * D);
     if (!std::isfinite(loss))
       throw_collective("loss became non-finite at step " + std::to_string(step + 1) +
-                       "; stopping (lower train.lr?)");
-    if ((step + 1) % tc.log_every == 0 || step + 1 == tc.steps) {
+                       "; stopping (lower train.lr?); earlier checkpoints are kept");
+    const int done = step + 1;
+    if (done % tc.log_every == 0 || done == tc.steps) {
       char line[256];
       std::snprintf(line, sizeof line,
                     "step %5d/%d | loss %.6f | aux %.5f | z %.5f | lr %.2e | %8.2f ms | "
                     "%9.0f tok/s | a2a %7.2f ms",
-                    step + 1, tc.steps, loss, model.aux_loss(), model.z_loss(), lr, times[0] * 1e3,
-                    tc.tokens_per_step / times[0], times[1] * 1e3);
+                    done, tc.steps, loss, model.aux_loss(), model.z_loss(), lr, agreed[0] * 1e3,
+                    tc.tokens_per_step / agreed[0], agreed[1] * 1e3);
       std::string msg = line;
       if (cfg.moe.capacity_factor > 0)
         msg += " | dropped " + std::to_string(model.dropped_assignments());
       log_info(msg);
     }
     if (metrics.is_open())
-      metrics << step + 1 << "," << loss << "," << model.aux_loss() << "," << model.z_loss() << ","
-              << lr << "," << times[0] * 1e3 << "," << tc.tokens_per_step / times[0] << ","
-              << times[1] * 1e3 << "," << model.dropped_assignments() << "\n";
+      metrics << done << "," << loss << "," << model.aux_loss() << "," << model.z_loss() << ","
+              << lr << "," << agreed[0] * 1e3 << "," << tc.tokens_per_step / agreed[0] << ","
+              << agreed[1] * 1e3 << "," << model.dropped_assignments() << std::endl;
+
+    const int signal = static_cast<int>(agreed[2]);
+    const bool periodic = cfg.checkpoint.every > 0 && done % cfg.checkpoint.every == 0;
+    const bool exiting = cfg.checkpoint.exit_after > 0 &&
+                         done - start.step == cfg.checkpoint.exit_after && done < tc.steps;
+    if (checkpointing && (periodic || done == tc.steps || signal || exiting))
+      save(rc, done, tokens_seen, slabs);
+    if (exiting && !signal) {
+      log_info("checkpoint.exit_after=" + std::to_string(cfg.checkpoint.exit_after) +
+               ": stopping at step " + std::to_string(done) + " of " + std::to_string(tc.steps));
+      return 0;
+    }
+    if (signal) {
+      const std::string name = signal == SIGUSR1 ? "SIGUSR1" : "SIGTERM";
+      if (checkpointing)
+        log_info("preempted by " + name + ": checkpoint written at step " + std::to_string(done) +
+                 "; exiting (resume with --resume latest)");
+      else
+        log_warn("preempted by " + name + " at step " + std::to_string(done) +
+                 "; checkpoint.dir is not set, so no checkpoint was written");
+      return 0;
+    }
   }
   return 0;
 }

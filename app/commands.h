@@ -7,6 +7,12 @@ namespace paramoe {
 struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
+  std::string resume;  // empty: start fresh; "latest", a directory or a checkpoint file
+};
+
+struct CkptArgs {
+  std::string file;
+  std::string out;  // export only
 };
 
 struct BenchLayerArgs {
@@ -19,5 +25,7 @@ struct BenchLayerArgs {
 
 int cmd_train(const TrainArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
+int cmd_ckpt_inspect(const CkptArgs& args);
+int cmd_ckpt_export(const CkptArgs& args);
 
 }  // namespace paramoe

@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
   paramoe::TrainArgs train;
   auto* train_cmd = app.add_subcommand("train", "train a stack of MoE blocks on a synthetic task");
   add_common(train_cmd, train.config, train.overrides);
+  auto* resume_opt =
+      train_cmd
+          ->add_option("--resume", train.resume,
+                       "continue from a checkpoint: 'latest' (the default when no value is given; "
+                       "starts fresh if checkpoint.dir has none yet), a checkpoint directory, or "
+                       "a .h5 file. Any parallel layout may load it.")
+          ->expected(0, 1);
 
   auto* bench_cmd = app.add_subcommand("bench", "benchmarks of layers and schedules");
   bench_cmd->require_subcommand(1);
@@ -45,6 +52,17 @@ int main(int argc, char** argv) {
   layer_cmd->add_option("--repeats", bench.repeats, "timed repeats (median is reported)");
   layer_cmd->add_option("--csv", bench.csv, "append results to this CSV file");
 
+  auto* ckpt_cmd = app.add_subcommand("ckpt", "inspect and export HDF5 checkpoints");
+  ckpt_cmd->require_subcommand(1);
+  paramoe::CkptArgs ckpt;
+  auto* inspect_cmd = ckpt_cmd->add_subcommand(
+      "inspect", "list tensors, shapes, dtypes, step, layout and config; verify every checksum");
+  inspect_cmd->add_option("file", ckpt.file, "checkpoint file (.h5)")->required();
+  auto* export_cmd = ckpt_cmd->add_subcommand(
+      "export", "write the parameters alone to a plain HDF5 file, one dataset per tensor");
+  export_cmd->add_option("file", ckpt.file, "checkpoint file (.h5)")->required();
+  export_cmd->add_option("out", ckpt.out, "output HDF5 file")->required();
+
   int rc = 0;
   try {
     try {
@@ -58,8 +76,13 @@ int main(int argc, char** argv) {
       MPI_Finalize();
       return rc;
     }
+    if (resume_opt->count() > 0 && train.resume.empty()) train.resume = "latest";
     if (*train_cmd)
       rc = paramoe::cmd_train(train);
+    else if (*inspect_cmd)
+      rc = paramoe::cmd_ckpt_inspect(ckpt);
+    else if (*export_cmd)
+      rc = paramoe::cmd_ckpt_export(ckpt);
     else if (*layer_cmd)
       rc = paramoe::cmd_bench_layer(bench);
   } catch (const paramoe::Error& e) {

@@ -128,6 +128,11 @@ void validate(const Config& c) {
   require(b.tokens_per_step >= 1, o, "bench", "tokens_per_step", "an integer >= 1");
   require(b.repeats >= 1, o, "bench", "repeats", "an integer >= 1");
   require(b.warmup >= 0, o, "bench", "warmup", "an integer >= 0");
+  require(c.checkpoint.every >= 0, o, "checkpoint", "every",
+          "an integer >= 0 (0 = only at the end and on SIGUSR1/SIGTERM)");
+  require(c.checkpoint.keep >= 1, o, "checkpoint", "keep", "an integer >= 1");
+  require(c.checkpoint.exit_after >= 0, o, "checkpoint", "exit_after",
+          "an integer >= 0 (0 = run to train.steps)");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
   for (const auto& s : b.schedules)
     require(s == "replicated" || s == "s1", o, "bench", "schedules",
@@ -170,13 +175,13 @@ Config config_parse(const std::string& text, const std::string& origin,
   }
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel", "moe", "train", "bench"};
+  static const char* sections[] = {"parallel", "moe", "train", "bench", "checkpoint"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
     if (!known)
       throw_collective(origin + ": unknown section [" + std::string(k.str()) +
-                       "] (known: parallel, moe, train, bench)");
+                       "] (known: parallel, moe, train, bench, checkpoint)");
   }
 
   Config c;
@@ -207,6 +212,10 @@ Config config_parse(const std::string& text, const std::string& origin,
                {int_key("tokens_per_step", b.tokens_per_step), int_key("repeats", b.repeats),
                 int_key("warmup", b.warmup), string_list_key("schedules", b.schedules),
                 string_key("csv", b.csv)});
+  CheckpointConfig& ck = c.checkpoint;
+  read_section(root, origin, "checkpoint",
+               {string_key("dir", ck.dir), int_key("every", ck.every), int_key("keep", ck.keep),
+                int_key("exit_after", ck.exit_after)});
   validate(c);
   std::ostringstream effective;
   effective << root;

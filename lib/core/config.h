@@ -53,11 +53,21 @@ struct BenchConfig {
   std::string csv;  // empty: no file
 };
 
+struct CheckpointConfig {
+  std::string dir;  // empty: no checkpoints
+  int every = 0;    // write every N steps (and at the end); 0: only at the end and on signals
+  int keep = 3;     // newest checkpoints kept in dir
+  // Stop (with a checkpoint) after this many steps in this invocation, for chains
+  // of time-limited jobs that each resume the last; 0: run to train.steps.
+  int exit_after = 0;
+};
+
 struct Config {
   ParallelConfig parallel;
   MoeConfig moe;
   TrainConfig train;
   BenchConfig bench;
+  CheckpointConfig checkpoint;
   std::string origin;       // file name or "<defaults>", used in messages
   std::string source_text;  // the effective TOML, for logs and checkpoints
 };

@@ -19,13 +19,13 @@ SyntheticTeacher::SyntheticTeacher(int64_t d_model, uint64_t seed)
   }
 }
 
-void SyntheticTeacher::batch(int64_t step, int64_t global_rows, int64_t row0, int64_t rows,
+void SyntheticTeacher::batch(int64_t first_token, int64_t row0, int64_t rows,
                              std::vector<float>& x, std::vector<float>& target) const {
   const uint64_t sx = stream_id("teacher/x");
   x.assign(rows * D_, 0.0f);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t i = 0; i < D_; ++i) {
-      const int64_t g = (step * global_rows + row0 + r) * D_ + i;
+      const int64_t g = (first_token + row0 + r) * D_ + i;
       x[r * D_ + i] = static_cast<float>(normal01(seed_, sx, g));
     }
   std::vector<float> pre(rows * H_), h(rows * H_);

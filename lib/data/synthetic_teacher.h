@@ -10,8 +10,9 @@ namespace paramoe {
 class SyntheticTeacher {
  public:
   SyntheticTeacher(int64_t d_model, uint64_t seed);
-  // Rows [row0, row0 + rows) of step `step`'s global batch of `global_rows` tokens.
-  void batch(int64_t step, int64_t global_rows, int64_t row0, int64_t rows, std::vector<float>& x,
+  // Rows [row0, row0 + rows) of the global batch that starts at global token
+  // `first_token` (the data position: tokens consumed by earlier steps).
+  void batch(int64_t first_token, int64_t row0, int64_t rows, std::vector<float>& x,
              std::vector<float>& target) const;
 
  private:

@@ -16,6 +16,13 @@ class AdamW {
   AdamW(const std::vector<Param*>& params, AdamWConfig cfg);
   void step(double lr);
 
+  // State that checkpoints save: the moments of params[i] and the step count
+  // that the bias corrections use.
+  std::vector<float>& first_moment(size_t i) { return m_[i]; }
+  std::vector<float>& second_moment(size_t i) { return v_[i]; }
+  int steps_taken() const { return t_; }
+  void set_steps_taken(int t) { t_ = t; }
+
  private:
   std::vector<Param*> params_;
   AdamWConfig cfg_;

@@ -1,0 +1,175 @@
+#include "ckpt/checkpoint_dir.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "comm/agreement.h"
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace paramoe {
+namespace {
+
+constexpr const char* kLatest = "latest";
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw Error(path + ": cannot open to sync: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw Error(path + ": fsync failed: " + std::strerror(err));
+}
+
+void rename_or_throw(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0)
+    throw Error("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+}
+
+// The file name DIR/latest points at, or "" if there is none.
+std::string read_latest(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / kLatest);
+  std::string name;
+  if (in) std::getline(in, name);
+  return name;
+}
+
+void write_latest(const std::string& dir, const std::string& name) {
+  const std::string path = (fs::path(dir) / kLatest).string();
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << name << "\n";
+    out.flush();
+    if (!out) throw Error(tmp + ": cannot write");
+  }
+  fsync_path(tmp);
+  rename_or_throw(tmp, path);
+}
+
+// Checkpoint files in dir, oldest first (the step is in the name, zero-padded).
+std::vector<std::string> list_checkpoints(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("ckpt-", 0) == 0 && n.size() > 3 && n.substr(n.size() - 3) == ".h5")
+      names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void prune(const std::string& dir, int keep, const std::string& latest) {
+  std::vector<std::string> names = list_checkpoints(dir);
+  const int excess = static_cast<int>(names.size()) - keep;
+  for (int i = 0; i < excess; ++i)
+    if (names[i] != latest) fs::remove(fs::path(dir) / names[i]);
+}
+
+std::string previous_note(const std::string& dir) {
+  const std::string prev = read_latest(dir);
+  return prev.empty() ? "no earlier checkpoint exists in " + dir
+                      : "the previous checkpoint " + (fs::path(dir) / prev).string() +
+                            " is intact";
+}
+
+}  // namespace
+
+std::string checkpoint_file_name(int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "ckpt-%08lld.h5", static_cast<long long>(step));
+  return buf;
+}
+
+std::string checkpoint_save(const std::string& dir, int keep, MPI_Comm comm,
+                            const CheckpointMeta& meta, const std::vector<TensorSlab>& tensors) {
+  int rank = 0;
+  MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  const std::string name = checkpoint_file_name(meta.step);
+  const std::string path = (fs::path(dir) / name).string();
+  const std::string tmp = path + ".tmp";
+  agree_on(comm, [&] {
+    if (rank != 0) return;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir))
+      throw Error("checkpoint directory " + dir + ": cannot be created (" +
+                  (ec ? ec.message() : "not a directory") + "); " + previous_note(dir));
+    // Leftovers of a write that was killed are never loaded; clear them.
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
+  });
+  try {
+    checkpoint_write(tmp, comm, meta, tensors);
+  } catch (const Error& e) {
+    std::string note;
+    if (rank == 0) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      note = previous_note(dir);
+    }
+    // Every rank is here (the writer's errors are collective); rank 0, which
+    // removed the partial file and knows what is left, speaks for all.
+    agree(comm, rank != 0, std::string(e.what()) + "; " + note);
+  }
+  agree_on(comm, [&] {
+    if (rank != 0) return;
+    try {
+      fsync_path(tmp);
+      rename_or_throw(tmp, path);
+      fsync_path(dir);
+      write_latest(dir, name);
+      fsync_path(dir);
+    } catch (const Error& e) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw Error("checkpoint " + path + ": " + e.what() + "; " + previous_note(dir));
+    }
+    prune(dir, keep, name);
+  });
+  return path;
+}
+
+std::string checkpoint_resolve(const std::string& what, const std::string& dir, MPI_Comm comm) {
+  int rank = 0;
+  MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  std::string path;
+  agree_on(comm, [&] {
+    if (rank != 0) return;
+    auto latest_in = [](const std::string& d) -> std::string {
+      const std::string name = read_latest(d);
+      if (name.empty()) return "";
+      const std::string p = (fs::path(d) / name).string();
+      if (!fs::exists(p))
+        throw Error(d + "/latest names " + name + ", which does not exist");
+      return p;
+    };
+    if (what == "latest") {
+      if (dir.empty())
+        throw Error("--resume latest needs checkpoint.dir to be set in the config");
+      path = fs::is_directory(dir) ? latest_in(dir) : "";
+    } else if (fs::is_directory(what)) {
+      path = latest_in(what);
+      if (path.empty()) throw Error("--resume " + what + ": no checkpoint in this directory");
+    } else if (fs::exists(what)) {
+      path = what;
+    } else {
+      throw Error("--resume " + what + ": no such checkpoint file or directory");
+    }
+  });
+  int n = static_cast<int>(path.size());
+  MPI_CHECK(MPI_Bcast(&n, 1, MPI_INT, 0, comm));
+  path.resize(n);
+  MPI_CHECK(MPI_Bcast(path.data(), n, MPI_CHAR, 0, comm));
+  return path;
+}
+
+}  // namespace paramoe

@@ -1,0 +1,30 @@
+#pragma once
+// A checkpoint directory: DIR/ckpt-00000040.h5 files and DIR/latest, a one-line
+// text file naming the newest complete one. A checkpoint is written as
+// ckpt-….h5.tmp, closed, fsync'ed and renamed; only then is `latest` replaced (by
+// the same write-and-rename). A crash at any point leaves `latest` naming a whole,
+// earlier checkpoint.
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+#include "ckpt/checkpoint_file.h"
+
+namespace paramoe {
+
+std::string checkpoint_file_name(int64_t step);  // "ckpt-00000040.h5"
+
+// Collective. Writes DIR/ckpt-<step>.h5 atomically, points `latest` at it and
+// deletes all but the newest `keep` checkpoints. Returns the file's path. On any
+// failure the partial file is removed and every rank throws a collective error
+// saying which earlier checkpoint is still intact.
+std::string checkpoint_save(const std::string& dir, int keep, MPI_Comm comm,
+                            const CheckpointMeta& meta, const std::vector<TensorSlab>& tensors);
+
+// Collective (rank 0 looks, then broadcasts). `what` is "latest" (the file DIR/latest
+// names; "" when DIR has no checkpoint yet), a checkpoint directory (its latest;
+// an error if it has none) or a checkpoint file.
+std::string checkpoint_resolve(const std::string& what, const std::string& dir, MPI_Comm comm);
+
+}  // namespace paramoe

@@ -1,0 +1,23 @@
+#include "ckpt/checksum.h"
+
+#include <cstring>
+
+#include "core/rng.h"
+#include "core/slab.h"
+
+namespace paramoe {
+
+uint64_t checksum_slab(const float* data, const std::vector<int64_t>& global_shape,
+                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape) {
+  uint64_t sum = 0;
+  for_each_slab_row(global_shape, offset, shape, [&](int64_t l, int64_t g, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, data + l + i, sizeof bits);
+      sum += splitmix64(splitmix64(static_cast<uint64_t>(g + i)) ^ bits);
+    }
+  });
+  return sum;
+}
+
+}  // namespace paramoe

@@ -1,0 +1,22 @@
+#pragma once
+// The per-dataset checksum. It must be computable from any partition of a tensor
+// over ranks (each writer only holds its hyperslab, and a reader under another
+// layout holds a different one), so it is a sum over elements of a hash of
+// (global element index, value bits), modulo 2^64:
+//
+//   mix64sum(x) = Σ_i splitmix64(splitmix64(i) ^ bits(x_i))  mod 2^64
+//
+// Partial sums over disjoint slabs add up to the whole. A flipped bit changes one
+// term; moved or swapped elements change their index hashes. tests/ckpt/ has the
+// same formula in NumPy, so a file can be verified outside paramoe.
+#include <cstdint>
+#include <vector>
+
+namespace paramoe {
+
+inline constexpr const char* kChecksumAlgorithm = "mix64sum-v1";
+
+uint64_t checksum_slab(const float* data, const std::vector<int64_t>& global_shape,
+                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape);
+
+}  // namespace paramoe
