@@ -71,8 +71,8 @@ void save(const RunContext& rc, int64_t step, int64_t tokens_seen,
   meta.layout = rc.grid->layout();
   const double t0 = now_seconds();
   const std::string path =
-      checkpoint_save(cfg.checkpoint.dir, cfg.checkpoint.keep, rc.grid->comm(Group::World), meta,
-                      slabs);
+      checkpoint_save(cfg.checkpoint.dir, cfg.checkpoint.keep, cfg.checkpoint.verify,
+                      rc.grid->comm(Group::World), meta, slabs);
   const double secs = now_seconds() - t0;
   if (rc.grid->world_rank() == 0) {
     const double mb = static_cast<double>(std::filesystem::file_size(path)) / 1e6;

@@ -1,6 +1,7 @@
 #include "ckpt/checkpoint_dir.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,6 +82,15 @@ std::string previous_note(const std::string& dir) {
                             " is intact";
 }
 
+std::string free_space(const std::string& dir) {
+  struct statvfs st {};
+  if (statvfs(dir.c_str(), &st) != 0) return "free space unknown";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.1f MB free in %s",
+                static_cast<double>(st.f_bavail) * st.f_frsize / 1e6, dir.c_str());
+  return buf;
+}
+
 }  // namespace
 
 std::string checkpoint_file_name(int64_t step) {
@@ -89,7 +99,7 @@ std::string checkpoint_file_name(int64_t step) {
   return buf;
 }
 
-std::string checkpoint_save(const std::string& dir, int keep, MPI_Comm comm,
+std::string checkpoint_save(const std::string& dir, int keep, bool verify, MPI_Comm comm,
                             const CheckpointMeta& meta, const std::vector<TensorSlab>& tensors) {
   int rank = 0;
   MPI_CHECK(MPI_Comm_rank(comm, &rank));
@@ -109,12 +119,13 @@ std::string checkpoint_save(const std::string& dir, int keep, MPI_Comm comm,
   });
   try {
     checkpoint_write(tmp, comm, meta, tensors);
+    if (verify) checkpoint_verify(tmp, comm, tensors);
   } catch (const Error& e) {
     std::string note;
     if (rank == 0) {
       std::error_code ec;
       fs::remove(tmp, ec);
-      note = previous_note(dir);
+      note = "the write did not complete (" + free_space(dir) + "); " + previous_note(dir);
     }
     // Every rank is here (the writer's errors are collective); rank 0, which
     // removed the partial file and knows what is left, speaks for all.

@@ -19,7 +19,9 @@ std::string checkpoint_file_name(int64_t step);  // "ckpt-00000040.h5"
 // deletes all but the newest `keep` checkpoints. Returns the file's path. On any
 // failure the partial file is removed and every rank throws a collective error
 // saying which earlier checkpoint is still intact.
-std::string checkpoint_save(const std::string& dir, int keep, MPI_Comm comm,
+// With verify, the file is read back and every checksum checked before it is
+// published (see checkpoint_verify).
+std::string checkpoint_save(const std::string& dir, int keep, bool verify, MPI_Comm comm,
                             const CheckpointMeta& meta, const std::vector<TensorSlab>& tensors);
 
 // Collective (rank 0 looks, then broadcasts). `what` is "latest" (the file DIR/latest

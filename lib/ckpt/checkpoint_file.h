@@ -48,6 +48,13 @@ void checkpoint_write(const std::string& path, MPI_Comm comm, const CheckpointMe
 CheckpointMeta checkpoint_read(const std::string& path, MPI_Comm comm,
                                const std::vector<TensorSlab>& tensors);
 
+// Collective. Reads a just-written file back and checks every checksum, without
+// touching `tensors`' data. MPI-IO does not always report a failed write (Open
+// MPI's OMPIO prints ENOSPC and returns success; ROMIO can hang), so a checkpoint
+// is only published after it has been read back.
+void checkpoint_verify(const std::string& path, MPI_Comm comm,
+                       const std::vector<TensorSlab>& tensors);
+
 // Everything `paramoe ckpt inspect` shows. Serial (this process alone).
 struct DatasetInfo {
   std::string name;

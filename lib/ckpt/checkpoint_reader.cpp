@@ -196,6 +196,17 @@ CheckpointMeta checkpoint_read(const std::string& path, MPI_Comm comm,
   return meta;
 }
 
+void checkpoint_verify(const std::string& path, MPI_Comm comm,
+                       const std::vector<TensorSlab>& tensors) {
+  std::vector<std::vector<float>> scratch;
+  std::vector<TensorSlab> copies = tensors;
+  for (TensorSlab& t : copies) {
+    scratch.emplace_back(shape_numel(t.shape));
+    t.data = scratch.back().data();
+  }
+  checkpoint_read(path, comm, copies);
+}
+
 std::vector<float> checkpoint_read_full(const std::string& path, const std::string& name,
                                         std::vector<int64_t>& shape) {
   h5::Handle file = open_serial(path);

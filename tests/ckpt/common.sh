@@ -1,0 +1,39 @@
+# Sourced by the checkpoint scenario scripts. CTest sets PARAMOE (the binary),
+# MPIEXEC (mpiexec with its flags), CONFIG (the tiny model) and PYTHON.
+set -euo pipefail
+: "${PARAMOE:?} ${MPIEXEC:?} ${CONFIG:?}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=$(mktemp -d /tmp/paramoe_ckpt_XXXXXX)
+cleanup_hooks=()
+cleanup() {
+  for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "OK: $*"; }
+
+# train NP [paramoe train options...]: runs paramoe train on the tiny config.
+train() {
+  local np=$1; shift
+  timeout 120 $MPIEXEC -np "$np" "$PARAMOE" train "$CONFIG" "$@"
+}
+
+# expect_error LOG REGEX RC: the run failed cleanly, saying REGEX.
+expect_error() {
+  local log=$1 regex=$2 rc=$3
+  [[ $rc -ne 0 ]] || fail "expected a non-zero exit ($log)"
+  [[ $rc -ne 124 ]] || fail "timed out: a rank hung ($log)"
+  grep -Eq -- "$regex" "$log" || { cat "$log"; fail "no line matches /$regex/"; }
+  if grep -Eiq "segmentation|backtrace|core dumped|terminate called|MPI_ABORT" "$log"; then
+    cat "$log"; fail "crash or abort instead of a clean error"
+  fi
+}
+
+# step,loss,aux_loss,z_loss columns of a metrics CSV, without the header.
+losses() { cut -d, -f1-4 "$1" | tail -n +2; }
+
+latest_of() { cat "$1/latest"; }

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# faults.sh SCENARIO: what a broken checkpoint, a dying rank or a bad directory does.
+# Every failure must be one clear message and a non-zero exit on every rank, with
+# no hang, and the earlier checkpoint must stay intact and loadable.
+source "$(dirname "$0")/common.sh"
+scenario=$1
+np=4
+base=(--set train.steps=20 --set checkpoint.every=5)
+
+# A run that leaves ck/ with checkpoints at steps 5 and 10.
+make_checkpoints() {
+  train $np "${base[@]}" --set checkpoint.dir=ck --set checkpoint.exit_after=10 > make.log 2>&1 ||
+    { cat make.log; fail "could not make the checkpoints"; }
+}
+
+# The checkpoint verifies (every checksum) and resumes.
+expect_intact() {
+  local file=$1
+  "$PARAMOE" ckpt inspect "$file" > inspect.log 2>&1 || { cat inspect.log; fail "$file is damaged"; }
+  grep -q MISMATCH inspect.log && fail "$file has a checksum mismatch"
+  ok "$file is intact: every checksum verifies"
+}
+
+# h5py edits: "offset DATASET" prints where its data starts; "delete DATASET".
+h5edit() {
+  "$PYTHON" - "$@" <<'PY'
+import sys, h5py
+op, path, name = sys.argv[1:4]
+with h5py.File(path, "r+" if op == "delete" else "r") as f:
+    if op == "offset":
+        print(f[name].id.get_offset())
+    else:
+        del f[name]
+PY
+}
+
+case $scenario in
+kill_mid_write)
+  # Rank 1 dies (SIGKILL) after writing 3 datasets of the step-15 checkpoint.
+  make_checkpoints
+  set +e
+  PARAMOE_FAULT_CKPT_KILL=1:3 train $np "${base[@]}" --set checkpoint.dir=ck --resume \
+    > killed.log 2>&1
+  rc=$?
+  set -e
+  [[ $rc -ne 0 && $rc -ne 124 ]] || { cat killed.log; fail "the killed run exited $rc"; }
+  [[ $(latest_of ck) == ckpt-00000010.h5 ]] || fail "latest moved to $(latest_of ck)"
+  [[ ! -e ck/ckpt-00000015.h5 ]] || fail "a partial ckpt-00000015.h5 was published"
+  expect_intact ck/ckpt-00000010.h5
+  # The next run resumes from step 10, ignores the partial .tmp and finishes;
+  # it ends bit-identical to a run that was never interrupted.
+  train $np "${base[@]}" --set checkpoint.dir=ck --resume > resumed.log 2>&1 ||
+    { cat resumed.log; fail "resume after the kill"; }
+  grep -q "resume: ck/ckpt-00000010.h5 at step 10" resumed.log || fail "did not resume at 10"
+  train $np "${base[@]}" --set checkpoint.dir=straight > straight.log 2>&1 || fail "straight run"
+  h5diff -q straight/ckpt-00000020.h5 ck/ckpt-00000020.h5 /params /params ||
+    fail "parameters differ from an uninterrupted run"
+  ok "resumed after the kill and finished bit-identical to an uninterrupted run"
+  ;;
+flipped_bytes)
+  make_checkpoints
+  f=ck/ckpt-00000010.h5
+  off=$(h5edit offset "$f" params/layers/0/moe/w1)
+  "$PYTHON" -c "
+import sys
+with open('$f', 'r+b') as fh:
+    fh.seek($off + 1000); b = fh.read(1); fh.seek($off + 1000); fh.write(bytes([b[0] ^ 0x40]))"
+  set +e; train $np "${base[@]}" --resume "$f" > resume.log 2>&1; rc=$?; set -e
+  expect_error resume.log "ckpt-00000010.h5: dataset /params/layers/0/moe/w1: checksum mismatch" $rc
+  set +e; "$PARAMOE" ckpt inspect "$f" > inspect.log 2>&1; rc=$?; set -e
+  expect_error inspect.log "1 dataset\(s\) fail their checksum" $rc
+  grep -q "/params/layers/0/moe/w1 .*MISMATCH" inspect.log || fail "inspect did not flag w1"
+  expect_intact ck/ckpt-00000005.h5
+  ok "flipped byte caught, dataset named"
+  ;;
+truncated)
+  make_checkpoints
+  f=ck/ckpt-00000010.h5
+  truncate -s $(($(stat -c %s "$f") / 2)) "$f"
+  set +e; train $np "${base[@]}" --resume "$f" > resume.log 2>&1; rc=$?; set -e
+  expect_error resume.log "checkpoint ck/ckpt-00000010.h5: cannot open \(truncated or corrupt\?\)" $rc
+  ok "truncated file named"
+  ;;
+missing_dataset)
+  make_checkpoints
+  h5edit delete ck/ckpt-00000010.h5 optimizer/adam_v/layers/1/moe/w2
+  set +e; train $np "${base[@]}" --set checkpoint.dir=ck --resume > resume.log 2>&1; rc=$?; set -e
+  expect_error resume.log "ckpt-00000010.h5: dataset /optimizer/adam_v/layers/1/moe/w2 is missing" $rc
+  ok "missing dataset named"
+  ;;
+shape_mismatch)
+  make_checkpoints
+  set +e
+  train $np "${base[@]}" --set checkpoint.dir=ck --set moe.d_hidden=256 --resume > resume.log 2>&1
+  rc=$?; set -e
+  expect_error resume.log \
+    "dataset /params/layers/0/moe/w1: shape \[8, 64, 128\] in the file, but the config gives \[8, 64, 256\]" $rc
+  set +e
+  train $np "${base[@]}" --set checkpoint.dir=ck --set train.layers=1 --resume > layers.log 2>&1
+  rc=$?; set -e
+  expect_error layers.log "dataset /optimizer/adam_m/layers/1/ln/beta is not part of the model" $rc
+  ok "shape and depth mismatches named"
+  ;;
+unwritable_dir)
+  set +e
+  train $np "${base[@]}" --set checkpoint.dir=/dev/null/ck > run.log 2>&1; rc=$?
+  set -e
+  expect_error run.log "checkpoint directory /dev/null/ck: cannot be created" $rc
+  ok "unwritable directory named"
+  ;;
+disk_full)
+  # A 5 MB tmpfs holds one 3.2 MB checkpoint but not two: the second write hits
+  # ENOSPC part-way. Needs mount privileges (root in a container usually has them).
+  mkdir full
+  if ! mount -t tmpfs -o size=5m tmpfs full 2>/dev/null; then
+    echo "SKIP: cannot mount a small tmpfs here (needs privileges) to fill a disk"; exit 77
+  fi
+  cleanup_hooks+=("umount '$WORK/full'")
+  set +e
+  train $np "${base[@]}" --set checkpoint.dir=full/ck > run.log 2>&1; rc=$?
+  set -e
+  expect_error run.log "No space left on device|write failed" $rc
+  grep -q "the previous checkpoint full/ck/ckpt-00000005.h5 is intact" run.log ||
+    { cat run.log; fail "the message does not say which checkpoint survived"; }
+  [[ $(latest_of full/ck) == ckpt-00000005.h5 ]] || fail "latest moved"
+  ls full/ck/*.tmp 2>/dev/null && fail "the partial file was left behind"
+  expect_intact full/ck/ckpt-00000005.h5
+  ok "disk full: clear error, previous checkpoint kept"
+  ;;
+*) fail "unknown scenario $scenario" ;;
+esac
