@@ -5,10 +5,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
       libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
-      libtomlplusplus-dev libcli11-dev clang-format)
-# python3-torch is only needed to regenerate the golden fixtures:
-#   PARAMOE_WITH_TORCH=1 ./setup.sh
-if [[ "${PARAMOE_WITH_TORCH:-0}" == 1 ]]; then pkgs+=(python3-torch python3-numpy); fi
+      libtomlplusplus-dev libcli11-dev clang-format
+      # tests: the independent checkpoint reader (h5py + PyTorch, run by /usr/bin/python3),
+      # which also regenerates the golden fixtures
+      python3-h5py python3-numpy python3-torch)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

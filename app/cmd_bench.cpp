@@ -10,18 +10,13 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
+#include "core/stats.h"
 #include "core/timer.h"
 #include "moe/moe_layer.h"
 
 namespace paramoe {
 
 namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 struct BenchRow {
   std::string schedule;
   double median_ms, min_ms, a2a_ms;

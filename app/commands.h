@@ -23,8 +23,17 @@ struct BenchLayerArgs {
   std::string csv;                     // empty: the config's
 };
 
+struct BenchCkptArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string dir = "bench-ckpt";  // scratch directory, removed afterwards
+  int repeats = 0;                 // 0: the config's [bench] repeats
+  std::string csv;                 // empty: no file
+};
+
 int cmd_train(const TrainArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
+int cmd_bench_ckpt(const BenchCkptArgs& args);
 int cmd_ckpt_inspect(const CkptArgs& args);
 int cmd_ckpt_export(const CkptArgs& args);
 

@@ -52,6 +52,14 @@ int main(int argc, char** argv) {
   layer_cmd->add_option("--repeats", bench.repeats, "timed repeats (median is reported)");
   layer_cmd->add_option("--csv", bench.csv, "append results to this CSV file");
 
+  paramoe::BenchCkptArgs bench_ckpt;
+  auto* bench_ckpt_cmd = bench_cmd->add_subcommand(
+      "ckpt", "checkpoint write/read time and GB/s against the raw bandwidth of the directory");
+  add_common(bench_ckpt_cmd, bench_ckpt.config, bench_ckpt.overrides);
+  bench_ckpt_cmd->add_option("--dir", bench_ckpt.dir, "scratch directory (removed afterwards)");
+  bench_ckpt_cmd->add_option("--repeats", bench_ckpt.repeats, "timed repeats (median is reported)");
+  bench_ckpt_cmd->add_option("--csv", bench_ckpt.csv, "append results to this CSV file");
+
   auto* ckpt_cmd = app.add_subcommand("ckpt", "inspect and export HDF5 checkpoints");
   ckpt_cmd->require_subcommand(1);
   paramoe::CkptArgs ckpt;
@@ -79,6 +87,8 @@ int main(int argc, char** argv) {
     if (resume_opt->count() > 0 && train.resume.empty()) train.resume = "latest";
     if (*train_cmd)
       rc = paramoe::cmd_train(train);
+    else if (*bench_ckpt_cmd)
+      rc = paramoe::cmd_bench_ckpt(bench_ckpt);
     else if (*inspect_cmd)
       rc = paramoe::cmd_ckpt_inspect(ckpt);
     else if (*export_cmd)

@@ -14,7 +14,7 @@ uint64_t checksum_slab(const float* data, const std::vector<int64_t>& global_sha
     for (int64_t i = 0; i < n; ++i) {
       uint32_t bits;
       std::memcpy(&bits, data + l + i, sizeof bits);
-      sum += splitmix64(splitmix64(static_cast<uint64_t>(g + i)) ^ bits);
+      sum += splitmix64((static_cast<uint64_t>(g + i) * 0x9E3779B97F4A7C15ull) ^ bits);
     }
   });
   return sum;

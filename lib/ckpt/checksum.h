@@ -4,11 +4,13 @@
 // layout holds a different one), so it is a sum over elements of a hash of
 // (global element index, value bits), modulo 2^64:
 //
-//   mix64sum(x) = Σ_i splitmix64(splitmix64(i) ^ bits(x_i))  mod 2^64
+//   mix64sum(x) = Σ_i splitmix64((i · 0x9E3779B97F4A7C15) ^ bits(x_i))  mod 2^64
 //
-// Partial sums over disjoint slabs add up to the whole. A flipped bit changes one
-// term; moved or swapped elements change their index hashes. tests/ckpt/ has the
-// same formula in NumPy, so a file can be verified outside paramoe.
+// Partial sums over disjoint slabs add up to the whole. Both maps are bijections,
+// so changing any one element always changes its term and the sum; swapped or
+// shifted elements change their index terms. One splitmix per element keeps it
+// well above disk bandwidth (perf/bench_checksum). tests/ckpt/check_with_pytorch.py
+// has the same formula in NumPy, so a file can be verified outside paramoe.
 #include <cstdint>
 #include <vector>
 

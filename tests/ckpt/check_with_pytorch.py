@@ -55,11 +55,11 @@ def normal01(seed, stream, index):
 
 
 def checksum(values):
-    """mix64sum-v1 (lib/ckpt/checksum.h): sum of splitmix64(splitmix64(i) ^ bits) mod 2^64."""
+    """mix64sum-v1 (lib/ckpt/checksum.h): sum of splitmix64((i * K) ^ bits) mod 2^64."""
     bits = values.astype(np.float32).reshape(-1).view(np.uint32).astype(np.uint64)
     idx = np.arange(bits.size, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        return int(splitmix64(splitmix64(idx) ^ bits).sum(dtype=np.uint64))
+        return int(splitmix64((idx * np.uint64(0x9E3779B97F4A7C15)) ^ bits).sum(dtype=np.uint64))
 
 
 def teacher_batch(seed, D, first_token, T):

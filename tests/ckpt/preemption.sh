@@ -32,7 +32,7 @@ ok "SIG$sig: checkpoint at step $step, exit 0"
 target=$((step + 3))
 timeout 120 $MPIEXEC -np $np "$PARAMOE" train "$CONFIG" --set train.steps=$target \
   --set checkpoint.dir=ck --resume > resume.log 2>&1 || { cat resume.log; fail "resume"; }
-  grep -q "resume: ck/$(printf "ckpt-%08d.h5" "$step") at step $step" resume.log ||
+grep -q "resume: ck/$(printf "ckpt-%08d.h5" "$step") at step $step" resume.log ||
   { cat resume.log; fail "did not resume at step $step"; }
 grep -Eq "^step +$target/$target" resume.log || { cat resume.log; fail "did not reach step $target"; }
 ok "resumed at step $step and trained to $target"
