@@ -2,11 +2,11 @@
 // that the ratios between schedules are measured under the same conditions.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "app/commands.h"
 #include "app/run_context.h"
+#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -87,13 +87,12 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
     log_info(line);
   }
   if (!bc.csv.empty() && rc.grid->world_rank() == 0) {
-    const bool fresh = !std::filesystem::exists(bc.csv);
-    std::ofstream out(bc.csv, std::ios::app);
-    if (!out) throw Error("bench csv " + bc.csv + ": cannot be opened for writing");
-    if (fresh)
-      out << "schedule,world,mp,ep,esp,tokens,d_model,d_hidden,experts,top_k,activation,"
-             "capacity_factor,repeats,median_ms,min_ms,speedup_vs_first,alltoall_ms,"
-             "alltoall_bytes_per_rank_mean,alltoall_bytes_per_rank_max\n";
+    std::ofstream out =
+        open_csv(bc.csv,
+                 "schedule,world,mp,ep,esp,tokens,d_model,d_hidden,experts,top_k,activation,"
+                 "capacity_factor,repeats,median_ms,min_ms,speedup_vs_first,alltoall_ms,"
+                 "alltoall_bytes_per_rank_mean,alltoall_bytes_per_rank_max",
+                 /*append=*/true, "bench csv");
     for (const BenchRow& r : results)
       out << r.schedule << "," << world << "," << rc.grid->layout().mp << ","
           << rc.grid->layout().ep << "," << rc.grid->layout().esp << "," << bc.tokens_per_step

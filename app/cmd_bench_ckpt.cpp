@@ -16,6 +16,7 @@
 #include "app/run_context.h"
 #include "app/train_state.h"
 #include "ckpt/checkpoint_dir.h"
+#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/slab.h"
@@ -36,8 +37,8 @@ double raw_write(const std::string& path, int64_t bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw Error("bench ckpt: " + path + ": " + std::strerror(errno));
   for (int64_t done = 0; done < bytes;) {
-    const ssize_t n =
-        ::write(fd, block.data(), static_cast<size_t>(std::min<int64_t>(block.size(), bytes - done)));
+    const ssize_t n = ::write(fd, block.data(),
+                              static_cast<size_t>(std::min<int64_t>(block.size(), bytes - done)));
     if (n <= 0) {
       ::close(fd);
       throw Error("bench ckpt: " + path + ": write failed: " + std::strerror(errno));
@@ -119,11 +120,12 @@ int cmd_bench_ckpt(const BenchCkptArgs& args) {
   const double w = median(write_s), rd = median(read_s);
   const double rw = median(raw_write_s), rr = median(raw_read_s);
   char line[512];
-  std::snprintf(line, sizeof line,
-                "bench ckpt: world=%d mp=%d ep=%d esp=%d | %d layers D=%d H=%d E=%d | state %.1f MB, "
-                "file %.1f MB | %d repeats (median)",
-                l.world, l.mp, l.ep, l.esp, cfg.train.layers, cfg.moe.d_model, cfg.moe.d_hidden,
-                cfg.moe.num_experts, state_bytes / 1e6, file_bytes / 1e6, repeats);
+  std::snprintf(
+      line, sizeof line,
+      "bench ckpt: world=%d mp=%d ep=%d esp=%d | %d layers D=%d H=%d E=%d | state %.1f MB, "
+      "file %.1f MB | %d repeats (median)",
+      l.world, l.mp, l.ep, l.esp, cfg.train.layers, cfg.moe.d_model, cfg.moe.d_hidden,
+      cfg.moe.num_experts, state_bytes / 1e6, file_bytes / 1e6, repeats);
   log_info(line);
   std::snprintf(line, sizeof line,
                 "  write %.3f s %.3f GB/s | raw write %.3f GB/s | ratio %.2f || read %.3f s %.3f "
@@ -131,13 +133,11 @@ int cmd_bench_ckpt(const BenchCkptArgs& args) {
                 w, gb / w, gb / rw, rw / w, rd, gb / rd, gb / rr, rr / rd);
   log_info(line);
   if (!args.csv.empty() && root) {
-    const bool fresh = !fs::exists(args.csv);
-    std::ofstream out(args.csv, std::ios::app);
-    if (!out) throw Error("bench csv " + args.csv + ": cannot be opened for writing");
-    if (fresh)
-      out << "world,mp,ep,esp,layers,d_model,d_hidden,experts,state_bytes,file_bytes,repeats,"
-             "write_s,write_GBps,raw_write_GBps,write_vs_raw,read_s,read_GBps,raw_read_GBps,"
-             "read_vs_raw\n";
+    std::ofstream out = open_csv(
+        args.csv,
+        "world,mp,ep,esp,layers,d_model,d_hidden,experts,state_bytes,file_bytes,repeats,"
+        "write_s,write_GBps,raw_write_GBps,write_vs_raw,read_s,read_GBps,raw_read_GBps,read_vs_raw",
+        /*append=*/true, "bench csv");
     out << l.world << "," << l.mp << "," << l.ep << "," << l.esp << "," << cfg.train.layers << ","
         << cfg.moe.d_model << "," << cfg.moe.d_hidden << "," << cfg.moe.num_experts << ","
         << state_bytes << "," << file_bytes << "," << repeats << "," << w << "," << gb / w << ","

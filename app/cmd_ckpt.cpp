@@ -31,8 +31,8 @@ int cmd_ckpt_inspect(const CkptArgs& args) {
     std::printf("checkpoint %s\n", args.file.c_str());
     std::printf("  format %s v%" PRId64 ", checksums %s\n", kCheckpointFormat,
                 kCheckpointFormatVersion, "mix64sum-v1");
-    std::printf("  step %" PRId64 ", tokens_seen %" PRId64 ", rng seed %" PRId64
-                " counter %" PRId64 "\n",
+    std::printf("  step %" PRId64 ", tokens_seen %" PRId64 ", rng seed %" PRId64 " counter %" PRId64
+                "\n",
                 m.step, m.tokens_seen, m.rng_seed, m.rng_counter);
     std::printf("  layout world=%d mp=%d dp=%d ep=%d esp=%d edp=%d ranks_per_node=%d\n", l.world,
                 l.mp, l.dp(), l.ep, l.esp, l.edp(), l.ranks_per_node);
@@ -82,8 +82,8 @@ int cmd_ckpt_export(const CkptArgs& args) {
         const std::string w = "export " + tmp + ": dataset /" + name;
         h5::Handle space = h5::checked(
             H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, w);
-        h5::Handle ds = h5::checked(H5Dcreate2(out.get(), name.c_str(), H5T_IEEE_F32LE,
-                                               space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+        h5::Handle ds = h5::checked(H5Dcreate2(out.get(), name.c_str(), H5T_IEEE_F32LE, space.get(),
+                                               lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
                                     H5Dclose, w);
         h5::check(H5Dwrite(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
                   w);

@@ -13,6 +13,7 @@
 #include "app/run_context.h"
 #include "app/train_state.h"
 #include "ckpt/checkpoint_dir.h"
+#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timer.h"
@@ -53,9 +54,8 @@ CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
   const bool same = meta.layout.world == now.world && meta.layout.mp == now.mp &&
                     meta.layout.ep == now.ep && meta.layout.esp == now.esp;
   log_info("resume: " + path + " at step " + std::to_string(meta.step) + ", written under " +
-           layout_string(meta.layout) +
-           (same ? "" : "; resharded to " + layout_string(now)) + " (" +
-           std::to_string(now_seconds() - t0) + " s)");
+           layout_string(meta.layout) + (same ? "" : "; resharded to " + layout_string(now)) +
+           " (" + std::to_string(now_seconds() - t0) + " s)");
   return meta;
 }
 
@@ -120,11 +120,9 @@ int cmd_train(const TrainArgs& args) {
   std::ofstream metrics;
   if (!tc.metrics_csv.empty() && rc.grid->world_rank() == 0) {
     // A resumed run appends to the metrics of the run it continues.
-    const bool append = start.step > 0 && std::filesystem::exists(tc.metrics_csv);
-    metrics.open(tc.metrics_csv, append ? std::ios::app : std::ios::trunc);
-    if (!metrics) throw Error("metrics file " + tc.metrics_csv + ": cannot be opened for writing");
-    if (!append)
-      metrics << "step,loss,aux_loss,z_loss,lr,step_ms,tokens_per_s,alltoall_ms,dropped\n";
+    metrics = open_csv(tc.metrics_csv,
+                       "step,loss,aux_loss,z_loss,lr,step_ms,tokens_per_s,alltoall_ms,dropped",
+                       /*append=*/start.step > 0, "metrics file");
     metrics << std::setprecision(17);  // losses round-trip exactly, for restart comparisons
   }
 

@@ -18,8 +18,7 @@ std::vector<float> data(int64_t n) {
 void BM_Checksum(benchmark::State& state) {
   const int64_t n = state.range(0);
   const auto v = data(n);
-  for (auto _ : state)
-    benchmark::DoNotOptimize(paramoe::checksum_slab(v.data(), {n}, {0}, {n}));
+  for (auto _ : state) benchmark::DoNotOptimize(paramoe::checksum_slab(v.data(), {n}, {0}, {n}));
   state.SetBytesProcessed(state.iterations() * n * 4);
 }
 

@@ -286,7 +286,8 @@ TEST(CheckpointDir, SaveKeepsLatestAndPrunes) {
     fs::create_directories(dir);
     std::ofstream(dir + "/ckpt-00000009.h5.tmp") << "left by a killed write";
   });
-  for (int step : {1, 2, 3}) checkpoint_save(dir, 2, true, MPI_COMM_WORLD, meta_for(a, step), a.slabs);
+  for (int step : {1, 2, 3})
+    checkpoint_save(dir, 2, true, MPI_COMM_WORLD, meta_for(a, step), a.slabs);
   int ok = 1;
   if (world_rank_() == 0) {
     ok &= !fs::exists(dir + "/ckpt-00000001.h5");

@@ -78,8 +78,7 @@ void prune(const std::string& dir, int keep, const std::string& latest) {
 std::string previous_note(const std::string& dir) {
   const std::string prev = read_latest(dir);
   return prev.empty() ? "no earlier checkpoint exists in " + dir
-                      : "the previous checkpoint " + (fs::path(dir) / prev).string() +
-                            " is intact";
+                      : "the previous checkpoint " + (fs::path(dir) / prev).string() + " is intact";
 }
 
 std::string free_space(const std::string& dir) {
@@ -159,13 +158,11 @@ std::string checkpoint_resolve(const std::string& what, const std::string& dir, 
       const std::string name = read_latest(d);
       if (name.empty()) return "";
       const std::string p = (fs::path(d) / name).string();
-      if (!fs::exists(p))
-        throw Error(d + "/latest names " + name + ", which does not exist");
+      if (!fs::exists(p)) throw Error(d + "/latest names " + name + ", which does not exist");
       return p;
     };
     if (what == "latest") {
-      if (dir.empty())
-        throw Error("--resume latest needs checkpoint.dir to be set in the config");
+      if (dir.empty()) throw Error("--resume latest needs checkpoint.dir to be set in the config");
       path = fs::is_directory(dir) ? latest_in(dir) : "";
     } else if (fs::is_directory(what)) {
       path = latest_in(what);

@@ -111,21 +111,8 @@ void read_slab(hid_t file, const std::string& path, const TensorSlab& t) {
   h5::Handle d = h5::checked(H5Dopen2(file, t.name.c_str(), H5P_DEFAULT), H5Dclose, w);
   h5::Handle fspace = h5::checked(H5Dget_space(d.get()), H5Sclose, w);
   const bool reads = shape_numel(t.shape) > 0;
-  const hsize_t n = reads ? static_cast<hsize_t>(shape_numel(t.shape)) : 1;
-  h5::Handle mspace = h5::checked(H5Screate_simple(1, &n, nullptr), H5Sclose, w);
-  if (reads) {
-    const std::vector<hsize_t> start(t.offset.begin(), t.offset.end());
-    const std::vector<hsize_t> count(t.shape.begin(), t.shape.end());
-    h5::check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start.data(), nullptr,
-                                  count.data(), nullptr),
-              w);
-  } else {
-    h5::check(H5Sselect_none(fspace.get()), w);
-    h5::check(H5Sselect_none(mspace.get()), w);
-  }
-  h5::Handle dxpl = h5::checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, w);
-  h5::check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), w);
-  h5::check(H5Dread(d.get(), H5T_NATIVE_FLOAT, mspace.get(), fspace.get(), dxpl.get(),
+  const h5::SlabTransfer x = h5::select_slab(fspace.get(), t.offset, t.shape, reads, w);
+  h5::check(H5Dread(d.get(), H5T_NATIVE_FLOAT, x.mspace.get(), fspace.get(), x.dxpl.get(),
                     reads ? t.data : nullptr),
             w + ": read failed (truncated file?)");
 }
@@ -180,19 +167,12 @@ CheckpointMeta checkpoint_read(const std::string& path, MPI_Comm comm,
   for (const TensorSlab& t : tensors) agree_on(comm, [&] { read_slab(file.get(), path, t); });
   file.reset();
 
-  // The owners of the distinct slabs together hold every element exactly once.
-  const std::vector<char> owners = slab_owners(comm, tensors);
-  std::vector<uint64_t> sums(tensors.size(), 0);
-  for (size_t i = 0; i < tensors.size(); ++i)
-    if (owners[i])
-      sums[i] = checksum_slab(tensors[i].data, tensors[i].global_shape, tensors[i].offset,
-                              tensors[i].shape);
-  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_UINT64_T,
-                          MPI_SUM, comm));
+  const std::vector<uint64_t> sums = tensor_checksums(comm, tensors);
   for (size_t i = 0; i < tensors.size(); ++i)
     if (sums[i] != stored[i])
-      throw_collective(where(path) + ": dataset /" + tensors[i].name + ": checksum mismatch (stored " +
-                       hex(stored[i]) + ", computed " + hex(sums[i]) + "); the file is corrupt");
+      throw_collective(where(path) + ": dataset /" + tensors[i].name +
+                       ": checksum mismatch (stored " + hex(stored[i]) + ", computed " +
+                       hex(sums[i]) + "); the file is corrupt");
   return meta;
 }
 

@@ -52,22 +52,9 @@ void write_dataset(hid_t file, const std::string& path, const TensorSlab& t, boo
                                            lcpl.get(), dcpl.get(), H5P_DEFAULT),
                                 H5Dclose, what);
 
-  const std::vector<hsize_t> start(t.offset.begin(), t.offset.end());
-  const std::vector<hsize_t> count(t.shape.begin(), t.shape.end());
   const bool writes = owner && shape_numel(t.shape) > 0;
-  const hsize_t n = writes ? static_cast<hsize_t>(shape_numel(t.shape)) : 1;
-  h5::Handle mspace = h5::checked(H5Screate_simple(1, &n, nullptr), H5Sclose, what);
-  if (writes) {
-    h5::check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start.data(), nullptr,
-                                  count.data(), nullptr),
-              what);
-  } else {
-    h5::check(H5Sselect_none(fspace.get()), what);
-    h5::check(H5Sselect_none(mspace.get()), what);
-  }
-  h5::Handle dxpl = h5::checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, what);
-  h5::check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), what);
-  h5::check(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, mspace.get(), fspace.get(), dxpl.get(),
+  const h5::SlabTransfer x = h5::select_slab(fspace.get(), t.offset, t.shape, writes, what);
+  h5::check(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, x.mspace.get(), fspace.get(), x.dxpl.get(),
                      writes ? t.data : nullptr),
             what + ": write failed");
   h5::write_attr_u64(dset.get(), "checksum", checksum);
@@ -83,8 +70,8 @@ void write_meta(hid_t file, const CheckpointMeta& meta) {
   h5::write_attr_i64(file, "rng_counter", meta.rng_counter);
   h5::write_attr_string(file, "config", meta.config_toml);
   h5::write_attr_string(file, "checksum_algorithm", kChecksumAlgorithm);
-  h5::Handle layout = h5::checked(
-      H5Gcreate2(file, "layout", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "group layout");
+  h5::Handle layout = h5::checked(H5Gcreate2(file, "layout", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                  H5Gclose, "group layout");
   const Layout& l = meta.layout;
   h5::write_attr_i64(layout.get(), "world", l.world);
   h5::write_attr_i64(layout.get(), "mp", l.mp);
@@ -103,14 +90,7 @@ void checkpoint_write(const std::string& path, MPI_Comm comm, const CheckpointMe
   int rank = 0;
   MPI_CHECK(MPI_Comm_rank(comm, &rank));
   const std::vector<char> owners = slab_owners(comm, tensors);
-  std::vector<uint64_t> sums(tensors.size(), 0);
-  for (size_t i = 0; i < tensors.size(); ++i)
-    if (owners[i])
-      sums[i] = checksum_slab(tensors[i].data, tensors[i].global_shape, tensors[i].offset,
-                              tensors[i].shape);
-  // Unsigned sums wrap modulo 2^64, which is the checksum's definition.
-  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_UINT64_T,
-                          MPI_SUM, comm));
+  const std::vector<uint64_t> sums = tensor_checksums(comm, tensors);
 
   h5::Handle file;
   agree_on(comm, [&] { file = create_file(path, comm); });

@@ -1,6 +1,7 @@
 #include "ckpt/h5_util.h"
 
 #include "core/error.h"
+#include "core/slab.h"
 
 namespace paramoe::h5 {
 
@@ -146,6 +147,24 @@ std::string shape_string(const std::vector<int64_t>& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "]";
+}
+
+SlabTransfer select_slab(hid_t fspace, const std::vector<int64_t>& offset,
+                         const std::vector<int64_t>& shape, bool active, const std::string& what) {
+  const hsize_t n = active ? static_cast<hsize_t>(shape_numel(shape)) : 1;
+  SlabTransfer t{checked(H5Screate_simple(1, &n, nullptr), H5Sclose, what),
+                 checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, what)};
+  if (active) {
+    const std::vector<hsize_t> start(offset.begin(), offset.end());
+    const std::vector<hsize_t> count(shape.begin(), shape.end());
+    check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+          what);
+  } else {
+    check(H5Sselect_none(fspace), what);
+    check(H5Sselect_none(t.mspace.get()), what);
+  }
+  check(H5Pset_dxpl_mpio(t.dxpl.get(), H5FD_MPIO_COLLECTIVE), what);
+  return t;
 }
 
 }  // namespace paramoe::h5

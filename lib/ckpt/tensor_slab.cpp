@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "ckpt/checksum.h"
 #include "core/error.h"
 #include "core/slab.h"
 
@@ -55,6 +56,19 @@ std::vector<char> slab_owners(MPI_Comm comm, const std::vector<TensorSlab>& slab
     at += n;
   }
   return owner;
+}
+
+std::vector<uint64_t> tensor_checksums(MPI_Comm comm, const std::vector<TensorSlab>& slabs) {
+  const std::vector<char> owners = slab_owners(comm, slabs);
+  std::vector<uint64_t> sums(slabs.size(), 0);
+  for (size_t i = 0; i < slabs.size(); ++i)
+    if (owners[i])
+      sums[i] =
+          checksum_slab(slabs[i].data, slabs[i].global_shape, slabs[i].offset, slabs[i].shape);
+  // Unsigned sums wrap modulo 2^64, which is the checksum's definition.
+  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_UINT64_T,
+                          MPI_SUM, comm));
+  return sums;
 }
 
 }  // namespace paramoe

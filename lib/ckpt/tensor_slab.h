@@ -1,10 +1,10 @@
 #pragma once
 // One rank's piece of a logical tensor, as the checkpoint reads and writes it.
+#include <mpi.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <mpi.h>
 
 #include "core/param.h"
 
@@ -25,5 +25,9 @@ TensorSlab slab_like(const Param& p, const std::string& prefix, float* data);
 // tile its global shape exactly, which makes the owners' partial checksums add
 // up to the whole tensor's. Collective over comm.
 std::vector<char> slab_owners(MPI_Comm comm, const std::vector<TensorSlab>& slabs);
+
+// The checksum (checksum.h) of every whole tensor, on every rank: each owner sums
+// its slab and the partial sums are added over comm. Collective over comm.
+std::vector<uint64_t> tensor_checksums(MPI_Comm comm, const std::vector<TensorSlab>& slabs);
 
 }  // namespace paramoe

@@ -214,8 +214,8 @@ Config config_parse(const std::string& text, const std::string& origin,
                 string_key("csv", b.csv)});
   CheckpointConfig& ck = c.checkpoint;
   read_section(root, origin, "checkpoint",
-               {string_key("dir", ck.dir), int_key("every", ck.every), int_key("keep", ck.keep), bool_key("verify", ck.verify),
-                int_key("exit_after", ck.exit_after)});
+               {string_key("dir", ck.dir), int_key("every", ck.every), int_key("keep", ck.keep),
+                bool_key("verify", ck.verify), int_key("exit_after", ck.exit_after)});
   validate(c);
   std::ostringstream effective;
   effective << root;

@@ -54,9 +54,9 @@ struct BenchConfig {
 };
 
 struct CheckpointConfig {
-  std::string dir;  // empty: no checkpoints
-  int every = 0;    // write every N steps (and at the end); 0: only at the end and on signals
-  int keep = 3;     // newest checkpoints kept in dir
+  std::string dir;     // empty: no checkpoints
+  int every = 0;       // write every N steps (and at the end); 0: only at the end and on signals
+  int keep = 3;        // newest checkpoints kept in dir
   bool verify = true;  // read each checkpoint back and check its checksums before publishing
   // Stop (with a checkpoint) after this many steps in this invocation, for chains
   // of time-limited jobs that each resume the last; 0: run to train.steps.

@@ -19,8 +19,8 @@ SyntheticTeacher::SyntheticTeacher(int64_t d_model, uint64_t seed)
   }
 }
 
-void SyntheticTeacher::batch(int64_t first_token, int64_t row0, int64_t rows,
-                             std::vector<float>& x, std::vector<float>& target) const {
+void SyntheticTeacher::batch(int64_t first_token, int64_t row0, int64_t rows, std::vector<float>& x,
+                             std::vector<float>& target) const {
   const uint64_t sx = stream_id("teacher/x");
   x.assign(rows * D_, 0.0f);
   for (int64_t r = 0; r < rows; ++r)
