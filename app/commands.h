@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,25 @@ struct BenchCkptArgs {
   std::string csv;                 // empty: no file
 };
 
+struct PlanA2aArgs {
+  std::vector<int> ranks = {8, 16, 32, 64, 128, 256};
+  std::vector<std::string> traffic = {"uniform", "zipf", "hot"};  // kinds, or one CSV file
+  int experts_per_rank = 4;
+  int tokens = 4096;  // per rank
+  int top_k = 2;
+  double zipf_s = 1.2;
+  double hot_fraction = 0.5;
+  int64_t bytes_per_row = 4096;               // D × 4 (fp32 D = 1024)
+  std::vector<double> bandwidth_gbps = {25};  // one value, or classes assigned in equal blocks
+  double latency_us = 0;
+  int seeds = 10;
+  std::vector<std::string> methods = {"bvn",    "greedy",         "pairwise",
+                                      "random", "shortest-first", "all-at-once"};
+  std::string csv;
+};
+
 int cmd_train(const TrainArgs& args);
+int cmd_plan_a2a(const PlanA2aArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
 int cmd_bench_ckpt(const BenchCkptArgs& args);
 int cmd_ckpt_inspect(const CkptArgs& args);

@@ -71,6 +71,35 @@ int main(int argc, char** argv) {
   export_cmd->add_option("file", ckpt.file, "checkpoint file (.h5)")->required();
   export_cmd->add_option("out", ckpt.out, "output HDF5 file")->required();
 
+  auto* plan_cmd = app.add_subcommand("plan", "predict and plan without running (one process)");
+  plan_cmd->require_subcommand(1);
+  paramoe::PlanA2aArgs plan_a2a;
+  auto* plan_a2a_cmd = plan_cmd->add_subcommand(
+      "a2a",
+      "all-to-all orders (bvn, greedy, pairwise, random, shortest-first, all-at-once) under the "
+      "big-switch model: simulated makespan against the lower bound T*");
+  plan_a2a_cmd->add_option("--ranks", plan_a2a.ranks, "rank counts to sweep")->delimiter(',');
+  plan_a2a_cmd
+      ->add_option("--traffic", plan_a2a.traffic,
+                   "traffic kinds (uniform, zipf, hot), or one CSV file of an n x n matrix of rows")
+      ->delimiter(',');
+  plan_a2a_cmd->add_option("--experts-per-rank", plan_a2a.experts_per_rank, "experts per rank");
+  plan_a2a_cmd->add_option("--tokens", plan_a2a.tokens, "tokens per rank");
+  plan_a2a_cmd->add_option("--top-k", plan_a2a.top_k, "experts per token");
+  plan_a2a_cmd->add_option("--zipf-s", plan_a2a.zipf_s, "Zipf exponent of expert popularity");
+  plan_a2a_cmd->add_option("--hot-fraction", plan_a2a.hot_fraction,
+                           "share of picks that go to the one hot expert");
+  plan_a2a_cmd->add_option("--bytes-per-row", plan_a2a.bytes_per_row, "bytes per token row");
+  plan_a2a_cmd
+      ->add_option("--bandwidth", plan_a2a.bandwidth_gbps,
+                   "link GB/s per rank: one value, or classes given to equal blocks of ranks "
+                   "(e.g. 100,80,50,40)")
+      ->delimiter(',');
+  plan_a2a_cmd->add_option("--latency-us", plan_a2a.latency_us, "start-up latency per message");
+  plan_a2a_cmd->add_option("--seeds", plan_a2a.seeds, "matrices per point (seeds 1..N)");
+  plan_a2a_cmd->add_option("--methods", plan_a2a.methods, "methods to compare")->delimiter(',');
+  plan_a2a_cmd->add_option("--csv", plan_a2a.csv, "append results to this CSV file");
+
   int rc = 0;
   try {
     try {
@@ -93,6 +122,8 @@ int main(int argc, char** argv) {
       rc = paramoe::cmd_ckpt_inspect(ckpt);
     else if (*export_cmd)
       rc = paramoe::cmd_ckpt_export(ckpt);
+    else if (*plan_a2a_cmd)
+      rc = paramoe::cmd_plan_a2a(plan_a2a);
     else if (*layer_cmd)
       rc = paramoe::cmd_bench_layer(bench);
   } catch (const paramoe::Error& e) {

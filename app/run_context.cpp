@@ -13,6 +13,8 @@ RunContext run_context_create(const std::string& config_path,
   rc.grid = std::make_unique<ProcessGrid>(
       ProcessGrid::create(MPI_COMM_WORLD, rc.config.parallel, rc.config.moe));
   rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
+  rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),
+                        order_algorithm_from_string(rc.config.moe.a2a_order));
   log_info("paramoe: config " + rc.config.origin + " | " + rc.grid->describe());
   return rc;
 }

@@ -37,6 +37,16 @@ ParallelConfig layout_from_args() {
   return p;
 }
 
+// --a2a native|pairwise|ordered and --a2a-order greedy|bvn: the EP all-to-all method.
+void set_a2a_from_args(MpiCollectives& coll) {
+  std::string method = "native", order = "greedy";
+  for (size_t i = 0; i + 1 < g_args.size(); ++i) {
+    if (g_args[i] == "--a2a") method = g_args[i + 1];
+    if (g_args[i] == "--a2a-order") order = g_args[i + 1];
+  }
+  coll.set_alltoall(a2a_method_from_string(method), order_algorithm_from_string(order));
+}
+
 enum class Sharding { Even, AllOnFirst };
 
 struct Result {
@@ -56,6 +66,7 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   cfg.schedule = schedule;
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
   MpiCollectives coll(grid);
+  set_a2a_from_args(coll);
   MoeLayer layer(cfg, coll, "moe/", 0);
   for (Param* p : layer.params().all()) {
     const std::string key = p->name.substr(4) == "gate" ? "wg" : p->name.substr(4);

@@ -66,6 +66,14 @@ void MpiCollectives::exscan_sum_int(Group g, const int* send, int* recv, int cou
 void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
                                     float* recv, const std::vector<int>& recv_rows, int row_len) {
   const MPI_Datatype t = row_type(row_len);
+  const RowBuffers b{reinterpret_cast<const char*>(send),
+                     send_rows,
+                     reinterpret_cast<char*>(recv),
+                     recv_rows,
+                     t,
+                     static_cast<size_t>(row_len) * sizeof(float)};
+  if (a2a_method_ == A2aMethod::Pairwise) return alltoallv_pairwise(grid_.comm(g), b);
+  if (a2a_method_ == A2aMethod::Ordered) return alltoallv_ordered(grid_.comm(g), b, a2a_order_);
   const auto sd = prefix(send_rows), rd = prefix(recv_rows);
   MPI_CHECK(MPI_Alltoallv(send, send_rows.data(), sd.data(), t, recv, recv_rows.data(), rd.data(),
                           t, grid_.comm(g)));

@@ -1,6 +1,7 @@
 #pragma once
 #include <map>
 
+#include "comm/alltoallv_methods.h"
 #include "comm/collectives.h"
 
 namespace paramoe {
@@ -13,6 +14,11 @@ class MpiCollectives final : public Collectives {
   MpiCollectives& operator=(const MpiCollectives&) = delete;
 
   const ProcessGrid& grid() const override { return grid_; }
+  // How alltoallv_rows runs (moe.a2a, moe.a2a_order); native by default.
+  void set_alltoall(A2aMethod method, OrderAlgorithm order) {
+    a2a_method_ = method;
+    a2a_order_ = order;
+  }
   void alltoall_int(Group g, const int* send, int per_peer, int* recv) override;
   void allgather_int(Group g, const int* send, int count, int* recv) override;
   void allreduce_sum_int(Group g, int* buf, int count) override;
@@ -33,6 +39,8 @@ class MpiCollectives final : public Collectives {
   MPI_Datatype row_type(int row_len);
   const ProcessGrid& grid_;
   std::map<int, MPI_Datatype> row_types_;
+  A2aMethod a2a_method_ = A2aMethod::Native;
+  OrderAlgorithm a2a_order_ = OrderAlgorithm::Greedy;
 };
 
 }  // namespace paramoe

@@ -111,6 +111,10 @@ void validate(const Config& c) {
   require(m.z_loss_coef >= 0.0, o, "moe", "z_loss_coef", "a number >= 0");
   require(m.schedule == "replicated" || m.schedule == "s1", o, "moe", "schedule",
           "\"replicated\" or \"s1\"");
+  require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered", o, "moe", "a2a",
+          "\"native\", \"pairwise\" or \"ordered\"");
+  require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",
+          "\"greedy\" or \"bvn\"");
   const TrainConfig& t = c.train;
   require(t.steps >= 0, o, "train", "steps", "an integer >= 0");
   require(t.layers >= 1, o, "train", "layers", "an integer >= 1");
@@ -197,7 +201,8 @@ Config config_parse(const std::string& text, const std::string& origin,
        int_key("num_experts", m.num_experts), int_key("top_k", m.top_k),
        string_key("activation", m.activation), double_key("capacity_factor", m.capacity_factor),
        bool_key("renormalize", m.renormalize), double_key("aux_loss_coef", m.aux_loss_coef),
-       double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule)});
+       double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule),
+       string_key("a2a", m.a2a), string_key("a2a_order", m.a2a_order)});
   TrainConfig& t = c.train;
   read_section(
       root, origin, "train",

@@ -26,6 +26,11 @@ struct MoeConfig {
   double aux_loss_coef = 0.01;
   double z_loss_coef = 0.001;
   std::string schedule = "s1";  // replicated | s1
+  // How the EP all-to-all(v) runs: native (MPI_Alltoallv), pairwise (n−1
+  // MPI_Sendrecv steps) or ordered (Aurora: rounds in which every rank sends to
+  // at most one peer and receives from at most one, ordered by a2a_order).
+  std::string a2a = "native";
+  std::string a2a_order = "greedy";  // greedy | bvn
   bool swiglu() const { return activation == "swiglu"; }
 };
 

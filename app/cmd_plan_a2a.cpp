@@ -1,0 +1,151 @@
+// paramoe plan a2a: all-to-all orders under the big-switch model, without MPI.
+// For each rank count, traffic kind and seed it builds a traffic matrix, orders
+// it with every method, simulates the makespan and divides by the lower bound
+// T* (a2a_order.h). Prints the mean and worst ratio per method; --csv keeps them.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/commands.h"
+#include "comm/a2a_order.h"
+#include "comm/a2a_simulate.h"
+#include "core/csv_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "plan/traffic.h"
+
+namespace paramoe {
+namespace {
+
+constexpr int kMaxAllAtOnceRanks = 64;  // the fluid simulation grows as n⁴
+
+// Ranks in equal blocks per bandwidth class (fast nodes first), in bytes/s.
+Bandwidths rank_bandwidths(int n, const std::vector<double>& gbps) {
+  Bandwidths bw(n);
+  const int classes = static_cast<int>(gbps.size());
+  for (int r = 0; r < n; ++r) bw[r] = gbps[static_cast<size_t>(r * classes / n)] * 1e9;
+  return bw;
+}
+
+struct MethodStats {
+  std::vector<double> ratio, makespan;
+  int max_rounds = 0, max_msgs_per_rank = 0;
+};
+
+int max_messages_per_rank(const A2aOrder& o, int n) {
+  std::vector<int> sends(n, 0), recvs(n, 0);
+  for (const A2aPiece& p : o.pieces) ++sends[p.src], ++recvs[p.dst];
+  return std::max(*std::max_element(sends.begin(), sends.end()),
+                  *std::max_element(recvs.begin(), recvs.end()));
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+void run(const PlanA2aArgs& a) {
+  if (a.bandwidth_gbps.empty()) throw Error("plan a2a: --bandwidth needs at least one value");
+  for (double b : a.bandwidth_gbps)
+    if (!(b > 0)) throw Error("plan a2a: --bandwidth values must be > 0 (GB/s)");
+  for (const std::string& m : a.methods)
+    if (m != "all-at-once") order_algorithm_from_string(m);
+  const bool from_file = a.traffic.size() == 1 && std::filesystem::exists(a.traffic[0]);
+  const std::vector<int> rank_counts =
+      from_file ? std::vector<int>{read_traffic_csv(a.traffic[0]).n} : a.ranks;
+  const int seeds = from_file ? 1 : a.seeds;
+  const bool root = world_rank() == 0;
+  std::ofstream csv;
+  if (!a.csv.empty() && root)
+    csv =
+        open_csv(a.csv,
+                 "ranks,traffic,bandwidth_classes_gbps,latency_us,method,seeds,mean_ratio_to_bound,"
+                 "max_ratio_to_bound,mean_makespan_ms,mean_bound_ms,mean_port_bound_ms,max_rounds,"
+                 "max_messages_per_rank",
+                 /*append=*/true, "plan csv");
+  std::ostringstream classes_text;
+  for (size_t i = 0; i < a.bandwidth_gbps.size(); ++i)
+    classes_text << (i ? "/" : "") << a.bandwidth_gbps[i];
+  const std::string classes = classes_text.str();
+  if (root)
+    std::printf("%6s %-8s %-15s %10s %10s %10s %8s %8s\n", "ranks", "traffic", "method", "mean/T*",
+                "max/T*", "ms", "rounds", "msgs");
+  for (int n : rank_counts)
+    for (const std::string& kind : a.traffic) {
+      std::vector<MethodStats> stats(a.methods.size());
+      double bound_sum = 0, port_sum = 0;
+      const Bandwidths bw = rank_bandwidths(n, a.bandwidth_gbps);
+      for (int seed = 1; seed <= seeds; ++seed) {
+        TrafficMatrix m;
+        if (from_file) {
+          m = read_traffic_csv(kind);
+        } else {
+          TrafficSpec spec;
+          spec.kind = kind;
+          spec.ranks = n;
+          spec.experts = n * a.experts_per_rank;
+          spec.tokens = a.tokens;
+          spec.top_k = a.top_k;
+          spec.zipf_s = a.zipf_s;
+          spec.hot_fraction = a.hot_fraction;
+          spec.seed = static_cast<uint64_t>(seed);
+          m = make_traffic(spec);
+        }
+        for (int64_t& v : m.d) v *= a.bytes_per_row;
+        const double bound = a2a_lower_bound(m, bw);
+        bound_sum += bound;
+        port_sum += a2a_port_bound(m, bw);
+        for (size_t k = 0; k < a.methods.size(); ++k) {
+          const std::string& method = a.methods[k];
+          double t = 0;
+          if (method == "all-at-once") {
+            if (n > kMaxAllAtOnceRanks) continue;
+            t = simulate_all_at_once(m, bw, a.latency_us * 1e-6);
+          } else {
+            OrderOptions opt;
+            opt.seed = static_cast<uint64_t>(seed);
+            const A2aOrder o = make_order(order_algorithm_from_string(method), m, bw, opt);
+            const std::string bad = check_order(m, o);
+            if (!bad.empty()) throw Error("plan a2a: " + method + " order is wrong: " + bad);
+            t = simulate_order(o, n, bw, a.latency_us * 1e-6);
+            stats[k].max_rounds = std::max(stats[k].max_rounds, o.rounds);
+            stats[k].max_msgs_per_rank =
+                std::max(stats[k].max_msgs_per_rank, max_messages_per_rank(o, n));
+          }
+          stats[k].ratio.push_back(bound > 0 ? t / bound : 1.0);
+          stats[k].makespan.push_back(t);
+        }
+      }
+      const std::string label = from_file ? std::filesystem::path(kind).filename().string() : kind;
+      for (size_t k = 0; k < a.methods.size(); ++k) {
+        const MethodStats& s = stats[k];
+        if (s.ratio.empty() || !root) continue;
+        const double worst = *std::max_element(s.ratio.begin(), s.ratio.end());
+        std::printf("%6d %-8s %-15s %10.4f %10.4f %10.3f %8d %8d\n", n, label.c_str(),
+                    a.methods[k].c_str(), mean(s.ratio), worst, mean(s.makespan) * 1e3,
+                    s.max_rounds, s.max_msgs_per_rank);
+        if (csv.is_open())
+          csv << n << "," << label << "," << classes << "," << a.latency_us << "," << a.methods[k]
+              << "," << s.ratio.size() << "," << mean(s.ratio) << "," << worst << ","
+              << mean(s.makespan) * 1e3 << "," << bound_sum / seeds * 1e3 << ","
+              << port_sum / seeds * 1e3 << "," << s.max_rounds << "," << s.max_msgs_per_rank
+              << "\n";
+      }
+    }
+}
+
+}  // namespace
+
+int cmd_plan_a2a(const PlanA2aArgs& args) {
+  try {
+    run(args);
+  } catch (const Error& e) {
+    throw Error(e.what(), /*collective=*/true);  // every rank computes the same thing
+  }
+  return 0;
+}
+
+}  // namespace paramoe

@@ -1,0 +1,99 @@
+#include "comm/alltoallv_methods.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace paramoe {
+namespace {
+
+constexpr int kTag = 0x2a2a;
+
+std::vector<size_t> byte_offsets(const std::vector<int>& rows, size_t row_bytes) {
+  std::vector<size_t> off(rows.size(), 0);
+  for (size_t i = 1; i < rows.size(); ++i)
+    off[i] = off[i - 1] + static_cast<size_t>(rows[i - 1]) * row_bytes;
+  return off;
+}
+
+void copy_own_block(int me, const RowBuffers& b, const std::vector<size_t>& so,
+                    const std::vector<size_t>& ro) {
+  if (b.send_rows[me] != b.recv_rows[me])
+    throw Error("all-to-all: rank sends itself " + std::to_string(b.send_rows[me]) +
+                " rows but expects " + std::to_string(b.recv_rows[me]));
+  if (b.send_rows[me] > 0)
+    std::memcpy(b.recv + ro[me], b.send + so[me],
+                static_cast<size_t>(b.send_rows[me]) * b.row_bytes);
+}
+
+}  // namespace
+
+A2aMethod a2a_method_from_string(const std::string& s) {
+  if (s == "native") return A2aMethod::Native;
+  if (s == "pairwise") return A2aMethod::Pairwise;
+  if (s == "ordered") return A2aMethod::Ordered;
+  throw Error("unknown all-to-all method '" + s + "' (expected native, pairwise or ordered)");
+}
+
+void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b) {
+  int me = 0, n = 1;
+  MPI_CHECK(MPI_Comm_rank(comm, &me));
+  MPI_CHECK(MPI_Comm_size(comm, &n));
+  const auto so = byte_offsets(b.send_rows, b.row_bytes),
+             ro = byte_offsets(b.recv_rows, b.row_bytes);
+  copy_own_block(me, b, so, ro);
+  for (int s = 1; s < n; ++s) {
+    const int to = (me + s) % n, from = (me - s + n) % n;
+    MPI_CHECK(MPI_Sendrecv(b.send + so[to], b.send_rows[to], b.row, to, kTag, b.recv + ro[from],
+                           b.recv_rows[from], b.row, from, kTag, comm, MPI_STATUS_IGNORE));
+  }
+}
+
+void alltoallv_ordered(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm algorithm) {
+  int me = 0, n = 1;
+  MPI_CHECK(MPI_Comm_rank(comm, &me));
+  MPI_CHECK(MPI_Comm_size(comm, &n));
+  TrafficMatrix m(n);
+  std::vector<int> all(static_cast<size_t>(n) * n);
+  MPI_CHECK(MPI_Allgather(b.send_rows.data(), n, MPI_INT, all.data(), n, MPI_INT, comm));
+  for (size_t k = 0; k < all.size(); ++k) m.d[k] = all[k];
+  for (int q = 0; q < n; ++q)
+    if (m.at(q, me) != b.recv_rows[q])
+      throw Error("all-to-all: rank " + std::to_string(q) + " sends " +
+                  std::to_string(m.at(q, me)) + " rows here, but " +
+                  std::to_string(b.recv_rows[q]) + " are expected");
+  const A2aOrder order = make_order(algorithm, m, {});
+
+  const auto so = byte_offsets(b.send_rows, b.row_bytes),
+             ro = byte_offsets(b.recv_rows, b.row_bytes);
+  copy_own_block(me, b, so, ro);
+  std::vector<const A2aPiece*> sends, recvs;
+  for (const A2aPiece& p : order.pieces) {
+    if (p.src == me) sends.push_back(&p);
+    if (p.dst == me) recvs.push_back(&p);
+  }
+  // reqs[0] is the send in flight, reqs[1] the receive; the next of each kind is
+  // posted when the previous completes, so ports work one piece at a time.
+  MPI_Request reqs[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  size_t next_send = 0, next_recv = 0;
+  auto post_send = [&] {
+    const A2aPiece& p = *sends[next_send++];
+    MPI_CHECK(MPI_Isend(b.send + so[p.dst] + static_cast<size_t>(p.offset) * b.row_bytes,
+                        static_cast<int>(p.count), b.row, p.dst, kTag, comm, &reqs[0]));
+  };
+  auto post_recv = [&] {
+    const A2aPiece& p = *recvs[next_recv++];
+    MPI_CHECK(MPI_Irecv(b.recv + ro[p.src] + static_cast<size_t>(p.offset) * b.row_bytes,
+                        static_cast<int>(p.count), b.row, p.src, kTag, comm, &reqs[1]));
+  };
+  if (next_send < sends.size()) post_send();
+  if (next_recv < recvs.size()) post_recv();
+  while (reqs[0] != MPI_REQUEST_NULL || reqs[1] != MPI_REQUEST_NULL) {
+    int done = MPI_UNDEFINED;
+    MPI_CHECK(MPI_Waitany(2, reqs, &done, MPI_STATUS_IGNORE));
+    if (done == 0 && next_send < sends.size()) post_send();
+    if (done == 1 && next_recv < recvs.size()) post_recv();
+  }
+}
+
+}  // namespace paramoe

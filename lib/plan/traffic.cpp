@@ -1,0 +1,113 @@
+#include "plan/traffic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace paramoe {
+namespace {
+
+std::vector<double> base_popularity(const TrafficSpec& s) {
+  const int E = s.experts;
+  std::vector<double> p(E, 1.0);
+  if (s.kind == "zipf") {
+    std::vector<int> perm(E);
+    std::iota(perm.begin(), perm.end(), 0);
+    for (int i = E; i > 1; --i)
+      std::swap(perm[i - 1], perm[splitmix64(s.seed ^ 0x5eed ^ splitmix64(i)) % i]);
+    for (int i = 0; i < E; ++i) p[perm[i]] = 1.0 / std::pow(i + 1.0, s.zipf_s);
+  } else if (s.kind == "hot") {
+    const int hot = static_cast<int>(splitmix64(s.seed ^ 0x407) % E);
+    for (int e = 0; e < E; ++e)
+      p[e] = e == hot ? s.hot_fraction : (1.0 - s.hot_fraction) / std::max(1, E - 1);
+  } else if (s.kind != "uniform") {
+    throw Error("traffic kind '" + s.kind + "': expected uniform, zipf or hot");
+  }
+  return p;
+}
+
+}  // namespace
+
+TrafficMatrix make_traffic(const TrafficSpec& s) {
+  if (s.ranks < 1) throw Error("traffic: ranks must be >= 1");
+  if (s.experts < s.ranks || s.experts % s.ranks)
+    throw Error("traffic: experts=" + std::to_string(s.experts) +
+                " must be a multiple of ranks=" + std::to_string(s.ranks));
+  if (s.top_k < 1 || s.top_k > std::min(s.experts, 64))
+    throw Error("traffic: top_k must be in [1, min(experts, 64)]");
+  if (s.hot_fraction <= 0 || s.hot_fraction >= 1) throw Error("traffic: hot_fraction in (0, 1)");
+  const std::vector<double> base = base_popularity(s);
+  const int per_rank = s.experts / s.ranks;
+  TrafficMatrix m(s.ranks);
+  const uint64_t stream = stream_id("traffic");
+  std::vector<double> cum(s.experts);
+  for (int r = 0; r < s.ranks; ++r) {
+    // This rank's distribution: the shared popularity times its own jitter.
+    double total = 0;
+    for (int e = 0; e < s.experts; ++e) {
+      const double z =
+          normal01(s.seed, stream ^ static_cast<uint64_t>(r), static_cast<uint64_t>(e));
+      total += base[e] * std::exp(s.rank_jitter * z);
+      cum[e] = total;
+    }
+    for (int t = 0; t < s.tokens; ++t) {
+      int picked[64];
+      int npicked = 0;
+      for (uint64_t draw = 0; npicked < std::min(s.top_k, 64); ++draw) {
+        const uint64_t idx =
+            (static_cast<uint64_t>(r) << 40) ^ (static_cast<uint64_t>(t) << 8) ^ draw;
+        const double u = uniform01(s.seed, stream + 1, idx) * total;
+        const int e = static_cast<int>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
+        const int ec = std::min(e, s.experts - 1);
+        if (std::find(picked, picked + npicked, ec) != picked + npicked) continue;
+        picked[npicked++] = ec;
+        m.at(r, ec / per_rank) += 1;
+      }
+    }
+  }
+  return m;
+}
+
+TrafficMatrix read_traffic_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("traffic file " + path + ": cannot be opened");
+  std::vector<std::vector<int64_t>> rows;
+  std::string line;
+  for (int ln = 1; std::getline(in, line); ++ln) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<int64_t> row;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) {
+      size_t used = 0;
+      long long v = -1;
+      try {
+        v = std::stoll(cell, &used);
+      } catch (const std::exception&) {
+      }
+      if (v < 0 || cell.find_first_not_of(" \t\r", used) != std::string::npos)
+        throw Error("traffic file " + path + ": line " + std::to_string(ln) +
+                    ": expected non-negative integers, got '" + cell + "'");
+      row.push_back(v);
+    }
+    rows.push_back(std::move(row));
+  }
+  const int n = static_cast<int>(rows.size());
+  if (n == 0) throw Error("traffic file " + path + ": no rows");
+  TrafficMatrix m(n);
+  for (int i = 0; i < n; ++i) {
+    if (static_cast<int>(rows[i].size()) != n)
+      throw Error("traffic file " + path + ": row " + std::to_string(i + 1) + " has " +
+                  std::to_string(rows[i].size()) + " values, expected " + std::to_string(n) +
+                  " (a square matrix)");
+    for (int j = 0; j < n; ++j) m.at(i, j) = rows[i][j];
+  }
+  return m;
+}
+
+}  // namespace paramoe

@@ -1,0 +1,31 @@
+#pragma once
+// Synthetic MoE all-to-all traffic: the rows each rank sends to each other rank
+// when `tokens` tokens per rank pick top_k distinct experts from a popularity
+// distribution, with experts placed E/n per rank in rank order. Deterministic in
+// the seed. Used by `paramoe plan a2a`, the ordering tests and benchmarks.
+#include <cstdint>
+#include <string>
+
+#include "comm/a2a_order.h"
+
+namespace paramoe {
+
+struct TrafficSpec {
+  std::string kind = "zipf";  // uniform | zipf | hot
+  int ranks = 8;
+  int experts = 32;   // divisible by ranks
+  int tokens = 4096;  // per rank
+  int top_k = 2;
+  double zipf_s = 1.2;        // zipf: popularity ∝ 1/(i+1)^s over a random expert permutation
+  double hot_fraction = 0.5;  // hot: this share of picks goes to one expert
+  double rank_jitter = 0.5;   // each rank's own preferences: lognormal(σ) factors
+  uint64_t seed = 1;
+};
+
+// Throws Error naming the field when the spec is inconsistent.
+TrafficMatrix make_traffic(const TrafficSpec& spec);
+
+// A matrix from a CSV file of n rows of n non-negative integers.
+TrafficMatrix read_traffic_csv(const std::string& path);
+
+}  // namespace paramoe
