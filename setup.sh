@@ -8,7 +8,9 @@ pkgs=(build-essential cmake pkg-config
       libtomlplusplus-dev libcli11-dev clang-format
       # tests: the independent checkpoint reader (h5py + PyTorch, run by /usr/bin/python3),
       # which also regenerates the golden fixtures
-      python3-h5py python3-numpy python3-torch)
+      python3-h5py python3-numpy python3-torch
+      # perf/ plots
+      python3-matplotlib)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
