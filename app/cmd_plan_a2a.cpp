@@ -14,6 +14,7 @@
 #include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/stats.h"
 #include "plan/traffic.h"
 
 namespace paramoe {
@@ -41,12 +42,6 @@ int max_messages_per_rank(const A2aOrder& o, int n) {
                   *std::max_element(recvs.begin(), recvs.end()));
 }
 
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
-
 void run(const PlanA2aArgs& a) {
   if (a.bandwidth_gbps.empty()) throw Error("plan a2a: --bandwidth needs at least one value");
   for (double b : a.bandwidth_gbps)
@@ -54,8 +49,8 @@ void run(const PlanA2aArgs& a) {
   for (const std::string& m : a.methods)
     if (m != "all-at-once") order_algorithm_from_string(m);
   const bool from_file = a.traffic.size() == 1 && std::filesystem::exists(a.traffic[0]);
-  const std::vector<int> rank_counts =
-      from_file ? std::vector<int>{read_traffic_csv(a.traffic[0]).n} : a.ranks;
+  const TrafficMatrix file_matrix = from_file ? read_traffic_csv(a.traffic[0]) : TrafficMatrix();
+  const std::vector<int> rank_counts = from_file ? std::vector<int>{file_matrix.n} : a.ranks;
   const int seeds = from_file ? 1 : a.seeds;
   const bool root = world_rank() == 0;
   std::ofstream csv;
@@ -81,18 +76,16 @@ void run(const PlanA2aArgs& a) {
       for (int seed = 1; seed <= seeds; ++seed) {
         TrafficMatrix m;
         if (from_file) {
-          m = read_traffic_csv(kind);
+          m = file_matrix;
         } else {
-          TrafficSpec spec;
-          spec.kind = kind;
-          spec.ranks = n;
-          spec.experts = n * a.experts_per_rank;
-          spec.tokens = a.tokens;
-          spec.top_k = a.top_k;
-          spec.zipf_s = a.zipf_s;
-          spec.hot_fraction = a.hot_fraction;
-          spec.seed = static_cast<uint64_t>(seed);
-          m = make_traffic(spec);
+          m = make_traffic({.kind = kind,
+                            .ranks = n,
+                            .experts = n * a.experts_per_rank,
+                            .tokens = a.tokens,
+                            .top_k = a.top_k,
+                            .zipf_s = a.zipf_s,
+                            .hot_fraction = a.hot_fraction,
+                            .seed = static_cast<uint64_t>(seed)});
         }
         for (int64_t& v : m.d) v *= a.bytes_per_row;
         const double bound = a2a_lower_bound(m, bw);

@@ -113,7 +113,7 @@ int cmd_train(const TrainArgs& args) {
   CheckpointMeta start;
   if (!args.resume.empty()) start = resume(args.resume, rc, opt, slabs);
   int64_t tokens_seen = start.tokens_seen;
-  if (start.step >= tc.steps && !args.resume.empty() && start.step > 0)
+  if (start.step > 0 && start.step >= tc.steps)  // step > 0 only after a resume
     log_info("resume: the checkpoint is at step " + std::to_string(start.step) +
              " >= train.steps=" + std::to_string(tc.steps) + "; nothing to train");
 

@@ -26,15 +26,13 @@ TrafficMatrix random_matrix(int n, uint64_t seed, int64_t max_units) {
 }
 
 TrafficMatrix skewed(int n, uint64_t seed, const std::string& kind) {
-  TrafficSpec s;
-  s.kind = kind;
-  s.ranks = n;
-  s.experts = 4 * n;
-  s.tokens = 512;
-  s.zipf_s = 0.8;
-  s.hot_fraction = 0.1;
-  s.seed = seed;
-  return make_traffic(s);
+  return make_traffic({.kind = kind,
+                       .ranks = n,
+                       .experts = 4 * n,
+                       .tokens = 512,
+                       .zipf_s = 0.8,
+                       .hot_fraction = 0.1,
+                       .seed = seed});
 }
 
 // Matrices of every shape the executor can meet.

@@ -22,13 +22,8 @@ float value(int src, int dst, int row, int col) {
 TrafficMatrix matrix(const std::string& kind, int n) {
   TrafficMatrix m(n);
   if (kind == "zipf" || kind == "hot") {
-    TrafficSpec s;
-    s.kind = kind;
-    s.ranks = n;
-    s.experts = 4 * n;
-    s.tokens = 200;
-    s.hot_fraction = 0.4;
-    return make_traffic(s);
+    return make_traffic(
+        {.kind = kind, .ranks = n, .experts = 4 * n, .tokens = 200, .hot_fraction = 0.4});
   }
   for (int k = 0; k < n * n; ++k) m.d[k] = static_cast<int64_t>(uniform01(5, 9, k) * 40);
   if (kind == "zero-row")

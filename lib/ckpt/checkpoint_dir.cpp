@@ -173,10 +173,7 @@ std::string checkpoint_resolve(const std::string& what, const std::string& dir, 
       throw Error("--resume " + what + ": no such checkpoint file or directory");
     }
   });
-  int n = static_cast<int>(path.size());
-  MPI_CHECK(MPI_Bcast(&n, 1, MPI_INT, 0, comm));
-  path.resize(n);
-  MPI_CHECK(MPI_Bcast(path.data(), n, MPI_CHAR, 0, comm));
+  bcast_string(path, 0, comm);
   return path;
 }
 

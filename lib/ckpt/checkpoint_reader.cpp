@@ -88,13 +88,6 @@ CheckpointMeta validate(const std::string& path, const std::vector<TensorSlab>& 
   return meta;
 }
 
-void bcast_string(std::string& s, MPI_Comm comm) {
-  int n = static_cast<int>(s.size());
-  MPI_CHECK(MPI_Bcast(&n, 1, MPI_INT, 0, comm));
-  s.resize(n);
-  MPI_CHECK(MPI_Bcast(s.data(), n, MPI_CHAR, 0, comm));
-}
-
 void bcast_meta(CheckpointMeta& m, MPI_Comm comm) {
   int64_t v[4] = {m.step, m.tokens_seen, m.rng_seed, m.rng_counter};
   int l[5] = {m.layout.world, m.layout.mp, m.layout.ep, m.layout.esp, m.layout.ranks_per_node};
@@ -103,7 +96,7 @@ void bcast_meta(CheckpointMeta& m, MPI_Comm comm) {
   m.step = v[0], m.tokens_seen = v[1], m.rng_seed = v[2], m.rng_counter = v[3];
   m.layout.world = l[0], m.layout.mp = l[1], m.layout.ep = l[2], m.layout.esp = l[3];
   m.layout.ranks_per_node = l[4];
-  bcast_string(m.config_toml, comm);
+  bcast_string(m.config_toml, 0, comm);
 }
 
 void read_slab(hid_t file, const std::string& path, const TensorSlab& t) {
@@ -121,6 +114,12 @@ std::string hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
   return buf;
+}
+
+std::string checksum_mismatch(const std::string& path, const std::string& name, uint64_t stored,
+                              uint64_t computed) {
+  return where(path) + ": dataset /" + name + ": checksum mismatch (stored " + hex(stored) +
+         ", computed " + hex(computed) + "); the file is corrupt";
 }
 
 // Reads a whole float32 dataset serially and fills d (name, dtype, shape, both checksums).
@@ -170,9 +169,7 @@ CheckpointMeta checkpoint_read(const std::string& path, MPI_Comm comm,
   const std::vector<uint64_t> sums = tensor_checksums(comm, tensors);
   for (size_t i = 0; i < tensors.size(); ++i)
     if (sums[i] != stored[i])
-      throw_collective(where(path) + ": dataset /" + tensors[i].name +
-                       ": checksum mismatch (stored " + hex(stored[i]) + ", computed " +
-                       hex(sums[i]) + "); the file is corrupt");
+      throw_collective(checksum_mismatch(path, tensors[i].name, stored[i], sums[i]));
   return meta;
 }
 
@@ -195,9 +192,7 @@ std::vector<float> checkpoint_read_full(const std::string& path, const std::stri
   DatasetInfo d;
   std::vector<float> data = read_whole(file.get(), path, name, d);
   if (!d.checksum_ok())
-    throw Error(where(path) + ": dataset /" + name + ": checksum mismatch (stored " +
-                hex(d.stored_checksum) + ", computed " + hex(d.computed_checksum) +
-                "); the file is corrupt");
+    throw Error(checksum_mismatch(path, name, d.stored_checksum, d.computed_checksum));
   shape = d.shape;
   return data;
 }

@@ -382,29 +382,25 @@ A2aOrder order_shortest_first(const TrafficMatrix& m, const Bandwidths& bw) {
   return list_schedule("shortest-first", std::move(t), m.n, bw);
 }
 
+namespace {
+constexpr std::pair<OrderAlgorithm, const char*> kOrderNames[] = {
+    {OrderAlgorithm::Bvn, "bvn"},
+    {OrderAlgorithm::Greedy, "greedy"},
+    {OrderAlgorithm::Pairwise, "pairwise"},
+    {OrderAlgorithm::Random, "random"},
+    {OrderAlgorithm::ShortestFirst, "shortest-first"}};
+}  // namespace
+
 OrderAlgorithm order_algorithm_from_string(const std::string& s) {
-  if (s == "bvn") return OrderAlgorithm::Bvn;
-  if (s == "greedy") return OrderAlgorithm::Greedy;
-  if (s == "pairwise") return OrderAlgorithm::Pairwise;
-  if (s == "random") return OrderAlgorithm::Random;
-  if (s == "shortest-first") return OrderAlgorithm::ShortestFirst;
+  for (const auto& [a, name] : kOrderNames)
+    if (s == name) return a;
   throw Error("unknown all-to-all order '" + s +
               "' (expected bvn, greedy, pairwise, random or shortest-first)");
 }
 
 std::string to_string(OrderAlgorithm a) {
-  switch (a) {
-    case OrderAlgorithm::Bvn:
-      return "bvn";
-    case OrderAlgorithm::Greedy:
-      return "greedy";
-    case OrderAlgorithm::Pairwise:
-      return "pairwise";
-    case OrderAlgorithm::Random:
-      return "random";
-    case OrderAlgorithm::ShortestFirst:
-      return "shortest-first";
-  }
+  for (const auto& [alg, name] : kOrderNames)
+    if (alg == a) return name;
   return "?";
 }
 
@@ -426,7 +422,6 @@ A2aOrder make_order(OrderAlgorithm a, const TrafficMatrix& m, const Bandwidths& 
 }
 
 std::string check_order(const TrafficMatrix& m, const A2aOrder& order) {
-  std::vector<int64_t> covered(m.d.size(), 0);
   std::map<std::pair<int, int>, std::vector<std::pair<int64_t, int64_t>>> spans;
   for (const A2aPiece& p : order.pieces) {
     if (p.src < 0 || p.src >= m.n || p.dst < 0 || p.dst >= m.n || p.src == p.dst || p.count <= 0)

@@ -1,11 +1,17 @@
 #include "comm/agreement.h"
 
 #include <climits>
-#include <vector>
 
 #include "core/error.h"
 
 namespace paramoe {
+
+void bcast_string(std::string& s, int root, MPI_Comm comm) {
+  int len = static_cast<int>(s.size());
+  MPI_CHECK(MPI_Bcast(&len, 1, MPI_INT, root, comm));
+  s.resize(static_cast<size_t>(len));
+  MPI_CHECK(MPI_Bcast(s.data(), len, MPI_CHAR, root, comm));
+}
 
 void agree(MPI_Comm comm, bool ok, const std::string& message) {
   int rank = 0;
@@ -13,12 +19,9 @@ void agree(MPI_Comm comm, bool ok, const std::string& message) {
   int first_failed = ok ? INT_MAX : rank;
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &first_failed, 1, MPI_INT, MPI_MIN, comm));
   if (first_failed == INT_MAX) return;
-  int len = rank == first_failed ? static_cast<int>(message.size()) : 0;
-  MPI_CHECK(MPI_Bcast(&len, 1, MPI_INT, first_failed, comm));
-  std::vector<char> text(message.begin(), message.end());
-  text.resize(len);
-  MPI_CHECK(MPI_Bcast(text.data(), len, MPI_CHAR, first_failed, comm));
-  throw_collective(std::string(text.begin(), text.end()));
+  std::string text = rank == first_failed ? message : std::string();
+  bcast_string(text, first_failed, comm);
+  throw_collective(text);
 }
 
 }  // namespace paramoe

@@ -8,6 +8,9 @@
 
 namespace paramoe {
 
+// Every rank gets root's s (collective over comm).
+void bcast_string(std::string& s, int root, MPI_Comm comm);
+
 // Collective over comm. If any rank passes ok = false, every rank throws a
 // collective paramoe::Error carrying the message of the lowest failing rank.
 void agree(MPI_Comm comm, bool ok, const std::string& message);

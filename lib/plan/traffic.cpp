@@ -58,7 +58,7 @@ TrafficMatrix make_traffic(const TrafficSpec& s) {
     for (int t = 0; t < s.tokens; ++t) {
       int picked[64];
       int npicked = 0;
-      for (uint64_t draw = 0; npicked < std::min(s.top_k, 64); ++draw) {
+      for (uint64_t draw = 0; npicked < s.top_k; ++draw) {
         const uint64_t idx =
             (static_cast<uint64_t>(r) << 40) ^ (static_cast<uint64_t>(t) << 8) ^ draw;
         const double u = uniform01(s.seed, stream + 1, idx) * total;
