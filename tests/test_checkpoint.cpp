@@ -215,6 +215,99 @@ TEST(Checkpoint, LoadsBitExactUnderEveryLayout) {
   }
 }
 
+// Moves every MoE layer's experts (and the moment stand-ins with them) to
+// `placement`, then rebuilds the slabs, whose dim0 lists changed.
+void move_experts(Trainee& t, const ExpertPlacement& placement) {
+  const std::vector<Param*> ps = t.model->params();
+  auto moments_of = [&](const Param& p) {
+    for (size_t i = 0; i < ps.size(); ++i)
+      if (ps[i] == &p) return std::vector<std::vector<float>*>{&t.moments[i].value};
+    return std::vector<std::vector<float>*>{};
+  };
+  for (MoeLayer* layer : t.model->moe_layers()) layer->apply_placement(placement, moments_of);
+  t.slabs.clear();
+  for (Param* p : ps) t.slabs.push_back(slab_like(*p, "params/", p->value.data()));
+  for (size_t i = 0; i < ps.size(); ++i)
+    t.slabs.push_back(slab_like(*ps[i], "optimizer/adam_m/", t.moments[i].value.data()));
+}
+
+// What seed `seed` gives under `placement`: values and moments drawn per global
+// element, so this is independent of how the experts got there.
+Trainee fresh_under(const ParallelConfig& par, const ExpertPlacement& placement, uint64_t seed) {
+  Trainee t = make_trainee(par, seed);
+  const int ep_rank = t.grid->index().ep;
+  for (MoeLayer* layer : t.model->moe_layers()) {
+    moe_params_place(layer->params(), placement, ep_rank);
+    moe_params_init(layer->params(), seed);
+  }
+  const std::vector<Param*> ps = t.model->params();
+  t.slabs.clear();
+  for (size_t i = 0; i < ps.size(); ++i) {
+    t.moments[i].dim0 = ps[i]->dim0;
+    t.moments[i].offset = ps[i]->offset;
+    param_init_uniform(t.moments[i], 0.5f, seed + 1);
+  }
+  for (Param* p : ps) t.slabs.push_back(slab_like(*p, "params/", p->value.data()));
+  for (size_t i = 0; i < ps.size(); ++i)
+    t.slabs.push_back(slab_like(*ps[i], "optimizer/adam_m/", t.moments[i].value.data()));
+  return t;
+}
+
+int64_t mismatches(const Trainee& a, const Trainee& b) {
+  int64_t n = 0;
+  for (size_t i = 0; i < a.slabs.size(); ++i) {
+    EXPECT_EQ(a.slabs[i].dim0, b.slabs[i].dim0) << a.slabs[i].name;
+    for (int64_t j = 0; j < shape_numel(a.slabs[i].shape); ++j)
+      n += a.slabs[i].data[j] != b.slabs[i].data[j];
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  return n;
+}
+
+// Load-aware placement moves experts between steps. Files store every tensor by
+// logical expert, so one written before a move loads after it and the reverse,
+// bit for bit, and the file does not depend on the placement it was written under.
+TEST(Checkpoint, ExpertMovesAndCheckpointsCommute) {
+  for (const ParallelConfig& par : layouts(world_size())) {
+    if (par.ep == 1) continue;
+    const std::string what = "mp " + std::to_string(par.mp) + " ep " + std::to_string(par.ep) +
+                             " esp " + std::to_string(par.esp);
+    const ExpertPlacement moved = placement_random(model_config().num_experts, par.ep, 5);
+    const ExpertPlacement home = placement_contiguous(model_config().num_experts, par.ep);
+    Trainee a = make_trainee(par, 11);
+    const std::string before = scratch_dir() + "/before-move.h5";
+    const std::string after = scratch_dir() + "/after-move.h5";
+    checkpoint_write(before, MPI_COMM_WORLD, meta_for(a, 3), a.slabs);
+    const std::vector<uint64_t> sums_before = tensor_checksums(MPI_COMM_WORLD, a.slabs);
+
+    move_experts(a, moved);
+    EXPECT_EQ(mismatches(a, fresh_under(par, moved, 11)), 0) << what << ": the move itself";
+    EXPECT_EQ(tensor_checksums(MPI_COMM_WORLD, a.slabs), sums_before) << what;
+    checkpoint_write(after, MPI_COMM_WORLD, meta_for(a, 3), a.slabs);
+
+    // Written before the move, loaded after it (into scrambled tensors).
+    Trainee b = make_trainee(par, 99);
+    move_experts(b, moved);
+    checkpoint_read(before, MPI_COMM_WORLD, b.slabs);
+    EXPECT_EQ(mismatches(b, fresh_under(par, moved, 11)), 0) << what << ": before → after";
+    // Written after the move, loaded under the contiguous placement.
+    Trainee c = make_trainee(par, 99);
+    checkpoint_read(after, MPI_COMM_WORLD, c.slabs);
+    EXPECT_EQ(mismatches(c, fresh_under(par, home, 11)), 0) << what << ": after → home";
+    // And moving back home restores the original tensors exactly.
+    move_experts(a, home);
+    EXPECT_EQ(mismatches(a, fresh_under(par, home, 11)), 0) << what << ": moved back";
+
+    if (world_rank_() == 0)
+      for (const TensorSlab& t : a.slabs) {
+        std::vector<int64_t> s1, s2;
+        EXPECT_EQ(checkpoint_read_full(before, t.name, s1), checkpoint_read_full(after, t.name, s2))
+            << what << ": " << t.name << " differs between the files";
+      }
+    barrier();
+  }
+}
+
 TEST(Checkpoint, FlippedByteInDataIsCaughtAndNamed) {
   const std::string path = write_reference("flip.h5");
   on_rank0([&] {

@@ -1,7 +1,8 @@
 // The distributed MoE layer against the PyTorch golden fixtures, under the layout
 // given on the command line (--mp, --ep, --esp, --rpn), for every schedule that the
-// layout allows. Each rank compares its shard of outputs and (synchronised)
-// gradients with the matching slice of the golden tensors; errors are reduced over
+// layout allows (and, with --placement shuffled, with the experts placed in a
+// seeded random order rather than contiguously). Each rank compares its shard of outputs and
+// (synchronised) gradients with the matching slice of the golden tensors; errors are reduced over
 // all ranks, which is the same as gathering the shards and comparing once.
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -47,6 +48,12 @@ void set_a2a_from_args(MpiCollectives& coll) {
   coll.set_alltoall(a2a_method_from_string(method), order_algorithm_from_string(order));
 }
 
+bool shuffled_placement_from_args() {
+  for (size_t i = 0; i + 1 < g_args.size(); ++i)
+    if (g_args[i] == "--placement") return g_args[i + 1] == "shuffled";
+  return false;
+}
+
 enum class Sharding { Even, AllOnFirst };
 
 struct Result {
@@ -68,11 +75,17 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   MpiCollectives coll(grid);
   set_a2a_from_args(coll);
   MoeLayer layer(cfg, coll, "moe/", 0);
+  if (shuffled_placement_from_args() && grid.layout().ep > 1) {
+    layer.apply_placement(placement_random(cfg.num_experts, grid.layout().ep, 0xC0FFEE),
+                          [](const Param&) { return std::vector<std::vector<float>*>{}; });
+    EXPECT_FALSE(layer.placement().contiguous());
+  }
   for (Param* p : layer.params().all()) {
     const std::string key = p->name.substr(4) == "gate" ? "wg" : p->name.substr(4);
     const auto& g = f.at(key);
     EXPECT_EQ(g.shape, p->global_shape) << key;
-    hyperslab_extract(g.data.data(), p->global_shape, p->offset, p->shape, p->value.data());
+    hyperslab_extract(g.data.data(), p->global_shape, p->offset, p->shape, p->value.data(),
+                      p->dim0);
   }
   const int64_t T = f.at("x").shape[0], D = cfg.d_model;
   Result r;
@@ -120,7 +133,7 @@ void expect_matches_golden(const Result& r, const Fixture& f, int64_t D, const s
     std::string key("d");
     key += p.name.substr(4) == "gate" ? std::string("wg") : p.name.substr(4);
     std::vector<float> ref(p.grad.size());
-    hyperslab_extract(f.at(key).data.data(), p.global_shape, p.offset, p.shape, ref.data());
+    hyperslab_extract(f.at(key).data.data(), p.global_shape, p.offset, p.shape, ref.data(), p.dim0);
     EXPECT_LE(rel_err(p.grad.data(), ref.data(), ref.size()), kRelTol) << what << ": " << key;
   }
 }

@@ -104,7 +104,7 @@ void read_slab(hid_t file, const std::string& path, const TensorSlab& t) {
   h5::Handle d = h5::checked(H5Dopen2(file, t.name.c_str(), H5P_DEFAULT), H5Dclose, w);
   h5::Handle fspace = h5::checked(H5Dget_space(d.get()), H5Sclose, w);
   const bool reads = shape_numel(t.shape) > 0;
-  const h5::SlabTransfer x = h5::select_slab(fspace.get(), t.offset, t.shape, reads, w);
+  const h5::SlabTransfer x = h5::select_slab(fspace.get(), t.offset, t.shape, t.dim0, reads, w);
   h5::check(H5Dread(d.get(), H5T_NATIVE_FLOAT, x.mspace.get(), fspace.get(), x.dxpl.get(),
                     reads ? t.data : nullptr),
             w + ": read failed (truncated file?)");

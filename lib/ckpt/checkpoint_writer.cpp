@@ -53,7 +53,7 @@ void write_dataset(hid_t file, const std::string& path, const TensorSlab& t, boo
                                 H5Dclose, what);
 
   const bool writes = owner && shape_numel(t.shape) > 0;
-  const h5::SlabTransfer x = h5::select_slab(fspace.get(), t.offset, t.shape, writes, what);
+  const h5::SlabTransfer x = h5::select_slab(fspace.get(), t.offset, t.shape, t.dim0, writes, what);
   h5::check(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, x.mspace.get(), fspace.get(), x.dxpl.get(),
                      writes ? t.data : nullptr),
             what + ": write failed");

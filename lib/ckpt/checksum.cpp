@@ -8,9 +8,10 @@
 namespace paramoe {
 
 uint64_t checksum_slab(const float* data, const std::vector<int64_t>& global_shape,
-                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape) {
+                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
+                       const std::vector<int64_t>& dim0) {
   uint64_t sum = 0;
-  for_each_slab_row(global_shape, offset, shape, [&](int64_t l, int64_t g, int64_t n) {
+  for_each_slab_row(global_shape, offset, shape, dim0, [&](int64_t l, int64_t g, int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
       uint32_t bits;
       std::memcpy(&bits, data + l + i, sizeof bits);

@@ -19,6 +19,7 @@ namespace paramoe {
 inline constexpr const char* kChecksumAlgorithm = "mix64sum-v1";
 
 uint64_t checksum_slab(const float* data, const std::vector<int64_t>& global_shape,
-                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape);
+                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
+                       const std::vector<int64_t>& dim0 = {});
 
 }  // namespace paramoe

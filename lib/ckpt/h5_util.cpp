@@ -150,15 +150,30 @@ std::string shape_string(const std::vector<int64_t>& s) {
 }
 
 SlabTransfer select_slab(hid_t fspace, const std::vector<int64_t>& offset,
-                         const std::vector<int64_t>& shape, bool active, const std::string& what) {
+                         const std::vector<int64_t>& shape, const std::vector<int64_t>& dim0,
+                         bool active, const std::string& what) {
   const hsize_t n = active ? static_cast<hsize_t>(shape_numel(shape)) : 1;
   SlabTransfer t{checked(H5Screate_simple(1, &n, nullptr), H5Sclose, what),
                  checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, what)};
   if (active) {
-    const std::vector<hsize_t> start(offset.begin(), offset.end());
-    const std::vector<hsize_t> count(shape.begin(), shape.end());
-    check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+    std::vector<hsize_t> start(offset.begin(), offset.end());
+    std::vector<hsize_t> count(shape.begin(), shape.end());
+    if (dim0.empty()) {
+      check(
+          H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
           what);
+    } else {
+      H5S_seloper_t op = H5S_SELECT_SET;
+      for (size_t i = 0; i < dim0.size();) {
+        size_t j = i + 1;
+        while (j < dim0.size() && dim0[j] == dim0[j - 1] + 1) ++j;
+        start[0] = static_cast<hsize_t>(dim0[i]);
+        count[0] = static_cast<hsize_t>(j - i);
+        check(H5Sselect_hyperslab(fspace, op, start.data(), nullptr, count.data(), nullptr), what);
+        op = H5S_SELECT_OR;
+        i = j;
+      }
+    }
   } else {
     check(H5Sselect_none(fspace), what);
     check(H5Sselect_none(t.mspace.get()), what);

@@ -62,13 +62,16 @@ std::vector<std::string> list_datasets(hid_t file);
 std::string shape_string(const std::vector<int64_t>& s);
 
 // One rank's part of a collective transfer of a dataset: the hyperslab
-// [offset, offset + shape) of the file space (or nothing, when !active, since
+// [offset, offset + shape) of the file space — or, with dim0 (core/slab.h), the
+// union of the dimension-0 runs it lists, which keeps file order equal to the
+// packed memory order because dim0 is ascending — (or nothing, when !active, since
 // every rank must still join the collective call), a packed 1-D memory space and
 // a collective transfer list.
 struct SlabTransfer {
   Handle mspace, dxpl;
 };
 SlabTransfer select_slab(hid_t fspace, const std::vector<int64_t>& offset,
-                         const std::vector<int64_t>& shape, bool active, const std::string& what);
+                         const std::vector<int64_t>& shape, const std::vector<int64_t>& dim0,
+                         bool active, const std::string& what);
 
 }  // namespace paramoe::h5

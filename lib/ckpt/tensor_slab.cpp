@@ -4,12 +4,24 @@
 
 #include "ckpt/checksum.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "core/slab.h"
 
 namespace paramoe {
+namespace {
+
+// A fixed-size stand-in for a slab's dim0 list in the owners' key, so every rank
+// contributes the same number of integers whatever its list.
+int64_t dim0_key(const std::vector<int64_t>& dim0) {
+  uint64_t h = dim0.empty() ? 0 : splitmix64(dim0.size());
+  for (int64_t r : dim0) h = splitmix64(h ^ static_cast<uint64_t>(r));
+  return static_cast<int64_t>(h);
+}
+
+}  // namespace
 
 TensorSlab slab_like(const Param& p, const std::string& prefix, float* data) {
-  return TensorSlab{prefix + p.name, p.global_shape, p.offset, p.shape, data};
+  return TensorSlab{prefix + p.name, p.global_shape, p.offset, p.shape, p.dim0, data};
 }
 
 std::vector<char> slab_owners(MPI_Comm comm, const std::vector<TensorSlab>& slabs) {
@@ -22,6 +34,7 @@ std::vector<char> slab_owners(MPI_Comm comm, const std::vector<TensorSlab>& slab
   for (const TensorSlab& s : slabs) {
     keys.insert(keys.end(), s.offset.begin(), s.offset.end());
     keys.insert(keys.end(), s.shape.begin(), s.shape.end());
+    keys.push_back(dim0_key(s.dim0));
   }
   int len[2] = {static_cast<int>(keys.size()), -static_cast<int>(keys.size())};
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, len, 2, MPI_INT, MPI_MAX, comm));
@@ -33,7 +46,7 @@ std::vector<char> slab_owners(MPI_Comm comm, const std::vector<TensorSlab>& slab
   std::vector<char> owner(slabs.size(), 0);
   size_t at = 0;
   for (size_t i = 0; i < slabs.size(); ++i) {
-    const size_t n = 2 * slabs[i].shape.size();
+    const size_t n = 2 * slabs[i].shape.size() + 1;
     auto key_of = [&](int r) {
       return std::vector<int64_t>(all.begin() + r * keys.size() + at,
                                   all.begin() + r * keys.size() + at + n);
@@ -50,7 +63,7 @@ std::vector<char> slab_owners(MPI_Comm comm, const std::vector<TensorSlab>& slab
     int64_t covered = 0;
     const size_t nd = slabs[i].shape.size();
     for (const auto& k : distinct)
-      covered += shape_numel(std::vector<int64_t>(k.begin() + nd, k.end()));
+      covered += shape_numel(std::vector<int64_t>(k.begin() + nd, k.begin() + 2 * nd));
     PARAMOE_REQUIRE(covered == shape_numel(slabs[i].global_shape),
                     "checkpoint: the slabs of " + slabs[i].name + " do not tile its global shape");
     at += n;
@@ -63,8 +76,8 @@ std::vector<uint64_t> tensor_checksums(MPI_Comm comm, const std::vector<TensorSl
   std::vector<uint64_t> sums(slabs.size(), 0);
   for (size_t i = 0; i < slabs.size(); ++i)
     if (owners[i])
-      sums[i] =
-          checksum_slab(slabs[i].data, slabs[i].global_shape, slabs[i].offset, slabs[i].shape);
+      sums[i] = checksum_slab(slabs[i].data, slabs[i].global_shape, slabs[i].offset, slabs[i].shape,
+                              slabs[i].dim0);
   // Unsigned sums wrap modulo 2^64, which is the checksum's definition.
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_UINT64_T,
                           MPI_SUM, comm));

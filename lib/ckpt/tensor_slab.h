@@ -13,7 +13,8 @@ namespace paramoe {
 struct TensorSlab {
   std::string name;  // dataset path in the file, e.g. "params/layers/0/moe/w1"
   std::vector<int64_t> global_shape, offset, shape;
-  float* data = nullptr;  // shape_numel(shape) floats, packed row-major
+  std::vector<int64_t> dim0;  // if set: dimension-0 indices held (core/slab.h)
+  float* data = nullptr;      // shape_numel(shape) floats, packed row-major
 };
 
 // A slab over `data` shaped like parameter p, stored under prefix + p.name.

@@ -31,28 +31,40 @@ Param param_make(std::string name, std::vector<int64_t> global_shape, std::vecto
   return p;
 }
 
+void param_set_dim0(Param& p, std::vector<int64_t> rows) {
+  PARAMOE_REQUIRE(!p.shape.empty() && static_cast<int64_t>(rows.size()) == p.shape[0],
+                  "param " + p.name + ": dim0 needs one index per local row");
+  for (size_t i = 0; i < rows.size(); ++i)
+    PARAMOE_REQUIRE(
+        rows[i] >= 0 && rows[i] < p.global_shape[0] && (i == 0 || rows[i - 1] < rows[i]),
+        "param " + p.name + ": dim0 indices must be ascending and in range");
+  p.offset[0] = rows.empty() ? 0 : rows[0];
+  p.dim0 = std::move(rows);
+}
+
 void hyperslab_extract(const float* global, const std::vector<int64_t>& global_shape,
                        const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
-                       float* local) {
-  for_each_slab_row(global_shape, offset, shape, [&](int64_t l, int64_t g, int64_t n) {
+                       float* local, const std::vector<int64_t>& dim0) {
+  for_each_slab_row(global_shape, offset, shape, dim0, [&](int64_t l, int64_t g, int64_t n) {
     std::copy(global + g, global + g + n, local + l);
   });
 }
 
 void hyperslab_insert(const float* local, const std::vector<int64_t>& global_shape,
                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
-                      float* global) {
-  for_each_slab_row(global_shape, offset, shape, [&](int64_t l, int64_t g, int64_t n) {
+                      float* global, const std::vector<int64_t>& dim0) {
+  for_each_slab_row(global_shape, offset, shape, dim0, [&](int64_t l, int64_t g, int64_t n) {
     std::copy(local + l, local + l + n, global + g);
   });
 }
 
 void param_init_uniform(Param& p, float bound, uint64_t seed) {
   const uint64_t stream = stream_id(p.name);
-  for_each_slab_row(p.global_shape, p.offset, p.shape, [&](int64_t l, int64_t g, int64_t n) {
-    for (int64_t i = 0; i < n; ++i)
-      p.value[l + i] = static_cast<float>((2.0 * uniform01(seed, stream, g + i) - 1.0) * bound);
-  });
+  for_each_slab_row(
+      p.global_shape, p.offset, p.shape, p.dim0, [&](int64_t l, int64_t g, int64_t n) {
+        for (int64_t i = 0; i < n; ++i)
+          p.value[l + i] = static_cast<float>((2.0 * uniform01(seed, stream, g + i) - 1.0) * bound);
+      });
 }
 
 void param_init_constant(Param& p, float v) {

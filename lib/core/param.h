@@ -20,6 +20,7 @@ struct Param {
   std::vector<int64_t> global_shape;
   std::vector<int64_t> offset;  // start of this rank's hyperslab
   std::vector<int64_t> shape;   // this rank's hyperslab
+  std::vector<int64_t> dim0;    // if set: the global indices of dimension 0 held (slab.h)
   std::vector<float> value;
   std::vector<float> grad;
   GradSync sync = GradSync::Dp;
@@ -31,6 +32,10 @@ struct Param {
 Param param_make(std::string name, std::vector<int64_t> global_shape, std::vector<int64_t> offset,
                  std::vector<int64_t> shape, GradSync sync, bool weight_decay);
 
+// Makes p hold the dimension-0 indices `rows` (ascending, shape[0] of them) instead
+// of a range; the values are not moved (expert_placement.h does that).
+void param_set_dim0(Param& p, std::vector<int64_t> rows);
+
 // Fill value with U(-bound, bound) drawn per global element index, so the values do
 // not depend on the layout.
 void param_init_uniform(Param& p, float bound, uint64_t seed);
@@ -39,9 +44,9 @@ void param_init_constant(Param& p, float v);
 // Copy this rank's hyperslab out of / into a full row-major global tensor.
 void hyperslab_extract(const float* global, const std::vector<int64_t>& global_shape,
                        const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
-                       float* local);
+                       float* local, const std::vector<int64_t>& dim0 = {});
 void hyperslab_insert(const float* local, const std::vector<int64_t>& global_shape,
                       const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
-                      float* global);
+                      float* global, const std::vector<int64_t>& dim0 = {});
 
 }  // namespace paramoe

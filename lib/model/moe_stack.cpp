@@ -33,6 +33,12 @@ std::vector<Param*> MoeStack::params() {
   return out;
 }
 
+std::vector<MoeLayer*> MoeStack::moe_layers() {
+  std::vector<MoeLayer*> out;
+  for (auto& m : moe_) out.push_back(m.get());
+  return out;
+}
+
 void MoeStack::forward(const float* x, int64_t tokens, float* y) {
   tokens_ = tokens;
   std::vector<float> cur(x, x + tokens * D_), moe_out(tokens * D_);

@@ -19,6 +19,7 @@ class MoeStack {
   void backward(const float* dy, float* dx);
 
   std::vector<Param*> params();
+  std::vector<MoeLayer*> moe_layers();
   float aux_loss() const;  // Σ over layers, with coefficients
   float z_loss() const;
   int64_t alltoall_bytes() const;

@@ -8,16 +8,17 @@ int64_t DispatchPlan::recv_rows() const {
   return std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
 }
 
-void dispatch_plan_build_send(const Routing& r, int ep, DispatchPlan& plan) {
+void dispatch_plan_build_send(const Routing& r, int ep, const std::vector<int>& slot_of,
+                              DispatchPlan& plan) {
   const int E = r.num_experts, k = r.k;
   plan.ep = ep;
   plan.num_experts = E;
   plan.local_experts = E / ep;
-  std::vector<int64_t> count(E, 0);
+  std::vector<int64_t> count(E, 0);  // per slot
   for (int64_t a = 0; a < r.tokens * k; ++a)
-    if (r.kept[a]) ++count[r.expert[a]];
+    if (r.kept[a]) ++count[slot_of[r.expert[a]]];
   std::vector<int64_t> cursor(E, 0);
-  for (int e = 1; e < E; ++e) cursor[e] = cursor[e - 1] + count[e - 1];
+  for (int s = 1; s < E; ++s) cursor[s] = cursor[s - 1] + count[s - 1];
   const int64_t rows = E ? cursor[E - 1] + count[E - 1] : 0;
   plan.send_pos.assign(r.tokens * k, -1);
   plan.send_token.assign(rows, 0);
@@ -25,15 +26,15 @@ void dispatch_plan_build_send(const Routing& r, int ep, DispatchPlan& plan) {
     for (int j = 0; j < k; ++j) {
       const int64_t a = t * k + j;
       if (!r.kept[a]) continue;
-      const int64_t pos = cursor[r.expert[a]]++;
+      const int64_t pos = cursor[slot_of[r.expert[a]]]++;
       plan.send_pos[a] = static_cast<int32_t>(pos);
       plan.send_token[pos] = static_cast<int32_t>(t);
     }
   plan.ep_send_rows.assign(ep, 0);
   plan.send_counts.assign(E, 0);
-  for (int e = 0; e < E; ++e) {
-    plan.send_counts[e] = static_cast<int>(count[e]);
-    plan.ep_send_rows[e / plan.local_experts] += static_cast<int>(count[e]);
+  for (int s = 0; s < E; ++s) {
+    plan.send_counts[s] = static_cast<int>(count[s]);
+    plan.ep_send_rows[s / plan.local_experts] += static_cast<int>(count[s]);
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Where every routed row goes and where it lands. Rows leave a rank in
-// expert-major order (so each EP peer's block is contiguous), arrive in blocks
+// slot-major order (expert_placement.h; so each EP peer's block is contiguous), arrive in blocks
 // (source peer, local expert), and — after an optional all-gather over ESP — the
 // experts read them in expert-major order through `sorted_from`.
 #include <cstdint>
@@ -14,10 +14,10 @@ struct DispatchPlan {
   int ep = 1;           // EP group size
   int num_experts = 1;  // E (global)
   int local_experts = 1;
-  // Send side: one row per kept assignment, expert-major, then token, then choice.
+  // Send side: one row per kept assignment, slot-major, then token, then choice.
   std::vector<int32_t> send_pos;    // [T, k] row in the send buffer, -1 if dropped
   std::vector<int32_t> send_token;  // per send row: the local token
-  std::vector<int> send_counts;     // [ep, local_experts] = per global expert
+  std::vector<int> send_counts;     // [ep, local_experts] = per slot
   std::vector<int> ep_send_rows;    // [ep]
   std::vector<int> ep_recv_rows;    // [ep]
   std::vector<int> recv_counts;     // [ep, local_experts] rows this rank receives
@@ -34,7 +34,9 @@ struct DispatchPlan {
   int64_t layout_rows() const { return static_cast<int64_t>(sorted_from.size()); }
 };
 
-void dispatch_plan_build_send(const Routing& r, int ep, DispatchPlan& plan);
+// slot_of: the expert → slot map of the layer's placement.
+void dispatch_plan_build_send(const Routing& r, int ep, const std::vector<int>& slot_of,
+                              DispatchPlan& plan);
 // After the counts exchange: recv_counts [ep, local_experts].
 void dispatch_plan_set_recv(DispatchPlan& plan, std::vector<int> recv_counts);
 // counts: [blocks, ep, local_experts]; builds sorted_from and expert_offsets.

@@ -134,7 +134,7 @@ class Executor {
     std::vector<double> stats = router_local_stats(r);
     c_.coll.allreduce_sum(s.group, stats.data(), stats.size());
     router_set_losses(r, stats, cfg);
-    dispatch_plan_build_send(r, size(Group::Ep), c_.run.plan);
+    dispatch_plan_build_send(r, size(Group::Ep), c_.placement.slot_of, c_.run.plan);
     return 0;
   }
 

@@ -4,6 +4,7 @@
 
 #include "comm/collectives.h"
 #include "core/config.h"
+#include "moe/expert_placement.h"
 #include "moe/moe_params.h"
 #include "moe/moe_run.h"
 
@@ -13,6 +14,7 @@ struct ExecContext {
   const MoeConfig& cfg;
   Collectives& coll;
   MoeParams& params;
+  const ExpertPlacement& placement;
   MoeRun& run;
 };
 

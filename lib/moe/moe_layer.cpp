@@ -9,7 +9,11 @@ namespace paramoe {
 
 MoeLayer::MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& name_prefix,
                    uint64_t seed)
-    : cfg_(cfg), coll_(coll), params_(moe_params_make(cfg, coll.grid(), name_prefix)) {
+    : cfg_(cfg),
+      coll_(coll),
+      params_(moe_params_make(cfg, coll.grid(), name_prefix)),
+      placement_(placement_contiguous(cfg.num_experts, coll.grid().layout().ep)),
+      expert_load_(cfg.num_experts, 0.0) {
   moe_params_init(params_, seed);
   set_schedule(cfg.schedule);
 }
@@ -26,8 +30,11 @@ void MoeLayer::forward(const float* x, int64_t tokens, float* y) {
   run_ = MoeRun{};
   run_.tokens = tokens;
   run_.buf["x"].assign(x, x + tokens * cfg_.d_model);
-  ExecContext ctx{cfg_, coll_, params_, run_};
+  ExecContext ctx{cfg_, coll_, params_, placement_, run_};
   schedule_execute(schedule_.forward, false, ctx);
+  const Routing& r = run_.routing;
+  for (int64_t a = 0; a < r.tokens * r.k; ++a)
+    if (r.kept[a]) expert_load_[r.expert[a]] += 1.0;
   const auto& out = run_.buf.at("y");
   std::copy(out.begin(), out.end(), y);
 }
@@ -35,10 +42,34 @@ void MoeLayer::forward(const float* x, int64_t tokens, float* y) {
 void MoeLayer::backward(const float* dy, float* dx) {
   PARAMOE_REQUIRE(run_.buf.count("y"), "MoeLayer::backward called before forward");
   run_.buf["dy"].assign(dy, dy + run_.tokens * cfg_.d_model);
-  ExecContext ctx{cfg_, coll_, params_, run_};
+  ExecContext ctx{cfg_, coll_, params_, placement_, run_};
   schedule_execute(schedule_.backward, true, ctx);
   const auto& out = run_.buf.at("dx");
   std::copy(out.begin(), out.end(), dx);
+}
+
+void MoeLayer::apply_placement(const ExpertPlacement& to, const StateLookup& state_of) {
+  PARAMOE_REQUIRE(to.num_experts() == cfg_.num_experts && to.ep == placement_.ep,
+                  "apply_placement: the plan is for another expert count or EP size");
+  std::vector<std::vector<float>*> tensors;
+  std::vector<int64_t> row_elems;
+  for (Param* p : params_.experts()) {
+    const int64_t row = static_cast<int64_t>(p->value.size()) / p->shape[0];
+    tensors.push_back(&p->value);
+    row_elems.push_back(row);
+    for (std::vector<float>* st : state_of(*p)) {
+      tensors.push_back(st);
+      row_elems.push_back(row);
+    }
+  }
+  placement_move_rows(coll_.grid().comm(Group::Ep), placement_, to, tensors, row_elems);
+  placement_ = to;
+  moe_params_place(params_, placement_, coll_.grid().index().ep);
+  for (Param* p : params_.experts()) p->zero_grad();
+}
+
+void MoeLayer::reset_expert_load() {
+  std::fill(expert_load_.begin(), expert_load_.end(), 0.0);
 }
 
 }  // namespace paramoe

@@ -3,6 +3,7 @@
 // shard, replicated over the MP group (as the dense parts of the model hold them).
 // Parameter gradients accumulate; they are complete for this shard's tokens and are
 // summed over dp (gate) or edp (experts) by the optimizer's gradient sync.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,18 @@ class MoeLayer {
   void set_schedule(const std::string& name);
   const Schedule& schedule() const { return schedule_; }
   MoeParams& params() { return params_; }
+
+  const ExpertPlacement& placement() const { return placement_; }
+  // Moves this layer's experts to the owners `to` gives them, between steps:
+  // values, and the optimizer state that `state_of(param)` lists for each expert
+  // param (AdamW's moments), travel over EP. Gradients must be zero (they are,
+  // between steps). Collective over the world; the layer's outputs do not change.
+  using StateLookup = std::function<std::vector<std::vector<float>*>(const Param&)>;
+  void apply_placement(const ExpertPlacement& to, const StateLookup& state_of);
+  // Routed rows per expert (kept assignments of this rank's tokens), summed over
+  // the forward passes since the last reset: the load a placement plan balances.
+  const std::vector<double>& expert_load() const { return expert_load_; }
+  void reset_expert_load();
   const MoeRun& last_run() const { return run_; }
   float aux_loss() const { return run_.routing.aux_loss; }
   float z_loss() const { return run_.routing.z_loss; }
@@ -35,6 +48,8 @@ class MoeLayer {
   Collectives& coll_;
   MoeParams params_;
   Schedule schedule_;
+  ExpertPlacement placement_;
+  std::vector<double> expert_load_;
   MoeRun run_;
 };
 

@@ -9,6 +9,12 @@ std::vector<Param*> MoeParams::all() {
   return {&gate, &w1, &b1, &w2, &b2};
 }
 
+std::vector<Param*> MoeParams::experts() {
+  std::vector<Param*> v = all();
+  v.erase(v.begin());
+  return v;
+}
+
 ExpertDims MoeParams::dims() const {
   return ExpertDims{w1.shape[0], w1.shape[1], w1.shape[2], swiglu};
 }
@@ -41,6 +47,18 @@ MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid,
   p.w2 = param_make(prefix + "w2", {E, H, D}, {e0, h0, 0}, {El, Hs, D}, GradSync::Edp, true);
   p.b2 = param_make(prefix + "b2", {E, D}, {e0, 0}, {El, D}, GradSync::Edp, false);
   return p;
+}
+
+void moe_params_place(MoeParams& p, const ExpertPlacement& placement, int ep_rank) {
+  const std::vector<int64_t> mine = placement.experts_of(ep_rank);
+  for (Param* q : p.experts()) {
+    if (placement.contiguous()) {
+      q->dim0.clear();
+      q->offset[0] = mine.front();
+    } else {
+      param_set_dim0(*q, mine);
+    }
+  }
 }
 
 void moe_params_init(MoeParams& p, uint64_t seed) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace paramoe {
 
 AdamW::AdamW(const std::vector<Param*>& params, AdamWConfig cfg) : params_(params), cfg_(cfg) {
@@ -28,6 +30,12 @@ void AdamW::step(double lr) {
       p.value[j] -= step * m_[i][j] / denom + decay * p.value[j];
     }
   }
+}
+
+std::vector<std::vector<float>*> AdamW::moments_of(const Param& p) {
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (params_[i] == &p) return {&m_[i], &v_[i]};
+  throw Error("AdamW: " + p.name + " is not one of the optimizer's parameters");
 }
 
 }  // namespace paramoe

@@ -20,6 +20,9 @@ class AdamW {
   // that the bias corrections use.
   std::vector<float>& first_moment(size_t i) { return m_[i]; }
   std::vector<float>& second_moment(size_t i) { return v_[i]; }
+  // Both moments of parameter p (which must be one this optimizer updates), for
+  // state that moves with its parameter (expert placement).
+  std::vector<std::vector<float>*> moments_of(const Param& p);
   int steps_taken() const { return t_; }
   void set_steps_taken(int t) { t_ = t; }
 

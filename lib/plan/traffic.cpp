@@ -33,7 +33,29 @@ std::vector<double> base_popularity(const TrafficSpec& s) {
 
 }  // namespace
 
+std::vector<double> ExpertTraffic::expert_load() const {
+  std::vector<double> load(experts, 0.0);
+  for (int r = 0; r < ranks; ++r)
+    for (int e = 0; e < experts; ++e) load[e] += static_cast<double>(rows[r * experts + e]);
+  return load;
+}
+
+TrafficMatrix traffic_for_placement(const ExpertTraffic& t, const std::vector<int>& owner) {
+  PARAMOE_REQUIRE(static_cast<int>(owner.size()) == t.experts, "traffic: one owner per expert");
+  TrafficMatrix m(t.ranks);
+  for (int r = 0; r < t.ranks; ++r)
+    for (int e = 0; e < t.experts; ++e) m.at(r, owner[e]) += t.rows[r * t.experts + e];
+  return m;
+}
+
 TrafficMatrix make_traffic(const TrafficSpec& s) {
+  const ExpertTraffic t = make_expert_traffic(s);
+  std::vector<int> owner(t.experts);
+  for (int e = 0; e < t.experts; ++e) owner[e] = e / (t.experts / t.ranks);
+  return traffic_for_placement(t, owner);
+}
+
+ExpertTraffic make_expert_traffic(const TrafficSpec& s) {
   if (s.ranks < 1) throw Error("traffic: ranks must be >= 1");
   if (s.experts < s.ranks || s.experts % s.ranks)
     throw Error("traffic: experts=" + std::to_string(s.experts) +
@@ -42,8 +64,8 @@ TrafficMatrix make_traffic(const TrafficSpec& s) {
     throw Error("traffic: top_k must be in [1, min(experts, 64)]");
   if (s.hot_fraction <= 0 || s.hot_fraction >= 1) throw Error("traffic: hot_fraction in (0, 1)");
   const std::vector<double> base = base_popularity(s);
-  const int per_rank = s.experts / s.ranks;
-  TrafficMatrix m(s.ranks);
+  ExpertTraffic out{s.ranks, s.experts,
+                    std::vector<int64_t>(static_cast<size_t>(s.ranks) * s.experts, 0)};
   const uint64_t stream = stream_id("traffic");
   std::vector<double> cum(s.experts);
   for (int r = 0; r < s.ranks; ++r) {
@@ -66,11 +88,11 @@ TrafficMatrix make_traffic(const TrafficSpec& s) {
         const int ec = std::min(e, s.experts - 1);
         if (std::find(picked, picked + npicked, ec) != picked + npicked) continue;
         picked[npicked++] = ec;
-        m.at(r, ec / per_rank) += 1;
+        out.rows[static_cast<size_t>(r) * s.experts + ec] += 1;
       }
     }
   }
-  return m;
+  return out;
 }
 
 TrafficMatrix read_traffic_csv(const std::string& path) {

@@ -5,6 +5,7 @@
 // the seed. Used by `paramoe plan a2a`, the ordering tests and benchmarks.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "comm/a2a_order.h"
 
@@ -22,7 +23,18 @@ struct TrafficSpec {
   uint64_t seed = 1;
 };
 
+// rows[r · experts + e]: the rows rank r routes to expert e.
+struct ExpertTraffic {
+  int ranks = 0, experts = 0;
+  std::vector<int64_t> rows;
+  std::vector<double> expert_load() const;  // Σ over ranks
+};
+
 // Throws Error naming the field when the spec is inconsistent.
+ExpertTraffic make_expert_traffic(const TrafficSpec& spec);
+// The rank × rank matrix when expert e lives on EP rank owner[e].
+TrafficMatrix traffic_for_placement(const ExpertTraffic& t, const std::vector<int>& owner);
+// make_expert_traffic under the contiguous placement (E/n experts per rank in order).
 TrafficMatrix make_traffic(const TrafficSpec& spec);
 
 // A matrix from a CSV file of n rows of n non-negative integers.
