@@ -9,6 +9,7 @@
 #include <iomanip>
 
 #include "app/commands.h"
+#include "app/expert_rebalance.h"
 #include "app/preemption.h"
 #include "app/run_context.h"
 #include "app/train_state.h"
@@ -96,7 +97,8 @@ int cmd_train(const TrainArgs& args) {
   MoeStack model(cfg.moe, tc.layers, *rc.coll, seed);
   std::vector<Param*> params = model.params();
   AdamW opt(params, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
-  const std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
+  std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
+  rebalance_validate(rc);
   SyntheticTeacher teacher(D, seed ^ 0x5eedull);
 
   // This rank's data-parallel shard of the global batch (MP ranks share it).
@@ -145,6 +147,7 @@ int cmd_train(const TrainArgs& args) {
     opt.step(lr);
     for (Param* p : params) p->zero_grad();
     tokens_seen += tc.tokens_per_step;
+    if (rebalance_experts(model, opt, rc, step + 1)) slabs = train_state_slabs(params, opt);
 
     // MP ranks hold identical shards, so the loss sums over dp only.
     rc.coll->allreduce_sum(Group::Dp, &sq, 1);

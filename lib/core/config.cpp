@@ -66,6 +66,18 @@ Key string_list_key(const char* name, std::vector<std::string>& out) {
           }};
 }
 
+Key double_list_key(const char* name, std::vector<double>& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            const auto* arr = n.as_array();
+            if (!arr) throw_collective(at + ": expected an array of numbers");
+            out.clear();
+            for (const auto& e : *arr) {
+              if (!e.is_number()) throw_collective(at + ": expected an array of numbers");
+              out.push_back(*e.value<double>());
+            }
+          }};
+}
+
 void read_section(const toml::table& root, const std::string& origin, const std::string& section,
                   const std::vector<Key>& keys) {
   const toml::node* node = root.get(section);
@@ -137,6 +149,13 @@ void validate(const Config& c) {
   require(c.checkpoint.keep >= 1, o, "checkpoint", "keep", "an integer >= 1");
   require(c.checkpoint.exit_after >= 0, o, "checkpoint", "exit_after",
           "an integer >= 0 (0 = run to train.steps)");
+  const PlacementConfig& pl = c.placement;
+  require(pl.every >= 0, o, "placement", "every", "an integer >= 0 (0 = never move experts)");
+  require(pl.policy == "load" || pl.policy == "random", o, "placement", "policy",
+          "\"load\" or \"random\"");
+  require(pl.min_gain >= 1.0, o, "placement", "min_gain", "a number >= 1");
+  for (double v : pl.device_speeds)
+    require(v > 0.0, o, "placement", "device_speeds", "positive numbers (relative speeds)");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
   for (const auto& s : b.schedules)
     require(s == "replicated" || s == "s1", o, "bench", "schedules",
@@ -179,13 +198,13 @@ Config config_parse(const std::string& text, const std::string& origin,
   }
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel", "moe", "train", "bench", "checkpoint"};
+  static const char* sections[] = {"parallel", "moe", "train", "bench", "checkpoint", "placement"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
     if (!known)
       throw_collective(origin + ": unknown section [" + std::string(k.str()) +
-                       "] (known: parallel, moe, train, bench, checkpoint)");
+                       "] (known: parallel, moe, train, bench, checkpoint, placement)");
   }
 
   Config c;
@@ -221,6 +240,11 @@ Config config_parse(const std::string& text, const std::string& origin,
   read_section(root, origin, "checkpoint",
                {string_key("dir", ck.dir), int_key("every", ck.every), int_key("keep", ck.keep),
                 bool_key("verify", ck.verify), int_key("exit_after", ck.exit_after)});
+  PlacementConfig& pl = c.placement;
+  read_section(
+      root, origin, "placement",
+      {int_key("every", pl.every), string_key("policy", pl.policy),
+       double_key("min_gain", pl.min_gain), double_list_key("device_speeds", pl.device_speeds)});
   validate(c);
   std::ostringstream effective;
   effective << root;

@@ -68,12 +68,25 @@ struct CheckpointConfig {
   int exit_after = 0;
 };
 
+// Load-aware expert placement (Aurora). Every `every` steps, each MoE layer's
+// routed-row counts since the last plan are summed over all ranks and a new
+// placement is planned (lib/plan/placement_plan.h); when its predicted expert
+// time beats the current one by `min_gain`, the experts' weights and AdamW
+// moments move to their new owners before the next step.
+struct PlacementConfig {
+  int every = 0;                // 0: experts stay where they start (contiguous)
+  std::string policy = "load";  // load | random (a baseline, and a test of the moves)
+  double min_gain = 1.05;
+  std::vector<double> device_speeds;  // one per world rank (relative); empty: all equal
+};
+
 struct Config {
   ParallelConfig parallel;
   MoeConfig moe;
   TrainConfig train;
   BenchConfig bench;
   CheckpointConfig checkpoint;
+  PlacementConfig placement;
   std::string origin;       // file name or "<defaults>", used in messages
   std::string source_text;  // the effective TOML, for logs and checkpoints
 };
