@@ -24,9 +24,8 @@ constexpr int kMaxAllAtOnceRanks = 64;  // the fluid simulation grows as n⁴
 
 // Ranks in equal blocks per bandwidth class (fast nodes first), in bytes/s.
 Bandwidths rank_bandwidths(int n, const std::vector<double>& gbps) {
-  Bandwidths bw(n);
-  const int classes = static_cast<int>(gbps.size());
-  for (int r = 0; r < n; ++r) bw[r] = gbps[static_cast<size_t>(r * classes / n)] * 1e9;
+  Bandwidths bw = per_rank_classes(n, gbps);
+  for (double& b : bw) b *= 1e9;
   return bw;
 }
 

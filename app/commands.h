@@ -49,8 +49,26 @@ struct PlanA2aArgs {
   std::string csv;
 };
 
+struct PlanPlacementArgs {
+  std::vector<int> ep = {8};
+  std::vector<std::string> traffic = {"zipf", "hot"};
+  std::string loads;  // a file of per-expert loads, instead of generated traffic
+  int experts_per_rank = 4;
+  int tokens = 4096;  // per rank
+  int top_k = 2;
+  double zipf_s = 1.2;
+  double hot_fraction = 0.5;
+  std::vector<double> speeds = {1};           // relative device speeds, classes in equal blocks
+  std::vector<double> bandwidth_gbps = {25};  // link GB/s, classes in equal blocks
+  int64_t bytes_per_row = 4096;
+  int seeds = 10;
+  bool show_plan = false;
+  std::string csv;
+};
+
 int cmd_train(const TrainArgs& args);
 int cmd_plan_a2a(const PlanA2aArgs& args);
+int cmd_plan_placement(const PlanPlacementArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
 int cmd_bench_ckpt(const BenchCkptArgs& args);
 int cmd_ckpt_inspect(const CkptArgs& args);

@@ -100,6 +100,35 @@ int main(int argc, char** argv) {
   plan_a2a_cmd->add_option("--methods", plan_a2a.methods, "methods to compare")->delimiter(',');
   plan_a2a_cmd->add_option("--csv", plan_a2a.csv, "append results to this CSV file");
 
+  paramoe::PlanPlacementArgs plan_pl;
+  auto* plan_pl_cmd = plan_cmd->add_subcommand(
+      "placement",
+      "expert placement: contiguous, random and load-aware (heaviest experts to the fastest "
+      "devices) compared on expert time and the all-to-all bound");
+  plan_pl_cmd->add_option("--ep", plan_pl.ep, "EP sizes to sweep")->delimiter(',');
+  plan_pl_cmd->add_option("--traffic", plan_pl.traffic, "traffic kinds (uniform, zipf, hot)")
+      ->delimiter(',');
+  plan_pl_cmd->add_option("--loads", plan_pl.loads,
+                          "a file of per-expert loads (comma or newline separated) instead");
+  plan_pl_cmd->add_option("--experts-per-rank", plan_pl.experts_per_rank, "experts per EP rank");
+  plan_pl_cmd->add_option("--tokens", plan_pl.tokens, "tokens per rank");
+  plan_pl_cmd->add_option("--top-k", plan_pl.top_k, "experts per token");
+  plan_pl_cmd->add_option("--zipf-s", plan_pl.zipf_s, "Zipf exponent of expert popularity");
+  plan_pl_cmd->add_option("--hot-fraction", plan_pl.hot_fraction,
+                          "share of picks that go to the one hot expert");
+  plan_pl_cmd
+      ->add_option("--speeds", plan_pl.speeds,
+                   "relative device speeds: one value, or classes given to equal blocks of ranks")
+      ->delimiter(',');
+  plan_pl_cmd
+      ->add_option("--bandwidth", plan_pl.bandwidth_gbps,
+                   "link GB/s: one value, or classes given to equal blocks of ranks")
+      ->delimiter(',');
+  plan_pl_cmd->add_option("--bytes-per-row", plan_pl.bytes_per_row, "bytes per token row");
+  plan_pl_cmd->add_option("--seeds", plan_pl.seeds, "load draws per point (seeds 1..N)");
+  plan_pl_cmd->add_flag("--show-plan", plan_pl.show_plan, "print which rank holds which experts");
+  plan_pl_cmd->add_option("--csv", plan_pl.csv, "append results to this CSV file");
+
   int rc = 0;
   try {
     try {
@@ -124,6 +153,8 @@ int main(int argc, char** argv) {
       rc = paramoe::cmd_ckpt_export(ckpt);
     else if (*plan_a2a_cmd)
       rc = paramoe::cmd_plan_a2a(plan_a2a);
+    else if (*plan_pl_cmd)
+      rc = paramoe::cmd_plan_placement(plan_pl);
     else if (*layer_cmd)
       rc = paramoe::cmd_bench_layer(bench);
   } catch (const paramoe::Error& e) {

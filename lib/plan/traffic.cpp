@@ -95,6 +95,14 @@ ExpertTraffic make_expert_traffic(const TrafficSpec& s) {
   return out;
 }
 
+std::vector<double> per_rank_classes(int n, const std::vector<double>& classes) {
+  PARAMOE_REQUIRE(!classes.empty(), "per_rank_classes: no classes");
+  std::vector<double> v(n);
+  const int k = static_cast<int>(classes.size());
+  for (int r = 0; r < n; ++r) v[r] = classes[static_cast<size_t>(r * k / n)];
+  return v;
+}
+
 TrafficMatrix read_traffic_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("traffic file " + path + ": cannot be opened");

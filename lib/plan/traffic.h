@@ -37,6 +37,10 @@ TrafficMatrix traffic_for_placement(const ExpertTraffic& t, const std::vector<in
 // make_expert_traffic under the contiguous placement (E/n experts per rank in order).
 TrafficMatrix make_traffic(const TrafficSpec& spec);
 
+// One value per rank from a list of classes given to equal blocks of ranks, in
+// order (e.g. 100,80,50,40 over 8 ranks: 100 100 80 80 50 50 40 40).
+std::vector<double> per_rank_classes(int n, const std::vector<double>& classes);
+
 // A matrix from a CSV file of n rows of n non-negative integers.
 TrafficMatrix read_traffic_csv(const std::string& path);
 
