@@ -14,6 +14,7 @@
 #include "app/run_context.h"
 #include "app/train_state.h"
 #include "ckpt/checkpoint_dir.h"
+#include "comm/agreement.h"
 #include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -24,6 +25,7 @@
 #include "optim/adamw.h"
 #include "optim/grad_sync.h"
 #include "optim/lr_schedule.h"
+#include "plan/traffic.h"
 
 namespace paramoe {
 namespace {
@@ -82,6 +84,23 @@ void save(const RunContext& rc, int64_t step, int64_t tokens_seen,
                   mb, secs, mb / secs);
     log_info(line);
   }
+}
+
+// The first MoE layer's last dispatch, as the EP group of world rank 0 saw it.
+void write_traffic(const RunContext& rc, MoeStack& model) {
+  const std::vector<int>& mine = model.moe_layers().front()->last_run().plan.ep_send_rows;
+  const int ep = rc.grid->size(Group::Ep);
+  if (static_cast<int>(mine.size()) != ep) return;  // no step has run
+  std::vector<int> all(static_cast<size_t>(ep) * ep);
+  MPI_CHECK(
+      MPI_Gather(mine.data(), ep, MPI_INT, all.data(), ep, MPI_INT, 0, rc.grid->comm(Group::Ep)));
+  TrafficMatrix m(ep);
+  for (size_t k = 0; k < all.size(); ++k) m.d[k] = all[k];
+  agree_on(rc.grid->comm(Group::World), [&] {
+    if (rc.grid->world_rank() == 0) write_traffic_csv(rc.config.train.traffic_csv, m);
+  });
+  log_info("traffic: layer 0's EP all-to-all rows of the last step written to " +
+           rc.config.train.traffic_csv);
 }
 
 }  // namespace
@@ -199,6 +218,7 @@ int cmd_train(const TrainArgs& args) {
       return 0;
     }
   }
+  if (!tc.traffic_csv.empty()) write_traffic(rc, model);
   return 0;
 }
 

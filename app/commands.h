@@ -66,11 +66,22 @@ struct PlanPlacementArgs {
   std::string csv;
 };
 
+struct BenchA2aArgs {
+  std::string traffic = "zipf";  // uniform | zipf | hot, or a CSV file (train.traffic_csv)
+  int experts_per_rank = 4;
+  int tokens = 4096;  // per rank, generated traffic
+  int64_t bytes_per_row = 4096;
+  int repeats = 20;
+  std::vector<std::string> methods = {"native", "pairwise", "ordered-greedy", "ordered-bvn"};
+  std::string csv;
+};
+
 int cmd_train(const TrainArgs& args);
 int cmd_plan_a2a(const PlanA2aArgs& args);
 int cmd_plan_placement(const PlanPlacementArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
 int cmd_bench_ckpt(const BenchCkptArgs& args);
+int cmd_bench_a2a(const BenchA2aArgs& args);
 int cmd_ckpt_inspect(const CkptArgs& args);
 int cmd_ckpt_export(const CkptArgs& args);
 

@@ -60,6 +60,20 @@ int main(int argc, char** argv) {
   bench_ckpt_cmd->add_option("--repeats", bench_ckpt.repeats, "timed repeats (median is reported)");
   bench_ckpt_cmd->add_option("--csv", bench_ckpt.csv, "append results to this CSV file");
 
+  paramoe::BenchA2aArgs bench_a2a;
+  auto* bench_a2a_cmd = bench_cmd->add_subcommand(
+      "a2a",
+      "the all-to-all(v) as native, pairwise and ordered (greedy, bvn) on one traffic matrix, "
+      "against the bound from the measured port bandwidth");
+  bench_a2a_cmd->add_option("--traffic", bench_a2a.traffic,
+                            "uniform, zipf, hot, or a CSV matrix file (train.traffic_csv)");
+  bench_a2a_cmd->add_option("--experts-per-rank", bench_a2a.experts_per_rank, "experts per rank");
+  bench_a2a_cmd->add_option("--tokens", bench_a2a.tokens, "tokens per rank (generated traffic)");
+  bench_a2a_cmd->add_option("--bytes-per-row", bench_a2a.bytes_per_row, "bytes per token row");
+  bench_a2a_cmd->add_option("--repeats", bench_a2a.repeats, "timed repeats (median is reported)");
+  bench_a2a_cmd->add_option("--methods", bench_a2a.methods, "methods to time")->delimiter(',');
+  bench_a2a_cmd->add_option("--csv", bench_a2a.csv, "append results to this CSV file");
+
   auto* ckpt_cmd = app.add_subcommand("ckpt", "inspect and export HDF5 checkpoints");
   ckpt_cmd->require_subcommand(1);
   paramoe::CkptArgs ckpt;
@@ -145,6 +159,8 @@ int main(int argc, char** argv) {
     if (resume_opt->count() > 0 && train.resume.empty()) train.resume = "latest";
     if (*train_cmd)
       rc = paramoe::cmd_train(train);
+    else if (*bench_a2a_cmd)
+      rc = paramoe::cmd_bench_a2a(bench_a2a);
     else if (*bench_ckpt_cmd)
       rc = paramoe::cmd_bench_ckpt(bench_ckpt);
     else if (*inspect_cmd)

@@ -35,6 +35,28 @@ A2aMethod a2a_method_from_string(const std::string& s) {
   throw Error("unknown all-to-all method '" + s + "' (expected native, pairwise or ordered)");
 }
 
+void alltoallv_native(MPI_Comm comm, const RowBuffers& b) {
+  std::vector<int> sd(b.send_rows.size(), 0), rd(b.recv_rows.size(), 0);
+  for (size_t i = 1; i < sd.size(); ++i) {
+    sd[i] = sd[i - 1] + b.send_rows[i - 1];
+    rd[i] = rd[i - 1] + b.recv_rows[i - 1];
+  }
+  MPI_CHECK(MPI_Alltoallv(b.send, b.send_rows.data(), sd.data(), b.row, b.recv, b.recv_rows.data(),
+                          rd.data(), b.row, comm));
+}
+
+void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm,
+                         const RowBuffers& b) {
+  switch (method) {
+    case A2aMethod::Native:
+      return alltoallv_native(comm, b);
+    case A2aMethod::Pairwise:
+      return alltoallv_pairwise(comm, b);
+    case A2aMethod::Ordered:
+      return alltoallv_ordered(comm, b, order);
+  }
+}
+
 void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b) {
   int me = 0, n = 1;
   MPI_CHECK(MPI_Comm_rank(comm, &me));

@@ -24,6 +24,9 @@ struct RowBuffers {
   size_t row_bytes;
 };
 
+// MPI_Alltoallv with the row type.
+void alltoallv_native(MPI_Comm comm, const RowBuffers& b);
+
 // Step s = 1..n−1: MPI_Sendrecv to rank+s, from rank−s.
 void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b);
 
@@ -31,5 +34,9 @@ void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b);
 // on every rank, then runs it with at most one send and one receive in flight per
 // rank, in the order's sequence.
 void alltoallv_ordered(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm algorithm);
+
+// Any of the three; `order` is used by Ordered only.
+void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm,
+                         const RowBuffers& b);
 
 }  // namespace paramoe

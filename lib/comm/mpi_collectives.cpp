@@ -72,11 +72,7 @@ void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vecto
                      recv_rows,
                      t,
                      static_cast<size_t>(row_len) * sizeof(float)};
-  if (a2a_method_ == A2aMethod::Pairwise) return alltoallv_pairwise(grid_.comm(g), b);
-  if (a2a_method_ == A2aMethod::Ordered) return alltoallv_ordered(grid_.comm(g), b, a2a_order_);
-  const auto sd = prefix(send_rows), rd = prefix(recv_rows);
-  MPI_CHECK(MPI_Alltoallv(send, send_rows.data(), sd.data(), t, recv, recv_rows.data(), rd.data(),
-                          t, grid_.comm(g)));
+  alltoallv_rows_with(a2a_method_, a2a_order_, grid_.comm(g), b);
 }
 
 void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,

@@ -230,7 +230,8 @@ Config config_parse(const std::string& text, const std::string& origin,
        int_key("warmup_steps", t.warmup_steps), double_key("min_lr_ratio", t.min_lr_ratio),
        double_key("weight_decay", t.weight_decay), double_key("beta1", t.beta1),
        double_key("beta2", t.beta2), double_key("adam_eps", t.adam_eps), int64_key("seed", t.seed),
-       int_key("log_every", t.log_every), string_key("metrics_csv", t.metrics_csv)});
+       int_key("log_every", t.log_every), string_key("metrics_csv", t.metrics_csv),
+       string_key("traffic_csv", t.traffic_csv)});
   BenchConfig& b = c.bench;
   read_section(root, origin, "bench",
                {int_key("tokens_per_step", b.tokens_per_step), int_key("repeats", b.repeats),

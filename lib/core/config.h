@@ -48,6 +48,9 @@ struct TrainConfig {
   int64_t seed = 1234;
   int log_every = 1;
   std::string metrics_csv;  // empty: no file
+  // The first MoE layer's EP traffic matrix (rows rank i sends rank j) of the last
+  // step, as CSV for `paramoe bench a2a` and `plan a2a`; empty: not written.
+  std::string traffic_csv;
 };
 
 struct BenchConfig {

@@ -103,6 +103,14 @@ std::vector<double> per_rank_classes(int n, const std::vector<double>& classes) 
   return v;
 }
 
+void write_traffic_csv(const std::string& path, const TrafficMatrix& m) {
+  std::ofstream out(path);
+  for (int i = 0; i < m.n && out; ++i)
+    for (int j = 0; j < m.n; ++j) out << m.at(i, j) << (j + 1 < m.n ? "," : "\n");
+  out.close();
+  if (!out) throw Error("traffic file " + path + ": cannot be written");
+}
+
 TrafficMatrix read_traffic_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("traffic file " + path + ": cannot be opened");

@@ -41,6 +41,9 @@ TrafficMatrix make_traffic(const TrafficSpec& spec);
 // order (e.g. 100,80,50,40 over 8 ranks: 100 100 80 80 50 50 40 40).
 std::vector<double> per_rank_classes(int n, const std::vector<double>& classes);
 
+// Writes m as CSV (read_traffic_csv reads it back). Throws Error naming the path.
+void write_traffic_csv(const std::string& path, const TrafficMatrix& m);
+
 // A matrix from a CSV file of n rows of n non-negative integers.
 TrafficMatrix read_traffic_csv(const std::string& path);
 

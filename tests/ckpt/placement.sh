@@ -38,7 +38,10 @@ for ((r = 0; r < np; ++r)); do
 done
 speeds="[${speeds%,}]"
 train "$np" "${common[@]}" --set placement.every=3 --set "placement.device_speeds=$speeds" \
-  --set train.metrics_csv=fast.csv > fast.log 2>&1 || { cat fast.log; fail "unequal devices"; }
+  --set train.metrics_csv=fast.csv --set train.traffic_csv=traffic.csv > fast.log 2>&1 || { cat fast.log; fail "unequal devices"; }
 grep -q "placement: step 3 layer 0: moved" fast.log || { cat fast.log; fail "no move toward fast ranks"; }
 diff <(losses still.csv) <(losses fast.csv) || fail "losses differ under the load policy"
 ok "device_speeds=$speeds: $(grep -m1 'placement: step 3 layer 0' fast.log)"
+ep=$(grep -o 'ep=[0-9]*' fast.log | head -1 | cut -d= -f2)
+[[ $(wc -l < traffic.csv) -eq $ep ]] || { cat traffic.csv; fail "traffic.csv is not ${ep}x${ep}"; }
+ok "train.traffic_csv wrote the ${ep}x${ep} EP traffic matrix"
