@@ -94,7 +94,8 @@ void run(const PlanPlacementArgs& a) {
   std::ofstream csv;
   if (!a.csv.empty() && root)
     csv = open_csv(a.csv,
-                   "ep,experts,traffic,speed_classes,bandwidth_classes_gbps,placement,seeds,"
+                   "ep,experts,traffic,zipf_s,hot_fraction,speed_classes,bandwidth_classes_gbps,"
+                   "placement,seeds,"
                    "expert_time_vs_ideal,a2a_bound_ms,expert_gain_vs_contiguous,"
                    "a2a_gain_vs_contiguous",
                    /*append=*/true, "plan csv");
@@ -159,9 +160,9 @@ void run(const PlanPlacementArgs& a) {
         std::printf("%5d %7d %-8s %-11s %14.3f %12.4f %10.3fx %9.3fx\n", ep, E, label.c_str(),
                     names[k], ex, a2a, ex_gain, a2a_gain);
         if (csv.is_open())
-          csv << ep << "," << E << "," << label << "," << join(a.speeds) << ","
-              << join(a.bandwidth_gbps) << "," << names[k] << "," << seeds << "," << ex << ","
-              << a2a << "," << ex_gain << "," << a2a_gain << "\n";
+          csv << ep << "," << E << "," << label << "," << a.zipf_s << "," << a.hot_fraction << ","
+              << join(a.speeds) << "," << join(a.bandwidth_gbps) << "," << names[k] << "," << seeds
+              << "," << ex << "," << a2a << "," << ex_gain << "," << a2a_gain << "\n";
       }
     }
   }
