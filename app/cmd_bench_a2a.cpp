@@ -74,7 +74,7 @@ int cmd_bench_a2a(const BenchA2aArgs& a) {
   std::vector<Method> methods;
   TrafficMatrix m;
   const bool from_file = std::filesystem::exists(a.traffic);
-  try {
+  as_collective([&] {  // every rank checks the same inputs
     for (const std::string& s : a.methods) methods.push_back(method_from(s));
     if (a.bytes_per_row < 1) throw Error("bench a2a: --bytes-per-row must be >= 1");
     if (from_file) {
@@ -90,9 +90,7 @@ int cmd_bench_a2a(const BenchA2aArgs& a) {
                         .tokens = a.tokens,
                         .seed = 1});
     }
-  } catch (const Error& e) {
-    throw Error(e.what(), /*collective=*/true);  // every rank checked the same inputs
-  }
+  });
 
   std::vector<int> send_rows(n), recv_rows(n);
   for (int q = 0; q < n; ++q) {

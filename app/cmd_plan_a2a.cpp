@@ -132,11 +132,7 @@ void run(const PlanA2aArgs& a) {
 }  // namespace
 
 int cmd_plan_a2a(const PlanA2aArgs& args) {
-  try {
-    run(args);
-  } catch (const Error& e) {
-    throw Error(e.what(), /*collective=*/true);  // every rank computes the same thing
-  }
+  as_collective([&] { run(args); });
   return 0;
 }
 

@@ -171,11 +171,7 @@ void run(const PlanPlacementArgs& a) {
 }  // namespace
 
 int cmd_plan_placement(const PlanPlacementArgs& args) {
-  try {
-    run(args);
-  } catch (const Error& e) {
-    throw Error(e.what(), /*collective=*/true);  // every rank computes the same thing
-  }
+  as_collective([&] { run(args); });
   return 0;
 }
 

@@ -23,6 +23,17 @@ class Error : public std::runtime_error {
 // An error every rank detects identically (bad config, bad layout).
 [[noreturn]] void throw_collective(const std::string& what);
 
+// Runs f, which every rank runs on the same inputs (one-process planners, input
+// checks before any collective), so any Error it throws is collective.
+template <class F>
+void as_collective(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    throw Error(e.what(), /*collective=*/true);
+  }
+}
+
 [[noreturn]] void throw_mpi_error(int code, const char* call, const char* file, int line);
 
 }  // namespace paramoe
