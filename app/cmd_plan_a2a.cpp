@@ -22,13 +22,6 @@ namespace {
 
 constexpr int kMaxAllAtOnceRanks = 64;  // the fluid simulation grows as n⁴
 
-// Ranks in equal blocks per bandwidth class (fast nodes first), in bytes/s.
-Bandwidths rank_bandwidths(int n, const std::vector<double>& gbps) {
-  Bandwidths bw = per_rank_classes(n, gbps);
-  for (double& b : bw) b *= 1e9;
-  return bw;
-}
-
 struct MethodStats {
   std::vector<double> ratio, makespan;
   int max_rounds = 0, max_msgs_per_rank = 0;
@@ -71,7 +64,7 @@ void run(const PlanA2aArgs& a) {
     for (const std::string& kind : a.traffic) {
       std::vector<MethodStats> stats(a.methods.size());
       double bound_sum = 0, port_sum = 0;
-      const Bandwidths bw = rank_bandwidths(n, a.bandwidth_gbps);
+      const Bandwidths bw = link_bandwidths(n, a.bandwidth_gbps);
       for (int seed = 1; seed <= seeds; ++seed) {
         TrafficMatrix m;
         if (from_file) {

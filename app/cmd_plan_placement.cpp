@@ -28,26 +28,9 @@ namespace {
 
 // Loads from a file: numbers separated by commas or newlines, one per expert.
 std::vector<double> read_loads(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("loads file " + path + ": cannot be opened");
   std::vector<double> loads;
-  std::string line, cell;
-  for (int ln = 1; std::getline(in, line); ++ln) {
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    while (std::getline(ss, cell, ',')) {
-      size_t used = 0;
-      double v = -1;
-      try {
-        v = std::stod(cell, &used);
-      } catch (const std::exception&) {
-      }
-      if (!(v >= 0) || cell.find_first_not_of(" \t\r", used) != std::string::npos)
-        throw Error("loads file " + path + ": line " + std::to_string(ln) +
-                    ": expected non-negative numbers, got '" + cell + "'");
-      loads.push_back(v);
-    }
-  }
+  for (const auto& row : read_number_rows(path, "loads file", false))
+    loads.insert(loads.end(), row.begin(), row.end());
   if (loads.empty()) throw Error("loads file " + path + ": no values");
   return loads;
 }
@@ -115,8 +98,7 @@ void run(const PlanPlacementArgs& a) {
       throw Error("plan placement: " + std::to_string(E) +
                   " experts do not split evenly over ep=" + std::to_string(ep));
     const std::vector<double> speeds = per_rank_classes(ep, a.speeds);
-    Bandwidths bw = per_rank_classes(ep, a.bandwidth_gbps);
-    for (double& b : bw) b *= 1e9;
+    const Bandwidths bw = link_bandwidths(ep, a.bandwidth_gbps);
     const double speed_sum = std::accumulate(speeds.begin(), speeds.end(), 0.0);
     const std::vector<std::string> kinds =
         file_loads.empty() ? a.traffic : std::vector<std::string>{a.loads};

@@ -107,6 +107,15 @@ struct Trainee {
   std::vector<TensorSlab> slabs;
 };
 
+// The slabs follow the params' hyperslabs (dim0 changes when experts move).
+void rebuild_slabs(Trainee& t) {
+  const std::vector<Param*> ps = t.model->params();
+  t.slabs.clear();
+  for (Param* p : ps) t.slabs.push_back(slab_like(*p, "params/", p->value.data()));
+  for (size_t i = 0; i < ps.size(); ++i)
+    t.slabs.push_back(slab_like(*ps[i], "optimizer/adam_m/", t.moments[i].value.data()));
+}
+
 Trainee make_trainee(const ParallelConfig& par, uint64_t seed, int layers = 2,
                      const MoeConfig& cfg = model_config()) {
   Trainee t;
@@ -119,10 +128,7 @@ Trainee make_trainee(const ParallelConfig& par, uint64_t seed, int layers = 2,
     param_init_uniform(m, 0.5f, seed + 1);
     t.moments.push_back(std::move(m));
   }
-  std::vector<Param*> ps = t.model->params();
-  for (Param* p : ps) t.slabs.push_back(slab_like(*p, "params/", p->value.data()));
-  for (size_t i = 0; i < ps.size(); ++i)
-    t.slabs.push_back(slab_like(*ps[i], "optimizer/adam_m/", t.moments[i].value.data()));
+  rebuild_slabs(t);
   return t;
 }
 
@@ -225,10 +231,7 @@ void move_experts(Trainee& t, const ExpertPlacement& placement) {
     return std::vector<std::vector<float>*>{};
   };
   for (MoeLayer* layer : t.model->moe_layers()) layer->apply_placement(placement, moments_of);
-  t.slabs.clear();
-  for (Param* p : ps) t.slabs.push_back(slab_like(*p, "params/", p->value.data()));
-  for (size_t i = 0; i < ps.size(); ++i)
-    t.slabs.push_back(slab_like(*ps[i], "optimizer/adam_m/", t.moments[i].value.data()));
+  rebuild_slabs(t);
 }
 
 // What seed `seed` gives under `placement`: values and moments drawn per global
@@ -241,15 +244,12 @@ Trainee fresh_under(const ParallelConfig& par, const ExpertPlacement& placement,
     moe_params_init(layer->params(), seed);
   }
   const std::vector<Param*> ps = t.model->params();
-  t.slabs.clear();
   for (size_t i = 0; i < ps.size(); ++i) {
     t.moments[i].dim0 = ps[i]->dim0;
     t.moments[i].offset = ps[i]->offset;
     param_init_uniform(t.moments[i], 0.5f, seed + 1);
   }
-  for (Param* p : ps) t.slabs.push_back(slab_like(*p, "params/", p->value.data()));
-  for (size_t i = 0; i < ps.size(); ++i)
-    t.slabs.push_back(slab_like(*ps[i], "optimizer/adam_m/", t.moments[i].value.data()));
+  rebuild_slabs(t);
   return t;
 }
 

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
-#include <sstream>
 
+#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -111,30 +111,14 @@ void write_traffic_csv(const std::string& path, const TrafficMatrix& m) {
   if (!out) throw Error("traffic file " + path + ": cannot be written");
 }
 
+Bandwidths link_bandwidths(int n, const std::vector<double>& gbps) {
+  Bandwidths bw = per_rank_classes(n, gbps);
+  for (double& b : bw) b *= 1e9;
+  return bw;
+}
+
 TrafficMatrix read_traffic_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("traffic file " + path + ": cannot be opened");
-  std::vector<std::vector<int64_t>> rows;
-  std::string line;
-  for (int ln = 1; std::getline(in, line); ++ln) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<int64_t> row;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) {
-      size_t used = 0;
-      long long v = -1;
-      try {
-        v = std::stoll(cell, &used);
-      } catch (const std::exception&) {
-      }
-      if (v < 0 || cell.find_first_not_of(" \t\r", used) != std::string::npos)
-        throw Error("traffic file " + path + ": line " + std::to_string(ln) +
-                    ": expected non-negative integers, got '" + cell + "'");
-      row.push_back(v);
-    }
-    rows.push_back(std::move(row));
-  }
+  const std::vector<std::vector<double>> rows = read_number_rows(path, "traffic file", true);
   const int n = static_cast<int>(rows.size());
   if (n == 0) throw Error("traffic file " + path + ": no rows");
   TrafficMatrix m(n);
@@ -143,7 +127,7 @@ TrafficMatrix read_traffic_csv(const std::string& path) {
       throw Error("traffic file " + path + ": row " + std::to_string(i + 1) + " has " +
                   std::to_string(rows[i].size()) + " values, expected " + std::to_string(n) +
                   " (a square matrix)");
-    for (int j = 0; j < n; ++j) m.at(i, j) = rows[i][j];
+    for (int j = 0; j < n; ++j) m.at(i, j) = static_cast<int64_t>(rows[i][j]);
   }
   return m;
 }

@@ -40,6 +40,8 @@ TrafficMatrix make_traffic(const TrafficSpec& spec);
 // One value per rank from a list of classes given to equal blocks of ranks, in
 // order (e.g. 100,80,50,40 over 8 ranks: 100 100 80 80 50 50 40 40).
 std::vector<double> per_rank_classes(int n, const std::vector<double>& classes);
+// The same for link classes in GB/s, as bytes/s per rank.
+Bandwidths link_bandwidths(int n, const std::vector<double>& gbps);
 
 // Writes m as CSV (read_traffic_csv reads it back). Throws Error naming the path.
 void write_traffic_csv(const std::string& path, const TrafficMatrix& m);
