@@ -2,6 +2,8 @@
 
 #include <numeric>
 
+#include "kernels/cpu/dispatch_ops.h"
+
 namespace paramoe {
 
 int64_t DispatchPlan::recv_rows() const {
@@ -15,21 +17,12 @@ void dispatch_plan_build_send(const Routing& r, int ep, const std::vector<int>& 
   plan.num_experts = E;
   plan.local_experts = E / ep;
   std::vector<int64_t> count(E, 0);  // per slot
-  for (int64_t a = 0; a < r.tokens * k; ++a)
-    if (r.kept[a]) ++count[slot_of[r.expert[a]]];
-  std::vector<int64_t> cursor(E, 0);
-  for (int s = 1; s < E; ++s) cursor[s] = cursor[s - 1] + count[s - 1];
-  const int64_t rows = E ? cursor[E - 1] + count[E - 1] : 0;
+  const std::vector<int32_t> slot(slot_of.begin(), slot_of.end());
+  const int64_t rows = std::accumulate(r.kept.begin(), r.kept.end(), int64_t{0});
   plan.send_pos.assign(r.tokens * k, -1);
   plan.send_token.assign(rows, 0);
-  for (int64_t t = 0; t < r.tokens; ++t)
-    for (int j = 0; j < k; ++j) {
-      const int64_t a = t * k + j;
-      if (!r.kept[a]) continue;
-      const int64_t pos = cursor[slot_of[r.expert[a]]]++;
-      plan.send_pos[a] = static_cast<int32_t>(pos);
-      plan.send_token[pos] = static_cast<int32_t>(t);
-    }
+  cpu::dispatch_positions(r.expert.data(), r.kept.data(), r.tokens, k, slot.data(), E,
+                          count.data(), plan.send_pos.data(), plan.send_token.data());
   plan.ep_send_rows.assign(ep, 0);
   plan.send_counts.assign(E, 0);
   for (int s = 0; s < E; ++s) {

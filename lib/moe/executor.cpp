@@ -1,12 +1,12 @@
 #include "moe/executor.h"
 
 #include <algorithm>
-#include <cstring>
 #include <numeric>
 
 #include "core/error.h"
 #include "core/row_split.h"
 #include "core/timer.h"
+#include "kernels/cpu/row_ops.h"
 
 namespace paramoe {
 
@@ -161,8 +161,7 @@ class Executor {
     const auto& x = in(s);
     const auto& tok = c_.run.plan.send_token;
     auto& o = out(s, static_cast<int64_t>(tok.size()));
-    for (size_t i = 0; i < tok.size(); ++i)
-      std::memcpy(&o[i * D_], &x[tok[i] * D_], D_ * sizeof(float));
+    cpu::gather_rows(x.data(), tok.data(), static_cast<int64_t>(tok.size()), D_, o.data());
     return 0;
   }
 
@@ -208,8 +207,7 @@ class Executor {
     const auto& from = c_.run.plan.sorted_from;
     const auto& x = in(s);
     auto& o = out(s, static_cast<int64_t>(from.size()));
-    for (size_t i = 0; i < from.size(); ++i)
-      std::memcpy(&o[i * D_], &x[from[i] * D_], D_ * sizeof(float));
+    cpu::gather_rows(x.data(), from.data(), static_cast<int64_t>(from.size()), D_, o.data());
     return 0;
   }
 
@@ -217,8 +215,7 @@ class Executor {
     const auto& from = c_.run.plan.sorted_from;
     const auto& x = in(s);
     auto& o = out(s, static_cast<int64_t>(from.size()));
-    for (size_t i = 0; i < from.size(); ++i)
-      std::memcpy(&o[from[i] * D_], &x[i * D_], D_ * sizeof(float));
+    cpu::scatter_rows(x.data(), from.data(), static_cast<int64_t>(from.size()), D_, o.data());
     return 0;
   }
 
@@ -245,13 +242,8 @@ class Executor {
     const Routing& r = c_.run.routing;
     const auto& ret = in(s);
     auto& y = out(s, r.tokens);
-    for (int64_t t = 0; t < r.tokens; ++t)
-      for (int j = 0; j < r.k; ++j) {
-        const int32_t pos = c_.run.plan.send_pos[t * r.k + j];
-        if (pos < 0) continue;
-        const float w = r.weight[t * r.k + j];
-        for (int64_t i = 0; i < D_; ++i) y[t * D_ + i] += w * ret[pos * D_ + i];
-      }
+    cpu::combine_rows(ret.data(), c_.run.plan.send_pos.data(), r.weight.data(), r.tokens, r.k, D_,
+                      y.data());
     return 0;
   }
 
@@ -260,20 +252,8 @@ class Executor {
     const auto& dy = in(s);
     const auto& ret = buffer(s.aux);
     auto& dsend = out(s, c_.run.plan.send_rows());
-    for (int64_t t = 0; t < r.tokens; ++t)
-      for (int j = 0; j < r.k; ++j) {
-        const int64_t a = t * r.k + j;
-        const int32_t pos = c_.run.plan.send_pos[a];
-        r.dweight[a] = 0.0f;
-        if (pos < 0) continue;
-        const float w = r.weight[a];
-        double dot = 0.0;
-        for (int64_t i = 0; i < D_; ++i) {
-          dsend[pos * D_ + i] = w * dy[t * D_ + i];
-          dot += static_cast<double>(dy[t * D_ + i]) * ret[pos * D_ + i];
-        }
-        r.dweight[a] = static_cast<float>(dot);
-      }
+    cpu::combine_rows_backward(dy.data(), ret.data(), c_.run.plan.send_pos.data(), r.weight.data(),
+                               r.tokens, r.k, D_, dsend.data(), r.dweight.data());
     return 0;
   }
 
@@ -281,8 +261,7 @@ class Executor {
     const auto& d = in(s);
     const auto& tok = c_.run.plan.send_token;
     auto& o = out(s, c_.run.routing.tokens);
-    for (size_t i = 0; i < tok.size(); ++i)
-      for (int64_t j = 0; j < D_; ++j) o[tok[i] * D_ + j] += d[i * D_ + j];
+    cpu::scatter_add_rows(d.data(), tok.data(), static_cast<int64_t>(tok.size()), D_, o.data());
     return 0;
   }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "kernels/cpu/adamw_update.h"
 
 namespace paramoe {
 
@@ -16,19 +17,16 @@ AdamW::AdamW(const std::vector<Param*>& params, AdamWConfig cfg) : params_(param
 void AdamW::step(double lr) {
   ++t_;
   const double bc1 = 1.0 - std::pow(cfg_.beta1, t_), bc2 = 1.0 - std::pow(cfg_.beta2, t_);
-  const float b1 = static_cast<float>(cfg_.beta1), b2 = static_cast<float>(cfg_.beta2);
   for (size_t i = 0; i < params_.size(); ++i) {
     Param& p = *params_[i];
-    const float decay = p.weight_decay ? static_cast<float>(lr * cfg_.weight_decay) : 0.0f;
-    const float step = static_cast<float>(lr / bc1);
-    const float inv_bc2 = static_cast<float>(1.0 / bc2);
-    for (size_t j = 0; j < p.value.size(); ++j) {
-      const float g = p.grad[j];
-      m_[i][j] = b1 * m_[i][j] + (1.0f - b1) * g;
-      v_[i][j] = b2 * v_[i][j] + (1.0f - b2) * g * g;
-      const float denom = std::sqrt(v_[i][j] * inv_bc2) + static_cast<float>(cfg_.eps);
-      p.value[j] -= step * m_[i][j] / denom + decay * p.value[j];
-    }
+    const cpu::AdamWStep s{static_cast<float>(cfg_.beta1),
+                           static_cast<float>(cfg_.beta2),
+                           static_cast<float>(cfg_.eps),
+                           static_cast<float>(lr / bc1),
+                           static_cast<float>(1.0 / bc2),
+                           p.weight_decay ? static_cast<float>(lr * cfg_.weight_decay) : 0.0f};
+    cpu::adamw_update(p.value.data(), p.grad.data(), m_[i].data(), v_[i].data(),
+                 static_cast<int64_t>(p.value.size()), s);
   }
 }
 
