@@ -1,0 +1,61 @@
+#pragma once
+// An owning, move-only device array; the test and benchmark code's way to hold
+// device memory. Copies are explicit (upload / download).
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "kernels/cuda/cuda_check.h"
+
+namespace paramoe::cuda {
+
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(size_t n) : n_(n) {
+    if (n_) PARAMOE_CUDA_CHECK(cudaMalloc(&p_, n_ * sizeof(T)));
+  }
+  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { upload(host); }
+  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() {
+    if (p_) cudaFree(p_);  // no throw from a destructor; a failed free is moot at exit
+  }
+
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  size_t size() const { return n_; }
+
+  void upload(const std::vector<T>& host) {
+    if (n_) PARAMOE_CUDA_CHECK(cudaMemcpy(p_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  std::vector<T> download() const {
+    std::vector<T> host(n_);
+    if (n_) PARAMOE_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    return host;
+  }
+  // All bytes 0xFF: NaN for float and bf16, −1 for integers. Tests poison outputs
+  // so that a kernel that skips an element cannot pass on stale values.
+  void poison() {
+    if (n_) PARAMOE_CUDA_CHECK(cudaMemset(p_, 0xFF, n_ * sizeof(T)));
+  }
+  void zero() {
+    if (n_) PARAMOE_CUDA_CHECK(cudaMemset(p_, 0, n_ * sizeof(T)));
+  }
+
+ private:
+  T* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+}  // namespace paramoe::cuda

@@ -1,0 +1,183 @@
+#include <vector>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/expert_ops.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/kernel_util.cuh"
+
+namespace paramoe::cuda {
+namespace {
+
+// One expert's row-major GEMM C[m, n] = op(A)·op(B) + beta·C.
+struct Problem {
+  bool ta, tb;
+  int m, n, k;
+  const void* a;
+  int lda;
+  const void* b;
+  int ldb;
+  void* c;
+  int ldc;
+  float beta;
+};
+
+cublasOperation_t op(bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; }
+
+// Column-major cuBLAS sees Cᵀ = op(B)ᵀ·op(A)ᵀ (see gemm.cu).
+void run_problems(const std::vector<Problem>& ps, cudaDataType_t type, cudaStream_t stream,
+                  ExpertGemm how) {
+  if (ps.empty()) return;
+  cublasHandle_t h = blas_handle(stream);
+  const float one = 1.0f;
+  if (how == ExpertGemm::per_expert) {
+    for (const Problem& p : ps)
+      PARAMOE_CUBLAS_CHECK(cublasGemmEx(h, op(p.tb), op(p.ta), p.n, p.m, p.k, &one, p.b, type,
+                                        p.ldb, p.a, type, p.lda, &p.beta, p.c, type, p.ldc,
+                                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    return;
+  }
+  const size_t g = ps.size();
+  std::vector<cublasOperation_t> opa(g), opb(g);
+  std::vector<int> m(g), n(g), k(g), lda(g), ldb(g), ldc(g), group_size(g, 1);
+  std::vector<float> alpha(g, 1.0f), beta(g);
+  std::vector<const void*> ptrs(3 * g);  // [A..., B..., C...] in cuBLAS's naming
+  for (size_t i = 0; i < g; ++i) {
+    const Problem& p = ps[i];
+    opa[i] = op(p.tb);
+    opb[i] = op(p.ta);
+    m[i] = p.n;
+    n[i] = p.m;
+    k[i] = p.k;
+    lda[i] = p.ldb;
+    ldb[i] = p.lda;
+    ldc[i] = p.ldc;
+    beta[i] = p.beta;
+    ptrs[i] = p.b;
+    ptrs[g + i] = p.a;
+    ptrs[2 * g + i] = p.c;
+  }
+  const void** dev = nullptr;
+  PARAMOE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&dev), ptrs.size() * sizeof(void*),
+                                     stream));
+  PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dev, ptrs.data(), ptrs.size() * sizeof(void*),
+                                     cudaMemcpyHostToDevice, stream));
+  PARAMOE_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(
+      h, opa.data(), opb.data(), m.data(), n.data(), k.data(), alpha.data(), dev, type, lda.data(),
+      dev + g, type, ldb.data(), beta.data(), const_cast<void* const*>(dev + 2 * g), type,
+      ldc.data(), static_cast<int>(g), group_size.data(), CUBLAS_COMPUTE_32F));
+  PARAMOE_CUDA_CHECK(cudaFreeAsync(dev, stream));
+}
+
+template <class T>
+cudaDataType_t type_of();
+template <>
+cudaDataType_t type_of<float>() {
+  return CUDA_R_32F;
+}
+template <>
+cudaDataType_t type_of<bf16>() {
+  return CUDA_R_16BF;
+}
+
+// y[i] = beta·y[i] + b for `rows` rows of n.
+template <class T>
+__global__ void bias_rows_kernel(T* y, const T* b, int64_t rows, int64_t n, float beta) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows * n;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    const float prev = beta != 0.0f ? beta * detail::load(y + i) : 0.0f;
+    detail::store(y + i, prev + detail::load(b + i % n));
+  }
+}
+
+// db (+)= column sums of x [rows, n]: one thread per column, rows walked in order.
+template <class T>
+__global__ void column_sums_kernel(const T* x, int64_t rows, int64_t n, bool accumulate, T* db) {
+  for (int64_t j = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; j < n;
+       j += int64_t{gridDim.x} * blockDim.x) {
+    float s = accumulate ? detail::load(db + j) : 0.0f;
+    for (int64_t i = 0; i < rows; ++i) s += detail::load(x + i * n + j);
+    detail::store(db + j, s);
+  }
+}
+
+template <class T>
+void esmm_t(const T* x, const T* w, const T* bias, const int64_t* offsets, int64_t E, int64_t k,
+            int64_t n, bool trans_w, bool accumulate, T* y, cudaStream_t stream, ExpertGemm how) {
+  std::vector<Problem> ps;
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t r0 = offsets[e], rows = offsets[e + 1] - offsets[e];
+    if (rows == 0) continue;
+    T* ye = y + r0 * n;
+    float beta = accumulate ? 1.0f : 0.0f;
+    if (bias) {
+      bias_rows_kernel<<<detail::grid_for(rows * n), detail::kThreads, 0, stream>>>(
+          ye, bias + e * n, rows, n, beta);
+      PARAMOE_CUDA_LAUNCHED();
+      beta = 1.0f;
+    }
+    ps.push_back(Problem{false, trans_w, static_cast<int>(rows), static_cast<int>(n),
+                         static_cast<int>(k), x + r0 * k, static_cast<int>(k), w + e * k * n,
+                         static_cast<int>(trans_w ? k : n), ye, static_cast<int>(n), beta});
+  }
+  run_problems(ps, type_of<T>(), stream, how);
+}
+
+template <class T>
+void estmm_t(const T* a, const T* b, const int64_t* offsets, int64_t E, int64_t k, int64_t n,
+             bool accumulate, T* dw, cudaStream_t stream, ExpertGemm how) {
+  std::vector<Problem> ps;
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t r0 = offsets[e], rows = offsets[e + 1] - offsets[e];
+    T* dwe = dw + e * k * n;
+    if (rows == 0) {
+      if (!accumulate) PARAMOE_CUDA_CHECK(cudaMemsetAsync(dwe, 0, k * n * sizeof(T), stream));
+      continue;
+    }
+    ps.push_back(Problem{true, false, static_cast<int>(k), static_cast<int>(n),
+                         static_cast<int>(rows), a + r0 * k, static_cast<int>(k), b + r0 * n,
+                         static_cast<int>(n), dwe, static_cast<int>(n),
+                         accumulate ? 1.0f : 0.0f});
+  }
+  run_problems(ps, type_of<T>(), stream, how);
+}
+
+template <class T>
+void ess_t(const T* x, const int64_t* offsets, int64_t E, int64_t n, bool accumulate, T* db,
+           cudaStream_t stream) {
+  for (int64_t e = 0; e < E; ++e) {
+    column_sums_kernel<<<detail::grid_for(n), detail::kThreads, 0, stream>>>(
+        x + offsets[e] * n, offsets[e + 1] - offsets[e], n, accumulate, db + e * n);
+    PARAMOE_CUDA_LAUNCHED();
+  }
+}
+
+}  // namespace
+
+void esmm(const float* x, const float* w, const float* bias, const int64_t* offsets,
+          int64_t num_experts, int64_t k, int64_t n, bool trans_w, bool accumulate, float* y,
+          cudaStream_t stream, ExpertGemm how) {
+  esmm_t(x, w, bias, offsets, num_experts, k, n, trans_w, accumulate, y, stream, how);
+}
+void esmm(const bf16* x, const bf16* w, const bf16* bias, const int64_t* offsets,
+          int64_t num_experts, int64_t k, int64_t n, bool trans_w, bool accumulate, bf16* y,
+          cudaStream_t stream, ExpertGemm how) {
+  esmm_t(x, w, bias, offsets, num_experts, k, n, trans_w, accumulate, y, stream, how);
+}
+void estmm(const float* a, const float* b, const int64_t* offsets, int64_t num_experts, int64_t k,
+           int64_t n, bool accumulate, float* dw, cudaStream_t stream, ExpertGemm how) {
+  estmm_t(a, b, offsets, num_experts, k, n, accumulate, dw, stream, how);
+}
+void estmm(const bf16* a, const bf16* b, const int64_t* offsets, int64_t num_experts, int64_t k,
+           int64_t n, bool accumulate, bf16* dw, cudaStream_t stream, ExpertGemm how) {
+  estmm_t(a, b, offsets, num_experts, k, n, accumulate, dw, stream, how);
+}
+void ess(const float* x, const int64_t* offsets, int64_t num_experts, int64_t n, bool accumulate,
+         float* db, cudaStream_t stream) {
+  ess_t(x, offsets, num_experts, n, accumulate, db, stream);
+}
+void ess(const bf16* x, const int64_t* offsets, int64_t num_experts, int64_t n, bool accumulate,
+         bf16* db, cudaStream_t stream) {
+  ess_t(x, offsets, num_experts, n, accumulate, db, stream);
+}
+
+}  // namespace paramoe::cuda

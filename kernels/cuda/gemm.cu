@@ -1,0 +1,49 @@
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/gemm.h"
+
+namespace paramoe::cuda {
+namespace {
+
+// A row-major C = op(A)·op(B) is the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: swap the
+// operands and the shapes, keep the leading dimensions.
+template <class T>
+void gemm_ex(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const T* a,
+             int64_t lda, const T* b, int64_t ldb, float beta, T* c, int64_t ldc,
+             cudaDataType_t type, cudaStream_t stream) {
+  if (m == 0 || n == 0) return;
+  PARAMOE_CUBLAS_CHECK(cublasGemmEx(blas_handle(stream), tb ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                    ta ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
+                                    static_cast<int>(m), static_cast<int>(k), &alpha, b, type,
+                                    static_cast<int>(ldb), a, type, static_cast<int>(lda), &beta,
+                                    c, type, static_cast<int>(ldc), CUBLAS_COMPUTE_32F,
+                                    CUBLAS_GEMM_DEFAULT));
+}
+
+}  // namespace
+
+cublasHandle_t blas_handle(cudaStream_t stream) {
+  // One handle per host thread (cuBLAS handles are not thread-safe), made on first
+  // use and kept for the process: creating one costs milliseconds.
+  thread_local cublasHandle_t handle = [] {
+    cublasHandle_t h = nullptr;
+    PARAMOE_CUBLAS_CHECK(cublasCreate(&h));
+    PARAMOE_CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+    return h;
+  }();
+  PARAMOE_CUBLAS_CHECK(cublasSetStream(handle, stream));
+  return handle;
+}
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+          cudaStream_t stream) {
+  gemm_ex(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, CUDA_R_32F, stream);
+}
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const bf16* a,
+          int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c, int64_t ldc,
+          cudaStream_t stream) {
+  gemm_ex(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, CUDA_R_16BF, stream);
+}
+
+}  // namespace paramoe::cuda

@@ -1,0 +1,25 @@
+#pragma once
+// Row-major GEMM on cuBLAS, the mirror of kernels/cpu/gemm.h: C = alpha·op(A)·op(B)
+// + beta·C, op(A) [m, k], op(B) [k, n], C [m, n]; leading dimensions of the stored
+// matrices. fp32 runs true fp32 (no TF32, so that tests compare against the CPU);
+// bf16 stores bf16 and accumulates in fp32.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/bf16.h"
+
+namespace paramoe::cuda {
+
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+          cudaStream_t stream = nullptr);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const bf16* a,
+          int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c, int64_t ldc,
+          cudaStream_t stream = nullptr);
+
+// The calling thread's cuBLAS handle, bound to `stream`.
+cublasHandle_t blas_handle(cudaStream_t stream);
+
+}  // namespace paramoe::cuda

@@ -1,0 +1,491 @@
+// Every CUDA kernel against its CPU pair (kernels/cpu, itself tested against naive
+// loops and PyTorch) on fresh random inputs at several sizes, experts with zero rows
+// included. Outputs are poisoned (NaN / −1) before each run, so a kernel that skips
+// an element fails. Without a GPU every test skips and says why.
+//
+// Tolerances, per tensor:
+// - fp32 GEMMs (esmm, estmm, gemm): cuBLAS and OpenBLAS sum in different orders;
+//   the error of a k-term fp32 dot product is bounded by ~k·2⁻²⁴·Σ|terms|, so we
+//   allow 1e-5·(1 + |ref|)·sqrt(k)-ish: 2e-4 relative to the magnitude at k ≤ 256.
+// - bf16 storage: every stored value is rounded to 8 mantissa bits (2⁻⁹ relative),
+//   inputs and output once each, so 2e-2 relative to the tensor's largest value.
+// - elementwise fp32 (activations, AdamW): same formula, device libm vs glibc;
+//   erff/expf differ by a few ulp: 1e-5 relative.
+// - reductions (softmax, LayerNorm, combine's dot, ess): fp32 sums in another
+//   order: 1e-5 relative to the magnitude.
+// - integer outputs (top-k indices, dispatch positions): exact.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/activation.h"
+#include "kernels/cpu/adamw_update.h"
+#include "kernels/cpu/dispatch_ops.h"
+#include "kernels/cpu/expert_ops.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/layernorm.h"
+#include "kernels/cpu/router_ops.h"
+#include "kernels/cpu/row_ops.h"
+#include "kernels/cuda/activation.h"
+#include "kernels/cuda/adamw_update.h"
+#include "kernels/cuda/bf16.h"
+#include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/device_info.h"
+#include "kernels/cuda/dispatch_ops.h"
+#include "kernels/cuda/expert_ops.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/layernorm.h"
+#include "kernels/cuda/router_ops.h"
+#include "kernels/cuda/row_ops.h"
+
+namespace paramoe {
+namespace {
+
+using cuda::bf16;
+using cuda::DeviceBuffer;
+using F = DeviceBuffer<float>;
+
+#define REQUIRE_GPU()                                              \
+  do {                                                             \
+    std::string why_;                                              \
+    if (cuda::device_count(why_) == 0) GTEST_SKIP() << "no GPU: " << why_; \
+  } while (0)
+
+// Fresh inputs every run; the seed is printed with any failure to reproduce it.
+uint32_t fresh_seed() {
+  static std::random_device rd;
+  return rd();
+}
+
+std::vector<float> randn(size_t n, std::mt19937& g, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0.0f;
+  for (float x : v) m = std::max(m, std::abs(x));
+  return m;
+}
+
+// |got − want| ≤ rel · max(1, max|want|) everywhere, and no NaN (poison) left.
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, float rel,
+                  const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  const float tol = rel * std::max(1.0f, max_abs(want));
+  size_t bad = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    if (!(std::abs(got[i] - want[i]) <= tol) && bad++ < 5)
+      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i]
+                    << " (tol " << tol << ")";
+  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " values off";
+}
+
+// Offsets from per-expert row counts.
+std::vector<int64_t> offsets_of(const std::vector<int64_t>& counts) {
+  std::vector<int64_t> o(counts.size() + 1, 0);
+  std::partial_sum(counts.begin(), counts.end(), o.begin() + 1);
+  return o;
+}
+
+// Row counts per expert: random, with experts 0 and 2 (when present) given none.
+std::vector<int64_t> random_counts(int64_t experts, int64_t max_rows, std::mt19937& g) {
+  std::uniform_int_distribution<int64_t> d(1, max_rows);
+  std::vector<int64_t> c(experts);
+  for (int64_t e = 0; e < experts; ++e) c[e] = (e == 0 || e == 2) ? 0 : d(g);
+  return c;
+}
+
+std::vector<float> to_host_float(const DeviceBuffer<bf16>& b) {
+  F f(b.size());
+  cuda::cast(b.data(), static_cast<int64_t>(b.size()), f.data());
+  return f.download();
+}
+
+DeviceBuffer<bf16> to_bf16(const std::vector<float>& host) {
+  F f(host);
+  DeviceBuffer<bf16> b(host.size());
+  cuda::cast(f.data(), static_cast<int64_t>(host.size()), b.data());
+  return b;
+}
+
+// The values a bf16 copy holds, as floats: the CPU reference runs on these.
+std::vector<float> round_bf16(const std::vector<float>& host) { return to_host_float(to_bf16(host)); }
+
+struct GemmShape {
+  int64_t experts, max_rows, k, n;
+};
+
+class ExpertOps : public ::testing::TestWithParam<std::tuple<GemmShape, cuda::ExpertGemm>> {};
+
+TEST_P(ExpertOps, EsmmEstmmEssMatchCpuFp32) {
+  REQUIRE_GPU();
+  const auto [s, how] = GetParam();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  const auto off = offsets_of(random_counts(s.experts, s.max_rows, g));
+  const int64_t N = off.back(), E = s.experts, K = s.k, Nn = s.n;
+  const auto x = randn(N * K, g), w = randn(E * K * Nn, g), b = randn(E * Nn, g);
+  const auto y0 = randn(N * Nn, g), dy = randn(N * Nn, g), dw0 = randn(E * K * Nn, g);
+  F dx(x), dwt(w), dbias(b), ddy(dy);
+  for (bool trans : {false, true})
+    for (bool acc : {false, true})
+      for (bool bias : {false, true}) {
+        SCOPED_TRACE(std::string("trans ") + (trans ? "1" : "0") + " acc " + (acc ? "1" : "0") +
+                     " bias " + (bias ? "1" : "0"));
+        // trans: y [N, K] = dy · W_eᵀ (the input-gradient shape); else y [N, n] = x · W_e.
+        const int64_t kin = trans ? Nn : K, kout = trans ? K : Nn;
+        const auto& in = trans ? dy : x;
+        std::vector<float> want = acc ? randn(N * kout, g) : std::vector<float>(N * kout, 0.0f);
+        F got(want);
+        if (!acc) got.poison();
+        const float* bptr = bias && !trans ? b.data() : nullptr;
+        cpu::esmm(in.data(), w.data(), bptr, off.data(), E, kin, kout, trans, acc, want.data());
+        cuda::esmm(trans ? ddy.data() : dx.data(), dwt.data(), bptr ? dbias.data() : nullptr,
+                   off.data(), E, kin, kout, trans, acc, got.data(), nullptr, how);
+        expect_close(got.download(), want, 2e-4f, "esmm y");
+      }
+  for (bool acc : {false, true}) {
+    std::vector<float> want = acc ? dw0 : std::vector<float>(E * K * Nn, 0.0f);
+    F got(want);
+    if (!acc) got.poison();
+    cpu::estmm(x.data(), dy.data(), off.data(), E, K, Nn, acc, want.data());
+    cuda::estmm(dx.data(), ddy.data(), off.data(), E, K, Nn, acc, got.data(), nullptr, how);
+    expect_close(got.download(), want, 2e-4f, acc ? "estmm dW (accumulate)" : "estmm dW");
+
+    std::vector<float> want_b = acc ? b : std::vector<float>(E * Nn, 0.0f);
+    F got_b(want_b);
+    if (!acc) got_b.poison();
+    cpu::ess(dy.data(), off.data(), E, Nn, acc, want_b.data());
+    cuda::ess(ddy.data(), off.data(), E, Nn, acc, got_b.data());
+    expect_close(got_b.download(), want_b, 1e-5f, "ess db");
+  }
+}
+
+TEST_P(ExpertOps, EsmmEstmmMatchCpuBf16) {
+  REQUIRE_GPU();
+  const auto [s, how] = GetParam();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  const auto off = offsets_of(random_counts(s.experts, s.max_rows, g));
+  const int64_t N = off.back(), E = s.experts, K = s.k, Nn = s.n;
+  const auto x = round_bf16(randn(N * K, g)), w = round_bf16(randn(E * K * Nn, g));
+  const auto dy = round_bf16(randn(N * Nn, g));
+  auto bx = to_bf16(x), bw = to_bf16(w), bdy = to_bf16(dy);
+
+  std::vector<float> want(N * Nn, 0.0f);
+  cpu::esmm(x.data(), w.data(), nullptr, off.data(), E, K, Nn, false, false, want.data());
+  DeviceBuffer<bf16> y(N * Nn);
+  y.poison();
+  cuda::esmm(bx.data(), bw.data(), nullptr, off.data(), E, K, Nn, false, false, y.data(), nullptr,
+             how);
+  expect_close(to_host_float(y), want, 2e-2f, "bf16 esmm y");
+
+  std::vector<float> want_dx(N * K, 0.0f);
+  cpu::esmm(dy.data(), w.data(), nullptr, off.data(), E, Nn, K, true, false, want_dx.data());
+  DeviceBuffer<bf16> gx(N * K);
+  gx.poison();
+  cuda::esmm(bdy.data(), bw.data(), nullptr, off.data(), E, Nn, K, true, false, gx.data(), nullptr,
+             how);
+  expect_close(to_host_float(gx), want_dx, 2e-2f, "bf16 esmm dx");
+
+  std::vector<float> want_dw(E * K * Nn, 0.0f);
+  cpu::estmm(x.data(), dy.data(), off.data(), E, K, Nn, false, want_dw.data());
+  DeviceBuffer<bf16> dw(E * K * Nn);
+  dw.poison();
+  cuda::estmm(bx.data(), bdy.data(), off.data(), E, K, Nn, false, dw.data(), nullptr, how);
+  expect_close(to_host_float(dw), want_dw, 2e-2f, "bf16 estmm dW");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ExpertOps,
+    ::testing::Combine(::testing::Values(GemmShape{4, 9, 7, 5}, GemmShape{6, 40, 64, 48},
+                                         GemmShape{16, 70, 128, 96}, GemmShape{3, 300, 256, 160}),
+                       ::testing::Values(cuda::ExpertGemm::per_expert,
+                                         cuda::ExpertGemm::grouped)));
+
+TEST(CudaKernels, GemmMatchesCpu) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{3, 5, 7}, {64, 33, 129}}) {
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const auto a = randn(m * k, g), b = randn(k * n, g), c0 = randn(m * n, g);
+        std::vector<float> want = c0;
+        const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+        cpu::gemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 1.0f, want.data(), n);
+        F da(a), db(b), dc(c0);
+        cuda::gemm(ta, tb, m, n, k, 0.5f, da.data(), lda, db.data(), ldb, 1.0f, dc.data(), n);
+        expect_close(dc.download(), want, 2e-4f, "gemm C");
+      }
+  }
+}
+
+TEST(CudaKernels, ActivationsMatchCpu) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  for (int64_t n : {1, 1000, 70001}) {
+    const auto a = randn(n, g, 3.0f), gg = randn(n, g), dh = randn(n, g);
+    std::vector<float> h(n), da(n), dg(n);
+    F ga(a), ggd(gg), gdh(dh), out(n), out2(n);
+
+    cpu::gelu_forward(a.data(), n, h.data());
+    out.poison();
+    cuda::gelu_forward(ga.data(), n, out.data());
+    expect_close(out.download(), h, 1e-5f, "gelu h");
+    cpu::gelu_backward(a.data(), dh.data(), n, da.data());
+    out.poison();
+    cuda::gelu_backward(ga.data(), gdh.data(), n, out.data());
+    expect_close(out.download(), da, 1e-5f, "gelu da");
+
+    cpu::swiglu_forward(a.data(), gg.data(), n, h.data());
+    out.poison();
+    cuda::swiglu_forward(ga.data(), ggd.data(), n, out.data());
+    expect_close(out.download(), h, 1e-5f, "swiglu h");
+    cpu::swiglu_backward(a.data(), gg.data(), dh.data(), n, da.data(), dg.data());
+    out.poison();
+    out2.poison();
+    cuda::swiglu_backward(ga.data(), ggd.data(), gdh.data(), n, out.data(), out2.data());
+    expect_close(out.download(), da, 1e-5f, "swiglu da");
+    expect_close(out2.download(), dg, 1e-5f, "swiglu dg");
+
+    // bf16 storage: the CPU runs on the rounded inputs.
+    const auto ra = round_bf16(a), rg = round_bf16(gg);
+    auto ba = to_bf16(ra), bg = to_bf16(rg);
+    DeviceBuffer<bf16> bh(n);
+    cpu::swiglu_forward(ra.data(), rg.data(), n, h.data());
+    bh.poison();
+    cuda::swiglu_forward(ba.data(), bg.data(), n, bh.data());
+    expect_close(to_host_float(bh), h, 2e-2f, "bf16 swiglu h");
+    cpu::gelu_forward(ra.data(), n, h.data());
+    bh.poison();
+    cuda::gelu_forward(ba.data(), n, bh.data());
+    expect_close(to_host_float(bh), h, 2e-2f, "bf16 gelu h");
+  }
+}
+
+TEST(CudaKernels, LayerNormMatchesCpu) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 7}, {37, 256}, {300, 1000}}) {
+    auto x = randn(rows * dim, g, 2.0f);
+    for (auto& v : x) v += 3.0f;  // a non-zero mean, as real activations have
+    const auto gamma = randn(dim, g), beta = randn(dim, g), dy = randn(rows * dim, g);
+    std::vector<float> y(rows * dim), mean(rows), rstd(rows), dx(rows * dim);
+    std::vector<float> dgamma = randn(dim, g), dbeta = randn(dim, g);
+    F gx(x), gg(gamma), gb(beta), gdy(dy), gy(rows * dim), gm(rows), gr(rows), gdx(rows * dim);
+    F gdg(dgamma), gdb(dbeta);
+    cpu::layernorm_forward(x.data(), gamma.data(), beta.data(), rows, dim, 1e-5f, y.data(),
+                           mean.data(), rstd.data());
+    gy.poison();
+    gm.poison();
+    gr.poison();
+    cuda::layernorm_forward(gx.data(), gg.data(), gb.data(), rows, dim, 1e-5f, gy.data(),
+                            gm.data(), gr.data());
+    expect_close(gy.download(), y, 1e-5f, "layernorm y");
+    expect_close(gm.download(), mean, 1e-5f, "layernorm mean");
+    expect_close(gr.download(), rstd, 1e-5f, "layernorm rstd");
+    cpu::layernorm_backward(x.data(), gamma.data(), mean.data(), rstd.data(), dy.data(), rows, dim,
+                            dx.data(), dgamma.data(), dbeta.data());
+    gdx.poison();
+    cuda::layernorm_backward(gx.data(), gg.data(), gm.data(), gr.data(), gdy.data(), rows, dim,
+                             gdx.data(), gdg.data(), gdb.data());
+    expect_close(gdx.download(), dx, 1e-5f, "layernorm dx");
+    // dgamma sums `rows` products: fp32 order differences grow with rows.
+    expect_close(gdg.download(), dgamma, 1e-5f * std::sqrt(static_cast<float>(rows)) * 4,
+                 "layernorm dgamma");
+    expect_close(gdb.download(), dbeta, 1e-5f * std::sqrt(static_cast<float>(rows)) * 4,
+                 "layernorm dbeta");
+  }
+}
+
+TEST(CudaKernels, RouterOpsMatchCpu) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  for (auto [rows, cols, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 2, 1}, {100, 8, 2},
+                               {513, 64, 8}, {64, 160, 6}}) {
+    const auto logits = randn(rows * cols, g, 2.0f), dp = randn(rows * cols, g);
+    std::vector<float> p(rows * cols), lse(rows), val(rows * k), dl(rows * cols);
+    std::vector<int32_t> idx(rows * k);
+    F gl(logits), gp(rows * cols), glse(rows), gval(rows * k), gdp(dp), gdl(rows * cols);
+    DeviceBuffer<int32_t> gidx(rows * k);
+    cpu::softmax_lse_forward(logits.data(), rows, cols, p.data(), lse.data());
+    gp.poison();
+    glse.poison();
+    cuda::softmax_lse_forward(gl.data(), rows, cols, gp.data(), glse.data());
+    expect_close(gp.download(), p, 1e-5f, "softmax probs");
+    expect_close(glse.download(), lse, 1e-5f, "softmax lse");
+
+    // Top-k on the CPU's probabilities, so both select from identical values.
+    F gprobs(p);
+    cpu::topk_rows(p.data(), rows, cols, k, idx.data(), val.data());
+    gidx.poison();
+    gval.poison();
+    cuda::topk_rows(gprobs.data(), rows, cols, k, gidx.data(), gval.data());
+    EXPECT_EQ(gidx.download(), idx) << "top-k indices";
+    expect_close(gval.download(), val, 0.0f, "top-k values");
+
+    cpu::softmax_backward(p.data(), dp.data(), rows, cols, dl.data());
+    gdl.poison();
+    cuda::softmax_backward(gprobs.data(), gdp.data(), rows, cols, gdl.data());
+    expect_close(gdl.download(), dl, 1e-5f, "softmax dlogits");
+  }
+}
+
+TEST(CudaKernels, TopkBreaksTiesToLowerIndex) {
+  REQUIRE_GPU();
+  const std::vector<float> x = {0.5f, 0.25f, 0.5f, 0.25f, 0.1f};
+  std::vector<int32_t> idx(4);
+  std::vector<float> val(4);
+  cpu::topk_rows(x.data(), 1, 5, 4, idx.data(), val.data());
+  F gx(x), gval(4);
+  DeviceBuffer<int32_t> gidx(4);
+  cuda::topk_rows(gx.data(), 1, 5, 4, gidx.data(), gval.data());
+  EXPECT_EQ(gidx.download(), idx);
+  EXPECT_EQ(idx, (std::vector<int32_t>{0, 2, 1, 3}));
+}
+
+TEST(CudaKernels, DispatchPositionsMatchCpuExactly) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  for (auto [tokens, k, experts] : {std::tuple<int64_t, int, int>{0, 2, 4}, {1, 1, 2},
+                                    {37, 2, 8}, {1000, 8, 64}, {3000, 2, 6}}) {
+    std::uniform_int_distribution<int> pick(0, experts - 1);
+    std::bernoulli_distribution keep(0.85);
+    std::vector<int32_t> expert(tokens * k), slot_of(experts);
+    std::vector<uint8_t> kept(tokens * k);
+    for (auto& e : expert) e = pick(g);
+    for (auto& v : kept) v = keep(g) ? 1 : 0;
+    std::iota(slot_of.begin(), slot_of.end(), 0);
+    std::shuffle(slot_of.begin(), slot_of.end(), g);  // a non-trivial placement
+    const int64_t rows = std::accumulate(kept.begin(), kept.end(), int64_t{0});
+    std::vector<int64_t> counts(experts);
+    std::vector<int32_t> pos(tokens * k), tok(rows);
+    cpu::dispatch_positions(expert.data(), kept.data(), tokens, k, slot_of.data(), experts,
+                            counts.data(), pos.data(), tok.data());
+    DeviceBuffer<int32_t> ge(expert), gs(slot_of), gpos(tokens * k), gtok(rows);
+    DeviceBuffer<uint8_t> gk(kept);
+    DeviceBuffer<int64_t> gc(experts);
+    gc.poison();
+    gpos.poison();
+    gtok.poison();
+    cuda::dispatch_positions(ge.data(), gk.data(), tokens, k, gs.data(), experts, gc.data(),
+                             gpos.data(), gtok.data());
+    EXPECT_EQ(gc.download(), counts);
+    EXPECT_EQ(gpos.download(), pos);
+    EXPECT_EQ(gtok.download(), tok);
+  }
+}
+
+TEST(CudaKernels, RowOpsMatchCpu) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  for (auto [tokens, k, len] : {std::tuple<int64_t, int, int64_t>{1, 1, 3}, {50, 2, 64},
+                                {700, 4, 300}}) {
+    // A random dispatch: positions of the kept assignments are a permutation.
+    std::bernoulli_distribution keep(0.8);
+    std::vector<int32_t> pos(tokens * k, -1), tok;
+    for (int64_t a = 0; a < tokens * k; ++a)
+      if (keep(g)) {
+        pos[a] = static_cast<int32_t>(tok.size());
+        tok.push_back(static_cast<int32_t>(a / k));
+      }
+    const int64_t rows = static_cast<int64_t>(tok.size());
+    std::vector<int32_t> perm(rows);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), g);
+    for (auto& p : pos)
+      if (p >= 0) p = perm[p];
+    std::vector<int32_t> tok_perm(rows);
+    for (int64_t i = 0; i < rows; ++i) tok_perm[perm[i]] = tok[i];
+
+    const auto x = randn(tokens * len, g), r = randn(rows * len, g), dy = randn(tokens * len, g);
+    const auto wgt = randn(tokens * k, g);
+    F gx(x), gr(r), gdy(dy), gw(wgt), out(rows * len);
+    DeviceBuffer<int32_t> gtok(tok_perm), gpos(pos), gperm(perm);
+
+    std::vector<float> want(rows * len);
+    cpu::gather_rows(x.data(), tok_perm.data(), rows, len, want.data());
+    out.poison();
+    cuda::gather_rows(gx.data(), gtok.data(), rows, len, out.data());
+    expect_close(out.download(), want, 0.0f, "gather_rows");
+
+    cpu::scatter_rows(r.data(), perm.data(), rows, len, want.data());
+    out.poison();
+    cuda::scatter_rows(gr.data(), gperm.data(), rows, len, out.data());
+    expect_close(out.download(), want, 0.0f, "scatter_rows");
+
+    std::vector<float> acc = dy;  // scatter-add rows back onto their tokens
+    cpu::scatter_add_rows(r.data(), tok_perm.data(), rows, len, acc.data());
+    F gacc(dy);
+    cuda::scatter_add_rows(gr.data(), gtok.data(), rows, len, gacc.data());
+    expect_close(gacc.download(), acc, 1e-5f, "scatter_add_rows");
+
+    std::vector<float> y = x;
+    cpu::combine_rows(r.data(), pos.data(), wgt.data(), tokens, k, len, y.data());
+    F gy(x);
+    cuda::combine_rows(gr.data(), gpos.data(), gw.data(), tokens, k, len, gy.data());
+    expect_close(gy.download(), y, 1e-5f, "combine y");
+
+    std::vector<float> drows(rows * len), dweight(tokens * k);
+    cpu::combine_rows_backward(dy.data(), r.data(), pos.data(), wgt.data(), tokens, k, len,
+                               drows.data(), dweight.data());
+    F gdr(rows * len), gdw(tokens * k);
+    gdr.poison();
+    gdw.poison();
+    cuda::combine_rows_backward(gdy.data(), gr.data(), gpos.data(), gw.data(), tokens, k, len,
+                                gdr.data(), gdw.data());
+    expect_close(gdr.download(), drows, 1e-6f, "combine drows");
+    expect_close(gdw.download(), dweight, 1e-5f, "combine dweight");
+
+    // bf16 rows: combine on rounded values.
+    const auto rr = round_bf16(r), rx = round_bf16(x);
+    auto br = to_bf16(rr), bx = to_bf16(rx);
+    std::vector<float> yb = rx;
+    cpu::combine_rows(rr.data(), pos.data(), wgt.data(), tokens, k, len, yb.data());
+    cuda::combine_rows(br.data(), gpos.data(), gw.data(), tokens, k, len, bx.data());
+    expect_close(to_host_float(bx), yb, 2e-2f, "bf16 combine y");
+  }
+}
+
+TEST(CudaKernels, AdamWUpdateMatchesCpu) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  const int64_t n = 10007;
+  auto value = randn(n, g), grad = randn(n, g), m = randn(n, g, 0.1f), v = randn(n, g, 0.1f);
+  for (auto& x : v) x = x * x;  // second moments are non-negative
+  F gv(value), gg(grad), gm(m), gvv(v);
+  const cpu::AdamWStep s{0.9f, 0.95f, 1e-8f, 1e-3f / 0.1f, 1.0f / 0.05f, 1e-3f * 0.01f};
+  for (int step = 0; step < 3; ++step) {
+    cpu::adamw_update(value.data(), grad.data(), m.data(), v.data(), n, s);
+    cuda::adamw_update(gv.data(), gg.data(), gm.data(), gvv.data(), n, s);
+  }
+  expect_close(gv.download(), value, 1e-5f, "adamw value");
+  expect_close(gm.download(), m, 1e-6f, "adamw m");
+  expect_close(gvv.download(), v, 1e-6f, "adamw v");
+}
+
+}  // namespace
+}  // namespace paramoe
