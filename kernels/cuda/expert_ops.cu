@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <vector>
 
 #include "kernels/cuda/cuda_check.h"
@@ -23,17 +24,57 @@ struct Problem {
 
 cublasOperation_t op(bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
+void gemm_one(cublasHandle_t h, const Problem& p, cudaDataType_t type) {
+  const float one = 1.0f;
+  PARAMOE_CUBLAS_CHECK(cublasGemmEx(h, op(p.tb), op(p.ta), p.n, p.m, p.k, &one, p.b, type, p.ldb,
+                                    p.a, type, p.lda, &p.beta, p.c, type, p.ldc,
+                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+// Side streams for ExpertGemm::streams, one cuBLAS handle each (a handle's
+// workspace must not be shared by concurrent streams). Per host thread, made once.
+struct SideStreams {
+  static constexpr int kCount = 4;
+  cudaStream_t stream[kCount];
+  cublasHandle_t handle[kCount];
+  cudaEvent_t done[kCount];
+  cudaEvent_t fork;
+  SideStreams() {
+    PARAMOE_CUDA_CHECK(cudaEventCreateWithFlags(&fork, cudaEventDisableTiming));
+    for (int i = 0; i < kCount; ++i) {
+      PARAMOE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream[i], cudaStreamNonBlocking));
+      PARAMOE_CUDA_CHECK(cudaEventCreateWithFlags(&done[i], cudaEventDisableTiming));
+      PARAMOE_CUBLAS_CHECK(cublasCreate(&handle[i]));
+      PARAMOE_CUBLAS_CHECK(cublasSetStream(handle[i], stream[i]));
+    }
+  }
+};
+
+// Fork from `stream`, problem i on side stream i mod kCount, join back into `stream`.
+void run_on_side_streams(const std::vector<Problem>& ps, cudaDataType_t type,
+                         cudaStream_t stream) {
+  thread_local SideStreams side;
+  PARAMOE_CUDA_CHECK(cudaEventRecord(side.fork, stream));
+  const int used = std::min<int>(SideStreams::kCount, static_cast<int>(ps.size()));
+  for (int i = 0; i < used; ++i) PARAMOE_CUDA_CHECK(cudaStreamWaitEvent(side.stream[i], side.fork));
+  for (size_t i = 0; i < ps.size(); ++i) gemm_one(side.handle[i % SideStreams::kCount], ps[i], type);
+  for (int i = 0; i < used; ++i) {
+    PARAMOE_CUDA_CHECK(cudaEventRecord(side.done[i], side.stream[i]));
+    PARAMOE_CUDA_CHECK(cudaStreamWaitEvent(stream, side.done[i]));
+  }
+}
+
 // Column-major cuBLAS sees Cᵀ = op(B)ᵀ·op(A)ᵀ (see gemm.cu).
 void run_problems(const std::vector<Problem>& ps, cudaDataType_t type, cudaStream_t stream,
                   ExpertGemm how) {
   if (ps.empty()) return;
   cublasHandle_t h = blas_handle(stream);
-  const float one = 1.0f;
   if (how == ExpertGemm::per_expert) {
-    for (const Problem& p : ps)
-      PARAMOE_CUBLAS_CHECK(cublasGemmEx(h, op(p.tb), op(p.ta), p.n, p.m, p.k, &one, p.b, type,
-                                        p.ldb, p.a, type, p.lda, &p.beta, p.c, type, p.ldc,
-                                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    for (const Problem& p : ps) gemm_one(h, p, type);
+    return;
+  }
+  if (how == ExpertGemm::streams) {
+    run_on_side_streams(ps, type, stream);
     return;
   }
   const size_t g = ps.size();

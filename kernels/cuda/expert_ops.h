@@ -12,9 +12,11 @@
 
 namespace paramoe::cuda {
 
-// How the per-expert GEMMs are launched: one cublasGemmEx per non-empty expert, or
-// all of them in one cublasGemmGroupedBatchedEx call.
-enum class ExpertGemm { per_expert, grouped };
+// How the per-expert GEMMs are launched: one cublasGemmEx per non-empty expert in
+// order on the caller's stream; the same calls spread over side streams, so that
+// small experts that each fill a fraction of the GPU run side by side; or all of
+// them in one cublasGemmGroupedBatchedEx call.
+enum class ExpertGemm { per_expert, streams, grouped };
 
 void esmm(const float* x, const float* w, const float* bias, const int64_t* offsets,
           int64_t num_experts, int64_t k, int64_t n, bool trans_w, bool accumulate, float* y,

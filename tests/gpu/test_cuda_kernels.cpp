@@ -210,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(GemmShape{4, 9, 7, 5}, GemmShape{6, 40, 64, 48},
                                          GemmShape{16, 70, 128, 96}, GemmShape{3, 300, 256, 160}),
                        ::testing::Values(cuda::ExpertGemm::per_expert,
-                                         cuda::ExpertGemm::grouped)));
+                                         cuda::ExpertGemm::streams, cuda::ExpertGemm::grouped)));
 
 TEST(CudaKernels, GemmMatchesCpu) {
   REQUIRE_GPU();
