@@ -51,4 +51,38 @@ void softmax_backward(const float* probs, const float* dprobs, int64_t rows, int
   }
 }
 
+void topk_renormalize(const float* val, int64_t rows, int k, float* weight) {
+  for (int64_t t = 0; t < rows; ++t) {
+    float s = 0.0f;
+    for (int j = 0; j < k; ++j) s += val[t * k + j];
+    for (int j = 0; j < k; ++j) weight[t * k + j] = val[t * k + j] / s;
+  }
+}
+
+void router_dprobs(const float* dweight, const int32_t* expert, const float* topk_prob,
+                   const float* weight, int64_t rows, int64_t cols, int k, bool renormalize,
+                   const float* aux_grad, float* dprobs) {
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* dw = dweight + t * k;
+    float* dp = dprobs + t * cols;
+    for (int64_t e = 0; e < cols; ++e) dp[e] = aux_grad[e];
+    if (renormalize) {
+      float s = 0.0f, dot = 0.0f;
+      for (int j = 0; j < k; ++j) {
+        s += topk_prob[t * k + j];
+        dot += dw[j] * weight[t * k + j];
+      }
+      for (int j = 0; j < k; ++j) dp[expert[t * k + j]] += (dw[j] - dot) / s;
+    } else {
+      for (int j = 0; j < k; ++j) dp[expert[t * k + j]] += dw[j];
+    }
+  }
+}
+
+void zloss_backward(const float* probs, const float* lse, int64_t rows, int64_t cols, float scale,
+                    float* dlogits) {
+  for (int64_t t = 0; t < rows; ++t)
+    for (int64_t e = 0; e < cols; ++e) dlogits[t * cols + e] += scale * lse[t] * probs[t * cols + e];
+}
+
 }  // namespace paramoe::cpu

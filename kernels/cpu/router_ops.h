@@ -16,4 +16,18 @@ void topk_rows(const float* x, int64_t rows, int64_t cols, int64_t k, int32_t* i
 void softmax_backward(const float* probs, const float* dprobs, int64_t rows, int64_t cols,
                       float* dlogits);
 
+// weight[t] = val[t] / Σ_j val[t, j]: top-k probabilities renormalised to sum to 1.
+void topk_renormalize(const float* val, int64_t rows, int k, float* weight);
+
+// The router's dL/dprobs [rows, cols] from the gate-weight gradients dweight [rows, k]
+// of the chosen experts (through the renormalisation when `renormalize`), plus
+// aux_grad[e] on every row (the load-balancing loss's gradient, constant per expert).
+void router_dprobs(const float* dweight, const int32_t* expert, const float* topk_prob,
+                   const float* weight, int64_t rows, int64_t cols, int k, bool renormalize,
+                   const float* aux_grad, float* dprobs);
+
+// The z-loss gradient: dlogits[t, e] += scale · lse[t] · probs[t, e].
+void zloss_backward(const float* probs, const float* lse, int64_t rows, int64_t cols, float scale,
+                    float* dlogits);
+
 }  // namespace paramoe::cpu

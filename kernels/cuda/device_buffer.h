@@ -39,15 +39,22 @@ class DeviceBuffer {
   void upload(const std::vector<T>& host) {
     if (n_) PARAMOE_CUDA_CHECK(cudaMemcpy(p_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
   }
-  std::vector<T> download() const {
-    std::vector<T> host(n_);
-    if (n_) PARAMOE_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+  std::vector<T> download() const { return download(n_); }
+  // The first n elements.
+  std::vector<T> download(size_t n) const {
+    std::vector<T> host(n);
+    if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host.data(), p_, n * sizeof(T), cudaMemcpyDeviceToHost));
     return host;
   }
   // All bytes 0xFF: NaN for float and bf16, −1 for integers. Tests poison outputs
   // so that a kernel that skips an element cannot pass on stale values.
   void poison() {
     if (n_) PARAMOE_CUDA_CHECK(cudaMemset(p_, 0xFF, n_ * sizeof(T)));
+  }
+  // Reallocates (contents lost) when smaller than n: scratch that grows with the
+  // largest batch seen and is reused after that.
+  void fit(size_t n) {
+    if (n > n_) *this = DeviceBuffer(n);
   }
   void zero() {
     if (n_) PARAMOE_CUDA_CHECK(cudaMemset(p_, 0, n_ * sizeof(T)));

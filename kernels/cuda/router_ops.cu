@@ -77,11 +77,83 @@ __global__ void softmax_backward_kernel(const float* probs, const float* dprobs,
   for (int64_t e = lane; e < cols; e += 32) dlogits[t * cols + e] = p[e] * (dp[e] - dot);
 }
 
+#define PARAMOE_FOR_EACH(i, n)                                                   \
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
+       i += int64_t{gridDim.x} * blockDim.x)
+
+__global__ void topk_renormalize_kernel(const float* val, int64_t rows, int k, float* weight) {
+  PARAMOE_FOR_EACH(t, rows) {
+    float s = 0.0f;
+    for (int j = 0; j < k; ++j) s += val[t * k + j];
+    for (int j = 0; j < k; ++j) weight[t * k + j] = val[t * k + j] / s;
+  }
+}
+
+// One thread per (row, column) sets the aux term; the chosen experts' terms are
+// then added by one thread per row, in choice order as on the CPU.
+__global__ void dprobs_aux_kernel(int64_t rows, int64_t cols, const float* aux_grad,
+                                  float* dprobs) {
+  PARAMOE_FOR_EACH(i, rows * cols) dprobs[i] = aux_grad[i % cols];
+}
+
+__global__ void dprobs_choice_kernel(const float* dweight, const int32_t* expert,
+                                     const float* topk_prob, const float* weight, int64_t rows,
+                                     int64_t cols, int k, bool renormalize, float* dprobs) {
+  PARAMOE_FOR_EACH(t, rows) {
+    const float* dw = dweight + t * k;
+    float* dp = dprobs + t * cols;
+    if (renormalize) {
+      float s = 0.0f, dot = 0.0f;
+      for (int j = 0; j < k; ++j) {
+        s += topk_prob[t * k + j];
+        dot += dw[j] * weight[t * k + j];
+      }
+      for (int j = 0; j < k; ++j) dp[expert[t * k + j]] += (dw[j] - dot) / s;
+    } else {
+      for (int j = 0; j < k; ++j) dp[expert[t * k + j]] += dw[j];
+    }
+  }
+}
+
+__global__ void zloss_backward_kernel(const float* probs, const float* lse, int64_t rows,
+                                      int64_t cols, float scale, float* dlogits) {
+  PARAMOE_FOR_EACH(i, rows * cols) dlogits[i] += scale * lse[i / cols] * probs[i];
+}
+
+#undef PARAMOE_FOR_EACH
+
 unsigned warp_rows_grid(int64_t rows) {
   return static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
 }
 
 }  // namespace
+
+void topk_renormalize(const float* val, int64_t rows, int k, float* weight, cudaStream_t stream) {
+  if (rows == 0) return;
+  topk_renormalize_kernel<<<detail::grid_for(rows), detail::kThreads, 0, stream>>>(val, rows, k,
+                                                                                   weight);
+  PARAMOE_CUDA_LAUNCHED();
+}
+
+void router_dprobs(const float* dweight, const int32_t* expert, const float* topk_prob,
+                   const float* weight, int64_t rows, int64_t cols, int k, bool renormalize,
+                   const float* aux_grad, float* dprobs, cudaStream_t stream) {
+  if (rows == 0) return;
+  dprobs_aux_kernel<<<detail::grid_for(rows * cols), detail::kThreads, 0, stream>>>(
+      rows, cols, aux_grad, dprobs);
+  PARAMOE_CUDA_LAUNCHED();
+  dprobs_choice_kernel<<<detail::grid_for(rows), detail::kThreads, 0, stream>>>(
+      dweight, expert, topk_prob, weight, rows, cols, k, renormalize, dprobs);
+  PARAMOE_CUDA_LAUNCHED();
+}
+
+void zloss_backward(const float* probs, const float* lse, int64_t rows, int64_t cols, float scale,
+                    float* dlogits, cudaStream_t stream) {
+  if (rows == 0) return;
+  zloss_backward_kernel<<<detail::grid_for(rows * cols), detail::kThreads, 0, stream>>>(
+      probs, lse, rows, cols, scale, dlogits);
+  PARAMOE_CUDA_LAUNCHED();
+}
 
 void softmax_lse_forward(const float* logits, int64_t rows, int64_t cols, float* probs, float* lse,
                          cudaStream_t stream) {

@@ -14,4 +14,12 @@ void topk_rows(const float* x, int64_t rows, int64_t cols, int64_t k, int32_t* i
 void softmax_backward(const float* probs, const float* dprobs, int64_t rows, int64_t cols,
                       float* dlogits, cudaStream_t stream = nullptr);
 
+void topk_renormalize(const float* val, int64_t rows, int k, float* weight,
+                      cudaStream_t stream = nullptr);
+void router_dprobs(const float* dweight, const int32_t* expert, const float* topk_prob,
+                   const float* weight, int64_t rows, int64_t cols, int k, bool renormalize,
+                   const float* aux_grad, float* dprobs, cudaStream_t stream = nullptr);
+void zloss_backward(const float* probs, const float* lse, int64_t rows, int64_t cols, float scale,
+                    float* dlogits, cudaStream_t stream = nullptr);
+
 }  // namespace paramoe::cuda

@@ -22,13 +22,7 @@ void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
   r.topk_prob.assign(T * k, 0.0f);
   cpu::topk_rows(r.probs.data(), T, E, k, r.expert.data(), r.topk_prob.data());
   r.weight = r.topk_prob;
-  if (cfg.renormalize) {
-    for (int64_t t = 0; t < T; ++t) {
-      float s = 0.0f;
-      for (int j = 0; j < k; ++j) s += r.topk_prob[t * k + j];
-      for (int j = 0; j < k; ++j) r.weight[t * k + j] = r.topk_prob[t * k + j] / s;
-    }
-  }
+  if (cfg.renormalize) cpu::topk_renormalize(r.topk_prob.data(), T, k, r.weight.data());
   r.kept.assign(T * k, 1);
   r.dweight.assign(T * k, 0.0f);
 }
@@ -99,29 +93,17 @@ void router_backward(const Routing& r, const float* x, int64_t D, const float* w
   const int64_t T = r.tokens;
   const int E = r.num_experts, k = r.k;
   if (T == 0) return;
-  std::vector<float> dprobs(T * E, 0.0f);
-  for (int64_t t = 0; t < T; ++t) {
-    const float* dw = &r.dweight[t * k];
-    float* dp = &dprobs[t * E];
-    if (cfg.renormalize) {
-      float s = 0.0f, dot = 0.0f;
-      for (int j = 0; j < k; ++j) {
-        s += r.topk_prob[t * k + j];
-        dot += dw[j] * r.weight[t * k + j];
-      }
-      for (int j = 0; j < k; ++j) dp[r.expert[t * k + j]] += (dw[j] - dot) / s;
-    } else {
-      for (int j = 0; j < k; ++j) dp[r.expert[t * k + j]] += dw[j];
-    }
-    // d(aux)/dP_e with P_e the mean probability: the assignment fraction is constant.
-    for (int e = 0; e < E; ++e)
-      dp[e] += static_cast<float>(cfg.aux_loss_coef * E * r.frac[e] / r.tokens_global);
-  }
+  // d(aux)/dP_e with P_e the mean probability: the assignment fraction is constant.
+  std::vector<float> aux_grad(E);
+  for (int e = 0; e < E; ++e)
+    aux_grad[e] = static_cast<float>(cfg.aux_loss_coef * E * r.frac[e] / r.tokens_global);
+  std::vector<float> dprobs(T * E);
+  cpu::router_dprobs(r.dweight.data(), r.expert.data(), r.topk_prob.data(), r.weight.data(), T, E,
+                     k, cfg.renormalize, aux_grad.data(), dprobs.data());
   std::vector<float> dlogits(T * E);
   cpu::softmax_backward(r.probs.data(), dprobs.data(), T, E, dlogits.data());
-  const float zscale = static_cast<float>(2.0 * cfg.z_loss_coef / r.tokens_global);
-  for (int64_t t = 0; t < T; ++t)
-    for (int e = 0; e < E; ++e) dlogits[t * E + e] += zscale * r.lse[t] * r.probs[t * E + e];
+  cpu::zloss_backward(r.probs.data(), r.lse.data(), T, E,
+                      static_cast<float>(2.0 * cfg.z_loss_coef / r.tokens_global), dlogits.data());
   cpu::gemm(false, true, T, D, E, 1.0f, dlogits.data(), E, wg, E, 1.0f, dx, D);
   cpu::gemm(true, false, D, E, T, 1.0f, x, D, dlogits.data(), E, 1.0f, dwg, E);
 }

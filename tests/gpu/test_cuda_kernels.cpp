@@ -348,6 +348,44 @@ TEST(CudaKernels, RouterOpsMatchCpu) {
   }
 }
 
+TEST(CudaKernels, RouterBackwardOpsMatchCpu) {
+  REQUIRE_GPU();
+  const uint32_t seed = fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 g(seed);
+  for (auto [rows, cols, k] : {std::tuple<int64_t, int64_t, int>{1, 4, 1}, {300, 16, 2},
+                               {257, 64, 8}}) {
+    std::vector<float> probs(rows * cols), lse(rows);
+    cpu::softmax_lse_forward(randn(rows * cols, g).data(), rows, cols, probs.data(), lse.data());
+    std::vector<int32_t> idx(rows * k);
+    std::vector<float> val(rows * k), wgt(rows * k);
+    cpu::topk_rows(probs.data(), rows, cols, k, idx.data(), val.data());
+    cpu::topk_renormalize(val.data(), rows, k, wgt.data());
+    F gval(val), gw(rows * k);
+    gw.poison();
+    cuda::topk_renormalize(gval.data(), rows, k, gw.data());
+    expect_close(gw.download(), wgt, 1e-6f, "renormalized weights");
+
+    const auto dweight = randn(rows * k, g), aux = randn(cols, g, 0.01f);
+    F gdw(dweight), gaux(aux), gp(probs), glse(lse), gdp(rows * cols);
+    DeviceBuffer<int32_t> gidx(idx);
+    for (bool renorm : {false, true}) {
+      std::vector<float> dp(rows * cols);
+      cpu::router_dprobs(dweight.data(), idx.data(), val.data(), wgt.data(), rows, cols, k, renorm,
+                         aux.data(), dp.data());
+      gdp.poison();
+      cuda::router_dprobs(gdw.data(), gidx.data(), gval.data(), gw.data(), rows, cols, k, renorm,
+                          gaux.data(), gdp.data());
+      expect_close(gdp.download(), dp, 1e-6f, "router dprobs");
+    }
+    std::vector<float> dl = randn(rows * cols, g);
+    F gdl(dl);
+    cpu::zloss_backward(probs.data(), lse.data(), rows, cols, 0.02f, dl.data());
+    cuda::zloss_backward(gp.data(), glse.data(), rows, cols, 0.02f, gdl.data());
+    expect_close(gdl.download(), dl, 1e-6f, "z-loss dlogits");
+  }
+}
+
 TEST(CudaKernels, TopkBreaksTiesToLowerIndex) {
   REQUIRE_GPU();
   const std::vector<float> x = {0.5f, 0.25f, 0.5f, 0.25f, 0.1f};

@@ -1,0 +1,74 @@
+#pragma once
+// The MoE layer on one GPU: router, dispatch, expert FFN and combine, forward and
+// backward, built from kernels/cuda only (the same math as MoeLayer on the CPU at
+// mp = ep = esp = 1, dropless). Storage type T is float (the tests' fp32 mode) or
+// bf16 (training precision: bf16 activations and weight copies, fp32 accumulation,
+// fp32 master weights and router). Inputs and outputs are device pointers.
+//
+// The distributed GPU layer (EP/ESP over NCCL, s1/s2 on two streams) builds on
+// this; today the CPU MoeLayer is the only distributed one.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "kernels/cuda/bf16.h"
+#include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/expert_ops.h"
+
+namespace paramoe {
+
+template <class T>
+class DeviceMoeLayer {
+ public:
+  // Throws paramoe::Error for what it does not do: capacity dropping.
+  explicit DeviceMoeLayer(const MoeConfig& cfg, cuda::ExpertGemm how = cuda::ExpertGemm::per_expert);
+
+  // fp32 host values by name: wg [D, E], w1 [E, D, H], b1 [E, H], w3, b3 (SwiGLU),
+  // w2 [E, H, D], b2 [E, D]. Refreshes the T copies.
+  void set_params(const std::map<std::string, std::vector<float>>& host);
+  // Parameter gradients of the last backward, as fp32 host values named "d" + name.
+  std::map<std::string, std::vector<float>> grads() const;
+
+  void forward(const T* x, int64_t tokens, T* y);
+  // Writes (does not accumulate) the parameter gradients of this step.
+  void backward(const T* dy, T* dx);
+
+  float aux_loss() const { return aux_loss_; }
+  float z_loss() const { return z_loss_; }
+
+ private:
+  struct Weight {
+    std::vector<int64_t> shape;
+    cuda::DeviceBuffer<float> master;  // fp32
+    cuda::DeviceBuffer<T> value;       // the copy the expert GEMMs read
+    cuda::DeviceBuffer<T> grad;
+  };
+  Weight& w(const std::string& name) { return weights_.at(name); }
+  const T* v(const std::string& name) { return weights_.at(name).value.data(); }
+  T* g(const std::string& name) { return weights_.at(name).grad.data(); }
+
+  MoeConfig cfg_;
+  cuda::ExpertGemm how_;
+  int64_t D_, H_, E_, k_;
+  std::map<std::string, Weight> weights_;
+  cuda::DeviceBuffer<float> wg_, dwg_;  // the router stays fp32
+
+  // Saved by forward for backward.
+  int64_t tokens_ = 0;
+  std::vector<int64_t> offsets_;  // host, [E + 1]
+  std::vector<float> frac_;       // host, [E]
+  float tokens_global_ = 0;
+  cuda::DeviceBuffer<float> xf_, logits_, probs_, lse_, topk_, weight_, ones_, dweight_;
+  cuda::DeviceBuffer<int32_t> expert_, send_pos_, send_token_, identity_;
+  cuda::DeviceBuffer<uint8_t> kept_;
+  cuda::DeviceBuffer<int64_t> counts_;
+  cuda::DeviceBuffer<T> xs_, a_, gate_, h_, out_;
+  // Backward scratch.
+  cuda::DeviceBuffer<T> dout_, dh_, da_, dg_, dxs_;
+  cuda::DeviceBuffer<float> psum_, daux_, dprobs_, dlogits_, dxf_, dxs_f_;
+  float aux_loss_ = 0, z_loss_ = 0;
+};
+
+}  // namespace paramoe
