@@ -1,5 +1,6 @@
 #include "tests/fixture_io.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -38,7 +39,10 @@ Fixture fixture_read(const std::string& path) {
 }
 
 std::string golden_dir() {
-  return PARAMOE_GOLDEN_DIR;
+  // The build's source tree, unless the tests run elsewhere (a GPU machine that
+  // got the binaries packed): then PARAMOE_GOLDEN_DIR in the environment says where.
+  const char* env = std::getenv("PARAMOE_GOLDEN_DIR");
+  return env && *env ? env : PARAMOE_GOLDEN_DIR;
 }
 
 std::vector<std::string> golden_cases() {

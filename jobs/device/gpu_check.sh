@@ -5,18 +5,21 @@
 # and result under $OUT. Usage there: bash jobs/device/gpu_check.sh
 set -uo pipefail
 source jobs/device/unpack.sh
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
+# Logs gather in $work and go back as one archive (the tool returns at most 8 files).
+work=/tmp/gpu_check
+rm -rf "$work" && mkdir -p "$work"
+out=$work
+export PARAMOE_GOLDEN_DIR=$PWD/tests/golden
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
   grep PRETTY_NAME /etc/os-release
   command -v mpirun && mpirun --version | head -1
 } 2>&1 | tee "$out/machine.txt"
 status=0
-for t in "$PACK"/bin/test_cuda_*; do
+for t in "$PACK"/bin/test_cuda_* "$PACK"/bin/test_device_*; do
   name=$(basename "$t")
   echo "== $name"
-  "$t" --gtest_output="xml:$out/$name.xml" >"$out/$name.log" 2>&1 || status=1
+  "$t" >"$out/$name.log" 2>&1 || status=1
   tail -3 "$out/$name.log"
 done
 for t in "$PACK"/bin/test_mpi_*; do
@@ -35,4 +38,13 @@ for b in "$PACK"/bin/bench_cuda_*; do
     --benchmark_out="$out/$name.json" --benchmark_out_format=json >"$out/$name.log" 2>&1 || status=1
   grep -E "median|ERROR" "$out/$name.log" | head -40
 done
+# The plain PyTorch layer of the same shapes (perf/torch_moe_layer.py), on the
+# machine's own Python and libraries.
+if [[ -e "$PACK/bin/bench_cuda_moe_layer" ]]; then
+  echo "== torch_moe_layer"
+  env -u LD_LIBRARY_PATH PYTHONUNBUFFERED=1 python3 perf/torch_moe_layer.py "$out/torch_moe_layer.csv" \
+    >"$out/torch_moe_layer.log" 2>&1 || status=1
+  cat "$out/torch_moe_layer.log"
+fi
+tar -C "$work" -czf "${OUT:-/tmp}/gpu_check.tgz" .
 exit $status
