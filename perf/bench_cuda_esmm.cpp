@@ -146,8 +146,7 @@ void BM_Esmm(benchmark::State& state) {
   state.counters["vs_dense"] = td / te;
   state.counters["rows"] = static_cast<double>(N);
   state.SetLabel(std::string(s.name) + (zipf ? "/zipf" : "/uniform") +
-                 (backward ? "/backward" : "/forward") +
-                 kHowNames[state.range(3)]);
+                 (backward ? "/backward" : "/forward") + kHowNames[state.range(3)]);
 }
 
 BENCHMARK(BM_Esmm)

@@ -66,7 +66,8 @@ void BM_MoeLayerFwdBwd(benchmark::State& state) {
   paramoe::DeviceMoeLayer<bf16> layer(cfg, how);
   // Weights ~ U(±1/sqrt(fan_in)), as nn.Linear initialises them.
   const int64_t E = s.experts, D = s.d, H = s.h;
-  const float sd = 1.0f / std::sqrt(static_cast<float>(D)), sh = 1.0f / std::sqrt(static_cast<float>(H));
+  const float sd = 1.0f / std::sqrt(static_cast<float>(D)),
+              sh = 1.0f / std::sqrt(static_cast<float>(H));
   layer.set_params({{"wg", host_uniform(D * E, 1, sd)},
                     {"w1", host_uniform(E * D * H, 2, sd)},
                     {"b1", host_uniform(E * H, 3, sd)},

@@ -82,7 +82,8 @@ void router_dprobs(const float* dweight, const int32_t* expert, const float* top
 void zloss_backward(const float* probs, const float* lse, int64_t rows, int64_t cols, float scale,
                     float* dlogits) {
   for (int64_t t = 0; t < rows; ++t)
-    for (int64_t e = 0; e < cols; ++e) dlogits[t * cols + e] += scale * lse[t] * probs[t * cols + e];
+    for (int64_t e = 0; e < cols; ++e)
+      dlogits[t * cols + e] += scale * lse[t] * probs[t * cols + e];
 }
 
 }  // namespace paramoe::cpu

@@ -23,8 +23,8 @@ void scatter_add_rows(const float* src, const int32_t* index, int64_t n, int64_t
   }
 }
 
-void combine_rows(const float* rows, const int32_t* pos, const float* weight, int64_t tokens,
-                  int k, int64_t row_len, float* y) {
+void combine_rows(const float* rows, const int32_t* pos, const float* weight, int64_t tokens, int k,
+                  int64_t row_len, float* y) {
   for (int64_t t = 0; t < tokens; ++t)
     for (int j = 0; j < k; ++j) {
       const int32_t p = pos[t * k + j];

@@ -8,9 +8,11 @@ namespace {
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
-__device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+__device__ __forceinline__ float sigmoid(float x) {
+  return 1.0f / (1.0f + expf(-x));
+}
 
-#define PARAMOE_FOR_EACH(i, n)                                                   \
+#define PARAMOE_FOR_EACH(i, n)                                              \
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
        i += int64_t{gridDim.x} * blockDim.x)
 
@@ -55,10 +57,10 @@ __global__ void swiglu_backward_kernel(const T* a, const T* g, const T* dh, int6
 
 }  // namespace
 
-#define PARAMOE_LAUNCH(kernel, n, ...)                                                     \
-  do {                                                                                     \
+#define PARAMOE_LAUNCH(kernel, n, ...)                                                      \
+  do {                                                                                      \
     if ((n) > 0) kernel<<<detail::grid_for(n), detail::kThreads, 0, stream>>>(__VA_ARGS__); \
-    PARAMOE_CUDA_LAUNCHED();                                                               \
+    PARAMOE_CUDA_LAUNCHED();                                                                \
   } while (0)
 
 void gelu_forward(const float* a, int64_t n, float* h, cudaStream_t stream) {

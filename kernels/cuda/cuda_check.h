@@ -10,17 +10,17 @@ namespace paramoe::cuda {
 
 }  // namespace paramoe::cuda
 
-#define PARAMOE_CUDA_CHECK(call)                                                  \
-  do {                                                                            \
-    const cudaError_t rc_ = (call);                                               \
-    if (rc_ != cudaSuccess)                                                       \
+#define PARAMOE_CUDA_CHECK(call)                                                             \
+  do {                                                                                       \
+    const cudaError_t rc_ = (call);                                                          \
+    if (rc_ != cudaSuccess)                                                                  \
       ::paramoe::cuda::throw_cuda_error(#call, __FILE__, __LINE__, cudaGetErrorString(rc_)); \
   } while (0)
 
-#define PARAMOE_CUBLAS_CHECK(call)                                                        \
-  do {                                                                                    \
-    const cublasStatus_t rc_ = (call);                                                    \
-    if (rc_ != CUBLAS_STATUS_SUCCESS)                                                     \
+#define PARAMOE_CUBLAS_CHECK(call)                                                              \
+  do {                                                                                          \
+    const cublasStatus_t rc_ = (call);                                                          \
+    if (rc_ != CUBLAS_STATUS_SUCCESS)                                                           \
       ::paramoe::cuda::throw_cuda_error(#call, __FILE__, __LINE__, cublasGetStatusString(rc_)); \
   } while (0)
 

@@ -62,7 +62,7 @@ void dispatch_positions(const int32_t* expert, const uint8_t* kept, int64_t toke
       expert, kept, n, slot_of, reinterpret_cast<unsigned long long*>(counts));
   PARAMOE_CUDA_LAUNCHED();
   position_kernel<<<num_slots, kScanThreads, 0, stream>>>(expert, kept, n, k, slot_of, counts,
-                                                         send_pos, send_token);
+                                                          send_pos, send_token);
   PARAMOE_CUDA_LAUNCHED();
 }
 

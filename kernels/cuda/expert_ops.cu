@@ -22,13 +22,15 @@ struct Problem {
   float beta;
 };
 
-cublasOperation_t op(bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; }
+cublasOperation_t op(bool t) {
+  return t ? CUBLAS_OP_T : CUBLAS_OP_N;
+}
 
 void gemm_one(cublasHandle_t h, const Problem& p, cudaDataType_t type) {
   const float one = 1.0f;
   PARAMOE_CUBLAS_CHECK(cublasGemmEx(h, op(p.tb), op(p.ta), p.n, p.m, p.k, &one, p.b, type, p.ldb,
-                                    p.a, type, p.lda, &p.beta, p.c, type, p.ldc,
-                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                                    p.a, type, p.lda, &p.beta, p.c, type, p.ldc, CUBLAS_COMPUTE_32F,
+                                    CUBLAS_GEMM_DEFAULT));
 }
 
 // Side streams for ExpertGemm::streams, one cuBLAS handle each (a handle's
@@ -51,13 +53,13 @@ struct SideStreams {
 };
 
 // Fork from `stream`, problem i on side stream i mod kCount, join back into `stream`.
-void run_on_side_streams(const std::vector<Problem>& ps, cudaDataType_t type,
-                         cudaStream_t stream) {
+void run_on_side_streams(const std::vector<Problem>& ps, cudaDataType_t type, cudaStream_t stream) {
   thread_local SideStreams side;
   PARAMOE_CUDA_CHECK(cudaEventRecord(side.fork, stream));
   const int used = std::min<int>(SideStreams::kCount, static_cast<int>(ps.size()));
   for (int i = 0; i < used; ++i) PARAMOE_CUDA_CHECK(cudaStreamWaitEvent(side.stream[i], side.fork));
-  for (size_t i = 0; i < ps.size(); ++i) gemm_one(side.handle[i % SideStreams::kCount], ps[i], type);
+  for (size_t i = 0; i < ps.size(); ++i)
+    gemm_one(side.handle[i % SideStreams::kCount], ps[i], type);
   for (int i = 0; i < used; ++i) {
     PARAMOE_CUDA_CHECK(cudaEventRecord(side.done[i], side.stream[i]));
     PARAMOE_CUDA_CHECK(cudaStreamWaitEvent(stream, side.done[i]));
@@ -98,8 +100,8 @@ void run_problems(const std::vector<Problem>& ps, cudaDataType_t type, cudaStrea
     ptrs[2 * g + i] = p.c;
   }
   const void** dev = nullptr;
-  PARAMOE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&dev), ptrs.size() * sizeof(void*),
-                                     stream));
+  PARAMOE_CUDA_CHECK(
+      cudaMallocAsync(reinterpret_cast<void**>(&dev), ptrs.size() * sizeof(void*), stream));
   PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dev, ptrs.data(), ptrs.size() * sizeof(void*),
                                      cudaMemcpyHostToDevice, stream));
   PARAMOE_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(
@@ -176,8 +178,7 @@ void estmm_t(const T* a, const T* b, const int64_t* offsets, int64_t E, int64_t 
     }
     ps.push_back(Problem{true, false, static_cast<int>(k), static_cast<int>(n),
                          static_cast<int>(rows), a + r0 * k, static_cast<int>(k), b + r0 * n,
-                         static_cast<int>(n), dwe, static_cast<int>(n),
-                         accumulate ? 1.0f : 0.0f});
+                         static_cast<int>(n), dwe, static_cast<int>(n), accumulate ? 1.0f : 0.0f});
   }
   run_problems(ps, type_of<T>(), stream, how);
 }

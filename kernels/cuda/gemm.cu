@@ -11,12 +11,11 @@ void gemm_ex(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, con
              int64_t lda, const T* b, int64_t ldb, float beta, T* c, int64_t ldc,
              cudaDataType_t type, cudaStream_t stream) {
   if (m == 0 || n == 0) return;
-  PARAMOE_CUBLAS_CHECK(cublasGemmEx(blas_handle(stream), tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                    ta ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-                                    static_cast<int>(m), static_cast<int>(k), &alpha, b, type,
-                                    static_cast<int>(ldb), a, type, static_cast<int>(lda), &beta,
-                                    c, type, static_cast<int>(ldc), CUBLAS_COMPUTE_32F,
-                                    CUBLAS_GEMM_DEFAULT));
+  PARAMOE_CUBLAS_CHECK(cublasGemmEx(
+      blas_handle(stream), tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
+      static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, b, type,
+      static_cast<int>(ldb), a, type, static_cast<int>(lda), &beta, c, type, static_cast<int>(ldc),
+      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace

@@ -16,8 +16,8 @@ template <class T>
 __global__ void fill_uniform_kernel(T* x, int64_t n, uint64_t seed, float scale) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
-    const double u = static_cast<double>(splitmix64(seed ^ splitmix64(i)) >> 11) *
-                     (1.0 / 9007199254740992.0);
+    const double u =
+        static_cast<double>(splitmix64(seed ^ splitmix64(i)) >> 11) * (1.0 / 9007199254740992.0);
     detail::store(x + i, static_cast<float>((2.0 * u - 1.0) * scale));
   }
 }

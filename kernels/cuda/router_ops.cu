@@ -42,25 +42,25 @@ __global__ void topk_kernel(const float* x, int64_t rows, int64_t cols, int64_t 
                             float* val) {
   for (int64_t t = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; t < rows;
        t += int64_t{gridDim.x} * blockDim.x) {
-  const float* r = x + t * cols;
-  float prev_v = FLT_MAX;
-  int64_t prev_i = -1;
-  for (int64_t j = 0; j < k; ++j) {
-    float best_v = -FLT_MAX;
-    int64_t best_i = -1;
-    for (int64_t e = 0; e < cols; ++e) {
-      const float v = r[e];
-      const bool after_prev = v < prev_v || (v == prev_v && e > prev_i);
-      if (after_prev && (best_i < 0 || v > best_v)) {
-        best_v = v;
-        best_i = e;
+    const float* r = x + t * cols;
+    float prev_v = FLT_MAX;
+    int64_t prev_i = -1;
+    for (int64_t j = 0; j < k; ++j) {
+      float best_v = -FLT_MAX;
+      int64_t best_i = -1;
+      for (int64_t e = 0; e < cols; ++e) {
+        const float v = r[e];
+        const bool after_prev = v < prev_v || (v == prev_v && e > prev_i);
+        if (after_prev && (best_i < 0 || v > best_v)) {
+          best_v = v;
+          best_i = e;
+        }
       }
+      idx[t * k + j] = static_cast<int32_t>(best_i);
+      val[t * k + j] = best_v;
+      prev_v = best_v;
+      prev_i = best_i;
     }
-    idx[t * k + j] = static_cast<int32_t>(best_i);
-    val[t * k + j] = best_v;
-    prev_v = best_v;
-    prev_i = best_i;
-  }
   }
 }
 
@@ -77,7 +77,7 @@ __global__ void softmax_backward_kernel(const float* probs, const float* dprobs,
   for (int64_t e = lane; e < cols; e += 32) dlogits[t * cols + e] = p[e] * (dp[e] - dot);
 }
 
-#define PARAMOE_FOR_EACH(i, n)                                                   \
+#define PARAMOE_FOR_EACH(i, n)                                              \
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
        i += int64_t{gridDim.x} * blockDim.x)
 
@@ -159,7 +159,7 @@ void softmax_lse_forward(const float* logits, int64_t rows, int64_t cols, float*
                          cudaStream_t stream) {
   if (rows == 0) return;
   softmax_lse_kernel<<<warp_rows_grid(rows), 32 * kRowsPerBlock, 0, stream>>>(logits, rows, cols,
-                                                                             probs, lse);
+                                                                              probs, lse);
   PARAMOE_CUDA_LAUNCHED();
 }
 

@@ -20,8 +20,7 @@ __global__ void gather_kernel(const T* src, const int32_t* index, int64_t n, int
 }
 
 template <class T>
-__global__ void scatter_kernel(const T* src, const int32_t* index, int64_t n, int64_t len,
-                               T* dst) {
+__global__ void scatter_kernel(const T* src, const int32_t* index, int64_t n, int64_t len, T* dst) {
   for (int64_t i = blockIdx.x; i < n; i += gridDim.x)
     for (int64_t j = threadIdx.x; j < len; j += blockDim.x)
       dst[index[i] * len + j] = src[i * len + j];
@@ -77,10 +76,10 @@ __global__ void combine_backward_kernel(const T* dy, const T* rows, const int32_
 
 }  // namespace
 
-#define PARAMOE_ROW_LAUNCH(kernel, rows, ...)                                            \
-  do {                                                                                   \
+#define PARAMOE_ROW_LAUNCH(kernel, rows, ...)                                        \
+  do {                                                                               \
     if ((rows) > 0) kernel<<<row_grid(rows), kRowThreads, 0, stream>>>(__VA_ARGS__); \
-    PARAMOE_CUDA_LAUNCHED();                                                             \
+    PARAMOE_CUDA_LAUNCHED();                                                         \
   } while (0)
 
 void gather_rows(const float* src, const int32_t* index, int64_t n, int64_t row_len, float* dst,
@@ -103,8 +102,8 @@ void scatter_add_rows(const float* src, const int32_t* index, int64_t n, int64_t
                       float* dst, cudaStream_t stream) {
   PARAMOE_ROW_LAUNCH(scatter_add_kernel, n, src, index, n, row_len, dst);
 }
-void combine_rows(const float* rows, const int32_t* pos, const float* weight, int64_t tokens,
-                  int k, int64_t row_len, float* y, cudaStream_t stream) {
+void combine_rows(const float* rows, const int32_t* pos, const float* weight, int64_t tokens, int k,
+                  int64_t row_len, float* y, cudaStream_t stream) {
   PARAMOE_ROW_LAUNCH(combine_kernel, tokens, rows, pos, weight, tokens, k, row_len, y);
 }
 void combine_rows(const bf16* rows, const int32_t* pos, const float* weight, int64_t tokens, int k,

@@ -20,8 +20,8 @@ void scatter_rows(const bf16* src, const int32_t* index, int64_t n, int64_t row_
 void scatter_add_rows(const float* src, const int32_t* index, int64_t n, int64_t row_len,
                       float* dst, cudaStream_t stream = nullptr);
 
-void combine_rows(const float* rows, const int32_t* pos, const float* weight, int64_t tokens,
-                  int k, int64_t row_len, float* y, cudaStream_t stream = nullptr);
+void combine_rows(const float* rows, const int32_t* pos, const float* weight, int64_t tokens, int k,
+                  int64_t row_len, float* y, cudaStream_t stream = nullptr);
 void combine_rows(const bf16* rows, const int32_t* pos, const float* weight, int64_t tokens, int k,
                   int64_t row_len, bf16* y, cudaStream_t stream = nullptr);
 void combine_rows_backward(const float* dy, const float* rows, const int32_t* pos,

@@ -42,9 +42,11 @@ DeviceMoeLayer<T>::DeviceMoeLayer(const MoeConfig& cfg, cuda::ExpertGemm how)
 
 template <class T>
 void DeviceMoeLayer<T>::set_params(const std::map<std::string, std::vector<float>>& host) {
-  std::map<std::string, std::vector<int64_t>> shapes = {
-      {"wg", {D_, E_}},     {"w1", {E_, D_, H_}}, {"b1", {E_, H_}},
-      {"w2", {E_, H_, D_}}, {"b2", {E_, D_}}};
+  std::map<std::string, std::vector<int64_t>> shapes = {{"wg", {D_, E_}},
+                                                        {"w1", {E_, D_, H_}},
+                                                        {"b1", {E_, H_}},
+                                                        {"w2", {E_, H_, D_}},
+                                                        {"b2", {E_, D_}}};
   if (cfg_.swiglu()) {
     shapes["w3"] = {E_, D_, H_};
     shapes["b3"] = {E_, H_};
@@ -54,8 +56,8 @@ void DeviceMoeLayer<T>::set_params(const std::map<std::string, std::vector<float
     const int64_t n = std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
     if (it == host.end()) throw Error("GPU MoE layer: parameter " + name + " is missing");
     if (static_cast<int64_t>(it->second.size()) != n)
-      throw Error("GPU MoE layer: parameter " + name + " has " +
-                  std::to_string(it->second.size()) + " values, expected " + std::to_string(n));
+      throw Error("GPU MoE layer: parameter " + name + " has " + std::to_string(it->second.size()) +
+                  " values, expected " + std::to_string(n));
     if (name == "wg") {
       wg_ = cuda::DeviceBuffer<float>(it->second);
       continue;
@@ -109,9 +111,9 @@ void DeviceMoeLayer<T>::forward(const T* x, int64_t tokens, T* y) {
   send_pos_.fit(A);
   send_token_.fit(A);
   if (A) PARAMOE_CUDA_CHECK(cudaMemsetAsync(kept_.data(), 1, A));
-  cuda::dispatch_positions(expert_.data(), kept_.data(), Tn, static_cast<int>(k_),
-                           identity_.data(), static_cast<int>(E_), counts_.data(),
-                           send_pos_.data(), send_token_.data());
+  cuda::dispatch_positions(expert_.data(), kept_.data(), Tn, static_cast<int>(k_), identity_.data(),
+                           static_cast<int>(E_), counts_.data(), send_pos_.data(),
+                           send_token_.data());
   const std::vector<int64_t> counts = counts_.download();  // the GEMM shapes, on the host
   offsets_.assign(E_ + 1, 0);
   std::partial_sum(counts.begin(), counts.end(), offsets_.begin() + 1);
@@ -167,8 +169,8 @@ void DeviceMoeLayer<T>::backward(const T* dy, T* dx) {
   for (auto* b : {&dh_, &da_, &dg_}) b->fit(N * H_);
   T *dout = dout_.data(), *dh = dh_.data(), *da = da_.data(), *dg = dg_.data(), *dxs = dxs_.data();
   dweight_.fit(A);
-  cuda::combine_rows_backward(dy, out_.data(), send_pos_.data(), weight_.data(), Tn, k, D_,
-                              dout, dweight_.data());
+  cuda::combine_rows_backward(dy, out_.data(), send_pos_.data(), weight_.data(), Tn, k, D_, dout,
+                              dweight_.data());
   // The expert FFN backward, as expert_ffn_backward on the CPU.
   cuda::estmm(h_.data(), dout, off, E_, H_, D_, false, g("w2"), nullptr, how_);
   cuda::ess(dout, off, E_, D_, false, g("b2"));
@@ -177,15 +179,13 @@ void DeviceMoeLayer<T>::backward(const T* dy, T* dx) {
     cuda::swiglu_backward(a_.data(), gate_.data(), dh, N * H_, da, dg);
     cuda::estmm(xs_.data(), dg, off, E_, D_, H_, false, g("w3"), nullptr, how_);
     cuda::ess(dg, off, E_, H_, false, g("b3"));
-    cuda::esmm(dg, v("w3"), nullptr, off, E_, H_, D_, true, false, dxs, nullptr,
-               how_);
+    cuda::esmm(dg, v("w3"), nullptr, off, E_, H_, D_, true, false, dxs, nullptr, how_);
   } else {
     cuda::gelu_backward(a_.data(), dh, N * H_, da);
   }
   cuda::estmm(xs_.data(), da, off, E_, D_, H_, false, g("w1"), nullptr, how_);
   cuda::ess(da, off, E_, H_, false, g("b1"));
-  cuda::esmm(da, v("w1"), nullptr, off, E_, H_, D_, true, cfg_.swiglu(), dxs, nullptr,
-             how_);
+  cuda::esmm(da, v("w1"), nullptr, off, E_, H_, D_, true, cfg_.swiglu(), dxs, nullptr, how_);
 
   // Router backward in fp32: gate weights, load-balancing and z losses.
   std::vector<float> aux_grad(E_);
@@ -200,17 +200,15 @@ void DeviceMoeLayer<T>::backward(const T* dy, T* dx) {
                       cfg_.renormalize, daux_.data(), dprobs);
   cuda::softmax_backward(probs_.data(), dprobs, Tn, E_, dlogits);
   cuda::zloss_backward(probs_.data(), lse_.data(), Tn, E_,
-                       static_cast<float>(2.0 * cfg_.z_loss_coef / tokens_global_),
-                       dlogits);
-  cuda::gemm(false, true, Tn, D_, E_, 1.0f, dlogits, E_, wg_.data(), E_, 0.0f, dxf,
-             D_);
-  cuda::gemm(true, false, D_, E_, Tn, 1.0f, xf_.data(), D_, dlogits, E_, 0.0f, dwg_.data(),
-             E_);
+                       static_cast<float>(2.0 * cfg_.z_loss_coef / tokens_global_), dlogits);
+  cuda::gemm(false, true, Tn, D_, E_, 1.0f, dlogits, E_, wg_.data(), E_, 0.0f, dxf, D_);
+  cuda::gemm(true, false, D_, E_, Tn, 1.0f, xf_.data(), D_, dlogits, E_, 0.0f, dwg_.data(), E_);
   // dx = router part + Σ over each token's choices of its rows' input gradients
   // (a combine with unit weights: deterministic, no atomics).
   dxs_f_.fit(N * D_);
   convert(dxs, N * D_, dxs_f_.data());
-  if (ones_.size() < static_cast<size_t>(A)) ones_ = cuda::DeviceBuffer<float>(std::vector<float>(A, 1.0f));
+  if (ones_.size() < static_cast<size_t>(A))
+    ones_ = cuda::DeviceBuffer<float>(std::vector<float>(A, 1.0f));
   cuda::combine_rows(dxs_f_.data(), send_pos_.data(), ones_.data(), Tn, k, D_, dxf);
   convert(dxf, Tn * D_, dx);
 }

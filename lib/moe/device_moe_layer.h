@@ -23,7 +23,8 @@ template <class T>
 class DeviceMoeLayer {
  public:
   // Throws paramoe::Error for what it does not do: capacity dropping.
-  explicit DeviceMoeLayer(const MoeConfig& cfg, cuda::ExpertGemm how = cuda::ExpertGemm::per_expert);
+  explicit DeviceMoeLayer(const MoeConfig& cfg,
+                          cuda::ExpertGemm how = cuda::ExpertGemm::per_expert);
 
   // fp32 host values by name: wg [D, E], w1 [E, D, H], b1 [E, H], w3, b3 (SwiGLU),
   // w2 [E, H, D], b2 [E, D]. Refreshes the T copies.

@@ -21,8 +21,8 @@ void dispatch_plan_build_send(const Routing& r, int ep, const std::vector<int>& 
   const int64_t rows = std::accumulate(r.kept.begin(), r.kept.end(), int64_t{0});
   plan.send_pos.assign(r.tokens * k, -1);
   plan.send_token.assign(rows, 0);
-  cpu::dispatch_positions(r.expert.data(), r.kept.data(), r.tokens, k, slot.data(), E,
-                          count.data(), plan.send_pos.data(), plan.send_token.data());
+  cpu::dispatch_positions(r.expert.data(), r.kept.data(), r.tokens, k, slot.data(), E, count.data(),
+                          plan.send_pos.data(), plan.send_token.data());
   plan.ep_send_rows.assign(ep, 0);
   plan.send_counts.assign(E, 0);
   for (int s = 0; s < E; ++s) {

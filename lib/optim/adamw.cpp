@@ -26,7 +26,7 @@ void AdamW::step(double lr) {
                            static_cast<float>(1.0 / bc2),
                            p.weight_decay ? static_cast<float>(lr * cfg_.weight_decay) : 0.0f};
     cpu::adamw_update(p.value.data(), p.grad.data(), m_[i].data(), v_[i].data(),
-                 static_cast<int64_t>(p.value.size()), s);
+                      static_cast<int64_t>(p.value.size()), s);
   }
 }
 

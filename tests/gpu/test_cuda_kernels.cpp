@@ -49,9 +49,9 @@ using cuda::bf16;
 using cuda::DeviceBuffer;
 using F = DeviceBuffer<float>;
 
-#define REQUIRE_GPU()                                              \
-  do {                                                             \
-    std::string why_;                                              \
+#define REQUIRE_GPU()                                                      \
+  do {                                                                     \
+    std::string why_;                                                      \
     if (cuda::device_count(why_) == 0) GTEST_SKIP() << "no GPU: " << why_; \
   } while (0)
 
@@ -82,8 +82,8 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
   size_t bad = 0;
   for (size_t i = 0; i < got.size(); ++i)
     if (!(std::abs(got[i] - want[i]) <= tol) && bad++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i]
-                    << " (tol " << tol << ")";
+      ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i] << " (tol "
+                    << tol << ")";
   EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " values off";
 }
 
@@ -116,7 +116,9 @@ DeviceBuffer<bf16> to_bf16(const std::vector<float>& host) {
 }
 
 // The values a bf16 copy holds, as floats: the CPU reference runs on these.
-std::vector<float> round_bf16(const std::vector<float>& host) { return to_host_float(to_bf16(host)); }
+std::vector<float> round_bf16(const std::vector<float>& host) {
+  return to_host_float(to_bf16(host));
+}
 
 struct GemmShape {
   int64_t experts, max_rows, k, n;
@@ -209,8 +211,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, ExpertOps,
     ::testing::Combine(::testing::Values(GemmShape{4, 9, 7, 5}, GemmShape{6, 40, 64, 48},
                                          GemmShape{16, 70, 128, 96}, GemmShape{3, 300, 256, 160}),
-                       ::testing::Values(cuda::ExpertGemm::per_expert,
-                                         cuda::ExpertGemm::streams, cuda::ExpertGemm::grouped)));
+                       ::testing::Values(cuda::ExpertGemm::per_expert, cuda::ExpertGemm::streams,
+                                         cuda::ExpertGemm::grouped)));
 
 TEST(CudaKernels, GemmMatchesCpu) {
   REQUIRE_GPU();
@@ -294,8 +296,8 @@ TEST(CudaKernels, LayerNormMatchesCpu) {
     gy.poison();
     gm.poison();
     gr.poison();
-    cuda::layernorm_forward(gx.data(), gg.data(), gb.data(), rows, dim, 1e-5f, gy.data(),
-                            gm.data(), gr.data());
+    cuda::layernorm_forward(gx.data(), gg.data(), gb.data(), rows, dim, 1e-5f, gy.data(), gm.data(),
+                            gr.data());
     expect_close(gy.download(), y, 1e-5f, "layernorm y");
     expect_close(gm.download(), mean, 1e-5f, "layernorm mean");
     expect_close(gr.download(), rstd, 1e-5f, "layernorm rstd");
@@ -318,8 +320,8 @@ TEST(CudaKernels, RouterOpsMatchCpu) {
   const uint32_t seed = fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 g(seed);
-  for (auto [rows, cols, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 2, 1}, {100, 8, 2},
-                               {513, 64, 8}, {64, 160, 6}}) {
+  for (auto [rows, cols, k] :
+       {std::tuple<int64_t, int64_t, int64_t>{1, 2, 1}, {100, 8, 2}, {513, 64, 8}, {64, 160, 6}}) {
     const auto logits = randn(rows * cols, g, 2.0f), dp = randn(rows * cols, g);
     std::vector<float> p(rows * cols), lse(rows), val(rows * k), dl(rows * cols);
     std::vector<int32_t> idx(rows * k);
@@ -353,8 +355,8 @@ TEST(CudaKernels, RouterBackwardOpsMatchCpu) {
   const uint32_t seed = fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 g(seed);
-  for (auto [rows, cols, k] : {std::tuple<int64_t, int64_t, int>{1, 4, 1}, {300, 16, 2},
-                               {257, 64, 8}}) {
+  for (auto [rows, cols, k] :
+       {std::tuple<int64_t, int64_t, int>{1, 4, 1}, {300, 16, 2}, {257, 64, 8}}) {
     std::vector<float> probs(rows * cols), lse(rows);
     cpu::softmax_lse_forward(randn(rows * cols, g).data(), rows, cols, probs.data(), lse.data());
     std::vector<int32_t> idx(rows * k);
@@ -404,8 +406,11 @@ TEST(CudaKernels, DispatchPositionsMatchCpuExactly) {
   const uint32_t seed = fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 g(seed);
-  for (auto [tokens, k, experts] : {std::tuple<int64_t, int, int>{0, 2, 4}, {1, 1, 2},
-                                    {37, 2, 8}, {1000, 8, 64}, {3000, 2, 6}}) {
+  for (auto [tokens, k, experts] : {std::tuple<int64_t, int, int>{0, 2, 4},
+                                    {1, 1, 2},
+                                    {37, 2, 8},
+                                    {1000, 8, 64},
+                                    {3000, 2, 6}}) {
     std::uniform_int_distribution<int> pick(0, experts - 1);
     std::bernoulli_distribution keep(0.85);
     std::vector<int32_t> expert(tokens * k), slot_of(experts);
@@ -438,8 +443,8 @@ TEST(CudaKernels, RowOpsMatchCpu) {
   const uint32_t seed = fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 g(seed);
-  for (auto [tokens, k, len] : {std::tuple<int64_t, int, int64_t>{1, 1, 3}, {50, 2, 64},
-                                {700, 4, 300}}) {
+  for (auto [tokens, k, len] :
+       {std::tuple<int64_t, int, int64_t>{1, 1, 3}, {50, 2, 64}, {700, 4, 300}}) {
     // A random dispatch: positions of the kept assignments are a permutation.
     std::bernoulli_distribution keep(0.8);
     std::vector<int32_t> pos(tokens * k, -1), tok;

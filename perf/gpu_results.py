@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Turns one GPU check (jobs/device/gpu_check.sh: bench_cuda_esmm.json,
+bench_cuda_moe_layer.json, torch_moe_layer.csv) into the result tables of
+perf/results: ESMM vs dense cuBLAS, and the MoE layer vs plain PyTorch.
+
+usage: perf/gpu_results.py DIR DEVICE_NAME
+"""
+import csv
+import json
+import sys
+
+
+def medians(path):
+    out = []
+    for b in json.load(open(path))["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            out.append(b)
+    return out
+
+
+def main(d, device):
+    rows = []
+    for b in medians(f"{d}/bench_cuda_esmm.json"):
+        shape, routing, op, how = b["label"].split("/")
+        rows.append({"device": device, "shape": shape, "routing": routing, "op": op, "launch": how,
+                     "rows": int(b["rows"]), "expert_tflops": f"{b['expert_TFLOPs']:.1f}",
+                     "dense_tflops": f"{b['dense_TFLOPs']:.1f}", "vs_dense": f"{b['vs_dense']:.3f}"})
+    with open("perf/results/gpu_esmm_vs_dense.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    torch_ms = {r["shape"]: float(r["torch_ms"]) for r in csv.DictReader(open(f"{d}/torch_moe_layer.csv"))}
+    rows = []
+    for b in medians(f"{d}/bench_cuda_moe_layer.json"):
+        shape, how = b["label"].split("/")
+        ms = b["median_ms"]
+        rows.append({"device": device, "shape": shape, "launch": how, "paramoe_ms": f"{ms:.2f}",
+                     "paramoe_tflops": f"{b['TFLOPs']:.1f}", "torch_ms": f"{torch_ms[shape]:.2f}",
+                     "speedup_vs_torch": f"{torch_ms[shape] / ms:.2f}"})
+    with open("perf/results/gpu_moe_layer_vs_torch.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
