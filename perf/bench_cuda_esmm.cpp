@@ -21,6 +21,7 @@
 #include "kernels/cuda/expert_ops.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/random_fill.h"
+#include "perf/cuda_event_timer.h"
 
 namespace {
 
@@ -59,31 +60,6 @@ DeviceBuffer<bf16> random_bf16(size_t n, uint64_t seed) {
   paramoe::cuda::fill_uniform(b.data(), static_cast<int64_t>(n), seed, 1.0f);
   return b;
 }
-
-class EventTimer {
- public:
-  EventTimer() {
-    PARAMOE_CUDA_CHECK(cudaEventCreate(&a_));
-    PARAMOE_CUDA_CHECK(cudaEventCreate(&b_));
-  }
-  ~EventTimer() {
-    cudaEventDestroy(a_);
-    cudaEventDestroy(b_);
-  }
-  template <class F>
-  double seconds(F&& f) {
-    PARAMOE_CUDA_CHECK(cudaEventRecord(a_));
-    f();
-    PARAMOE_CUDA_CHECK(cudaEventRecord(b_));
-    PARAMOE_CUDA_CHECK(cudaEventSynchronize(b_));
-    float ms = 0.0f;
-    PARAMOE_CUDA_CHECK(cudaEventElapsedTime(&ms, a_, b_));
-    return ms * 1e-3;
-  }
-
- private:
-  cudaEvent_t a_, b_;
-};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -127,7 +103,7 @@ void BM_Esmm(benchmark::State& state) {
       cu::gemm(true, false, D, H, N, 1.0f, x.data(), D, dy.data(), H, 0.0f, dwd.data(), H);
     }
   };
-  EventTimer timer;
+  paramoe::perf::CudaEventTimer timer;
   for (int i = 0; i < 3; ++i) {  // warm-up: cuBLAS heuristics, clocks
     timer.seconds(expert_op);
     timer.seconds(dense_op);

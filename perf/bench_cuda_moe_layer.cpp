@@ -16,6 +16,7 @@
 #include "kernels/cuda/device_info.h"
 #include "kernels/cuda/random_fill.h"
 #include "moe/device_moe_layer.h"
+#include "perf/cuda_event_timer.h"
 
 namespace {
 
@@ -78,24 +79,17 @@ void BM_MoeLayerFwdBwd(benchmark::State& state) {
   DeviceBuffer<bf16> x(s.tokens * D), dy(s.tokens * D), y(s.tokens * D), dx(s.tokens * D);
   paramoe::cuda::fill_uniform(x.data(), s.tokens * D, 11, 1.0f);
   paramoe::cuda::fill_uniform(dy.data(), s.tokens * D, 12, 1e-2f);
-  cudaEvent_t a, b;
-  PARAMOE_CUDA_CHECK(cudaEventCreate(&a));
-  PARAMOE_CUDA_CHECK(cudaEventCreate(&b));
   auto step = [&] {
     layer.forward(x.data(), s.tokens, y.data());
     layer.backward(dy.data(), dx.data());
   };
-  for (int i = 0; i < 3; ++i) step();
+  paramoe::perf::CudaEventTimer timer;
+  for (int i = 0; i < 3; ++i) timer.seconds(step);
   std::vector<double> ms;
   for (auto _ : state) {
-    PARAMOE_CUDA_CHECK(cudaEventRecord(a));
-    step();
-    PARAMOE_CUDA_CHECK(cudaEventRecord(b));
-    PARAMOE_CUDA_CHECK(cudaEventSynchronize(b));
-    float t = 0;
-    PARAMOE_CUDA_CHECK(cudaEventElapsedTime(&t, a, b));
-    ms.push_back(t);
-    state.SetIterationTime(t * 1e-3);
+    const double t = timer.seconds(step);
+    ms.push_back(t * 1e3);
+    state.SetIterationTime(t);
   }
   std::sort(ms.begin(), ms.end());
   // 3 GEMMs forward, 6 backward, each 2·N·D·H over N = tokens·k routed rows.
@@ -103,8 +97,6 @@ void BM_MoeLayerFwdBwd(benchmark::State& state) {
   state.counters["median_ms"] = ms[ms.size() / 2];
   state.counters["TFLOPs"] = flops / (ms[ms.size() / 2] * 1e-3) * 1e-12;
   state.SetLabel(std::string(s.name) + "/" + kHowNames[state.range(1)]);
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
 }
 
 BENCHMARK(BM_MoeLayerFwdBwd)

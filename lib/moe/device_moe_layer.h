@@ -46,7 +46,6 @@ class DeviceMoeLayer {
     cuda::DeviceBuffer<T> value;       // the copy the expert GEMMs read
     cuda::DeviceBuffer<T> grad;
   };
-  Weight& w(const std::string& name) { return weights_.at(name); }
   const T* v(const std::string& name) { return weights_.at(name).value.data(); }
   T* g(const std::string& name) { return weights_.at(name).grad.data(); }
 

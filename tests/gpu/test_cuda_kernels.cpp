@@ -60,6 +60,10 @@ uint32_t fresh_seed() {
   static std::random_device rd;
   return rd();
 }
+#define FRESH_RNG(g)                             \
+  const uint32_t seed_ = fresh_seed();           \
+  SCOPED_TRACE("seed " + std::to_string(seed_)); \
+  std::mt19937 g(seed_)
 
 std::vector<float> randn(size_t n, std::mt19937& g, float scale = 1.0f) {
   std::normal_distribution<float> d(0.0f, scale);
@@ -129,9 +133,7 @@ class ExpertOps : public ::testing::TestWithParam<std::tuple<GemmShape, cuda::Ex
 TEST_P(ExpertOps, EsmmEstmmEssMatchCpuFp32) {
   REQUIRE_GPU();
   const auto [s, how] = GetParam();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   const auto off = offsets_of(random_counts(s.experts, s.max_rows, g));
   const int64_t N = off.back(), E = s.experts, K = s.k, Nn = s.n;
   const auto x = randn(N * K, g), w = randn(E * K * Nn, g), b = randn(E * Nn, g);
@@ -174,9 +176,7 @@ TEST_P(ExpertOps, EsmmEstmmEssMatchCpuFp32) {
 TEST_P(ExpertOps, EsmmEstmmMatchCpuBf16) {
   REQUIRE_GPU();
   const auto [s, how] = GetParam();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   const auto off = offsets_of(random_counts(s.experts, s.max_rows, g));
   const int64_t N = off.back(), E = s.experts, K = s.k, Nn = s.n;
   const auto x = round_bf16(randn(N * K, g)), w = round_bf16(randn(E * K * Nn, g));
@@ -216,9 +216,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(CudaKernels, GemmMatchesCpu) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{3, 5, 7}, {64, 33, 129}}) {
     for (bool ta : {false, true})
       for (bool tb : {false, true}) {
@@ -235,9 +233,7 @@ TEST(CudaKernels, GemmMatchesCpu) {
 
 TEST(CudaKernels, ActivationsMatchCpu) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   for (int64_t n : {1, 1000, 70001}) {
     const auto a = randn(n, g, 3.0f), gg = randn(n, g), dh = randn(n, g);
     std::vector<float> h(n), da(n), dg(n);
@@ -280,9 +276,7 @@ TEST(CudaKernels, ActivationsMatchCpu) {
 
 TEST(CudaKernels, LayerNormMatchesCpu) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 7}, {37, 256}, {300, 1000}}) {
     auto x = randn(rows * dim, g, 2.0f);
     for (auto& v : x) v += 3.0f;  // a non-zero mean, as real activations have
@@ -317,9 +311,7 @@ TEST(CudaKernels, LayerNormMatchesCpu) {
 
 TEST(CudaKernels, RouterOpsMatchCpu) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   for (auto [rows, cols, k] :
        {std::tuple<int64_t, int64_t, int64_t>{1, 2, 1}, {100, 8, 2}, {513, 64, 8}, {64, 160, 6}}) {
     const auto logits = randn(rows * cols, g, 2.0f), dp = randn(rows * cols, g);
@@ -352,9 +344,7 @@ TEST(CudaKernels, RouterOpsMatchCpu) {
 
 TEST(CudaKernels, RouterBackwardOpsMatchCpu) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   for (auto [rows, cols, k] :
        {std::tuple<int64_t, int64_t, int>{1, 4, 1}, {300, 16, 2}, {257, 64, 8}}) {
     std::vector<float> probs(rows * cols), lse(rows);
@@ -403,9 +393,7 @@ TEST(CudaKernels, TopkBreaksTiesToLowerIndex) {
 
 TEST(CudaKernels, DispatchPositionsMatchCpuExactly) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   for (auto [tokens, k, experts] : {std::tuple<int64_t, int, int>{0, 2, 4},
                                     {1, 1, 2},
                                     {37, 2, 8},
@@ -440,9 +428,7 @@ TEST(CudaKernels, DispatchPositionsMatchCpuExactly) {
 
 TEST(CudaKernels, RowOpsMatchCpu) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   for (auto [tokens, k, len] :
        {std::tuple<int64_t, int, int64_t>{1, 1, 3}, {50, 2, 64}, {700, 4, 300}}) {
     // A random dispatch: positions of the kept assignments are a permutation.
@@ -513,9 +499,7 @@ TEST(CudaKernels, RowOpsMatchCpu) {
 
 TEST(CudaKernels, AdamWUpdateMatchesCpu) {
   REQUIRE_GPU();
-  const uint32_t seed = fresh_seed();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 g(seed);
+  FRESH_RNG(g);
   const int64_t n = 10007;
   auto value = randn(n, g), grad = randn(n, g), m = randn(n, g, 0.1f), v = randn(n, g, 0.1f);
   for (auto& x : v) x = x * x;  // second moments are non-negative

@@ -5,9 +5,10 @@
 //
 // Tolerances (relative L2 error over the tensor, as the CPU layer's test):
 // - fp32: 1e-5 for y and the losses, as on the CPU: cuBLAS runs true fp32 (no
-//   TF32); only summation order differs from PyTorch. Gradients 2e-5: on the H100
-//   dWg of the all-to-one case measured 1.09e-5 — dWg = xᵀ·dlogits sums T terms of
-//   dlogits = p ⊙ (dp − Σ p·dp), which cancels when one expert takes every token.
+//   TF32); only summation order differs from PyTorch. So are all gradients but the
+//   router's dWg: 2e-5, since on the H100 it measured 1.09e-5 in the all-to-one
+//   case — dWg = xᵀ·dlogits sums T terms of dlogits = p ⊙ (dp − Σ p·dp), which
+//   cancels when one expert takes every token.
 // - bf16: x, weights, activations and gradients are stored with 8-bit mantissas
 //   (2⁻⁹ relative rounding each) through ~4 dependent stages, and the gradients of
 //   the first GEMM see all of them: 3e-2 for y, 6e-2 for gradients. The losses come
@@ -50,7 +51,8 @@ std::vector<std::string> dropless_cases() {
 }
 
 template <class T>
-void check_case(const std::string& name, double tol_y, double tol_grad, double tol_loss) {
+void check_case(const std::string& name, double tol_y, double tol_grad, double tol_dwg,
+                double tol_loss) {
   SCOPED_TRACE(name);
   const Fixture f = test::fixture_read(test::golden_dir() + "/" + name + ".bin");
   const MoeConfig cfg = config_load(test::golden_dir() + "/" + name + ".toml").moe;
@@ -94,19 +96,20 @@ void check_case(const std::string& name, double tol_y, double tol_grad, double t
   const auto grads = layer.grads();
   for (const auto& [key, g] : grads) {
     ASSERT_TRUE(f.count(key)) << key;
-    EXPECT_LE(rel_err(g, f.at(key).data), tol_grad) << key;
+    EXPECT_LE(rel_err(g, f.at(key).data), key == "dwg" ? tol_dwg : tol_grad) << key;
   }
   EXPECT_EQ(grads.size(), params.size());
 }
 
 TEST(DeviceMoeLayer, MatchesPyTorchGoldenFp32) {
   REQUIRE_GPU();
-  for (const std::string& name : dropless_cases()) check_case<float>(name, 1e-5, 2e-5, 1e-5);
+  for (const std::string& name : dropless_cases()) check_case<float>(name, 1e-5, 1e-5, 2e-5, 1e-5);
 }
 
 TEST(DeviceMoeLayer, MatchesPyTorchGoldenBf16) {
   REQUIRE_GPU();
-  for (const std::string& name : dropless_cases()) check_case<cuda::bf16>(name, 3e-2, 6e-2, 2e-2);
+  for (const std::string& name : dropless_cases())
+    check_case<cuda::bf16>(name, 3e-2, 6e-2, 6e-2, 2e-2);
 }
 
 TEST(DeviceMoeLayer, RefusesCapacityDropping) {
