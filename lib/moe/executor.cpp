@@ -6,7 +6,6 @@
 #include "core/error.h"
 #include "core/row_split.h"
 #include "core/timer.h"
-#include "kernels/cpu/row_ops.h"
 
 namespace paramoe {
 
@@ -28,7 +27,7 @@ namespace {
 
 class Executor {
  public:
-  explicit Executor(ExecContext& c) : c_(c), D_(c.cfg.d_model) {}
+  explicit Executor(ExecContext& c) : c_(c), dev_(c.dev), D_(c.cfg.d_model) {}
 
   int64_t run(const Step& s) {
     switch (s.op) {
@@ -75,27 +74,16 @@ class Executor {
   }
 
  private:
-  std::vector<float>& in(const Step& s) { return buffer(s.in); }
-  std::vector<float>& buffer(const std::string& name) {
-    auto it = c_.run.buf.find(name);
-    if (it == c_.run.buf.end())
-      throw Error("schedule step reads buffer \"" + name + "\" that no earlier step wrote");
-    return it->second;
-  }
-  std::vector<float>& out(const Step& s, int64_t rows) {
-    auto& o = c_.run.buf[s.out];
-    o.assign(rows * D_, 0.0f);
-    return o;
-  }
-  int64_t rows(const std::vector<float>& b) const { return static_cast<int64_t>(b.size()) / D_; }
+  float* in(const Step& s) { return dev_.data(s.in); }
+  float* out(const Step& s, int64_t rows) { return dev_.out(s.out, rows * D_); }
+  int64_t rows(const std::string& name) const { return dev_.size(name) / D_; }
   int64_t row_bytes(int64_t r) const { return r * D_ * static_cast<int64_t>(sizeof(float)); }
   int rank(Group g) const { return c_.coll.grid().rank(g); }
   int size(Group g) const { return c_.coll.grid().size(g); }
 
   int64_t split_mp(const Step& s) {
     const int mp = size(Group::Mp), me = rank(Group::Mp);
-    const auto& x = in(s);
-    const int64_t T = rows(x);
+    const int64_t T = rows(s.in);
     c_.run.split = true;
     c_.run.mp_rows.assign(mp, 0);
     for (int i = 0; i < mp; ++i) {
@@ -104,23 +92,24 @@ class Executor {
       c_.run.mp_rows[i] = static_cast<int>(n);
       if (i == me) c_.run.mp_row0 = row0;
     }
-    auto& o = out(s, c_.run.mp_rows[me]);
-    std::copy_n(x.begin() + c_.run.mp_row0 * D_, o.size(), o.begin());
+    const float* x = in(s);
+    float* o = out(s, c_.run.mp_rows[me]);
+    dev_.copy(x + c_.run.mp_row0 * D_, c_.run.mp_rows[me] * D_, o);
     return 0;
   }
 
   int64_t gather_mp(const Step& s) {
-    const auto& x = in(s);
-    auto& o = out(s, std::accumulate(c_.run.mp_rows.begin(), c_.run.mp_rows.end(), int64_t{0}));
-    c_.coll.allgatherv_rows(Group::Mp, x.data(), o.data(), c_.run.mp_rows, D_);
-    return row_bytes(rows(x)) * (size(Group::Mp) - 1);
+    const int64_t n = rows(s.in);
+    const float* x = in(s);
+    float* o = out(s, std::accumulate(c_.run.mp_rows.begin(), c_.run.mp_rows.end(), int64_t{0}));
+    c_.coll.allgatherv_rows(Group::Mp, x, o, c_.run.mp_rows, D_);
+    return row_bytes(n) * (size(Group::Mp) - 1);
   }
 
   int64_t gate(const Step& s) {
-    const auto& x = in(s);
     const MoeConfig& cfg = c_.cfg;
     Routing& r = c_.run.routing;
-    router_forward_local(x.data(), rows(x), D_, c_.params.gate.value.data(), cfg, r);
+    dev_.route(in(s), rows(s.in), r);
     if (cfg.capacity_factor > 0) {
       std::vector<int> counts = router_choice_counts(r);
       std::vector<int> total = counts, before(counts.size(), 0);
@@ -158,10 +147,9 @@ class Executor {
   }
 
   int64_t permute_to_send(const Step& s) {
-    const auto& x = in(s);
     const auto& tok = c_.run.plan.send_token;
-    auto& o = out(s, static_cast<int64_t>(tok.size()));
-    cpu::gather_rows(x.data(), tok.data(), static_cast<int64_t>(tok.size()), D_, o.data());
+    const float* x = in(s);
+    dev_.gather_rows(x, tok, D_, out(s, static_cast<int64_t>(tok.size())));
     return 0;
   }
 
@@ -169,9 +157,9 @@ class Executor {
     const DispatchPlan& p = c_.run.plan;
     const auto& send_rows = s.reverse ? p.ep_recv_rows : p.ep_send_rows;
     const auto& recv_rows = s.reverse ? p.ep_send_rows : p.ep_recv_rows;
-    const auto& x = in(s);
-    auto& o = out(s, std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0}));
-    c_.coll.alltoallv_rows(Group::Ep, x.data(), send_rows, o.data(), recv_rows, D_);
+    const float* x = in(s);
+    float* o = out(s, std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0}));
+    c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_);
     int64_t sent = 0;
     const int me = rank(Group::Ep);
     for (int q = 0; q < p.ep; ++q)
@@ -181,108 +169,95 @@ class Executor {
 
   int64_t allgatherv(const Step& s) {
     const DispatchPlan& p = c_.run.plan;
-    const auto& x = in(s);
-    auto& o = out(s, p.layout_rows());
-    c_.coll.allgatherv_rows(Group::Esp, x.data(), o.data(), p.block_rows, D_);
-    return row_bytes(rows(x)) * (size(Group::Esp) - 1);
+    const int64_t n = rows(s.in);
+    const float* x = in(s);
+    c_.coll.allgatherv_rows(Group::Esp, x, out(s, p.layout_rows()), p.block_rows, D_);
+    return row_bytes(n) * (size(Group::Esp) - 1);
   }
 
   int64_t reduce_scatterv(const Step& s) {
     const DispatchPlan& p = c_.run.plan;
-    const auto& x = in(s);
-    auto& o = out(s, p.block_rows[rank(Group::Esp)]);
-    c_.coll.reduce_scatterv_rows(Group::Esp, x.data(), o.data(), p.block_rows, D_);
-    return row_bytes(rows(x) - rows(o));
+    const int64_t n = rows(s.in), mine = p.block_rows[rank(Group::Esp)];
+    const float* x = in(s);
+    c_.coll.reduce_scatterv_rows(Group::Esp, x, out(s, mine), p.block_rows, D_);
+    return row_bytes(n - mine);
   }
 
   int64_t allreduce(const Step& s) {
-    if (s.in != s.out) c_.run.buf[s.out] = in(s);
-    auto& b = buffer(s.out);
-    c_.coll.allreduce_sum(s.group, b.data(), b.size());
+    const int64_t count = dev_.size(s.in);
+    if (s.in != s.out) {
+      const float* x = in(s);
+      dev_.copy(x, count, dev_.out(s.out, count));
+    }
+    c_.coll.allreduce_sum(s.group, dev_.data(s.out), static_cast<size_t>(count));
     const int n = size(s.group);
-    return static_cast<int64_t>(b.size() * sizeof(float)) * 2 * (n - 1) / std::max(n, 1);
+    return count * static_cast<int64_t>(sizeof(float)) * 2 * (n - 1) / std::max(n, 1);
   }
 
   int64_t permute_to_experts(const Step& s) {
     const auto& from = c_.run.plan.sorted_from;
-    const auto& x = in(s);
-    auto& o = out(s, static_cast<int64_t>(from.size()));
-    cpu::gather_rows(x.data(), from.data(), static_cast<int64_t>(from.size()), D_, o.data());
+    const float* x = in(s);
+    dev_.gather_rows(x, from, D_, out(s, static_cast<int64_t>(from.size())));
     return 0;
   }
 
   int64_t unpermute_from_experts(const Step& s) {
     const auto& from = c_.run.plan.sorted_from;
-    const auto& x = in(s);
-    auto& o = out(s, static_cast<int64_t>(from.size()));
-    cpu::scatter_rows(x.data(), from.data(), static_cast<int64_t>(from.size()), D_, o.data());
+    const float* x = in(s);
+    dev_.scatter_rows(x, from, D_, out(s, static_cast<int64_t>(from.size())));
     return 0;
   }
 
   int64_t expert_forward(const Step& s) {
-    const auto& x = in(s);
-    auto& o = out(s, rows(x));
-    expert_ffn_forward(c_.params.dims(), c_.params.weights(), x.data(),
-                       c_.run.plan.expert_offsets.data(), rank(Group::Esp) == 0, c_.run.act,
-                       o.data());
+    const float* x = in(s);
+    dev_.expert_forward(x, c_.run.plan.expert_offsets, rank(Group::Esp) == 0,
+                        out(s, rows(s.in)));
     return 0;
   }
 
   int64_t expert_backward(const Step& s) {
-    const auto& dy = in(s);
-    const auto& x = buffer(s.aux);
-    auto& o = out(s, rows(dy));
-    ExpertGrads g = c_.params.grads();
-    expert_ffn_backward(c_.params.dims(), c_.params.weights(), x.data(), c_.run.act, dy.data(),
-                        c_.run.plan.expert_offsets.data(), g, o.data());
+    const float* dy = in(s);
+    const float* x = dev_.data(s.aux);
+    dev_.expert_backward(dy, x, c_.run.plan.expert_offsets, out(s, rows(s.in)));
     return 0;
   }
 
   int64_t combine(const Step& s) {
     const Routing& r = c_.run.routing;
-    const auto& ret = in(s);
-    auto& y = out(s, r.tokens);
-    cpu::combine_rows(ret.data(), c_.run.plan.send_pos.data(), r.weight.data(), r.tokens, r.k, D_,
-                      y.data());
+    const float* ret = in(s);
+    dev_.combine_rows(ret, c_.run.plan.send_pos, r, D_, out(s, r.tokens));
     return 0;
   }
 
   int64_t combine_backward(const Step& s) {
-    Routing& r = c_.run.routing;
-    const auto& dy = in(s);
-    const auto& ret = buffer(s.aux);
-    auto& dsend = out(s, c_.run.plan.send_rows());
-    cpu::combine_rows_backward(dy.data(), ret.data(), c_.run.plan.send_pos.data(), r.weight.data(),
-                               r.tokens, r.k, D_, dsend.data(), r.dweight.data());
+    const float* dy = in(s);
+    const float* ret = dev_.data(s.aux);
+    dev_.combine_rows_backward(dy, ret, c_.run.plan.send_pos, c_.run.routing, D_,
+                               out(s, c_.run.plan.send_rows()));
     return 0;
   }
 
   int64_t scatter_add_from_send(const Step& s) {
-    const auto& d = in(s);
-    const auto& tok = c_.run.plan.send_token;
-    auto& o = out(s, c_.run.routing.tokens);
-    cpu::scatter_add_rows(d.data(), tok.data(), static_cast<int64_t>(tok.size()), D_, o.data());
+    const float* d = in(s);
+    dev_.scatter_add_rows(d, c_.run.plan.send_token, D_, out(s, c_.run.routing.tokens));
     return 0;
   }
 
   int64_t gate_backward(const Step& s) {
-    const auto& x = buffer(s.aux);
-    auto& dx = buffer(s.out);
-    auto& dwg = c_.run.buf["dwg"];
-    dwg.assign(c_.params.gate.value.size(), 0.0f);
-    router_backward(c_.run.routing, x.data(), D_, c_.params.gate.value.data(), c_.cfg, dx.data(),
-                    dwg.data());
+    const float* x = dev_.data(s.aux);
+    float* dx = dev_.data(s.out);
+    float* dwg = dev_.out("dwg", D_ * c_.cfg.num_experts);
+    dev_.router_backward(c_.run.routing, x, dx, dwg);
     return 0;
   }
 
   int64_t accumulate_gate_grad(const Step& s) {
-    const auto& dwg = in(s);
-    auto& g = c_.params.gate.grad;
-    for (size_t i = 0; i < g.size(); ++i) g[i] += dwg[i];
+    dev_.accumulate_gate_grad(in(s));
     return 0;
   }
 
   ExecContext& c_;
+  StepBackend& dev_;
   const int64_t D_;
 };
 

@@ -5,15 +5,15 @@
 #include "comm/collectives.h"
 #include "core/config.h"
 #include "moe/expert_placement.h"
-#include "moe/moe_params.h"
 #include "moe/moe_run.h"
+#include "moe/step_backend.h"
 
 namespace paramoe {
 
 struct ExecContext {
   const MoeConfig& cfg;
   Collectives& coll;
-  MoeParams& params;
+  StepBackend& dev;
   const ExpertPlacement& placement;
   MoeRun& run;
 };

@@ -3,18 +3,24 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "moe/cpu_step_backend.h"
 #include "moe/executor.h"
 
 namespace paramoe {
 
+std::unique_ptr<StepBackend> make_cpu_step_backend(const MoeConfig& cfg, MoeParams& params) {
+  return std::make_unique<CpuStepBackend>(cfg, params);
+}
+
 MoeLayer::MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& name_prefix,
-                   uint64_t seed)
+                   uint64_t seed, const StepBackendMaker& make_backend)
     : cfg_(cfg),
       coll_(coll),
       params_(moe_params_make(cfg, coll.grid(), name_prefix)),
       placement_(placement_contiguous(cfg.num_experts, coll.grid().layout().ep)),
       expert_load_(cfg.num_experts, 0.0) {
   moe_params_init(params_, seed);
+  backend_ = make_backend(cfg_, params_);
   set_schedule(cfg.schedule);
 }
 
@@ -29,23 +35,24 @@ void MoeLayer::set_schedule(const std::string& name) {
 void MoeLayer::forward(const float* x, int64_t tokens, float* y) {
   run_ = MoeRun{};
   run_.tokens = tokens;
-  run_.buf["x"].assign(x, x + tokens * cfg_.d_model);
-  ExecContext ctx{cfg_, coll_, params_, placement_, run_};
+  backend_->clear();
+  const int64_t n = tokens * cfg_.d_model;
+  backend_->copy(x, n, backend_->out("x", n));
+  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_};
   schedule_execute(schedule_.forward, false, ctx);
   const Routing& r = run_.routing;
   for (int64_t a = 0; a < r.tokens * r.k; ++a)
     if (r.kept[a]) expert_load_[r.expert[a]] += 1.0;
-  const auto& out = run_.buf.at("y");
-  std::copy(out.begin(), out.end(), y);
+  backend_->copy(backend_->data("y"), n, y);
 }
 
 void MoeLayer::backward(const float* dy, float* dx) {
-  PARAMOE_REQUIRE(run_.buf.count("y"), "MoeLayer::backward called before forward");
-  run_.buf["dy"].assign(dy, dy + run_.tokens * cfg_.d_model);
-  ExecContext ctx{cfg_, coll_, params_, placement_, run_};
+  PARAMOE_REQUIRE(backend_->has("y"), "MoeLayer::backward called before forward");
+  const int64_t n = run_.tokens * cfg_.d_model;
+  backend_->copy(dy, n, backend_->out("dy", n));
+  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_};
   schedule_execute(schedule_.backward, true, ctx);
-  const auto& out = run_.buf.at("dx");
-  std::copy(out.begin(), out.end(), dx);
+  backend_->copy(backend_->data("dx"), n, dx);
 }
 
 void MoeLayer::apply_placement(const ExpertPlacement& to, const StateLookup& state_of) {
@@ -66,6 +73,7 @@ void MoeLayer::apply_placement(const ExpertPlacement& to, const StateLookup& sta
   placement_ = to;
   moe_params_place(params_, placement_, coll_.grid().index().ep);
   for (Param* p : params_.experts()) p->zero_grad();
+  backend_->load_params();
 }
 
 void MoeLayer::reset_expert_load() {

@@ -13,15 +13,30 @@
 #include "moe/moe_params.h"
 #include "moe/moe_run.h"
 #include "moe/schedule.h"
+#include "moe/step_backend.h"
 
 namespace paramoe {
 
+// Makes the StepBackend a layer computes with, on the layer's config and params.
+using StepBackendMaker =
+    std::function<std::unique_ptr<StepBackend>(const MoeConfig&, MoeParams&)>;
+std::unique_ptr<StepBackend> make_cpu_step_backend(const MoeConfig& cfg, MoeParams& params);
+
 class MoeLayer {
  public:
-  MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& name_prefix, uint64_t seed);
+  // x, y, dy and dx live in the backend's memory space (host for the CPU backend,
+  // the device for CUDA), as do the row payloads `coll` moves.
+  MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& name_prefix, uint64_t seed,
+           const StepBackendMaker& make_backend = make_cpu_step_backend);
 
   void forward(const float* x, int64_t tokens, float* y);
   void backward(const float* dy, float* dx);
+
+  // For a backend with memory of its own: after the host params() values change,
+  // load them; before reading params() gradients, store them (adds and zeroes the
+  // backend's). Both are no-ops on the CPU.
+  void load_params() { backend_->load_params(); }
+  void store_grads() { backend_->store_grads(); }
 
   // Switches the schedule (e.g. for benchmarks); validated like the config key.
   void set_schedule(const std::string& name);
@@ -47,6 +62,7 @@ class MoeLayer {
   MoeConfig cfg_;
   Collectives& coll_;
   MoeParams params_;
+  std::unique_ptr<StepBackend> backend_;
   Schedule schedule_;
   ExpertPlacement placement_;
   std::vector<double> expert_load_;

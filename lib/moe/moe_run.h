@@ -1,14 +1,12 @@
 #pragma once
 // The state of one forward/backward pass of one MoE layer on one rank: the routing,
-// the dispatch plan, the named buffers the schedule's steps read and write, and a
-// record of every executed step.
+// the dispatch plan and a record of every executed step. The named buffers the
+// steps read and write live in the layer's StepBackend.
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "moe/dispatch_plan.h"
-#include "moe/expert_ffn.h"
 #include "moe/router.h"
 #include "moe/schedule.h"
 
@@ -31,8 +29,6 @@ struct MoeRun {
   int64_t mp_row0 = 0;
   Routing routing;
   DispatchPlan plan;
-  ExpertActivations act;
-  std::map<std::string, std::vector<float>> buf;
   std::vector<StepRecord> records;
 
   int64_t alltoall_bytes() const;  // sent over EP, forward + backward

@@ -1,0 +1,85 @@
+#include "moe/cpu_step_backend.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "kernels/cpu/row_ops.h"
+
+namespace paramoe {
+
+namespace {
+int64_t rows_of(const std::vector<int32_t>& index) { return static_cast<int64_t>(index.size()); }
+}  // namespace
+
+float* CpuStepBackend::out(const std::string& name, int64_t n) {
+  auto& b = buf_[name];
+  b.assign(n, 0.0f);
+  return b.data();
+}
+
+float* CpuStepBackend::data(const std::string& name) {
+  auto it = buf_.find(name);
+  if (it == buf_.end())
+    throw Error("schedule step reads buffer \"" + name + "\" that no earlier step wrote");
+  return it->second.data();
+}
+
+int64_t CpuStepBackend::size(const std::string& name) const {
+  auto it = buf_.find(name);
+  return it == buf_.end() ? 0 : static_cast<int64_t>(it->second.size());
+}
+
+void CpuStepBackend::copy(const float* src, int64_t n, float* dst) { std::copy_n(src, n, dst); }
+
+void CpuStepBackend::gather_rows(const float* src, const std::vector<int32_t>& index,
+                                 int64_t row_len, float* dst) {
+  cpu::gather_rows(src, index.data(), rows_of(index), row_len, dst);
+}
+
+void CpuStepBackend::scatter_rows(const float* src, const std::vector<int32_t>& index,
+                                  int64_t row_len, float* dst) {
+  cpu::scatter_rows(src, index.data(), rows_of(index), row_len, dst);
+}
+
+void CpuStepBackend::scatter_add_rows(const float* src, const std::vector<int32_t>& index,
+                                      int64_t row_len, float* dst) {
+  cpu::scatter_add_rows(src, index.data(), rows_of(index), row_len, dst);
+}
+
+void CpuStepBackend::combine_rows(const float* rows, const std::vector<int32_t>& pos,
+                                  const Routing& r, int64_t row_len, float* y) {
+  cpu::combine_rows(rows, pos.data(), r.weight.data(), r.tokens, r.k, row_len, y);
+}
+
+void CpuStepBackend::combine_rows_backward(const float* dy, const float* rows,
+                                           const std::vector<int32_t>& pos, Routing& r,
+                                           int64_t row_len, float* drows) {
+  cpu::combine_rows_backward(dy, rows, pos.data(), r.weight.data(), r.tokens, r.k, row_len, drows,
+                             r.dweight.data());
+}
+
+void CpuStepBackend::route(const float* x, int64_t tokens, Routing& r) {
+  router_forward_local(x, tokens, cfg_.d_model, params_.gate.value.data(), cfg_, r);
+}
+
+void CpuStepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {
+  paramoe::router_backward(r, x, cfg_.d_model, params_.gate.value.data(), cfg_, dx, dwg);
+}
+
+void CpuStepBackend::accumulate_gate_grad(const float* dwg) {
+  auto& g = params_.gate.grad;
+  for (size_t i = 0; i < g.size(); ++i) g[i] += dwg[i];
+}
+
+void CpuStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,
+                                    bool add_b2, float* out) {
+  expert_ffn_forward(params_.dims(), params_.weights(), xs, offsets.data(), add_b2, act_, out);
+}
+
+void CpuStepBackend::expert_backward(const float* dout, const float* xs,
+                                     const std::vector<int64_t>& offsets, float* dxs) {
+  ExpertGrads g = params_.grads();
+  expert_ffn_backward(params_.dims(), params_.weights(), xs, act_, dout, offsets.data(), g, dxs);
+}
+
+}  // namespace paramoe

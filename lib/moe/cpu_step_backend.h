@@ -1,0 +1,54 @@
+#pragma once
+// The reference StepBackend: host vectors and kernels/cpu, on the layer's own
+// MoeParams.
+#include <map>
+
+#include "core/config.h"
+#include "moe/expert_ffn.h"
+#include "moe/moe_params.h"
+#include "moe/step_backend.h"
+
+namespace paramoe {
+
+class CpuStepBackend final : public StepBackend {
+ public:
+  CpuStepBackend(const MoeConfig& cfg, MoeParams& params) : cfg_(cfg), params_(params) {}
+
+  float* out(const std::string& name, int64_t n) override;
+  float* data(const std::string& name) override;
+  int64_t size(const std::string& name) const override;
+  bool has(const std::string& name) const override { return buf_.count(name) > 0; }
+  void clear() override { buf_.clear(); }
+  void copy(const float* src, int64_t n, float* dst) override;
+
+  void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                   float* dst) override;
+  void scatter_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                    float* dst) override;
+  void scatter_add_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                        float* dst) override;
+  void combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
+                    int64_t row_len, float* y) override;
+  void combine_rows_backward(const float* dy, const float* rows, const std::vector<int32_t>& pos,
+                             Routing& r, int64_t row_len, float* drows) override;
+
+  void route(const float* x, int64_t tokens, Routing& r) override;
+  void router_backward(const Routing& r, const float* x, float* dx, float* dwg) override;
+  void accumulate_gate_grad(const float* dwg) override;
+
+  void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
+                      float* out) override;
+  void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
+                       float* dxs) override;
+
+  void load_params() override {}
+  void store_grads() override {}
+
+ private:
+  const MoeConfig& cfg_;
+  MoeParams& params_;
+  std::map<std::string, std::vector<float>> buf_;
+  ExpertActivations act_;
+};
+
+}  // namespace paramoe

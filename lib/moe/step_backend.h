@@ -1,0 +1,68 @@
+#pragma once
+// Where a schedule's buffers live and how its local steps compute. The executor
+// (executor.cpp) owns the control flow: shapes, the dispatch plan, the counts and
+// the collectives. A backend owns the memory and the math: CpuStepBackend (host
+// vectors, kernels/cpu) is the reference, and CudaStepBackend (device buffers,
+// kernels/cuda) mirrors it call for call. Every float pointer a backend hands out is
+// in its memory space, which must be the one its Collectives backend moves rows in.
+// The routing decisions and the dispatch plan stay on the host for both: their
+// sizes are the collectives' counts and the expert GEMMs' shapes.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "moe/router.h"
+
+namespace paramoe {
+
+class StepBackend {
+ public:
+  virtual ~StepBackend() = default;
+
+  // Named float buffers. `out` makes (or remakes) one of n zeros; `data` throws an
+  // Error naming the buffer if no earlier step wrote it.
+  virtual float* out(const std::string& name, int64_t n) = 0;
+  virtual float* data(const std::string& name) = 0;
+  virtual int64_t size(const std::string& name) const = 0;
+  virtual bool has(const std::string& name) const = 0;
+  virtual void clear() = 0;  // forgets every buffer (a new forward pass)
+  virtual void copy(const float* src, int64_t n, float* dst) = 0;
+
+  // Rows of row_len floats; indices and gate weights come from the host plan.
+  virtual void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                           float* dst) = 0;
+  virtual void scatter_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                            float* dst) = 0;
+  virtual void scatter_add_rows(const float* src, const std::vector<int32_t>& index,
+                                int64_t row_len, float* dst) = 0;
+  // y += the gate-weighted sum of each token's returned rows (r.weight).
+  virtual void combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
+                            int64_t row_len, float* y) = 0;
+  // Writes drows and r.dweight.
+  virtual void combine_rows_backward(const float* dy, const float* rows,
+                                     const std::vector<int32_t>& pos, Routing& r, int64_t row_len,
+                                     float* drows) = 0;
+
+  // The router on x [tokens, D] with this layer's gate, filling every field that
+  // router_forward_local fills.
+  virtual void route(const float* x, int64_t tokens, Routing& r) = 0;
+  // dx += the router's input gradient; dwg += its gate gradient [D, E].
+  virtual void router_backward(const Routing& r, const float* x, float* dx, float* dwg) = 0;
+  virtual void accumulate_gate_grad(const float* dwg) = 0;
+
+  // The expert FFN of this rank's slice on expert-sorted rows (expert_ffn.h); the
+  // forward saves the activations the backward reads.
+  virtual void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
+                              float* out) = 0;
+  virtual void expert_backward(const float* dout, const float* xs,
+                               const std::vector<int64_t>& offsets, float* dxs) = 0;
+
+  // The host MoeParams are the masters. load_params copies their values in after
+  // they changed; store_grads adds the gradients accumulated here into theirs and
+  // zeroes its own. Both are no-ops on the host backend.
+  virtual void load_params() = 0;
+  virtual void store_grads() = 0;
+};
+
+}  // namespace paramoe
