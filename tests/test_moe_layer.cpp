@@ -4,10 +4,16 @@
 // seeded random order rather than contiguously). Each rank compares its shard of outputs and
 // (synchronised) gradients with the matching slice of the golden tensors; errors are reduced over
 // all ranks, which is the same as gathering the shards and comparing once.
+//
+// Built a second time as test_moe_layer_cuda (PARAMOE_TEST_CUDA): the same layer on
+// the GPU (CudaStepBackend, fp32) with --coll nccl (one GPU per rank) or --coll mpi
+// (device rows staged through pinned host memory, so ranks may share a GPU). It
+// skips, printing "no GPU: " and the reason, where no device is found.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +22,15 @@
 #include "moe/moe_layer.h"
 #include "optim/grad_sync.h"
 #include "tests/fixture_io.h"
+
+#ifdef PARAMOE_TEST_CUDA
+#include "comm/gpu_binding.h"
+#include "comm/nccl_collectives.h"
+#include "comm/staged_mpi_collectives.h"
+#include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/device_info.h"
+#include "moe/cuda_step_backend.h"
+#endif
 
 namespace paramoe::test {
 extern std::vector<std::string> g_args;
@@ -26,6 +41,14 @@ namespace {
 // terms plus the ESP/EP partial sums, so errors stay near 1e-7 relative; 1e-5 leaves
 // margin without hiding a wrong row or slice (which gives errors of order 1).
 constexpr double kRelTol = 1e-5;
+// The router's dWg on the GPU: a sum over tokens of products that mostly cancel in
+// the all-to-one case, summed by cuBLAS in another order; it measured 1.09e-5 on an
+// H100 (as in test_device_moe_layer), so it gets 2e-5 there.
+#ifdef PARAMOE_TEST_CUDA
+constexpr double kGateGradTol = 2e-5;
+#else
+constexpr double kGateGradTol = kRelTol;
+#endif
 
 ParallelConfig layout_from_args() {
   ParallelConfig p;
@@ -38,21 +61,19 @@ ParallelConfig layout_from_args() {
   return p;
 }
 
-// --a2a native|pairwise|ordered and --a2a-order greedy|bvn: the EP all-to-all method.
-void set_a2a_from_args(MpiCollectives& coll) {
-  std::string method = "native", order = "greedy";
-  for (size_t i = 0; i + 1 < g_args.size(); ++i) {
-    if (g_args[i] == "--a2a") method = g_args[i + 1];
-    if (g_args[i] == "--a2a-order") order = g_args[i + 1];
-  }
-  coll.set_alltoall(a2a_method_from_string(method), order_algorithm_from_string(order));
+std::string arg_or(const std::string& key, const std::string& fallback) {
+  for (size_t i = 0; i + 1 < g_args.size(); ++i)
+    if (g_args[i] == key) return g_args[i + 1];
+  return fallback;
 }
 
-bool shuffled_placement_from_args() {
-  for (size_t i = 0; i + 1 < g_args.size(); ++i)
-    if (g_args[i] == "--placement") return g_args[i + 1] == "shuffled";
-  return false;
+// --a2a native|pairwise|ordered and --a2a-order greedy|bvn: the EP all-to-all method.
+void set_a2a_from_args(MpiCollectives& coll) {
+  coll.set_alltoall(a2a_method_from_string(arg_or("--a2a", "native")),
+                    order_algorithm_from_string(arg_or("--a2a-order", "greedy")));
 }
+
+bool shuffled_placement_from_args() { return arg_or("--placement", "contiguous") == "shuffled"; }
 
 enum class Sharding { Even, AllOnFirst };
 
@@ -68,13 +89,64 @@ MoeConfig case_config(const std::string& name) {
   return c.moe;
 }
 
+// The layer's collectives and, on the GPU, its device inputs and outputs.
+struct Backend {
+  std::unique_ptr<Collectives> coll;
+  MpiCollectives* mpi = nullptr;  // the host side, for grad_sync and the a2a choice
+  StepBackendMaker make = make_cpu_step_backend;
+  bool gpu = false;
+};
+
+Backend backend_for(const ProcessGrid& grid) {
+  Backend b;
+#ifdef PARAMOE_TEST_CUDA
+  b.gpu = true;
+  b.make = make_cuda_step_backend;
+  gpu_bind(grid);
+  if (arg_or("--coll", "nccl") == "nccl") {
+    b.coll = std::make_unique<NcclCollectives>(grid);
+    b.mpi = nullptr;
+  } else {
+    auto staged = std::make_unique<StagedMpiCollectives>(grid);
+    b.mpi = &staged->host();
+    b.coll = std::move(staged);
+  }
+#else
+  auto mpi = std::make_unique<MpiCollectives>(grid);
+  b.mpi = mpi.get();
+  b.coll = std::move(mpi);
+#endif
+  if (b.mpi) set_a2a_from_args(*b.mpi);
+  return b;
+}
+
+// The layer's forward and backward on host x and gy, in the backend's memory.
+void forward_backward(MoeLayer& layer, bool gpu, const float* x, const float* gy,
+                      [[maybe_unused]] int64_t n, Result& r) {
+  if (!gpu) {
+    layer.forward(x, r.rows, r.y.data());
+    layer.backward(gy, r.dx.data());
+    return;
+  }
+#ifdef PARAMOE_TEST_CUDA
+  cuda::DeviceBuffer<float> dx_in(std::vector<float>(x, x + n)), dgy(std::vector<float>(gy, gy + n));
+  cuda::DeviceBuffer<float> dy(n), ddx(n);
+  dy.poison();
+  ddx.poison();
+  layer.forward(dx_in.data(), r.rows, dy.data());
+  layer.backward(dgy.data(), ddx.data());
+  r.y = dy.download();
+  r.dx = ddx.download();
+  layer.store_grads();
+#endif
+}
+
 Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
                  const ParallelConfig& par, Sharding sharding) {
   cfg.schedule = schedule;
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
-  MpiCollectives coll(grid);
-  set_a2a_from_args(coll);
-  MoeLayer layer(cfg, coll, "moe/", 0);
+  Backend b = backend_for(grid);
+  MoeLayer layer(cfg, *b.coll, "moe/", 0, b.make);
   if (shuffled_placement_from_args() && grid.layout().ep > 1) {
     layer.apply_placement(placement_random(cfg.num_experts, grid.layout().ep, 0xC0FFEE),
                           [](const Param&) { return std::vector<std::vector<float>*>{}; });
@@ -87,6 +159,7 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
     hyperslab_extract(g.data.data(), p->global_shape, p->offset, p->shape, p->value.data(),
                       p->dim0);
   }
+  layer.load_params();
   const int64_t T = f.at("x").shape[0], D = cfg.d_model;
   Result r;
   const int dp = grid.layout().dp(), di = grid.index().dp;
@@ -100,9 +173,10 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   const float* gy = f.at("gy").data.data() + r.row0 * D;
   r.y.assign(r.rows * D, 0.0f);
   r.dx.assign(r.rows * D, 0.0f);
-  layer.forward(x, r.rows, r.y.data());
-  layer.backward(gy, r.dx.data());
-  grad_sync(layer.params().all(), coll);
+  forward_backward(layer, b.gpu, x, gy, r.rows * D, r);
+  // Gradients are host values now on either backend: sum them over host MPI.
+  MpiCollectives host(grid);
+  grad_sync(layer.params().all(), host);
   r.aux = layer.aux_loss();
   r.z = layer.z_loss();
   for (Param* p : layer.params().all()) r.params.push_back(*p);
@@ -134,7 +208,9 @@ void expect_matches_golden(const Result& r, const Fixture& f, int64_t D, const s
     key += p.name.substr(4) == "gate" ? std::string("wg") : p.name.substr(4);
     std::vector<float> ref(p.grad.size());
     hyperslab_extract(f.at(key).data.data(), p.global_shape, p.offset, p.shape, ref.data(), p.dim0);
-    EXPECT_LE(rel_err(p.grad.data(), ref.data(), ref.size()), kRelTol) << what << ": " << key;
+    EXPECT_LE(rel_err(p.grad.data(), ref.data(), ref.size()),
+              key == "dwg" ? kGateGradTol : kRelTol)
+        << what << ": " << key;
   }
 }
 
@@ -153,7 +229,23 @@ std::vector<std::string> schedules_for(const ParallelConfig& par) {
   return {"s1"};
 }
 
+// Every rank skips alike when there is no GPU (the CUDA build's tests only).
+#ifdef PARAMOE_TEST_CUDA
+#define REQUIRE_GPU()                                                      \
+  do {                                                                     \
+    std::string why_;                                                      \
+    int n_ = cuda::device_count(why_);                                     \
+    MPI_Allreduce(MPI_IN_PLACE, &n_, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD); \
+    if (n_ == 0) GTEST_SKIP() << "no GPU: " << why_;                       \
+  } while (0)
+#else
+#define REQUIRE_GPU() \
+  do {                \
+  } while (0)
+#endif
+
 TEST(MoeLayer, MatchesPyTorchGolden) {
+  REQUIRE_GPU();
   const ParallelConfig par = layout_from_args();
   int world = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &world);
@@ -175,6 +267,7 @@ TEST(MoeLayer, MatchesPyTorchGolden) {
 }
 
 TEST(MoeLayer, ReplicatedAndS1Agree) {
+  REQUIRE_GPU();
   const ParallelConfig par = layout_from_args();
   if (par.esp != par.mp) GTEST_SKIP() << "replicated needs esp == mp";
   for (const std::string& name : golden_cases()) {

@@ -23,15 +23,25 @@ for t in "$PACK"/bin/test_cuda_* "$PACK"/bin/test_device_*; do
   "$t" >"$out/$name.log" 2>&1 || status=1
   tail -3 "$out/$name.log"
 done
-for t in "$PACK"/bin/test_mpi_*; do
-  [[ -e $t ]] || continue
-  name=$(basename "$t")
-  for np in 1 2; do
-    echo "== $name np$np"
-    mpirun --oversubscribe -np "$np" "$t" >"$out/$name.np$np.log" 2>&1 || status=1
-    tail -3 "$out/$name.np$np.log"
-  done
-done
+# The distributed layer on the GPU, at the layouts tests/CMakeLists.txt registers.
+if [[ -e "$PACK/bin/test_moe_layer_cuda" ]]; then
+  while read -r name np args; do
+    echo "== $name"
+    # shellcheck disable=SC2086  # args is a word list; mpirun must not eat the list
+
+    mpirun --oversubscribe -np "$np" "$PACK/bin/test_moe_layer_cuda" $args </dev/null >"$out/$name.log" 2>&1 ||
+      status=1
+    tail -3 "$out/$name.log"
+  done <<'LAYOUTS'
+gpu_moe_layer_np1_nccl 1 --coll nccl
+gpu_moe_layer_np1_mpi 1 --coll mpi
+gpu_moe_layer_np2_ep2_mpi 2 --coll mpi --mp 1 --ep 2 --esp 1
+gpu_moe_layer_np2_mp2_esp2_mpi 2 --coll mpi --mp 2 --ep 1 --esp 2
+gpu_moe_layer_np4_mp2_ep2_esp2_mpi 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2
+LAYOUTS
+fi
+# BENCH=0 runs the tests only.
+[[ ${BENCH:-1} == 0 ]] && { tar -C "$work" -czf "${OUT:-/tmp}/gpu_check.tgz" . ; exit $status; }
 for b in "$PACK"/bin/bench_cuda_*; do
   [[ -e $b ]] || continue
   name=$(basename "$b")

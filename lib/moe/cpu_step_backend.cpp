@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/row_ops.h"
 
 namespace paramoe {
@@ -68,7 +69,7 @@ void CpuStepBackend::router_backward(const Routing& r, const float* x, float* dx
 
 void CpuStepBackend::accumulate_gate_grad(const float* dwg) {
   auto& g = params_.gate.grad;
-  for (size_t i = 0; i < g.size(); ++i) g[i] += dwg[i];
+  cpu::accumulate(dwg, static_cast<int64_t>(g.size()), g.data());
 }
 
 void CpuStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,

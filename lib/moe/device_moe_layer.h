@@ -5,8 +5,8 @@
 // bf16 (training precision: bf16 activations and weight copies, fp32 accumulation,
 // fp32 master weights and router). Inputs and outputs are device pointers.
 //
-// The distributed GPU layer (EP/ESP over NCCL, s1/s2 on two streams) builds on
-// this; today the CPU MoeLayer is the only distributed one.
+// The distributed GPU layer is MoeLayer with a CudaStepBackend (cuda_step_backend.h),
+// in fp32; this class is the single-GPU layer in both precisions.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -16,6 +16,8 @@
 #include "kernels/cuda/bf16.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/expert_ops.h"
+#include "moe/device_expert_ffn.h"
+#include "moe/device_router.h"
 
 namespace paramoe {
 
@@ -47,6 +49,7 @@ class DeviceMoeLayer {
     cuda::DeviceBuffer<T> grad;
   };
   const T* v(const std::string& name) { return weights_.at(name).value.data(); }
+  DeviceExpertWeights<T> expert_weights();
   T* g(const std::string& name) { return weights_.at(name).grad.data(); }
 
   MoeConfig cfg_;
@@ -60,14 +63,16 @@ class DeviceMoeLayer {
   std::vector<int64_t> offsets_;  // host, [E + 1]
   std::vector<float> frac_;       // host, [E]
   float tokens_global_ = 0;
-  cuda::DeviceBuffer<float> xf_, logits_, probs_, lse_, topk_, weight_, ones_, dweight_;
-  cuda::DeviceBuffer<int32_t> expert_, send_pos_, send_token_, identity_;
+  DeviceRouter router_;
+  DeviceExpertScratch<T> experts_;
+  cuda::DeviceBuffer<float> xf_, ones_, dweight_;
+  cuda::DeviceBuffer<int32_t> send_pos_, send_token_, identity_;
   cuda::DeviceBuffer<uint8_t> kept_;
   cuda::DeviceBuffer<int64_t> counts_;
-  cuda::DeviceBuffer<T> xs_, a_, gate_, h_, out_;
+  cuda::DeviceBuffer<T> xs_, out_;
   // Backward scratch.
-  cuda::DeviceBuffer<T> dout_, dh_, da_, dg_, dxs_;
-  cuda::DeviceBuffer<float> psum_, daux_, dprobs_, dlogits_, dxf_, dxs_f_;
+  cuda::DeviceBuffer<T> dout_, dxs_;
+  cuda::DeviceBuffer<float> psum_, dxf_, dxs_f_;
   float aux_loss_ = 0, z_loss_ = 0;
 };
 

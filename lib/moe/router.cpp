@@ -88,22 +88,32 @@ void router_set_losses(Routing& r, const std::vector<double>& g, const MoeConfig
   r.z_loss = static_cast<float>(cfg.z_loss_coef * g[2 * E + 1] / r.tokens_global);
 }
 
+std::vector<float> router_aux_grad(const Routing& r, const MoeConfig& cfg) {
+  const int E = r.num_experts;
+  std::vector<float> g(E, 0.0f);
+  if (r.tokens_global <= 0) return g;
+  for (int e = 0; e < E; ++e)
+    g[e] = static_cast<float>(cfg.aux_loss_coef * E * r.frac[e] / r.tokens_global);
+  return g;
+}
+
+float router_zloss_scale(const Routing& r, const MoeConfig& cfg) {
+  return r.tokens_global > 0 ? static_cast<float>(2.0 * cfg.z_loss_coef / r.tokens_global) : 0.0f;
+}
+
 void router_backward(const Routing& r, const float* x, int64_t D, const float* wg,
                      const MoeConfig& cfg, float* dx, float* dwg) {
   const int64_t T = r.tokens;
   const int E = r.num_experts, k = r.k;
   if (T == 0) return;
-  // d(aux)/dP_e with P_e the mean probability: the assignment fraction is constant.
-  std::vector<float> aux_grad(E);
-  for (int e = 0; e < E; ++e)
-    aux_grad[e] = static_cast<float>(cfg.aux_loss_coef * E * r.frac[e] / r.tokens_global);
+  const std::vector<float> aux_grad = router_aux_grad(r, cfg);
   std::vector<float> dprobs(T * E);
   cpu::router_dprobs(r.dweight.data(), r.expert.data(), r.topk_prob.data(), r.weight.data(), T, E,
                      k, cfg.renormalize, aux_grad.data(), dprobs.data());
   std::vector<float> dlogits(T * E);
   cpu::softmax_backward(r.probs.data(), dprobs.data(), T, E, dlogits.data());
-  cpu::zloss_backward(r.probs.data(), r.lse.data(), T, E,
-                      static_cast<float>(2.0 * cfg.z_loss_coef / r.tokens_global), dlogits.data());
+  cpu::zloss_backward(r.probs.data(), r.lse.data(), T, E, router_zloss_scale(r, cfg),
+                      dlogits.data());
   cpu::gemm(false, true, T, D, E, 1.0f, dlogits.data(), E, wg, E, 1.0f, dx, D);
   cpu::gemm(true, false, D, E, T, 1.0f, x, D, dlogits.data(), E, 1.0f, dwg, E);
 }

@@ -50,6 +50,11 @@ int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens);
 std::vector<double> router_local_stats(const Routing& r);
 void router_set_losses(Routing& r, const std::vector<double>& global_stats, const MoeConfig& cfg);
 
+// The losses' gradients: d(aux)/dP_e per expert [E] (P_e the mean probability; the
+// assignment fraction is a constant), and the z-loss scale d(z)/d(lse_t) / lse_t.
+std::vector<float> router_aux_grad(const Routing& r, const MoeConfig& cfg);
+float router_zloss_scale(const Routing& r, const MoeConfig& cfg);
+
 // From r.dweight and the loss gradients: dx += dlogits·Wgᵀ, dwg += xᵀ·dlogits.
 void router_backward(const Routing& r, const float* x, int64_t d_model, const float* wg,
                      const MoeConfig& cfg, float* dx, float* dwg);

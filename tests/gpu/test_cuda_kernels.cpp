@@ -25,6 +25,7 @@
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/adamw_update.h"
 #include "kernels/cpu/dispatch_ops.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/expert_ops.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/layernorm.h"
@@ -37,6 +38,7 @@
 #include "kernels/cuda/device_info.h"
 #include "kernels/cuda/dispatch_ops.h"
 #include "kernels/cuda/expert_ops.h"
+#include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/layernorm.h"
 #include "kernels/cuda/router_ops.h"
@@ -512,6 +514,18 @@ TEST(CudaKernels, AdamWUpdateMatchesCpu) {
   expect_close(gv.download(), value, 1e-5f, "adamw value");
   expect_close(gm.download(), m, 1e-6f, "adamw m");
   expect_close(gvv.download(), v, 1e-6f, "adamw v");
+}
+
+TEST(CudaKernels, AccumulateMatchesCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  for (int64_t n : {int64_t{1}, int64_t{1000}, int64_t{300001}}) {
+    auto x = randn(n, g), y = randn(n, g);
+    F gx(x), gy(y);
+    cpu::accumulate(x.data(), n, y.data());
+    cuda::accumulate(gx.data(), n, gy.data());
+    expect_close(gy.download(), y, 0.0f, "accumulate");  // one fp32 add: bit-exact
+  }
 }
 
 }  // namespace

@@ -1,0 +1,80 @@
+#pragma once
+// The StepBackend on one GPU in fp32: device buffers and kernels/cuda, mirroring
+// CpuStepBackend call for call. It holds device copies of the layer's MoeParams
+// (values, and gradients that accumulate here until store_grads). Its Collectives
+// must move device rows: NcclCollectives, or StagedMpiCollectives when ranks share
+// a GPU.
+#include <map>
+#include <memory>
+
+#include "core/config.h"
+#include "kernels/cuda/device_buffer.h"
+#include "moe/device_expert_ffn.h"
+#include "moe/device_router.h"
+#include "moe/moe_params.h"
+#include "moe/step_backend.h"
+
+namespace paramoe {
+
+class CudaStepBackend final : public StepBackend {
+ public:
+  CudaStepBackend(const MoeConfig& cfg, MoeParams& params,
+                  cuda::ExpertGemm how = cuda::ExpertGemm::per_expert);
+
+  float* out(const std::string& name, int64_t n) override;
+  float* data(const std::string& name) override;
+  int64_t size(const std::string& name) const override;
+  bool has(const std::string& name) const override { return size_.count(name) > 0; }
+  void clear() override { size_.clear(); }  // keeps the allocations for the next pass
+  void copy(const float* src, int64_t n, float* dst) override;
+
+  void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                   float* dst) override;
+  void scatter_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                    float* dst) override;
+  void scatter_add_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                        float* dst) override;
+  void combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
+                    int64_t row_len, float* y) override;
+  void combine_rows_backward(const float* dy, const float* rows, const std::vector<int32_t>& pos,
+                             Routing& r, int64_t row_len, float* drows) override;
+
+  void route(const float* x, int64_t tokens, Routing& r) override;
+  void router_backward(const Routing& r, const float* x, float* dx, float* dwg) override;
+  void accumulate_gate_grad(const float* dwg) override;
+
+  void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
+                      float* out) override;
+  void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
+                       float* dxs) override;
+
+  void load_params() override;
+  void store_grads() override;
+
+ private:
+  struct DeviceParam {
+    cuda::DeviceBuffer<float> value, grad;
+  };
+  float* value(Param& p) { return dev_.at(&p).value.data(); }
+  float* grad(Param& p) { return dev_.at(&p).grad.data(); }
+  DeviceExpertWeights<float> weights();
+  // Uploads a host index or weight array into reusable device scratch.
+  const int32_t* upload(const std::vector<int32_t>& host);
+  const float* upload(const std::vector<float>& host);
+
+  const MoeConfig& cfg_;
+  MoeParams& params_;
+  cuda::ExpertGemm how_;
+  std::map<const Param*, DeviceParam> dev_;
+  std::map<std::string, cuda::DeviceBuffer<float>> buf_;
+  std::map<std::string, int64_t> size_;
+  DeviceRouter router_;
+  DeviceExpertScratch<float> experts_;
+  cuda::DeviceBuffer<int32_t> index_;
+  cuda::DeviceBuffer<float> weight_, dweight_;
+};
+
+// A StepBackendMaker (moe_layer.h) for MoeLayer on this rank's current GPU.
+std::unique_ptr<StepBackend> make_cuda_step_backend(const MoeConfig& cfg, MoeParams& params);
+
+}  // namespace paramoe
