@@ -41,7 +41,7 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
     x[i] = static_cast<float>(normal01(seed, stream_id("bench/x"), row0 * D + i));
     dy[i] = static_cast<float>(normal01(seed, stream_id("bench/dy"), row0 * D + i));
   }
-  MoeLayer layer(mc, *rc.coll, "bench/moe/", seed);
+  MoeLayer layer(mc, *rc.layers.coll, "bench/moe/", seed, rc.layers.make);
   const int world = rc.grid->layout().world;
 
   std::vector<BenchRow> results;
@@ -51,8 +51,9 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
     for (int it = 0; it < bc.warmup + bc.repeats; ++it) {
       MPI_CHECK(MPI_Barrier(rc.grid->comm(Group::World)));
       const double t0 = now_seconds();
-      layer.forward(x.data(), rows, y.data());
-      layer.backward(dy.data(), dx.data());
+      // Host in and out: on the GPU the time includes copying x, y, dy and dx.
+      layer.forward_host(x.data(), rows, y.data());
+      layer.backward_host(dy.data(), dx.data());
       double t[2] = {now_seconds() - t0, layer.last_run().alltoall_seconds()};
       rc.coll->allreduce_max(Group::World, t, 2);
       if (it >= bc.warmup) {
@@ -73,10 +74,10 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "bench layer: world=%d mp=%d ep=%d esp=%d | T=%d D=%d H=%d E=%d k=%d %s cf=%.2f | "
-                "%d repeats (median), fwd+bwd",
+                "%d repeats (median), fwd+bwd | %s",
                 world, rc.grid->layout().mp, rc.grid->layout().ep, rc.grid->layout().esp,
                 bc.tokens_per_step, mc.d_model, mc.d_hidden, mc.num_experts, mc.top_k,
-                mc.activation.c_str(), mc.capacity_factor, bc.repeats);
+                mc.activation.c_str(), mc.capacity_factor, bc.repeats, rc.layers.describe.c_str());
   log_info(line);
   log_info(
       "  schedule     median_ms    min_ms  speedup  a2a_ms  a2a_MB/rank(mean)  a2a_MB/rank(max)");

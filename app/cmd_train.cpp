@@ -113,7 +113,7 @@ int cmd_train(const TrainArgs& args) {
   const int64_t D = cfg.moe.d_model;
   const uint64_t seed = static_cast<uint64_t>(tc.seed);
 
-  MoeStack model(cfg.moe, tc.layers, *rc.coll, seed);
+  MoeStack model(cfg.moe, tc.layers, *rc.layers.coll, seed, rc.layers.make);
   std::vector<Param*> params = model.params();
   AdamW opt(params, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
   std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
@@ -133,6 +133,7 @@ int cmd_train(const TrainArgs& args) {
 
   CheckpointMeta start;
   if (!args.resume.empty()) start = resume(args.resume, rc, opt, slabs);
+  model.load_params();  // the initial or restored values, onto the layers' device
   int64_t tokens_seen = start.tokens_seen;
   if (start.step > 0 && start.step >= tc.steps)  // step > 0 only after a resume
     log_info("resume: the checkpoint is at step " + std::to_string(start.step) +
@@ -161,10 +162,12 @@ int cmd_train(const TrainArgs& args) {
       dy[i] = scale * d;
     }
     model.backward(dy.data(), nullptr);
+    model.store_grads();
     grad_sync(params, *rc.coll);
     const double lr = lr_at(step, tc.warmup_steps, tc.steps, tc.lr, tc.min_lr_ratio);
     opt.step(lr);
     for (Param* p : params) p->zero_grad();
+    model.load_params();
     tokens_seen += tc.tokens_per_step;
     if (rebalance_experts(model, opt, rc, step + 1)) slabs = train_state_slabs(params, opt);
 

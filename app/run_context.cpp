@@ -15,7 +15,9 @@ RunContext run_context_create(const std::string& config_path,
   rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
   rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),
                         order_algorithm_from_string(rc.config.moe.a2a_order));
-  log_info("paramoe: config " + rc.config.origin + " | " + rc.grid->describe());
+  rc.layers = layer_device_create(rc.config, *rc.grid, *rc.coll);
+  log_info("paramoe: config " + rc.config.origin + " | " + rc.grid->describe() + " | " +
+           rc.layers.describe);
   return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/layer_device.h"
 #include "comm/mpi_collectives.h"
 #include "comm/process_grid.h"
 #include "core/config.h"
@@ -16,7 +17,8 @@ namespace paramoe {
 struct RunContext {
   Config config;
   std::unique_ptr<ProcessGrid> grid;
-  std::unique_ptr<MpiCollectives> coll;
+  std::unique_ptr<MpiCollectives> coll;  // host memory: gradients, statistics
+  LayerDevice layers;                    // what the MoE layers run on
 };
 
 RunContext run_context_create(const std::string& config_path,

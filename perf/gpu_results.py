@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Turns one GPU check (jobs/device/gpu_check.sh: bench_cuda_esmm.json,
-bench_cuda_moe_layer.json, torch_moe_layer.csv) into the result tables of
-perf/results: ESMM vs dense cuBLAS, and the MoE layer vs plain PyTorch.
+bench_cuda_moe_layer.json, torch_moe_layer.csv, bench_cuda_dist_layer.json) into
+the result tables of perf/results: ESMM vs dense cuBLAS, the MoE layer vs plain
+PyTorch, and the distributed GPU path vs the fused single-GPU layer. A table whose
+inputs the check did not produce is left as it is.
 
 usage: perf/gpu_results.py DIR DEVICE_NAME
 """
 import csv
 import json
+import os
 import sys
 
 
@@ -18,17 +21,24 @@ def medians(path):
     return out
 
 
-def main(d, device):
+def write(path, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def esmm_table(d, device):
     rows = []
     for b in medians(f"{d}/bench_cuda_esmm.json"):
         shape, routing, op, how = b["label"].split("/")
         rows.append({"device": device, "shape": shape, "routing": routing, "op": op, "launch": how,
                      "rows": int(b["rows"]), "expert_tflops": f"{b['expert_TFLOPs']:.1f}",
                      "dense_tflops": f"{b['dense_TFLOPs']:.1f}", "vs_dense": f"{b['vs_dense']:.3f}"})
-    with open("perf/results/gpu_esmm_vs_dense.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write("perf/results/gpu_esmm_vs_dense.csv", rows)
+
+
+def layer_table(d, device):
     torch_ms = {r["shape"]: float(r["torch_ms"]) for r in csv.DictReader(open(f"{d}/torch_moe_layer.csv"))}
     rows = []
     for b in medians(f"{d}/bench_cuda_moe_layer.json"):
@@ -37,10 +47,27 @@ def main(d, device):
         rows.append({"device": device, "shape": shape, "launch": how, "paramoe_ms": f"{ms:.2f}",
                      "paramoe_tflops": f"{b['TFLOPs']:.1f}", "torch_ms": f"{torch_ms[shape]:.2f}",
                      "speedup_vs_torch": f"{torch_ms[shape] / ms:.2f}"})
-    with open("perf/results/gpu_moe_layer_vs_torch.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write("perf/results/gpu_moe_layer_vs_torch.csv", rows)
+
+
+def dist_layer_table(d, device):
+    ms = {}
+    for b in medians(f"{d}/bench_cuda_dist_layer.json"):
+        shape, path = b["label"].split("/")
+        ms[(shape, path)] = (b["median_ms"], b["TFLOPs"])
+    rows = []
+    for (shape, path), (t, tf) in ms.items():
+        rows.append({"device": device, "shape": shape, "path": path, "median_ms": f"{t:.2f}",
+                     "tflops": f"{tf:.1f}", "vs_fused": f"{t / ms[(shape, 'fused')][0]:.3f}"})
+    write("perf/results/gpu_dist_layer_vs_fused.csv", rows)
+
+
+def main(d, device):
+    tables = [("bench_cuda_esmm.json", esmm_table), ("bench_cuda_moe_layer.json", layer_table),
+              ("bench_cuda_dist_layer.json", dist_layer_table)]
+    for source, table in tables:
+        if os.path.exists(f"{d}/{source}"):
+            table(d, device)
 
 
 if __name__ == "__main__":

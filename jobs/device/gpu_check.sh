@@ -40,6 +40,20 @@ gpu_moe_layer_np2_mp2_esp2_mpi 2 --coll mpi --mp 2 --ep 1 --esp 2
 gpu_moe_layer_np4_mp2_ep2_esp2_mpi 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2
 LAYOUTS
 fi
+# paramoe train on the GPU against the CPU, as tests/CMakeLists.txt registers it.
+if [[ -e "$PACK/bin/paramoe" ]]; then
+  while read -r name np args; do
+    echo "== $name"
+    # shellcheck disable=SC2086  # args is a word list
+    tests/gpu/compare_train_losses.sh 1e-6 mpirun --oversubscribe -np "$np" -- \
+      "$PACK/bin/paramoe" train inputs/moe-tiny.toml $args </dev/null >"$out/$name.log" 2>&1 ||
+      status=1
+    tail -3 "$out/$name.log"
+  done <<'RUNS'
+gpu_train_np1_nccl 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
+gpu_train_np4_mp2_ep2_esp2_mpi 4
+RUNS
+fi
 # BENCH=0 runs the tests only.
 [[ ${BENCH:-1} == 0 ]] && { tar -C "$work" -czf "${OUT:-/tmp}/gpu_check.tgz" . ; exit $status; }
 for b in "$PACK"/bin/bench_cuda_*; do

@@ -110,6 +110,11 @@ void validate(const Config& c) {
   require(c.parallel.esp >= 1, o, "parallel", "esp", "an integer >= 1");
   require(c.parallel.ranks_per_node >= 0, o, "parallel", "ranks_per_node",
           "an integer >= 0 (0 = detect nodes)");
+  require(c.device.type == "cpu" || c.device.type == "cuda", o, "device", "type",
+          "\"cpu\" or \"cuda\"");
+  require(c.device.collectives == "auto" || c.device.collectives == "nccl" ||
+              c.device.collectives == "mpi",
+          o, "device", "collectives", "\"auto\", \"nccl\" or \"mpi\"");
   const MoeConfig& m = c.moe;
   require(m.d_model >= 1, o, "moe", "d_model", "an integer >= 1");
   require(m.d_hidden >= 1, o, "moe", "d_hidden", "an integer >= 1");
@@ -198,13 +203,14 @@ Config config_parse(const std::string& text, const std::string& origin,
   }
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel", "moe", "train", "bench", "checkpoint", "placement"};
+  static const char* sections[] = {"parallel",   "device",   "moe", "train", "bench",
+                                   "checkpoint", "placement"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
     if (!known)
       throw_collective(origin + ": unknown section [" + std::string(k.str()) +
-                       "] (known: parallel, moe, train, bench, checkpoint, placement)");
+                       "] (known: parallel, device, moe, train, bench, checkpoint, placement)");
   }
 
   Config c;
@@ -213,6 +219,9 @@ Config config_parse(const std::string& text, const std::string& origin,
       root, origin, "parallel",
       {int_key("mp", c.parallel.mp), int_key("ep", c.parallel.ep), int_key("esp", c.parallel.esp),
        int_key("ranks_per_node", c.parallel.ranks_per_node)});
+  read_section(root, origin, "device",
+               {string_key("type", c.device.type),
+                string_key("collectives", c.device.collectives)});
   MoeConfig& m = c.moe;
   read_section(
       root, origin, "moe",

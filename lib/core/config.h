@@ -83,8 +83,18 @@ struct PlacementConfig {
   std::vector<double> device_speeds;  // one per world rank (relative); empty: all equal
 };
 
+// Where the MoE layers run. On "cuda" each rank drives the GPU of its node-local
+// rank (modulo the node's GPUs); the layers' rows move over NCCL when every rank
+// has a GPU of its own, else over MPI staged through pinned host memory ("auto"),
+// or as `collectives` says.
+struct DeviceConfig {
+  std::string type = "cpu";          // cpu | cuda
+  std::string collectives = "auto";  // auto | nccl | mpi (cuda only)
+};
+
 struct Config {
   ParallelConfig parallel;
+  DeviceConfig device;
   MoeConfig moe;
   TrainConfig train;
   BenchConfig bench;

@@ -11,7 +11,8 @@ namespace {
 constexpr float kLnEps = 1e-5f;
 }
 
-MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed)
+MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
+                   const StepBackendMaker& make)
     : D_(cfg.d_model), saved_(layers) {
   for (int l = 0; l < layers; ++l) {
     const std::string prefix = "layers/" + std::to_string(l) + "/";
@@ -19,7 +20,7 @@ MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t
         param_make(prefix + "ln/gamma", {D_}, {0}, {D_}, GradSync::Dp, /*weight_decay=*/false));
     ln_beta_.push_back(param_make(prefix + "ln/beta", {D_}, {0}, {D_}, GradSync::Dp, false));
     param_init_constant(ln_gamma_.back(), 1.0f);
-    moe_.push_back(std::make_unique<MoeLayer>(cfg, coll, prefix + "moe/", seed));
+    moe_.push_back(std::make_unique<MoeLayer>(cfg, coll, prefix + "moe/", seed, make));
   }
 }
 
@@ -31,6 +32,14 @@ std::vector<Param*> MoeStack::params() {
     for (Param* p : moe_[l]->params().all()) out.push_back(p);
   }
   return out;
+}
+
+void MoeStack::load_params() {
+  for (auto& m : moe_) m->load_params();
+}
+
+void MoeStack::store_grads() {
+  for (auto& m : moe_) m->store_grads();
 }
 
 std::vector<MoeLayer*> MoeStack::moe_layers() {
@@ -50,7 +59,7 @@ void MoeStack::forward(const float* x, int64_t tokens, float* y) {
     s.rstd.assign(tokens, 0.0f);
     cpu::layernorm_forward(cur.data(), ln_gamma_[l].value.data(), ln_beta_[l].value.data(), tokens,
                            D_, kLnEps, s.ln.data(), s.mean.data(), s.rstd.data());
-    moe_[l]->forward(s.ln.data(), tokens, moe_out.data());
+    moe_[l]->forward_host(s.ln.data(), tokens, moe_out.data());
     for (int64_t i = 0; i < tokens * D_; ++i) cur[i] += moe_out[i];
   }
   std::copy(cur.begin(), cur.end(), y);
@@ -60,7 +69,7 @@ void MoeStack::backward(const float* dy, float* dx) {
   std::vector<float> grad(dy, dy + tokens_ * D_), dln(tokens_ * D_), dres(tokens_ * D_);
   for (size_t l = moe_.size(); l-- > 0;) {
     const Saved& s = saved_[l];
-    moe_[l]->backward(grad.data(), dln.data());
+    moe_[l]->backward_host(grad.data(), dln.data());
     cpu::layernorm_backward(s.x.data(), ln_gamma_[l].value.data(), s.mean.data(), s.rstd.data(),
                             dln.data(), tokens_, D_, dres.data(), ln_gamma_[l].grad.data(),
                             ln_beta_[l].grad.data());

@@ -13,12 +13,20 @@ namespace paramoe {
 
 class MoeStack {
  public:
-  MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed);
+  // The MoE layers compute on the backend `make` gives (moe_layer.h) and move rows
+  // over `coll`; the stack's own LayerNorms and residuals, its inputs and outputs
+  // stay on the host.
+  MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
+           const StepBackendMaker& make = make_cpu_step_backend);
 
   void forward(const float* x, int64_t tokens, float* y);
   void backward(const float* dy, float* dx);
 
   std::vector<Param*> params();
+  // After params() values change (optimizer step, checkpoint load): give them to the
+  // layers' backends. Before reading params() gradients: collect the backends'.
+  void load_params();
+  void store_grads();
   std::vector<MoeLayer*> moe_layers();
   float aux_loss() const;  // Σ over layers, with coefficients
   float z_loss() const;

@@ -20,6 +20,8 @@ class CpuStepBackend final : public StepBackend {
   bool has(const std::string& name) const override { return buf_.count(name) > 0; }
   void clear() override { buf_.clear(); }
   void copy(const float* src, int64_t n, float* dst) override;
+  void upload(const float* host, int64_t n, float* dst) override { copy(host, n, dst); }
+  void download(const float* src, int64_t n, float* host) override { copy(src, n, host); }
 
   void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
                    float* dst) override;

@@ -11,7 +11,7 @@ namespace {
 int64_t rows_of(const std::vector<int32_t>& index) { return static_cast<int64_t>(index.size()); }
 
 template <class T>
-std::vector<T> download(const T* device, int64_t n) {
+std::vector<T> to_host(const T* device, int64_t n) {
   std::vector<T> host(n);
   if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host.data(), device, n * sizeof(T), cudaMemcpyDeviceToHost));
   return host;
@@ -68,6 +68,14 @@ void CudaStepBackend::copy(const float* src, int64_t n, float* dst) {
     PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
 }
 
+void CudaStepBackend::upload(const float* host, int64_t n, float* dst) {
+  if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
+}
+
+void CudaStepBackend::download(const float* src, int64_t n, float* host) {
+  if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host, src, n * sizeof(float), cudaMemcpyDeviceToHost));
+}
+
 // A synchronous copy on the legacy default stream runs after the kernels queued
 // before it, so one scratch buffer per kind is never overwritten while in use.
 const int32_t* CudaStepBackend::upload(const std::vector<int32_t>& host) {
@@ -113,7 +121,7 @@ void CudaStepBackend::combine_rows_backward(const float* dy, const float* rows,
   dweight_.fit(A);
   cuda::combine_rows_backward(dy, rows, upload(pos), upload(r.weight), r.tokens, r.k, row_len,
                               drows, dweight_.data());
-  r.dweight = download(dweight_.data(), A);
+  r.dweight = to_host(dweight_.data(), A);
 }
 
 void CudaStepBackend::route(const float* x, int64_t T, Routing& r) {
@@ -124,11 +132,11 @@ void CudaStepBackend::route(const float* x, int64_t T, Routing& r) {
   r.num_experts = E;
   // The host routing drives the dispatch plan, the capacity and the loss statistics
   // exactly as on the CPU; the device keeps its own copy for the backward.
-  r.probs = download(router_.probs(), T * E);
-  r.lse = download(router_.lse(), T);
-  r.expert = download(router_.expert(), T * k);
-  r.topk_prob = download(router_.topk(), T * k);
-  r.weight = download(router_.weight(), T * k);
+  r.probs = to_host(router_.probs(), T * E);
+  r.lse = to_host(router_.lse(), T);
+  r.expert = to_host(router_.expert(), T * k);
+  r.topk_prob = to_host(router_.topk(), T * k);
+  r.weight = to_host(router_.weight(), T * k);
   r.kept.assign(T * k, 1);
   r.dweight.assign(T * k, 0.0f);
 }

@@ -27,6 +27,8 @@ class CudaStepBackend final : public StepBackend {
   bool has(const std::string& name) const override { return size_.count(name) > 0; }
   void clear() override { size_.clear(); }  // keeps the allocations for the next pass
   void copy(const float* src, int64_t n, float* dst) override;
+  void upload(const float* host, int64_t n, float* dst) override;
+  void download(const float* src, int64_t n, float* host) override;
 
   void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
                    float* dst) override;

@@ -32,27 +32,57 @@ void MoeLayer::set_schedule(const std::string& name) {
   schedule_ = schedule_build(name);
 }
 
-void MoeLayer::forward(const float* x, int64_t tokens, float* y) {
+// The forward pass reads buffer "x" and writes "y"; the backward reads "dy" and
+// writes "dx". The callers below fill and empty them from device or host memory.
+float* MoeLayer::begin_forward(int64_t tokens) {
   run_ = MoeRun{};
   run_.tokens = tokens;
   backend_->clear();
-  const int64_t n = tokens * cfg_.d_model;
-  backend_->copy(x, n, backend_->out("x", n));
+  return backend_->out("x", tokens * cfg_.d_model);
+}
+
+const float* MoeLayer::run_forward() {
   ExecContext ctx{cfg_, coll_, *backend_, placement_, run_};
   schedule_execute(schedule_.forward, false, ctx);
   const Routing& r = run_.routing;
   for (int64_t a = 0; a < r.tokens * r.k; ++a)
     if (r.kept[a]) expert_load_[r.expert[a]] += 1.0;
-  backend_->copy(backend_->data("y"), n, y);
+  return backend_->data("y");
+}
+
+float* MoeLayer::begin_backward() {
+  PARAMOE_REQUIRE(backend_->has("y"), "MoeLayer::backward called before forward");
+  return backend_->out("dy", run_.tokens * cfg_.d_model);
+}
+
+const float* MoeLayer::run_backward() {
+  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_};
+  schedule_execute(schedule_.backward, true, ctx);
+  return backend_->data("dx");
+}
+
+void MoeLayer::forward(const float* x, int64_t tokens, float* y) {
+  const int64_t n = tokens * cfg_.d_model;
+  backend_->copy(x, n, begin_forward(tokens));
+  backend_->copy(run_forward(), n, y);
 }
 
 void MoeLayer::backward(const float* dy, float* dx) {
-  PARAMOE_REQUIRE(backend_->has("y"), "MoeLayer::backward called before forward");
   const int64_t n = run_.tokens * cfg_.d_model;
-  backend_->copy(dy, n, backend_->out("dy", n));
-  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_};
-  schedule_execute(schedule_.backward, true, ctx);
-  backend_->copy(backend_->data("dx"), n, dx);
+  backend_->copy(dy, n, begin_backward());
+  backend_->copy(run_backward(), n, dx);
+}
+
+void MoeLayer::forward_host(const float* x, int64_t tokens, float* y) {
+  const int64_t n = tokens * cfg_.d_model;
+  backend_->upload(x, n, begin_forward(tokens));
+  backend_->download(run_forward(), n, y);
+}
+
+void MoeLayer::backward_host(const float* dy, float* dx) {
+  const int64_t n = run_.tokens * cfg_.d_model;
+  backend_->upload(dy, n, begin_backward());
+  backend_->download(run_backward(), n, dx);
 }
 
 void MoeLayer::apply_placement(const ExpertPlacement& to, const StateLookup& state_of) {

@@ -31,6 +31,9 @@ class MoeLayer {
 
   void forward(const float* x, int64_t tokens, float* y);
   void backward(const float* dy, float* dx);
+  // The same with host x, y, dy and dx on any backend (copied in and out).
+  void forward_host(const float* x, int64_t tokens, float* y);
+  void backward_host(const float* dy, float* dx);
 
   // For a backend with memory of its own: after the host params() values change,
   // load them; before reading params() gradients, store them (adds and zeroes the
@@ -59,6 +62,11 @@ class MoeLayer {
   float z_loss() const { return run_.routing.z_loss; }
 
  private:
+  float* begin_forward(int64_t tokens);  // returns the input buffer to fill
+  const float* run_forward();            // returns the output
+  float* begin_backward();
+  const float* run_backward();
+
   MoeConfig cfg_;
   Collectives& coll_;
   MoeParams params_;

@@ -28,6 +28,9 @@ class StepBackend {
   virtual bool has(const std::string& name) const = 0;
   virtual void clear() = 0;  // forgets every buffer (a new forward pass)
   virtual void copy(const float* src, int64_t n, float* dst) = 0;
+  // Between host memory and this backend's; both finish before they return.
+  virtual void upload(const float* host, int64_t n, float* dst) = 0;
+  virtual void download(const float* src, int64_t n, float* host) = 0;
 
   // Rows of row_len floats; indices and gate weights come from the host plan.
   virtual void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,

@@ -1,0 +1,55 @@
+#include "app/layer_device.h"
+
+#include "core/error.h"
+
+#ifdef PARAMOE_HAVE_CUDA
+#include "comm/gpu_binding.h"
+#include "comm/nccl_collectives.h"
+#include "comm/staged_mpi_collectives.h"
+#include "moe/cuda_step_backend.h"
+#endif
+
+namespace paramoe {
+
+LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid,
+                                MpiCollectives& host) {
+  const DeviceConfig& cfg = config.device;
+  LayerDevice d;
+  if (cfg.type == "cpu") {
+    d.coll = &host;
+    d.describe = "device cpu (MPI)";
+    return d;
+  }
+#ifdef PARAMOE_HAVE_CUDA
+  const int gpu = gpu_bind(grid);
+  std::string shared;
+  const bool clash = gpu_shared_within_node(grid, shared);
+  std::string how = cfg.collectives;
+  if (how == "auto") how = clash ? "mpi" : "nccl";
+  if (how == "nccl") {
+    if (config.moe.a2a != "native")
+      throw_collective(config.origin + ": moe.a2a = \"" + config.moe.a2a +
+                       "\" runs on MPI only; with device.collectives = nccl expected \"native\" "
+                       "(or set device.collectives = \"mpi\")");
+    d.owned = std::make_unique<NcclCollectives>(grid);  // refuses shared GPUs, naming them
+  } else {
+    auto staged = std::make_unique<StagedMpiCollectives>(grid);
+    staged->host().set_alltoall(a2a_method_from_string(config.moe.a2a),
+                                order_algorithm_from_string(config.moe.a2a_order));
+    d.owned = std::move(staged);
+  }
+  d.coll = d.owned.get();
+  d.make = make_cuda_step_backend;
+  d.describe = "device cuda:" + std::to_string(gpu) + " (" +
+               (how == "nccl" ? std::string("NCCL") : std::string("MPI staged through host")) +
+               (clash ? ", ranks share a GPU)" : ")");
+  return d;
+#else
+  (void)grid;
+  throw_collective(
+      "device.type = \"cuda\": this paramoe was built without the CUDA backend (configure with "
+      "-DPARAMOE_CUDA=ON on a machine with the CUDA toolkit), expected \"cpu\"");
+#endif
+}
+
+}  // namespace paramoe

@@ -1,0 +1,28 @@
+#pragma once
+// Where the MoE layers run (config [device]): the collectives their rows move over
+// and the StepBackend they compute with. Host-side collectives (gradient sums,
+// statistics, checkpoints) stay on the run's MpiCollectives either way.
+#include <memory>
+#include <string>
+
+#include "comm/mpi_collectives.h"
+#include "core/config.h"
+#include "moe/moe_layer.h"
+
+namespace paramoe {
+
+struct LayerDevice {
+  std::unique_ptr<Collectives> owned;  // null on the CPU, where `coll` is the host's
+  Collectives* coll = nullptr;
+  StepBackendMaker make = make_cpu_step_backend;
+  std::string describe;  // for the start-up log
+};
+
+// Collective over the grid's world. Throws a collective Error naming device.type
+// when this build has no CUDA backend or a rank has no GPU, and device.collectives
+// when NCCL is asked for but ranks share a GPU.
+// moe.a2a other than "native" runs on MPI only, so NCCL refuses it, naming both keys.
+LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid,
+                                MpiCollectives& host);
+
+}  // namespace paramoe

@@ -1,0 +1,133 @@
+// What the distributed GPU path costs against the fused single-GPU layer, in one
+// run on one GPU, fp32, forward + backward timed with CUDA events:
+//   fused:  DeviceMoeLayer<float> (routing, dispatch plan and GEMM shapes on the
+//           device; one E-count download);
+//   nccl:   MoeLayer + CudaStepBackend + NcclCollectives at np 1 (the schedule's
+//           step list: routing decisions and the dispatch plan go through the host,
+//           index arrays are uploaded per step, collectives on the NCCL lanes);
+//   staged: the same over StagedMpiCollectives (rows through pinned host memory).
+// The ratio nccl/fused is the price of the host-side plan at this shape.
+//   medium: 8192 tokens, D = 1024, H = 4096, 8 experts, top-2, SwiGLU
+//   small:  4096 tokens, D = 1024, H = 768, 64 experts, top-8, SwiGLU
+// Run under mpirun -np 1 (or as a singleton). Without a GPU it skips, saying why.
+#include <benchmark/benchmark.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "comm/gpu_binding.h"
+#include "comm/nccl_collectives.h"
+#include "comm/staged_mpi_collectives.h"
+#include "kernels/cuda/device_info.h"
+#include "kernels/cuda/random_fill.h"
+#include "moe/cuda_step_backend.h"
+#include "moe/device_moe_layer.h"
+#include "moe/moe_layer.h"
+#include "perf/cuda_event_timer.h"
+
+namespace {
+
+using paramoe::cuda::DeviceBuffer;
+
+struct Shape {
+  const char* name;
+  int tokens, d, h, experts, k;
+};
+constexpr Shape kShapes[] = {{"medium", 8192, 1024, 4096, 8, 2}, {"small", 4096, 1024, 768, 64, 8}};
+constexpr const char* kPathNames[] = {"fused", "nccl", "staged"};
+
+paramoe::MoeConfig config_of(const Shape& s) {
+  paramoe::MoeConfig cfg;
+  cfg.d_model = s.d;
+  cfg.d_hidden = s.h;
+  cfg.num_experts = s.experts;
+  cfg.top_k = s.k;
+  cfg.activation = "swiglu";
+  cfg.capacity_factor = 0.0;
+  cfg.schedule = "s1";
+  return cfg;
+}
+
+template <class Step>
+void time_steps(benchmark::State& state, const Shape& s, Step&& step) {
+  paramoe::perf::CudaEventTimer timer;
+  for (int i = 0; i < 3; ++i) timer.seconds(step);
+  std::vector<double> ms;
+  for (auto _ : state) {
+    const double t = timer.seconds(step);
+    ms.push_back(t * 1e3);
+    state.SetIterationTime(t);
+  }
+  std::sort(ms.begin(), ms.end());
+  const double flops = 18.0 * s.tokens * s.k * static_cast<double>(s.d) * s.h;  // 9 GEMMs of 2·N·D·H
+  state.counters["median_ms"] = ms[ms.size() / 2];
+  state.counters["TFLOPs"] = flops / (ms[ms.size() / 2] * 1e-3) * 1e-12;
+  state.SetLabel(std::string(s.name) + "/" + kPathNames[state.range(1)]);
+}
+
+void BM_DistLayerFwdBwd(benchmark::State& state) {
+  std::string why;
+  if (paramoe::cuda::device_count(why) == 0) {
+    state.SkipWithError(("no GPU: " + why).c_str());
+    return;
+  }
+  const Shape& s = kShapes[state.range(0)];
+  const int path = static_cast<int>(state.range(1));
+  const paramoe::MoeConfig cfg = config_of(s);
+  const int64_t n = int64_t{s.tokens} * s.d;
+  DeviceBuffer<float> x(n), dy(n), y(n), dx(n);
+  paramoe::cuda::fill_uniform(x.data(), n, 11, 1.0f);
+  paramoe::cuda::fill_uniform(dy.data(), n, 12, 1e-2f);
+
+  paramoe::ParallelConfig par;  // np 1: mp = ep = esp = 1
+  paramoe::ProcessGrid grid = paramoe::ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
+  paramoe::gpu_bind(grid);
+  // One parameter set for all three paths: the MoeLayer's seeded init, which the
+  // fused layer then loads.
+  std::unique_ptr<paramoe::Collectives> coll;
+  if (path == 2)
+    coll = std::make_unique<paramoe::StagedMpiCollectives>(grid);
+  else
+    coll = std::make_unique<paramoe::NcclCollectives>(grid);
+  paramoe::MoeLayer layer(cfg, *coll, "moe/", 7, paramoe::make_cuda_step_backend);
+  if (path == 0) {
+    paramoe::DeviceMoeLayer<float> fused(cfg);
+    std::map<std::string, std::vector<float>> host;
+    for (paramoe::Param* p : layer.params().all()) {
+      const std::string key = p->name.substr(4) == "gate" ? "wg" : p->name.substr(4);
+      host[key] = p->value;
+    }
+    fused.set_params(host);
+    time_steps(state, s, [&] {
+      fused.forward(x.data(), s.tokens, y.data());
+      fused.backward(dy.data(), dx.data());
+    });
+    return;
+  }
+  time_steps(state, s, [&] {
+    layer.forward(x.data(), s.tokens, y.data());
+    layer.backward(dy.data(), dx.data());
+  });
+}
+
+BENCHMARK(BM_DistLayerFwdBwd)
+    ->ArgsProduct({{0, 1}, {0, 1, 2}})
+    ->ArgNames({"shape", "path"})
+    ->UseManualTime()
+    ->Iterations(20)
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  MPI_Finalize();
+  return 0;
+}
