@@ -40,6 +40,17 @@ gpu_moe_layer_np2_mp2_esp2_mpi 2 --coll mpi --mp 2 --ep 1 --esp 2
 gpu_moe_layer_np4_mp2_ep2_esp2_mpi 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2
 LAYOUTS
 fi
+# The device collectives against the host MPI ones.
+if [[ -e "$PACK/bin/test_collectives_cuda" ]]; then
+  for run in "1 nccl" "1 mpi" "2 mpi" "4 mpi"; do
+    read -r np kind <<<"$run"
+    name=gpu_collectives_np${np}_$kind
+    echo "== $name"
+    mpirun --oversubscribe -np "$np" "$PACK/bin/test_collectives_cuda" --coll "$kind" \
+      </dev/null >"$out/$name.log" 2>&1 || status=1
+    tail -3 "$out/$name.log"
+  done
+fi
 # paramoe train on the GPU against the CPU, as tests/CMakeLists.txt registers it.
 if [[ -e "$PACK/bin/paramoe" ]]; then
   while read -r name np args; do
