@@ -63,7 +63,8 @@ void time_steps(benchmark::State& state, const Shape& s, Step&& step) {
     state.SetIterationTime(t);
   }
   std::sort(ms.begin(), ms.end());
-  const double flops = 18.0 * s.tokens * s.k * static_cast<double>(s.d) * s.h;  // 9 GEMMs of 2·N·D·H
+  const double flops =
+      18.0 * s.tokens * s.k * static_cast<double>(s.d) * s.h;  // 9 GEMMs of 2·N·D·H
   state.counters["median_ms"] = ms[ms.size() / 2];
   state.counters["TFLOPs"] = flops / (ms[ms.size() / 2] * 1e-3) * 1e-12;
   state.SetLabel(std::string(s.name) + "/" + kPathNames[state.range(1)]);

@@ -73,7 +73,9 @@ void set_a2a_from_args(MpiCollectives& coll) {
                     order_algorithm_from_string(arg_or("--a2a-order", "greedy")));
 }
 
-bool shuffled_placement_from_args() { return arg_or("--placement", "contiguous") == "shuffled"; }
+bool shuffled_placement_from_args() {
+  return arg_or("--placement", "contiguous") == "shuffled";
+}
 
 enum class Sharding { Even, AllOnFirst };
 
@@ -129,7 +131,8 @@ void forward_backward(MoeLayer& layer, bool gpu, const float* x, const float* gy
     return;
   }
 #ifdef PARAMOE_TEST_CUDA
-  cuda::DeviceBuffer<float> dx_in(std::vector<float>(x, x + n)), dgy(std::vector<float>(gy, gy + n));
+  cuda::DeviceBuffer<float> dx_in(std::vector<float>(x, x + n)),
+      dgy(std::vector<float>(gy, gy + n));
   cuda::DeviceBuffer<float> dy(n), ddx(n);
   dy.poison();
   ddx.poison();
@@ -208,8 +211,7 @@ void expect_matches_golden(const Result& r, const Fixture& f, int64_t D, const s
     key += p.name.substr(4) == "gate" ? std::string("wg") : p.name.substr(4);
     std::vector<float> ref(p.grad.size());
     hyperslab_extract(f.at(key).data.data(), p.global_shape, p.offset, p.shape, ref.data(), p.dim0);
-    EXPECT_LE(rel_err(p.grad.data(), ref.data(), ref.size()),
-              key == "dwg" ? kGateGradTol : kRelTol)
+    EXPECT_LE(rel_err(p.grad.data(), ref.data(), ref.size()), key == "dwg" ? kGateGradTol : kRelTol)
         << what << ": " << key;
   }
 }

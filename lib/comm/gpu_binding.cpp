@@ -36,7 +36,8 @@ bool gpu_shared_within_node(const ProcessGrid& grid, std::string& detail) {
   PARAMOE_CUDA_CHECK(cudaDeviceGetPCIBusId(mine, kLen, device));
   const int n = grid.size(Group::Node);
   std::vector<char> all(static_cast<size_t>(kLen) * n);
-  MPI_CHECK(MPI_Allgather(mine, kLen, MPI_CHAR, all.data(), kLen, MPI_CHAR, grid.comm(Group::Node)));
+  MPI_CHECK(
+      MPI_Allgather(mine, kLen, MPI_CHAR, all.data(), kLen, MPI_CHAR, grid.comm(Group::Node)));
   for (int a = 0; a < n; ++a)
     for (int b = a + 1; b < n; ++b)
       if (std::strncmp(&all[a * kLen], &all[b * kLen], kLen) == 0) {

@@ -7,10 +7,10 @@
 #include "core/error.h"
 #include "kernels/cuda/cuda_check.h"
 
-#define PARAMOE_NCCL_CHECK(call)                                                          \
-  do {                                                                                    \
-    const ncclResult_t rc_ = (call);                                                      \
-    if (rc_ != ncclSuccess)                                                               \
+#define PARAMOE_NCCL_CHECK(call)                                                             \
+  do {                                                                                       \
+    const ncclResult_t rc_ = (call);                                                         \
+    if (rc_ != ncclSuccess)                                                                  \
       ::paramoe::cuda::throw_cuda_error(#call, __FILE__, __LINE__, ncclGetErrorString(rc_)); \
   } while (0)
 

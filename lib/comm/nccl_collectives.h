@@ -5,12 +5,12 @@
 // GEMM shapes, logged losses).
 //
 // One NCCL communicator per group of the process grid that the schedule uses, made
-// from the group's MPI communicator (unique id broadcast over it) on first use. Two lanes, each its own non-blocking
-// stream: intra-node groups (MP, ESP, node) on one, inter-node groups (EP, DP, EDP,
-// world) on the other. A collective waits on an event recorded on the compute
-// stream (the legacy default stream the kernels use), runs on its lane, and the
-// compute stream waits on the lane's event after it: kernels and collectives stay
-// ordered, and collectives of the two lanes may overlap each other (s2).
+// from the group's MPI communicator (unique id broadcast over it) on first use. Two lanes, each its
+// own non-blocking stream: intra-node groups (MP, ESP, node) on one, inter-node groups (EP, DP,
+// EDP, world) on the other. A collective waits on an event recorded on the compute stream (the
+// legacy default stream the kernels use), runs on its lane, and the compute stream waits on the
+// lane's event after it: kernels and collectives stay ordered, and collectives of the two lanes may
+// overlap each other (s2).
 //
 // The all-to-all is NCCL's grouped send/recv (moe.a2a = native). NCCL rejects two
 // ranks on one GPU: the constructor says so on every rank, naming them.

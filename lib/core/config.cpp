@@ -203,8 +203,8 @@ Config config_parse(const std::string& text, const std::string& origin,
   }
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel",   "device",   "moe", "train", "bench",
-                                   "checkpoint", "placement"};
+  static const char* sections[] = {"parallel", "device",     "moe",      "train",
+                                   "bench",    "checkpoint", "placement"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
@@ -219,9 +219,9 @@ Config config_parse(const std::string& text, const std::string& origin,
       root, origin, "parallel",
       {int_key("mp", c.parallel.mp), int_key("ep", c.parallel.ep), int_key("esp", c.parallel.esp),
        int_key("ranks_per_node", c.parallel.ranks_per_node)});
-  read_section(root, origin, "device",
-               {string_key("type", c.device.type),
-                string_key("collectives", c.device.collectives)});
+  read_section(
+      root, origin, "device",
+      {string_key("type", c.device.type), string_key("collectives", c.device.collectives)});
   MoeConfig& m = c.moe;
   read_section(
       root, origin, "moe",

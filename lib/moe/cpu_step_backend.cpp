@@ -9,7 +9,9 @@
 namespace paramoe {
 
 namespace {
-int64_t rows_of(const std::vector<int32_t>& index) { return static_cast<int64_t>(index.size()); }
+int64_t rows_of(const std::vector<int32_t>& index) {
+  return static_cast<int64_t>(index.size());
+}
 }  // namespace
 
 float* CpuStepBackend::out(const std::string& name, int64_t n) {
@@ -30,7 +32,9 @@ int64_t CpuStepBackend::size(const std::string& name) const {
   return it == buf_.end() ? 0 : static_cast<int64_t>(it->second.size());
 }
 
-void CpuStepBackend::copy(const float* src, int64_t n, float* dst) { std::copy_n(src, n, dst); }
+void CpuStepBackend::copy(const float* src, int64_t n, float* dst) {
+  std::copy_n(src, n, dst);
+}
 
 void CpuStepBackend::gather_rows(const float* src, const std::vector<int32_t>& index,
                                  int64_t row_len, float* dst) {

@@ -8,7 +8,9 @@ namespace paramoe {
 
 namespace {
 
-int64_t rows_of(const std::vector<int32_t>& index) { return static_cast<int64_t>(index.size()); }
+int64_t rows_of(const std::vector<int32_t>& index) {
+  return static_cast<int64_t>(index.size());
+}
 
 template <class T>
 std::vector<T> to_host(const T* device, int64_t n) {
@@ -64,8 +66,7 @@ int64_t CudaStepBackend::size(const std::string& name) const {
 }
 
 void CudaStepBackend::copy(const float* src, int64_t n, float* dst) {
-  if (n)
-    PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
+  if (n) PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
 }
 
 void CudaStepBackend::upload(const float* host, int64_t n, float* dst) {
@@ -155,8 +156,8 @@ void CudaStepBackend::accumulate_gate_grad(const float* dwg) {
 DeviceExpertWeights<float> CudaStepBackend::weights() {
   MoeParams& p = params_;
   const bool s = p.swiglu;
-  return {value(p.w1), value(p.b1), s ? value(p.w3) : nullptr,
-          s ? value(p.b3) : nullptr, value(p.w2), value(p.b2)};
+  return {value(p.w1), value(p.b1), s ? value(p.w3) : nullptr, s ? value(p.b3) : nullptr,
+          value(p.w2), value(p.b2)};
 }
 
 void CudaStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,
@@ -168,10 +169,10 @@ void CudaStepBackend::expert_backward(const float* dout, const float* xs,
                                       const std::vector<int64_t>& offsets, float* dxs) {
   MoeParams& p = params_;
   const bool s = p.swiglu;
-  const DeviceExpertGrads<float> g{grad(p.w1), grad(p.b1), s ? grad(p.w3) : nullptr,
-                                   s ? grad(p.b3) : nullptr, grad(p.w2), grad(p.b2)};
-  device_expert_ffn_backward(p.dims(), weights(), xs, dout, offsets, true, g, experts_, dxs,
-                             how_);
+  const DeviceExpertGrads<float> g{
+      grad(p.w1), grad(p.b1), s ? grad(p.w3) : nullptr, s ? grad(p.b3) : nullptr,
+      grad(p.w2), grad(p.b2)};
+  device_expert_ffn_backward(p.dims(), weights(), xs, dout, offsets, true, g, experts_, dxs, how_);
 }
 
 std::unique_ptr<StepBackend> make_cuda_step_backend(const MoeConfig& cfg, MoeParams& params) {

@@ -26,9 +26,9 @@ void device_expert_ffn_forward(const ExpertDims& d, const DeviceExpertWeights<T>
 
 template <class T>
 void device_expert_ffn_backward(const ExpertDims& d, const DeviceExpertWeights<T>& w, const T* xs,
-                                const T* dout, const std::vector<int64_t>& offsets,
-                                bool accumulate, const DeviceExpertGrads<T>& g,
-                                DeviceExpertScratch<T>& s, T* dxs, cuda::ExpertGemm how) {
+                                const T* dout, const std::vector<int64_t>& offsets, bool accumulate,
+                                const DeviceExpertGrads<T>& g, DeviceExpertScratch<T>& s, T* dxs,
+                                cuda::ExpertGemm how) {
   const int64_t N = offsets[d.experts], E = d.experts, D = d.d_model, H = d.hidden;
   const int64_t* off = offsets.data();
   const bool acc = accumulate;

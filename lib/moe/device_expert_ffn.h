@@ -39,8 +39,8 @@ void device_expert_ffn_forward(const ExpertDims& d, const DeviceExpertWeights<T>
 // slice's partial input gradient) is written.
 template <class T>
 void device_expert_ffn_backward(const ExpertDims& d, const DeviceExpertWeights<T>& w, const T* xs,
-                                const T* dout, const std::vector<int64_t>& offsets,
-                                bool accumulate, const DeviceExpertGrads<T>& g,
-                                DeviceExpertScratch<T>& s, T* dxs, cuda::ExpertGemm how);
+                                const T* dout, const std::vector<int64_t>& offsets, bool accumulate,
+                                const DeviceExpertGrads<T>& g, DeviceExpertScratch<T>& s, T* dxs,
+                                cuda::ExpertGemm how);
 
 }  // namespace paramoe

@@ -116,8 +116,8 @@ void DeviceMoeLayer<T>::forward(const T* x, int64_t tokens, T* y) {
   device_expert_ffn_forward(dims, expert_weights(), xs_.data(), offsets_, true, experts_,
                             out_.data(), how_);
   if (Tn) PARAMOE_CUDA_CHECK(cudaMemsetAsync(y, 0, Tn * D_ * sizeof(T)));
-  cuda::combine_rows(out_.data(), send_pos_.data(), router_.weight(), Tn, static_cast<int>(k_),
-                     D_, y);
+  cuda::combine_rows(out_.data(), send_pos_.data(), router_.weight(), Tn, static_cast<int>(k_), D_,
+                     y);
 
   // Losses from E per-expert sums and T log-sum-exps (small host work).
   psum_.fit(E_);
@@ -152,8 +152,8 @@ void DeviceMoeLayer<T>::backward(const T* dy, T* dx) {
                               dout_.data(), dweight_.data());
   const ExpertDims dims{E_, D_, H_, cfg_.swiglu()};
   const bool s = cfg_.swiglu();
-  const DeviceExpertGrads<T> grads{g("w1"), g("b1"), s ? g("w3") : nullptr,
-                                   s ? g("b3") : nullptr, g("w2"), g("b2")};
+  const DeviceExpertGrads<T> grads{g("w1"), g("b1"), s ? g("w3") : nullptr, s ? g("b3") : nullptr,
+                                   g("w2"), g("b2")};
   device_expert_ffn_backward(dims, expert_weights(), xs_.data(), dout_.data(), offsets_, false,
                              grads, experts_, dxs_.data(), how_);
 

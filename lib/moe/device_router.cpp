@@ -27,8 +27,8 @@ void DeviceRouter::forward(const float* x, int64_t T, const float* wg, const Moe
 }
 
 void DeviceRouter::backward(const float* x, const float* wg, const float* dweight,
-                            const std::vector<float>& aux_grad, float z_scale,
-                            const MoeConfig& cfg, bool accumulate, float* dx, float* dwg) {
+                            const std::vector<float>& aux_grad, float z_scale, const MoeConfig& cfg,
+                            bool accumulate, float* dx, float* dwg) {
   const int64_t T = tokens_, D = cfg.d_model, E = cfg.num_experts;
   const int k = cfg.top_k;
   const float beta = accumulate ? 1.0f : 0.0f;

@@ -25,11 +25,11 @@ class DeviceRouter {
 
   int64_t tokens() const { return tokens_; }
   // Device tensors of the last forward.
-  const float* probs() const { return probs_.data(); }     // [T, E]
-  const float* lse() const { return lse_.data(); }         // [T]
+  const float* probs() const { return probs_.data(); }      // [T, E]
+  const float* lse() const { return lse_.data(); }          // [T]
   const int32_t* expert() const { return expert_.data(); }  // [T, k]
-  const float* topk() const { return topk_.data(); }       // [T, k]
-  const float* weight() const { return weight_.data(); }   // [T, k]
+  const float* topk() const { return topk_.data(); }        // [T, k]
+  const float* weight() const { return weight_.data(); }    // [T, k]
 
  private:
   int64_t tokens_ = 0;

@@ -210,8 +210,7 @@ class Executor {
 
   int64_t expert_forward(const Step& s) {
     const float* x = in(s);
-    dev_.expert_forward(x, c_.run.plan.expert_offsets, rank(Group::Esp) == 0,
-                        out(s, rows(s.in)));
+    dev_.expert_forward(x, c_.run.plan.expert_offsets, rank(Group::Esp) == 0, out(s, rows(s.in)));
     return 0;
   }
 

@@ -18,8 +18,7 @@
 namespace paramoe {
 
 // Makes the StepBackend a layer computes with, on the layer's config and params.
-using StepBackendMaker =
-    std::function<std::unique_ptr<StepBackend>(const MoeConfig&, MoeParams&)>;
+using StepBackendMaker = std::function<std::unique_ptr<StepBackend>(const MoeConfig&, MoeParams&)>;
 std::unique_ptr<StepBackend> make_cpu_step_backend(const MoeConfig& cfg, MoeParams& params);
 
 class MoeLayer {

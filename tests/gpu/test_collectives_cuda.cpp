@@ -136,8 +136,8 @@ void expect_near_rel(const std::vector<float>& got, const std::vector<float>& wa
                      const char* what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   for (size_t i = 0; i < got.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], 1e-6 * std::max(1.0f, std::abs(want[i]))) << what << "[" << i
-                                                                           << "]";
+    ASSERT_NEAR(got[i], want[i], 1e-6 * std::max(1.0f, std::abs(want[i])))
+        << what << "[" << i << "]";
 }
 
 TEST_F(DeviceCollectives, ReduceScattervSumsTheSameBlocks) {
