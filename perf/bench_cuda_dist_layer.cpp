@@ -54,19 +54,8 @@ paramoe::MoeConfig config_of(const Shape& s) {
 
 template <class Step>
 void time_steps(benchmark::State& state, const Shape& s, Step&& step) {
-  paramoe::perf::CudaEventTimer timer;
-  for (int i = 0; i < 3; ++i) timer.seconds(step);
-  std::vector<double> ms;
-  for (auto _ : state) {
-    const double t = timer.seconds(step);
-    ms.push_back(t * 1e3);
-    state.SetIterationTime(t);
-  }
-  std::sort(ms.begin(), ms.end());
-  const double flops =
-      18.0 * s.tokens * s.k * static_cast<double>(s.d) * s.h;  // 9 GEMMs of 2·N·D·H
-  state.counters["median_ms"] = ms[ms.size() / 2];
-  state.counters["TFLOPs"] = flops / (ms[ms.size() / 2] * 1e-3) * 1e-12;
+  const double flops = 18.0 * s.tokens * s.k * static_cast<double>(s.d) * s.h;  // 9 GEMMs
+  paramoe::perf::time_gpu_steps(state, flops, step);
   state.SetLabel(std::string(s.name) + "/" + kPathNames[state.range(1)]);
 }
 

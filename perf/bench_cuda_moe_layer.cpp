@@ -83,19 +83,8 @@ void BM_MoeLayerFwdBwd(benchmark::State& state) {
     layer.forward(x.data(), s.tokens, y.data());
     layer.backward(dy.data(), dx.data());
   };
-  paramoe::perf::CudaEventTimer timer;
-  for (int i = 0; i < 3; ++i) timer.seconds(step);
-  std::vector<double> ms;
-  for (auto _ : state) {
-    const double t = timer.seconds(step);
-    ms.push_back(t * 1e3);
-    state.SetIterationTime(t);
-  }
-  std::sort(ms.begin(), ms.end());
   // 3 GEMMs forward, 6 backward, each 2·N·D·H over N = tokens·k routed rows.
-  const double flops = 18.0 * s.tokens * s.k * D * H;
-  state.counters["median_ms"] = ms[ms.size() / 2];
-  state.counters["TFLOPs"] = flops / (ms[ms.size() / 2] * 1e-3) * 1e-12;
+  paramoe::perf::time_gpu_steps(state, 18.0 * s.tokens * s.k * D * H, step);
   state.SetLabel(std::string(s.name) + "/" + kHowNames[state.range(1)]);
 }
 

@@ -2,6 +2,9 @@
 // Times GPU work on the default stream with CUDA events, for the GPU benchmarks.
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "kernels/cuda/cuda_check.h"
 
 namespace paramoe::perf {
@@ -34,5 +37,24 @@ class CudaEventTimer {
  private:
   cudaEvent_t a_, b_;
 };
+
+// Google Benchmark's manual time for a GPU step: 3 warm-ups, then one CUDA-event
+// timing per iteration; sets the counters median_ms and TFLOPs (for `flops` per
+// step).
+template <class State, class F>
+void time_gpu_steps(State& state, double flops, F&& step) {
+  CudaEventTimer timer;
+  for (int i = 0; i < 3; ++i) timer.seconds(step);
+  std::vector<double> ms;
+  for (auto _ : state) {
+    const double t = timer.seconds(step);
+    ms.push_back(t * 1e3);
+    state.SetIterationTime(t);
+  }
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2];
+  state.counters["median_ms"] = median;
+  state.counters["TFLOPs"] = flops / (median * 1e-3) * 1e-12;
+}
 
 }  // namespace paramoe::perf

@@ -120,34 +120,37 @@ void NcclCollectives::alltoallv_rows(Group g, const float* send, const std::vect
   end(g);
 }
 
-// NCCL has no all-gather with unequal blocks: one broadcast per peer, grouped.
-void NcclCollectives::allgatherv_rows(Group g, const float* send, float* recv,
-                                      const std::vector<int>& rows, int row_len) {
+// One NCCL group on g's lane with a rooted call per non-empty block: root q owns
+// block q (`offset` and `count` in floats).
+template <class Call>
+void NcclCollectives::per_block(Group g, const std::vector<int>& rows, int row_len, Call&& call) {
   const auto off = element_offsets(rows, row_len);
   ncclComm_t c = comm(g);
   cudaStream_t s = begin(g);
   PARAMOE_NCCL_CHECK(ncclGroupStart());
   for (size_t q = 0; q < rows.size(); ++q)
     if (off[q + 1] > off[q])
-      PARAMOE_NCCL_CHECK(ncclBroadcast(send, recv + off[q], off[q + 1] - off[q], ncclFloat,
-                                       static_cast<int>(q), c, s));
+      PARAMOE_NCCL_CHECK(call(static_cast<int>(q), off[q], off[q + 1] - off[q], c, s));
   PARAMOE_NCCL_CHECK(ncclGroupEnd());
   end(g);
+}
+
+// NCCL has no all-gather with unequal blocks: one broadcast per peer, grouped.
+void NcclCollectives::allgatherv_rows(Group g, const float* send, float* recv,
+                                      const std::vector<int>& rows, int row_len) {
+  per_block(g, rows, row_len,
+            [&](int q, size_t offset, size_t count, ncclComm_t c, cudaStream_t s) {
+              return ncclBroadcast(send, recv + offset, count, ncclFloat, q, c, s);
+            });
 }
 
 // Nor a reduce-scatter with unequal blocks: one reduce per block to its owner.
 void NcclCollectives::reduce_scatterv_rows(Group g, const float* send, float* recv,
                                            const std::vector<int>& rows, int row_len) {
-  const auto off = element_offsets(rows, row_len);
-  ncclComm_t c = comm(g);
-  cudaStream_t s = begin(g);
-  PARAMOE_NCCL_CHECK(ncclGroupStart());
-  for (size_t q = 0; q < rows.size(); ++q)
-    if (off[q + 1] > off[q])
-      PARAMOE_NCCL_CHECK(ncclReduce(send + off[q], recv, off[q + 1] - off[q], ncclFloat, ncclSum,
-                                    static_cast<int>(q), c, s));
-  PARAMOE_NCCL_CHECK(ncclGroupEnd());
-  end(g);
+  per_block(g, rows, row_len,
+            [&](int q, size_t offset, size_t count, ncclComm_t c, cudaStream_t s) {
+              return ncclReduce(send + offset, recv, count, ncclFloat, ncclSum, q, c, s);
+            });
 }
 
 void NcclCollectives::allreduce_sum(Group g, float* buf, size_t count) {

@@ -52,6 +52,8 @@ class NcclCollectives final : public Collectives {
 
  private:
   ncclComm_t comm(Group g);
+  template <class Call>
+  void per_block(Group g, const std::vector<int>& rows, int row_len, Call&& call);
   // Orders the group's lane after the compute stream and returns the lane.
   cudaStream_t begin(Group g);
   // Orders the compute stream after the lane.
