@@ -127,7 +127,7 @@ int cmd_train(const TrainArgs& args) {
            cfg.moe.schedule + ", " + std::to_string(cfg.moe.num_experts) + " experts top-" +
            std::to_string(cfg.moe.top_k) + ", " + std::to_string(tc.tokens_per_step) +
            " tokens/step");
-  std::string steps = schedule_describe(schedule_build(cfg.moe.schedule));
+  std::string steps = schedule_describe(schedule_build(cfg.moe.schedule, cfg.moe.chunks));
   steps.pop_back();  // log_info ends the line itself
   log_info(steps);
 

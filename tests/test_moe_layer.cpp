@@ -144,9 +144,11 @@ void forward_backward(MoeLayer& layer, bool gpu, const float* x, const float* gy
 #endif
 }
 
+// A schedule name, or "s2:r" for s2 with r chunks.
 Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
                  const ParallelConfig& par, Sharding sharding) {
-  cfg.schedule = schedule;
+  cfg.schedule = schedule.substr(0, schedule.find(':'));
+  if (cfg.schedule == "s2") cfg.chunks = std::stoi(schedule.substr(3));
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
   Backend b = backend_for(grid);
   MoeLayer layer(cfg, *b.coll, "moe/", 0, b.make);
@@ -226,9 +228,11 @@ void expect_agree(const Result& a, const Result& b, const std::string& what) {
         << what << ": grad " << a.params[i].name;
 }
 
+// s2 at r = 1 (which must be s1), 2 and 3 (3 leaves blocks that do not divide).
 std::vector<std::string> schedules_for(const ParallelConfig& par) {
-  if (par.esp == par.mp) return {"replicated", "s1"};
-  return {"s1"};
+  std::vector<std::string> s = {"s1", "s2:1", "s2:2", "s2:3"};
+  if (par.esp == par.mp) s.insert(s.begin(), "replicated");
+  return s;
 }
 
 // Every rank skips alike when there is no GPU (the CUDA build's tests only).
@@ -268,15 +272,17 @@ TEST(MoeLayer, MatchesPyTorchGolden) {
   }
 }
 
-TEST(MoeLayer, ReplicatedAndS1Agree) {
+// Every schedule of the layout against s1, on every case (capacity cases included,
+// which the golden comparison skips at dp > 1).
+TEST(MoeLayer, SchedulesAgreeWithS1) {
   REQUIRE_GPU();
   const ParallelConfig par = layout_from_args();
-  if (par.esp != par.mp) GTEST_SKIP() << "replicated needs esp == mp";
   for (const std::string& name : golden_cases()) {
     const Fixture f = fixture_read(golden_dir() + "/" + name + ".bin");
     const MoeConfig cfg = case_config(name);
-    expect_agree(run_layer(f, cfg, "s1", par, Sharding::Even),
-                 run_layer(f, cfg, "replicated", par, Sharding::Even), name);
+    const Result s1 = run_layer(f, cfg, "s1", par, Sharding::Even);
+    for (const std::string& s : schedules_for(par))
+      if (s != "s1") expect_agree(run_layer(f, cfg, s, par, Sharding::Even), s1, name + " " + s);
   }
 }
 

@@ -34,6 +34,22 @@ class Collectives {
   virtual void allreduce_sum(Group g, float* buf, size_t count) = 0;
   virtual void allreduce_sum(Group g, double* buf, size_t count) = 0;
   virtual void allreduce_max(Group g, double* buf, size_t count) = 0;
+
+  // Nonblocking row collectives, for pipelines (s2) that keep an inter-node and an
+  // intra-node collective in flight at once. The buffers must stay untouched until
+  // wait(h); the count vectors are copied. wait(h) drives every outstanding
+  // collective of the backend (MPI progresses nonblocking collectives only inside
+  // MPI calls) and returns when h is done. Every rank of a group starts its
+  // collectives in the same order. The all-to-all is the native one.
+  using Handle = int;
+  virtual Handle start_alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
+                                      float* recv, const std::vector<int>& recv_rows,
+                                      int row_len) = 0;
+  virtual Handle start_allgatherv_rows(Group g, const float* send, float* recv,
+                                       const std::vector<int>& rows, int row_len) = 0;
+  virtual Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
+                                            const std::vector<int>& rows, int row_len) = 0;
+  virtual void wait(Handle h) = 0;
 };
 
 }  // namespace paramoe

@@ -104,4 +104,66 @@ void MpiCollectives::allreduce_max(Group g, double* buf, size_t count) {
       MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_DOUBLE, MPI_MAX, grid_.comm(g)));
 }
 
+MpiCollectives::Handle MpiCollectives::add(Pending p) {
+  const Handle h = next_handle_++;
+  pending_.emplace(h, std::move(p));  // moving keeps the count arrays where MPI saw them
+  return h;
+}
+
+MpiCollectives::Handle MpiCollectives::start_alltoallv_rows(Group g, const float* send,
+                                                            const std::vector<int>& send_rows,
+                                                            float* recv,
+                                                            const std::vector<int>& recv_rows,
+                                                            int row_len) {
+  const MPI_Datatype t = row_type(row_len);
+  Pending p;
+  p.counts[0] = send_rows;
+  p.counts[1] = prefix(send_rows);
+  p.counts[2] = recv_rows;
+  p.counts[3] = prefix(recv_rows);
+  MPI_CHECK(MPI_Ialltoallv(send, p.counts[0].data(), p.counts[1].data(), t, recv,
+                           p.counts[2].data(), p.counts[3].data(), t, grid_.comm(g), &p.request));
+  return add(std::move(p));
+}
+
+MpiCollectives::Handle MpiCollectives::start_allgatherv_rows(Group g, const float* send,
+                                                             float* recv,
+                                                             const std::vector<int>& rows,
+                                                             int row_len) {
+  const MPI_Datatype t = row_type(row_len);
+  Pending p;
+  p.counts[0] = rows;
+  p.counts[1] = prefix(rows);
+  MPI_CHECK(MPI_Iallgatherv(send, rows[grid_.rank(g)], t, recv, p.counts[0].data(),
+                            p.counts[1].data(), t, grid_.comm(g), &p.request));
+  return add(std::move(p));
+}
+
+MpiCollectives::Handle MpiCollectives::start_reduce_scatterv_rows(Group g, const float* send,
+                                                                  float* recv,
+                                                                  const std::vector<int>& rows,
+                                                                  int row_len) {
+  Pending p;
+  p.counts[0] = scaled(rows, row_len);
+  MPI_CHECK(MPI_Ireduce_scatter(send, recv, p.counts[0].data(), MPI_FLOAT, MPI_SUM, grid_.comm(g),
+                                &p.request));
+  return add(std::move(p));
+}
+
+void MpiCollectives::wait(Handle h) {
+  auto it = pending_.find(h);
+  if (it == pending_.end()) throw Error("wait on a collective that was not started");
+  // Polling every outstanding request drives all of them, so the collectives of
+  // both lanes progress together while this rank waits for one.
+  while (!it->second.done) {
+    for (auto& [id, p] : pending_) {
+      if (p.done) continue;
+      int flag = 0;
+      MPI_CHECK(MPI_Test(&p.request, &flag, MPI_STATUS_IGNORE));
+      p.done = flag != 0;
+    }
+  }
+  pending_.erase(it);
+}
+
 }  // namespace paramoe

@@ -32,13 +32,29 @@ class MpiCollectives final : public Collectives {
   void allreduce_sum(Group g, float* buf, size_t count) override;
   void allreduce_sum(Group g, double* buf, size_t count) override;
   void allreduce_max(Group g, double* buf, size_t count) override;
+  Handle start_alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
+                              float* recv, const std::vector<int>& recv_rows, int row_len) override;
+  Handle start_allgatherv_rows(Group g, const float* send, float* recv,
+                               const std::vector<int>& rows, int row_len) override;
+  Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
+                                    const std::vector<int>& rows, int row_len) override;
+  void wait(Handle h) override;
 
  private:
+  // A started collective; MPI reads its count arrays until it completes.
+  struct Pending {
+    MPI_Request request = MPI_REQUEST_NULL;
+    std::vector<int> counts[4];
+    bool done = false;
+  };
+  Handle add(Pending p);
   // Counts travel in rows of a contiguous datatype, so that large rows × D stay
   // within MPI's int counts.
   MPI_Datatype row_type(int row_len);
   const ProcessGrid& grid_;
   std::map<int, MPI_Datatype> row_types_;
+  std::map<Handle, Pending> pending_;
+  Handle next_handle_ = 0;
   A2aMethod a2a_method_ = A2aMethod::Native;
   OrderAlgorithm a2a_order_ = OrderAlgorithm::Greedy;
 };

@@ -48,6 +48,7 @@ NcclCollectives::~NcclCollectives() {
     if (done_[l]) cudaEventDestroy(done_[l]);
   }
   if (ready_) cudaEventDestroy(ready_);
+  for (auto& [h, e] : pending_) cudaEventDestroy(e);
 }
 
 // Made on first use: every member of a group reaches its first collective on it at
@@ -103,11 +104,11 @@ void NcclCollectives::allreduce_max(Group g, double* buf, size_t count) {
   host_.allreduce_max(g, buf, count);
 }
 
-void NcclCollectives::alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
-                                     float* recv, const std::vector<int>& recv_rows, int row_len) {
+void NcclCollectives::enqueue_alltoallv(Group g, cudaStream_t s, const float* send,
+                                        const std::vector<int>& send_rows, float* recv,
+                                        const std::vector<int>& recv_rows, int row_len) {
   const auto so = element_offsets(send_rows, row_len), ro = element_offsets(recv_rows, row_len);
   ncclComm_t c = comm(g);
-  cudaStream_t s = begin(g);
   PARAMOE_NCCL_CHECK(ncclGroupStart());
   for (size_t q = 0; q < send_rows.size(); ++q) {
     const int peer = static_cast<int>(q);
@@ -117,40 +118,99 @@ void NcclCollectives::alltoallv_rows(Group g, const float* send, const std::vect
       PARAMOE_NCCL_CHECK(ncclRecv(recv + ro[q], ro[q + 1] - ro[q], ncclFloat, peer, c, s));
   }
   PARAMOE_NCCL_CHECK(ncclGroupEnd());
-  end(g);
 }
 
-// One NCCL group on g's lane with a rooted call per non-empty block: root q owns
-// block q (`offset` and `count` in floats).
+// One NCCL group with a rooted call per non-empty block: root q owns block q
+// (`offset` and `count` in floats).
 template <class Call>
-void NcclCollectives::per_block(Group g, const std::vector<int>& rows, int row_len, Call&& call) {
+void NcclCollectives::per_block(Group g, cudaStream_t s, const std::vector<int>& rows, int row_len,
+                                Call&& call) {
   const auto off = element_offsets(rows, row_len);
   ncclComm_t c = comm(g);
-  cudaStream_t s = begin(g);
   PARAMOE_NCCL_CHECK(ncclGroupStart());
   for (size_t q = 0; q < rows.size(); ++q)
     if (off[q + 1] > off[q])
       PARAMOE_NCCL_CHECK(call(static_cast<int>(q), off[q], off[q + 1] - off[q], c, s));
   PARAMOE_NCCL_CHECK(ncclGroupEnd());
-  end(g);
 }
 
 // NCCL has no all-gather with unequal blocks: one broadcast per peer, grouped.
-void NcclCollectives::allgatherv_rows(Group g, const float* send, float* recv,
-                                      const std::vector<int>& rows, int row_len) {
-  per_block(g, rows, row_len,
-            [&](int q, size_t offset, size_t count, ncclComm_t c, cudaStream_t s) {
-              return ncclBroadcast(send, recv + offset, count, ncclFloat, q, c, s);
+void NcclCollectives::enqueue_allgatherv(Group g, cudaStream_t s, const float* send, float* recv,
+                                         const std::vector<int>& rows, int row_len) {
+  per_block(g, s, rows, row_len,
+            [&](int q, size_t offset, size_t count, ncclComm_t c, cudaStream_t st) {
+              return ncclBroadcast(send, recv + offset, count, ncclFloat, q, c, st);
             });
 }
 
 // Nor a reduce-scatter with unequal blocks: one reduce per block to its owner.
+void NcclCollectives::enqueue_reduce_scatterv(Group g, cudaStream_t s, const float* send,
+                                              float* recv, const std::vector<int>& rows,
+                                              int row_len) {
+  per_block(g, s, rows, row_len,
+            [&](int q, size_t offset, size_t count, ncclComm_t c, cudaStream_t st) {
+              return ncclReduce(send + offset, recv, count, ncclFloat, ncclSum, q, c, st);
+            });
+}
+
+void NcclCollectives::alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
+                                     float* recv, const std::vector<int>& recv_rows, int row_len) {
+  enqueue_alltoallv(g, begin(g), send, send_rows, recv, recv_rows, row_len);
+  end(g);
+}
+
+void NcclCollectives::allgatherv_rows(Group g, const float* send, float* recv,
+                                      const std::vector<int>& rows, int row_len) {
+  enqueue_allgatherv(g, begin(g), send, recv, rows, row_len);
+  end(g);
+}
+
 void NcclCollectives::reduce_scatterv_rows(Group g, const float* send, float* recv,
                                            const std::vector<int>& rows, int row_len) {
-  per_block(g, rows, row_len,
-            [&](int q, size_t offset, size_t count, ncclComm_t c, cudaStream_t s) {
-              return ncclReduce(send + offset, recv, count, ncclFloat, ncclSum, q, c, s);
-            });
+  enqueue_reduce_scatterv(g, begin(g), send, recv, rows, row_len);
+  end(g);
+}
+
+NcclCollectives::Handle NcclCollectives::started(Group g) {
+  cudaEvent_t e = nullptr;
+  PARAMOE_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  PARAMOE_CUDA_CHECK(cudaEventRecord(e, lane_[intra_lane(g) ? 0 : 1]));
+  const Handle h = next_handle_++;
+  pending_[h] = e;
+  return h;
+}
+
+NcclCollectives::Handle NcclCollectives::start_alltoallv_rows(Group g, const float* send,
+                                                              const std::vector<int>& send_rows,
+                                                              float* recv,
+                                                              const std::vector<int>& recv_rows,
+                                                              int row_len) {
+  enqueue_alltoallv(g, begin(g), send, send_rows, recv, recv_rows, row_len);
+  return started(g);
+}
+
+NcclCollectives::Handle NcclCollectives::start_allgatherv_rows(Group g, const float* send,
+                                                               float* recv,
+                                                               const std::vector<int>& rows,
+                                                               int row_len) {
+  enqueue_allgatherv(g, begin(g), send, recv, rows, row_len);
+  return started(g);
+}
+
+NcclCollectives::Handle NcclCollectives::start_reduce_scatterv_rows(Group g, const float* send,
+                                                                    float* recv,
+                                                                    const std::vector<int>& rows,
+                                                                    int row_len) {
+  enqueue_reduce_scatterv(g, begin(g), send, recv, rows, row_len);
+  return started(g);
+}
+
+void NcclCollectives::wait(Handle h) {
+  auto it = pending_.find(h);
+  if (it == pending_.end()) throw Error("wait on a collective that was not started");
+  PARAMOE_CUDA_CHECK(cudaStreamWaitEvent(nullptr, it->second, 0));
+  PARAMOE_CUDA_CHECK(cudaEventDestroy(it->second));  // released once the wait is done
+  pending_.erase(it);
 }
 
 void NcclCollectives::allreduce_sum(Group g, float* buf, size_t count) {

@@ -47,22 +47,42 @@ class NcclCollectives final : public Collectives {
   void allreduce_sum(Group g, float* buf, size_t count) override;
   void allreduce_sum(Group g, double* buf, size_t count) override;
   void allreduce_max(Group g, double* buf, size_t count) override;
+  Handle start_alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
+                              float* recv, const std::vector<int>& recv_rows, int row_len) override;
+  Handle start_allgatherv_rows(Group g, const float* send, float* recv,
+                               const std::vector<int>& rows, int row_len) override;
+  Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
+                                    const std::vector<int>& rows, int row_len) override;
+  // The compute stream waits for h's lane event: the host does not block.
+  void wait(Handle h) override;
 
   static bool intra_lane(Group g) { return g == Group::Mp || g == Group::Esp || g == Group::Node; }
 
  private:
   ncclComm_t comm(Group g);
+  // Enqueue one collective on stream s (the group's lane).
+  void enqueue_alltoallv(Group g, cudaStream_t s, const float* send,
+                         const std::vector<int>& send_rows, float* recv,
+                         const std::vector<int>& recv_rows, int row_len);
   template <class Call>
-  void per_block(Group g, const std::vector<int>& rows, int row_len, Call&& call);
+  void per_block(Group g, cudaStream_t s, const std::vector<int>& rows, int row_len, Call&& call);
+  void enqueue_allgatherv(Group g, cudaStream_t s, const float* send, float* recv,
+                          const std::vector<int>& rows, int row_len);
+  void enqueue_reduce_scatterv(Group g, cudaStream_t s, const float* send, float* recv,
+                               const std::vector<int>& rows, int row_len);
   // Orders the group's lane after the compute stream and returns the lane.
   cudaStream_t begin(Group g);
   // Orders the compute stream after the lane.
   void end(Group g);
+  // Records an event on g's lane for a started collective.
+  Handle started(Group g);
 
   MpiCollectives host_;
   std::map<Group, ncclComm_t> comms_;
   cudaStream_t lane_[2] = {nullptr, nullptr};  // 0: intra, 1: inter
   cudaEvent_t ready_ = nullptr, done_[2] = {nullptr, nullptr};
+  std::map<Handle, cudaEvent_t> pending_;
+  Handle next_handle_ = 0;
 };
 
 }  // namespace paramoe

@@ -126,8 +126,9 @@ void validate(const Config& c) {
   require(m.capacity_factor >= 0.0, o, "moe", "capacity_factor", "a number >= 0 (0 = dropless)");
   require(m.aux_loss_coef >= 0.0, o, "moe", "aux_loss_coef", "a number >= 0");
   require(m.z_loss_coef >= 0.0, o, "moe", "z_loss_coef", "a number >= 0");
-  require(m.schedule == "replicated" || m.schedule == "s1", o, "moe", "schedule",
-          "\"replicated\" or \"s1\"");
+  require(m.schedule == "replicated" || m.schedule == "s1" || m.schedule == "s2", o, "moe",
+          "schedule", "\"replicated\", \"s1\" or \"s2\"");
+  require(m.chunks >= 1, o, "moe", "chunks", "an integer >= 1");
   require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered", o, "moe", "a2a",
           "\"native\", \"pairwise\" or \"ordered\"");
   require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",
@@ -163,8 +164,8 @@ void validate(const Config& c) {
     require(v > 0.0, o, "placement", "device_speeds", "positive numbers (relative speeds)");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
   for (const auto& s : b.schedules)
-    require(s == "replicated" || s == "s1", o, "bench", "schedules",
-            "entries \"replicated\" or \"s1\", got \"" + s + "\"");
+    require(s == "replicated" || s == "s1" || s == "s2", o, "bench", "schedules",
+            "entries \"replicated\", \"s1\" or \"s2\", got \"" + s + "\"");
 }
 
 // Turns "moe.top_k=2" into a one-line TOML document and merges it into root.
@@ -230,7 +231,8 @@ Config config_parse(const std::string& text, const std::string& origin,
        string_key("activation", m.activation), double_key("capacity_factor", m.capacity_factor),
        bool_key("renormalize", m.renormalize), double_key("aux_loss_coef", m.aux_loss_coef),
        double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule),
-       string_key("a2a", m.a2a), string_key("a2a_order", m.a2a_order)});
+       int_key("chunks", m.chunks), string_key("a2a", m.a2a),
+       string_key("a2a_order", m.a2a_order)});
   TrainConfig& t = c.train;
   read_section(
       root, origin, "train",

@@ -25,7 +25,8 @@ struct MoeConfig {
   bool renormalize = true;
   double aux_loss_coef = 0.01;
   double z_loss_coef = 0.001;
-  std::string schedule = "s1";  // replicated | s1
+  std::string schedule = "s1";  // replicated | s1 | s2
+  int chunks = 2;               // s2: pieces of each all-to-all and all-gather
   // How the EP all-to-all(v) runs: native (MPI_Alltoallv), pairwise (n−1
   // MPI_Sendrecv steps) or ordered (Aurora: rounds in which every rank sends to
   // at most one peer and receives from at most one, ordered by a2a_order).

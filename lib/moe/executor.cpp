@@ -1,6 +1,7 @@
 #include "moe/executor.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "core/error.h"
@@ -16,10 +17,11 @@ int64_t MoeRun::alltoall_bytes() const {
   return b;
 }
 
+// Started all-to-alls (s2) take their time in the inter-lane waits.
 double MoeRun::alltoall_seconds() const {
   double s = 0;
   for (const auto& r : records)
-    if (r.op == Op::AllToAllV) s += r.end - r.start;
+    if (r.op == Op::AllToAllV || (r.op == Op::Wait && r.lane == Lane::Inter)) s += r.end - r.start;
   return s;
 }
 
@@ -69,8 +71,20 @@ class Executor {
         return gate_backward(s);
       case Op::AccumulateGateGrad:
         return accumulate_gate_grad(s);
+      case Op::ChunkSlice:
+        return chunk_slice(s);
+      case Op::ChunkPlace:
+        return chunk_place(s);
+      case Op::Wait:
+        return wait(s);
     }
     throw Error("unknown schedule op");
+  }
+
+  void require_no_pending() const {
+    if (!pending_.empty())
+      throw Error("schedule ends with the collective writing \"" + pending_.begin()->first +
+                  "\" still in flight (no Wait step)");
   }
 
  private:
@@ -153,13 +167,80 @@ class Executor {
     return 0;
   }
 
+  // Per-block rows of a layout, in buffer order (chunking's blocks).
+  std::vector<int> blocks_of(ChunkLayout l) const {
+    const DispatchPlan& p = c_.run.plan;
+    if (l == ChunkLayout::EpSend) return p.ep_send_rows;
+    if (l == ChunkLayout::EpRecv) return p.ep_recv_rows;
+    std::vector<int> b(static_cast<size_t>(p.blocks) * p.ep, 0);  // (ESP peer, EP source)
+    for (size_t i = 0; i < b.size(); ++i)
+      for (int e = 0; e < p.local_experts; ++e) b[i] += p.layout_counts[i * p.local_experts + e];
+    return b;
+  }
+  static std::vector<int> chunk_counts(const std::vector<int>& blocks, int c, int r) {
+    std::vector<int> out(blocks.size());
+    for (size_t i = 0; i < blocks.size(); ++i)
+      out[i] = static_cast<int>(chunk_begin(blocks[i], c + 1, r) - chunk_begin(blocks[i], c, r));
+    return out;
+  }
+  // The rows of chunk c in a buffer of consecutive blocks.
+  static std::vector<int32_t> chunk_index(const std::vector<int>& blocks, int c, int r) {
+    std::vector<int32_t> idx;
+    int64_t base = 0;
+    for (int n : blocks) {
+      for (int64_t i = chunk_begin(n, c, r); i < chunk_begin(n, c + 1, r); ++i)
+        idx.push_back(static_cast<int32_t>(base + i));
+      base += n;
+    }
+    return idx;
+  }
+  // Rows each ESP peer contributes to chunk c of the all-gathered layout.
+  std::vector<int> esp_chunk_rows(int c, int r) const {
+    const std::vector<int> parts = chunk_counts(blocks_of(ChunkLayout::EspGathered), c, r);
+    const int ep = c_.run.plan.ep;
+    std::vector<int> rows(parts.size() / ep, 0);
+    for (size_t i = 0; i < parts.size(); ++i) rows[i / ep] += parts[i];
+    return rows;
+  }
+
+  int64_t chunk_slice(const Step& s) {
+    const auto idx = chunk_index(blocks_of(s.layout), s.chunk, s.chunks);
+    const float* x = in(s);
+    dev_.gather_rows(x, idx, D_, out(s, static_cast<int64_t>(idx.size())));
+    return 0;
+  }
+
+  int64_t chunk_place(const Step& s) {
+    const auto blocks = blocks_of(s.layout);
+    const auto idx = chunk_index(blocks, s.chunk, s.chunks);
+    const float* x = in(s);
+    float* full = s.chunk == 0 ? out(s, std::accumulate(blocks.begin(), blocks.end(), int64_t{0}))
+                               : dev_.data(s.out);
+    dev_.scatter_rows(x, idx, D_, full);
+    return 0;
+  }
+
+  int64_t wait(const Step& s) {
+    auto it = pending_.find(s.in);
+    if (it == pending_.end())
+      throw Error("schedule waits for \"" + s.in + "\", which no collective is writing");
+    c_.coll.wait(it->second);
+    pending_.erase(it);
+    return 0;
+  }
+
   int64_t alltoallv(const Step& s) {
     const DispatchPlan& p = c_.run.plan;
-    const auto& send_rows = s.reverse ? p.ep_recv_rows : p.ep_send_rows;
-    const auto& recv_rows = s.reverse ? p.ep_send_rows : p.ep_recv_rows;
+    const auto send_rows =
+        chunk_counts(s.reverse ? p.ep_recv_rows : p.ep_send_rows, s.chunk, s.chunks);
+    const auto recv_rows =
+        chunk_counts(s.reverse ? p.ep_send_rows : p.ep_recv_rows, s.chunk, s.chunks);
     const float* x = in(s);
     float* o = out(s, std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0}));
-    c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_);
+    if (s.async)
+      pending_[s.out] = c_.coll.start_alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_);
+    else
+      c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_);
     int64_t sent = 0;
     const int me = rank(Group::Ep);
     for (int q = 0; q < p.ep; ++q)
@@ -168,18 +249,26 @@ class Executor {
   }
 
   int64_t allgatherv(const Step& s) {
-    const DispatchPlan& p = c_.run.plan;
+    const auto peer_rows = esp_chunk_rows(s.chunk, s.chunks);
     const int64_t n = rows(s.in);
     const float* x = in(s);
-    c_.coll.allgatherv_rows(Group::Esp, x, out(s, p.layout_rows()), p.block_rows, D_);
+    float* o = out(s, std::accumulate(peer_rows.begin(), peer_rows.end(), int64_t{0}));
+    if (s.async)
+      pending_[s.out] = c_.coll.start_allgatherv_rows(Group::Esp, x, o, peer_rows, D_);
+    else
+      c_.coll.allgatherv_rows(Group::Esp, x, o, peer_rows, D_);
     return row_bytes(n) * (size(Group::Esp) - 1);
   }
 
   int64_t reduce_scatterv(const Step& s) {
-    const DispatchPlan& p = c_.run.plan;
-    const int64_t n = rows(s.in), mine = p.block_rows[rank(Group::Esp)];
+    const auto peer_rows = esp_chunk_rows(s.chunk, s.chunks);
+    const int64_t n = rows(s.in), mine = peer_rows[rank(Group::Esp)];
     const float* x = in(s);
-    c_.coll.reduce_scatterv_rows(Group::Esp, x, out(s, mine), p.block_rows, D_);
+    float* o = out(s, mine);
+    if (s.async)
+      pending_[s.out] = c_.coll.start_reduce_scatterv_rows(Group::Esp, x, o, peer_rows, D_);
+    else
+      c_.coll.reduce_scatterv_rows(Group::Esp, x, o, peer_rows, D_);
     return row_bytes(n - mine);
   }
 
@@ -258,6 +347,7 @@ class Executor {
   ExecContext& c_;
   StepBackend& dev_;
   const int64_t D_;
+  std::map<std::string, Collectives::Handle> pending_;  // by the buffer being written
 };
 
 }  // namespace
@@ -270,6 +360,7 @@ void schedule_execute(const std::vector<Step>& steps, bool backward, ExecContext
     ctx.run.records.push_back(
         StepRecord{s.op, s.group, s.lane, s.chunk, backward, t0, now_seconds(), bytes});
   }
+  ex.require_no_pending();
 }
 
 }  // namespace paramoe

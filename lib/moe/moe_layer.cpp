@@ -29,7 +29,7 @@ void MoeLayer::set_schedule(const std::string& name) {
   probe.schedule = name;
   layout_validate(coll_.grid().layout(), probe);
   cfg_.schedule = name;
-  schedule_ = schedule_build(name);
+  schedule_ = schedule_build(name, cfg_.chunks);
 }
 
 // The forward pass reads buffer "x" and writes "y"; the backward reads "dy" and

@@ -31,8 +31,8 @@ struct MoeRun {
   DispatchPlan plan;
   std::vector<StepRecord> records;
 
-  int64_t alltoall_bytes() const;  // sent over EP, forward + backward
-  double alltoall_seconds() const;
+  int64_t alltoall_bytes() const;   // sent over EP, forward + backward
+  double alltoall_seconds() const;  // in all-to-all steps and in waits for them
 };
 
 }  // namespace paramoe

@@ -46,6 +46,12 @@ const char* op_name(Op op) {
       return "gate_bwd";
     case Op::AccumulateGateGrad:
       return "gate_grad";
+    case Op::ChunkSlice:
+      return "chunk_slice";
+    case Op::ChunkPlace:
+      return "chunk_place";
+    case Op::Wait:
+      return "wait";
   }
   return "?";
 }
@@ -167,12 +173,135 @@ Schedule build_s1() {
   return s;
 }
 
+std::string chunk_name(const std::string& buffer, int c) {
+  std::string s = buffer;
+  s += "#";
+  s += std::to_string(c);
+  return s;
+}
+
+Step chunk_step(Op op, std::string in, std::string out, ChunkLayout layout, int c, int r) {
+  Step s = local(op, std::move(in), std::move(out));
+  s.layout = layout;
+  s.chunk = c;
+  s.chunks = r;
+  return s;
+}
+
+Step async_coll(Op op, std::string in, std::string out, Group g, Lane lane, int c, int r,
+                bool reverse = false) {
+  Step s = coll(op, std::move(in), std::move(out), g, lane, reverse);
+  s.chunk = c;
+  s.chunks = r;
+  s.async = true;
+  return s;
+}
+
+Step wait_for(const std::string& buffer, Lane lane, int c, int r) {
+  Step s = local(Op::Wait, buffer, "");
+  s.lane = lane;
+  s.chunk = c;
+  s.chunks = r;
+  return s;
+}
+
+// send (EP send layout) → gath (all-gathered layout): the all-to-all of chunk c
+// (inter lane) is in flight while the all-gather of chunk c−1 (intra lane) runs.
+void add_dispatch_pipeline(std::vector<Step>& v, const std::string& send, const std::string& gath,
+                           int r) {
+  const std::string recv = send + ">recv", part = send + ">gath";
+  for (int c = 0; c < r; ++c)
+    v.push_back(chunk_step(Op::ChunkSlice, send, chunk_name(send, c), ChunkLayout::EpSend, c, r));
+  auto gather = [&](int c) {
+    v.push_back(wait_for(chunk_name(recv, c), Lane::Inter, c, r));
+    v.push_back(async_coll(Op::AllGatherV, chunk_name(recv, c), chunk_name(part, c), Group::Esp,
+                           Lane::Intra, c, r));
+    v.push_back(wait_for(chunk_name(part, c), Lane::Intra, c, r));
+    v.push_back(
+        chunk_step(Op::ChunkPlace, chunk_name(part, c), gath, ChunkLayout::EspGathered, c, r));
+  };
+  for (int c = 0; c < r; ++c) {
+    v.push_back(async_coll(Op::AllToAllV, chunk_name(send, c), chunk_name(recv, c), Group::Ep,
+                           Lane::Inter, c, r));
+    if (c > 0) gather(c - 1);
+  }
+  gather(r - 1);
+}
+
+// full (all-gathered layout, ESP partial sums) → ret (EP send layout): the
+// reduce-scatter of chunk c (intra) is in flight while the return all-to-all of
+// chunk c−1 (inter) runs.
+void add_combine_pipeline(std::vector<Step>& v, const std::string& full, const std::string& ret,
+                          int r) {
+  const std::string mine = full + ">mine", back = full + ">ret";
+  for (int c = 0; c < r; ++c)
+    v.push_back(
+        chunk_step(Op::ChunkSlice, full, chunk_name(full, c), ChunkLayout::EspGathered, c, r));
+  auto send_back = [&](int c) {
+    v.push_back(wait_for(chunk_name(mine, c), Lane::Intra, c, r));
+    v.push_back(async_coll(Op::AllToAllV, chunk_name(mine, c), chunk_name(back, c), Group::Ep,
+                           Lane::Inter, c, r, /*reverse=*/true));
+    v.push_back(wait_for(chunk_name(back, c), Lane::Inter, c, r));
+    v.push_back(chunk_step(Op::ChunkPlace, chunk_name(back, c), ret, ChunkLayout::EpSend, c, r));
+  };
+  for (int c = 0; c < r; ++c) {
+    v.push_back(async_coll(Op::ReduceScatterV, chunk_name(full, c), chunk_name(mine, c), Group::Esp,
+                           Lane::Intra, c, r));
+    if (c > 0) send_back(c - 1);
+  }
+  send_back(r - 1);
+}
+
+// Parm's S2: S1 with the EP and ESP collectives cut into r chunks and pipelined.
+// The chunks land where S1 puts their rows, so every local step (and the result)
+// is S1's.
+Schedule build_s2(int r) {
+  Schedule s;
+  s.name = "s2";
+  Step gate = local(Op::Gate, "xl", "");
+  gate.group = Group::World;
+  s.forward = {
+      local(Op::SplitMp, "x", "xl"),
+      gate,
+      coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
+      coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra),
+      local(Op::PermuteToSend, "xl", "send"),
+  };
+  add_dispatch_pipeline(s.forward, "send", "gath", r);
+  s.forward.push_back(local(Op::PermuteToExperts, "gath", "xs"));
+  s.forward.push_back(local(Op::ExpertForward, "xs", "ys"));
+  s.forward.push_back(local(Op::UnpermuteFromExperts, "ys", "yg"));
+  add_combine_pipeline(s.forward, "yg", "ret", r);
+  s.forward.push_back(local(Op::Combine, "ret", "yl"));
+  s.forward.push_back(coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra));
+
+  s.backward = {
+      local(Op::SplitMp, "dy", "dyl"),
+      local(Op::CombineBackward, "dyl", "dsend", "ret"),
+  };
+  add_dispatch_pipeline(s.backward, "dsend", "dgath", r);
+  s.backward.push_back(local(Op::PermuteToExperts, "dgath", "dys"));
+  s.backward.push_back(local(Op::ExpertBackward, "dys", "dxs", "xs"));
+  s.backward.push_back(local(Op::UnpermuteFromExperts, "dxs", "dxg"));
+  add_combine_pipeline(s.backward, "dxg", "dxret", r);
+  s.backward.push_back(local(Op::ScatterAddFromSend, "dxret", "dxl"));
+  s.backward.push_back(local(Op::GateBackward, "", "dxl", "xl"));
+  s.backward.push_back(coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra));
+  s.backward.push_back(local(Op::AccumulateGateGrad, "dwg", ""));
+  s.backward.push_back(coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra));
+  return s;
+}
+
 }  // namespace
 
-Schedule schedule_build(const std::string& name) {
+Schedule schedule_build(const std::string& name, int chunks) {
   if (name == "replicated") return build_replicated();
   if (name == "s1") return build_s1();
-  throw_collective("unknown schedule \"" + name + "\" (expected \"replicated\" or \"s1\")");
+  if (name == "s2") {
+    if (chunks < 1) throw_collective("moe.chunks: expected an integer >= 1");
+    return build_s2(chunks);
+  }
+  throw_collective("unknown schedule \"" + name + "\" (expected \"replicated\", \"s1\" or \"s2\")");
 }
 
 std::string schedule_describe(const Schedule& s) {
@@ -181,6 +310,7 @@ std::string schedule_describe(const Schedule& s) {
     m << s.name << " " << what << ":";
     for (const Step& st : steps) {
       m << " " << op_name(st.op);
+      if (st.chunks > 1) m << "#" << st.chunk;
       if (op_is_collective(st.op))
         m << "[" << group_name(st.group) << "," << lane_name(st.lane) << "]";
     }

@@ -29,7 +29,15 @@ enum class Op {
   ScatterAddFromSend,  // d send rows → d token rows (the adjoint of PermuteToSend)
   GateBackward,        // router backward; `aux`: the gate's input; dWg into buffer "dwg"
   AccumulateGateGrad,  // "dwg" → the gate parameter's gradient
+  ChunkSlice,          // rows of chunk `chunk` of every block of `in` (laid out as `layout`)
+  ChunkPlace,          // the inverse: chunk rows back to their places in `out`
+  Wait,                // completes the asynchronous collective that writes `in`
 };
+
+// How a buffer's rows form blocks, for cutting them into chunks: one block per EP
+// peer in send order or in receive order, or one per (ESP peer, EP source) of the
+// all-gathered rows the experts read.
+enum class ChunkLayout { EpSend, EpRecv, EspGathered };
 
 // Intra-node traffic (MP, ESP) and inter-node traffic (EP) run on separate lanes,
 // which is what s2 overlaps.
@@ -41,7 +49,10 @@ struct Step {
   Group group = Group::World;
   Lane lane = Lane::Local;
   bool reverse = false;
-  int chunk = 0;
+  int chunk = 0;       // s2: which of `chunks` row ranges of every block this step moves
+  int chunks = 1;      // 1: whole blocks
+  bool async = false;  // a collective that a later Wait step completes
+  ChunkLayout layout = ChunkLayout::EpSend;
 };
 
 struct Schedule {
@@ -54,8 +65,17 @@ const char* op_name(Op op);
 const char* lane_name(Lane lane);
 bool op_is_collective(Op op);
 
-// `replicated`: the DeepSpeed-MoE baseline (needs esp == mp); `s1`: Parm's "pause MP".
-Schedule schedule_build(const std::string& name);
+// `replicated`: the DeepSpeed-MoE baseline (needs esp == mp); `s1`: Parm's "pause MP";
+// `s2`: s1 with the EP all-to-all and the ESP all-gather (and the reduce-scatter
+// and the return all-to-all) cut into `chunks` pieces and pipelined, so that the
+// inter-node piece i runs while the intra-node piece i−1 does.
+Schedule schedule_build(const std::string& name, int chunks = 1);
+
+// Rows [chunk_begin(n, c, r), chunk_begin(n, c + 1, r)) of a block of n rows form
+// chunk c of r: sender and receiver of a block agree on them from n alone.
+inline int64_t chunk_begin(int64_t n, int c, int r) {
+  return n * c / r;
+}
 std::string schedule_describe(const Schedule& s);
 
 }  // namespace paramoe
