@@ -2,6 +2,7 @@
 // that the ratios between schedules are measured under the same conditions.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "app/commands.h"
@@ -12,7 +13,10 @@
 #include "core/rng.h"
 #include "core/stats.h"
 #include "core/timer.h"
+#include "comm/agreement.h"
+#include "core/trace.h"
 #include "moe/moe_layer.h"
+#include "moe/step_trace.h"
 
 namespace paramoe {
 
@@ -44,6 +48,12 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
   MoeLayer layer(mc, *rc.layers.coll, "bench/moe/", seed, rc.layers.make);
   const int world = rc.grid->layout().world;
 
+  // One clock for every rank's trace: each rank's own steady clock right after a
+  // barrier (aligned to the barrier's skew).
+  MPI_CHECK(MPI_Barrier(rc.grid->comm(Group::World)));
+  const double trace_t0 = now_seconds();
+  std::vector<TraceSpan> trace;
+
   std::vector<BenchRow> results;
   for (const std::string& name : bc.schedules) {
     layer.set_schedule(name);
@@ -61,6 +71,7 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
         a2a.push_back(t[1]);
       }
     }
+    if (!args.trace.empty()) step_trace_append(layer.last_run().records, name, trace);
     for (Param* p : layer.params().all()) p->zero_grad();
     double bytes[2] = {static_cast<double>(layer.last_run().alltoall_bytes()), 0.0};
     bytes[1] = bytes[0];
@@ -69,6 +80,21 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
     results.push_back(BenchRow{name, median(times) * 1e3,
                                *std::min_element(times.begin(), times.end()) * 1e3,
                                median(a2a) * 1e3, bytes[0] / world, bytes[1]});
+  }
+
+  if (!args.trace.empty()) {
+    const int me = rc.grid->world_rank();
+    std::string path = args.trace;
+    path += "/trace-rank";
+    path += std::to_string(me);
+    path += ".json";
+    agree_on(rc.grid->comm(Group::World), [&] {
+      std::filesystem::create_directories(args.trace);
+      std::string process = "rank ";
+      process += std::to_string(me);
+      trace_write(path, me, process, step_trace_threads(), trace_t0, trace);
+    });
+    log_info("bench layer: traces in " + args.trace + "/trace-rank*.json");
   }
 
   char line[512];

@@ -22,6 +22,7 @@ struct BenchLayerArgs {
   std::vector<std::string> schedules;  // empty: the config's [bench] schedules
   int repeats = 0;                     // 0: the config's
   std::string csv;                     // empty: the config's
+  std::string trace;                   // directory for per-rank Chrome traces; empty: none
 };
 
 struct BenchCkptArgs {

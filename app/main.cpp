@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   layer_cmd->add_option("--repeats", bench.repeats, "timed repeats (median is reported)");
   layer_cmd->add_option("--csv", bench.csv, "append results to this CSV file");
+  layer_cmd->add_option("--trace", bench.trace,
+                        "write each rank's steps of the last repeat of every schedule as a "
+                        "Chrome trace, DIR/trace-rank<k>.json (perf/trace_merge.py joins them)");
 
   paramoe::BenchCkptArgs bench_ckpt;
   auto* bench_ckpt_cmd = bench_cmd->add_subcommand(

@@ -17,12 +17,26 @@ int64_t MoeRun::alltoall_bytes() const {
   return b;
 }
 
-// Started all-to-alls (s2) take their time in the inter-lane waits.
+// Started all-to-alls (s2) run from their start to their completion, and chunks
+// overlap one another: the time is the length of the union of the intervals.
 double MoeRun::alltoall_seconds() const {
-  double s = 0;
+  std::vector<std::pair<double, double>> spans;
   for (const auto& r : records)
-    if (r.op == Op::AllToAllV || (r.op == Op::Wait && r.lane == Lane::Inter)) s += r.end - r.start;
-  return s;
+    if (r.op == Op::AllToAllV) spans.emplace_back(r.start, r.end);
+  std::sort(spans.begin(), spans.end());
+  double total = 0, open = 0, close = 0;
+  bool any = false;
+  for (const auto& [a, b] : spans) {
+    if (any && a <= close) {
+      close = std::max(close, b);
+      continue;
+    }
+    if (any) total += close - open;
+    open = a;
+    close = b;
+    any = true;
+  }
+  return any ? total + (close - open) : 0.0;
 }
 
 namespace {
@@ -79,6 +93,11 @@ class Executor {
         return wait(s);
     }
     throw Error("unknown schedule op");
+  }
+
+  // The start step's record is pushed right after run() returns, at this index.
+  void started(const Step& s, Collectives::Handle h) {
+    pending_[s.out] = InFlight{h, c_.run.records.size()};
   }
 
   void require_no_pending() const {
@@ -224,7 +243,8 @@ class Executor {
     auto it = pending_.find(s.in);
     if (it == pending_.end())
       throw Error("schedule waits for \"" + s.in + "\", which no collective is writing");
-    c_.coll.wait(it->second);
+    c_.coll.wait(it->second.handle);
+    c_.run.records.at(it->second.record).end = now_seconds();
     pending_.erase(it);
     return 0;
   }
@@ -238,7 +258,7 @@ class Executor {
     const float* x = in(s);
     float* o = out(s, std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0}));
     if (s.async)
-      pending_[s.out] = c_.coll.start_alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_);
+      started(s, c_.coll.start_alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_));
     else
       c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_);
     int64_t sent = 0;
@@ -254,7 +274,7 @@ class Executor {
     const float* x = in(s);
     float* o = out(s, std::accumulate(peer_rows.begin(), peer_rows.end(), int64_t{0}));
     if (s.async)
-      pending_[s.out] = c_.coll.start_allgatherv_rows(Group::Esp, x, o, peer_rows, D_);
+      started(s, c_.coll.start_allgatherv_rows(Group::Esp, x, o, peer_rows, D_));
     else
       c_.coll.allgatherv_rows(Group::Esp, x, o, peer_rows, D_);
     return row_bytes(n) * (size(Group::Esp) - 1);
@@ -266,7 +286,7 @@ class Executor {
     const float* x = in(s);
     float* o = out(s, mine);
     if (s.async)
-      pending_[s.out] = c_.coll.start_reduce_scatterv_rows(Group::Esp, x, o, peer_rows, D_);
+      started(s, c_.coll.start_reduce_scatterv_rows(Group::Esp, x, o, peer_rows, D_));
     else
       c_.coll.reduce_scatterv_rows(Group::Esp, x, o, peer_rows, D_);
     return row_bytes(n - mine);
@@ -347,7 +367,14 @@ class Executor {
   ExecContext& c_;
   StepBackend& dev_;
   const int64_t D_;
-  std::map<std::string, Collectives::Handle> pending_;  // by the buffer being written
+  // Started collectives by the buffer they write: the handle, and the index of the
+  // start step's record, whose end becomes the collective's completion (so a trace
+  // shows how long it was in flight).
+  struct InFlight {
+    Collectives::Handle handle;
+    size_t record;
+  };
+  std::map<std::string, InFlight> pending_;
 };
 
 }  // namespace

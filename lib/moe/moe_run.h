@@ -18,7 +18,7 @@ struct StepRecord {
   Lane lane;
   int chunk;
   bool backward;
-  double start, end;  // seconds, steady clock
+  double start, end;  // seconds, steady clock; a started collective ends when it completes
   int64_t bytes;      // payload this rank sent to other ranks
 };
 
@@ -32,7 +32,7 @@ struct MoeRun {
   std::vector<StepRecord> records;
 
   int64_t alltoall_bytes() const;   // sent over EP, forward + backward
-  double alltoall_seconds() const;  // in all-to-all steps and in waits for them
+  double alltoall_seconds() const;  // while an all-to-all was in flight
 };
 
 }  // namespace paramoe
