@@ -7,13 +7,13 @@
 
 #include "app/commands.h"
 #include "app/run_context.h"
+#include "comm/agreement.h"
 #include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/stats.h"
 #include "core/timer.h"
-#include "comm/agreement.h"
 #include "core/trace.h"
 #include "moe/moe_layer.h"
 #include "moe/step_trace.h"
@@ -117,16 +117,17 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
     std::ofstream out =
         open_csv(bc.csv,
                  "schedule,world,mp,ep,esp,tokens,d_model,d_hidden,experts,top_k,activation,"
-                 "capacity_factor,repeats,median_ms,min_ms,speedup_vs_first,alltoall_ms,"
+                 "capacity_factor,chunks,repeats,median_ms,min_ms,speedup_vs_first,alltoall_ms,"
                  "alltoall_bytes_per_rank_mean,alltoall_bytes_per_rank_max",
                  /*append=*/true, "bench csv");
     for (const BenchRow& r : results)
       out << r.schedule << "," << world << "," << rc.grid->layout().mp << ","
           << rc.grid->layout().ep << "," << rc.grid->layout().esp << "," << bc.tokens_per_step
           << "," << mc.d_model << "," << mc.d_hidden << "," << mc.num_experts << "," << mc.top_k
-          << "," << mc.activation << "," << mc.capacity_factor << "," << bc.repeats << ","
-          << r.median_ms << "," << r.min_ms << "," << results[0].median_ms / r.median_ms << ","
-          << r.a2a_ms << "," << r.a2a_bytes_mean << "," << r.a2a_bytes_max << "\n";
+          << "," << mc.activation << "," << mc.capacity_factor << ","
+          << (r.schedule == "s2" ? mc.chunks : 1) << "," << bc.repeats << "," << r.median_ms << ","
+          << r.min_ms << "," << results[0].median_ms / r.median_ms << "," << r.a2a_ms << ","
+          << r.a2a_bytes_mean << "," << r.a2a_bytes_max << "\n";
   }
   return 0;
 }
