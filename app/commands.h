@@ -50,6 +50,16 @@ struct PlanA2aArgs {
   std::string csv;
 };
 
+// paramoe plan --model M --cluster C: predicted layer time per layout and schedule.
+struct PlanLayerArgs {
+  std::string model;    // a paramoe config: [moe] and bench.tokens_per_step (global batch)
+  std::string cluster;  // inputs/clusters/*.toml
+  std::vector<int> layout;        // mp,ep,esp; empty: every layout with mp = esp
+  std::vector<int> chunks = {2, 4, 8};  // s2 pipeline degrees to price
+  std::vector<std::string> overrides;
+  std::string csv;
+};
+
 struct PlanPlacementArgs {
   std::vector<int> ep = {8};
   std::vector<std::string> traffic = {"zipf", "hot"};
@@ -81,6 +91,7 @@ int cmd_train(const TrainArgs& args);
 int cmd_plan_a2a(const PlanA2aArgs& args);
 int cmd_plan_placement(const PlanPlacementArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
+int cmd_plan_layer(const PlanLayerArgs& args);
 int cmd_bench_ckpt(const BenchCkptArgs& args);
 int cmd_bench_a2a(const BenchA2aArgs& args);
 int cmd_ckpt_inspect(const CkptArgs& args);

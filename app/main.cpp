@@ -88,8 +88,22 @@ int main(int argc, char** argv) {
   export_cmd->add_option("file", ckpt.file, "checkpoint file (.h5)")->required();
   export_cmd->add_option("out", ckpt.out, "output HDF5 file")->required();
 
-  auto* plan_cmd = app.add_subcommand("plan", "predict and plan without running (one process)");
-  plan_cmd->require_subcommand(1);
+  auto* plan_cmd = app.add_subcommand(
+      "plan",
+      "predict and plan without running (one process). Without a subcommand: the predicted "
+      "forward+backward time of the model's MoE layer per layout and schedule on a cluster");
+  plan_cmd->require_subcommand(0, 1);
+  paramoe::PlanLayerArgs plan_layer;
+  plan_cmd->add_option("--model", plan_layer.model,
+                       "paramoe config: [moe] and bench.tokens_per_step (the global batch)");
+  plan_cmd->add_option("--cluster", plan_layer.cluster, "cluster file (inputs/clusters/*.toml)");
+  plan_cmd->add_option("--layout", plan_layer.layout, "mp,ep,esp (default: all with mp = esp)")
+      ->delimiter(',')
+      ->expected(3);
+  plan_cmd->add_option("--chunks", plan_layer.chunks, "s2 pipeline degrees to price")
+      ->delimiter(',');
+  plan_cmd->add_option("--set", plan_layer.overrides, "override a key of the model config");
+  plan_cmd->add_option("--csv", plan_layer.csv, "append the predictions to this CSV file");
   paramoe::PlanA2aArgs plan_a2a;
   auto* plan_a2a_cmd = plan_cmd->add_subcommand(
       "a2a",
@@ -170,6 +184,8 @@ int main(int argc, char** argv) {
       rc = paramoe::cmd_ckpt_inspect(ckpt);
     else if (*export_cmd)
       rc = paramoe::cmd_ckpt_export(ckpt);
+    else if (*plan_cmd && !*plan_a2a_cmd && !*plan_pl_cmd)
+      rc = paramoe::cmd_plan_layer(plan_layer);
     else if (*plan_a2a_cmd)
       rc = paramoe::cmd_plan_a2a(plan_a2a);
     else if (*plan_pl_cmd)

@@ -1,0 +1,113 @@
+// paramoe plan --model M --cluster C: the predicted forward+backward time of the
+// model's MoE layer for every layout (mp = esp, Parm's setting, unless --layout
+// names one) and schedule (replicated where esp = mp, s1, s2 at each --chunks), on
+// a cluster of any size, as one process. It prints the breakdown (compute and the
+// busy time of each lane, and what overlapped), names the best, and can write CSV.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "app/commands.h"
+#include "core/config.h"
+#include "core/csv_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "plan/cluster.h"
+#include "plan/predictor.h"
+
+namespace paramoe {
+
+namespace {
+
+struct Candidate {
+  Layout layout;
+  std::string schedule;
+  int chunks = 1;
+  Prediction p;
+};
+
+std::vector<Layout> layouts_for(const ClusterSpec& c, const MoeConfig& m,
+                                const std::vector<int>& given) {
+  const int world = c.world();
+  if (!given.empty()) {
+    Layout l{world, given[0], given[1], given[2], c.ranks_per_node};
+    as_collective([&] { layout_validate(l, m); });
+    return {l};
+  }
+  std::vector<Layout> out;
+  for (int esp = 1; esp <= c.ranks_per_node; ++esp) {
+    if (c.ranks_per_node % esp || world % esp || m.d_hidden % esp) continue;
+    for (int ep = 1; ep * esp <= world; ++ep) {
+      if (world % (ep * esp) || m.num_experts % ep) continue;
+      out.push_back(Layout{world, esp, ep, esp, c.ranks_per_node});
+    }
+  }
+  if (out.empty())
+    throw_collective("plan: no layout with mp = esp fits " + std::to_string(world) +
+                     " ranks, moe.num_experts=" + std::to_string(m.num_experts) +
+                     " and moe.d_hidden=" + std::to_string(m.d_hidden) + "; give --layout");
+  return out;
+}
+
+}  // namespace
+
+int cmd_plan_layer(const PlanLayerArgs& args) {
+  if (args.model.empty() || args.cluster.empty())
+    throw_collective("plan: expected --model CONFIG and --cluster FILE (or a subcommand: a2a, "
+                     "placement)");
+  const Config cfg = config_load(args.model, args.overrides);
+  const ClusterSpec cluster = cluster_load(args.cluster);
+  const MoeConfig& m = cfg.moe;
+  for (int r : args.chunks)
+    if (r < 1) throw_collective("plan: --chunks: expected integers >= 1");
+
+  std::vector<Candidate> all;
+  for (const Layout& l : layouts_for(cluster, m, args.layout)) {
+    LayerShape shape{cfg.bench.tokens_per_step / l.dp(), m.d_model, m.d_hidden,
+                     m.num_experts,                        m.top_k,   m.swiglu(),
+                     m.capacity_factor,                    4};
+    std::vector<std::pair<std::string, int>> schedules = {{"s1", 1}};
+    if (l.esp == l.mp) schedules.insert(schedules.begin(), {"replicated", 1});
+    for (int r : args.chunks) schedules.push_back({"s2", r});
+    for (const auto& [name, r] : schedules)
+      all.push_back(
+          Candidate{l, name, r, predict_layer(schedule_build(name, r), shape, l, cluster)});
+  }
+
+  std::printf("plan: %s on %s (%d nodes x %d ranks) | %d tokens/step, D=%d H=%d E=%d k=%d %s\n",
+              args.model.c_str(), cluster.name.c_str(), cluster.nodes, cluster.ranks_per_node,
+              cfg.bench.tokens_per_step, m.d_model, m.d_hidden, m.num_experts, m.top_k,
+              m.activation.c_str());
+  std::printf("%4s %4s %4s  %-10s %2s %11s %9s %9s %9s %9s %9s\n", "mp", "ep", "esp", "schedule",
+              "r", "fwd+bwd ms", "fwd ms", "compute", "intra", "inter", "overlap");
+  const Candidate* best = &all.front();
+  for (const Candidate& c : all) {
+    if (c.p.total() < best->p.total()) best = &c;
+    std::printf("%4d %4d %4d  %-10s %2d %11.3f %9.3f %9.3f %9.3f %9.3f %9.3f\n", c.layout.mp,
+                c.layout.ep, c.layout.esp, c.schedule.c_str(), c.chunks, c.p.total() * 1e3,
+                c.p.forward * 1e3, c.p.compute * 1e3, c.p.intra * 1e3, c.p.inter * 1e3,
+                c.p.overlap() * 1e3);
+  }
+  std::printf("best: %s%s at mp=%d ep=%d esp=%d, %.3f ms forward+backward\n",
+              best->schedule.c_str(),
+              best->schedule == "s2" ? (" r=" + std::to_string(best->chunks)).c_str() : "",
+              best->layout.mp, best->layout.ep, best->layout.esp, best->p.total() * 1e3);
+
+  if (!args.csv.empty()) {
+    std::ofstream out = open_csv(args.csv,
+                                 "cluster,world,mp,ep,esp,schedule,chunks,tokens,d_model,d_hidden,"
+                                 "experts,top_k,forward_ms,backward_ms,total_ms,compute_ms,"
+                                 "intra_ms,inter_ms,overlap_ms",
+                                 /*append=*/true, "plan csv");
+    for (const Candidate& c : all)
+      out << cluster.name << "," << c.layout.world << "," << c.layout.mp << "," << c.layout.ep
+          << "," << c.layout.esp << "," << c.schedule << "," << c.chunks << ","
+          << cfg.bench.tokens_per_step << "," << m.d_model << "," << m.d_hidden << ","
+          << m.num_experts << "," << m.top_k << "," << c.p.forward * 1e3 << ","
+          << c.p.backward * 1e3 << "," << c.p.total() * 1e3 << "," << c.p.compute * 1e3 << ","
+          << c.p.intra * 1e3 << "," << c.p.inter * 1e3 << "," << c.p.overlap() * 1e3 << "\n";
+  }
+  return 0;
+}
+
+}  // namespace paramoe

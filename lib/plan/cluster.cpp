@@ -1,0 +1,85 @@
+#include "plan/cluster.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/toml_keys.h"
+
+namespace paramoe {
+
+namespace {
+
+void require(bool ok, const std::string& origin, const char* section, const char* key,
+             const std::string& expected) {
+  if (!ok) throw_collective(where(origin, section, key) + ": expected " + expected);
+}
+
+void require_present(const toml::table& root, const std::string& origin, const char* section,
+                     const char* key) {
+  const toml::node* s = root.get(section);
+  const bool present = s && s->as_table() && s->as_table()->get(key);
+  require(present, origin, section, key, "a value (the key is missing)");
+}
+
+}  // namespace
+
+ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << origin << ":" << e.source().begin.line << ": invalid TOML: " << e.description();
+    throw_collective(msg.str());
+  }
+  for (const auto& [k, v] : root) {
+    const std::string s(k.str());
+    if (s != "cluster" && s != "intra" && s != "inter" && s != "device")
+      throw_collective(origin + ": unknown section [" + s +
+                       "] (known: cluster, intra, inter, device)");
+  }
+  ClusterSpec c;
+  c.origin = origin;
+  const char* required[][2] = {{"cluster", "nodes"},         {"cluster", "ranks_per_node"},
+                               {"intra", "bandwidth_GBps"},  {"intra", "latency_us"},
+                               {"inter", "bandwidth_GBps"},  {"inter", "latency_us"},
+                               {"device", "gemm_TFLOPs"},    {"device", "memory_GBps"}};
+  for (const auto& rk : required) require_present(root, origin, rk[0], rk[1]);
+  read_section(root, origin, "cluster",
+               {string_key("name", c.name), int_key("nodes", c.nodes),
+                int_key("ranks_per_node", c.ranks_per_node)});
+  read_section(root, origin, "intra",
+               {double_key("bandwidth_GBps", c.intra.bandwidth_GBps),
+                double_key("latency_us", c.intra.latency_us)});
+  read_section(root, origin, "inter",
+               {double_key("bandwidth_GBps", c.inter.bandwidth_GBps),
+                double_key("latency_us", c.inter.latency_us)});
+  read_section(root, origin, "device",
+               {double_key("gemm_TFLOPs", c.gemm_TFLOPs), double_key("memory_GBps", c.memory_GBps),
+                double_key("launch_us", c.launch_us), double_list_key("speeds", c.speeds)});
+  require(c.nodes >= 1, origin, "cluster", "nodes", "an integer >= 1");
+  require(c.ranks_per_node >= 1, origin, "cluster", "ranks_per_node", "an integer >= 1");
+  require(c.intra.bandwidth_GBps > 0, origin, "intra", "bandwidth_GBps", "a number > 0");
+  require(c.inter.bandwidth_GBps > 0, origin, "inter", "bandwidth_GBps", "a number > 0");
+  require(c.intra.latency_us >= 0, origin, "intra", "latency_us", "a number >= 0");
+  require(c.inter.latency_us >= 0, origin, "inter", "latency_us", "a number >= 0");
+  require(c.gemm_TFLOPs > 0, origin, "device", "gemm_TFLOPs", "a number > 0");
+  require(c.memory_GBps > 0, origin, "device", "memory_GBps", "a number > 0");
+  require(c.launch_us >= 0, origin, "device", "launch_us", "a number >= 0");
+  require(c.speeds.empty() || static_cast<int>(c.speeds.size()) == c.world(), origin, "device",
+          "speeds", "one value per rank (" + std::to_string(c.world()) + ") or none");
+  for (double s : c.speeds) require(s > 0, origin, "device", "speeds", "positive numbers");
+  if (c.name.empty()) c.name = origin;
+  return c;
+}
+
+ClusterSpec cluster_load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw_collective("cluster file " + path + ": cannot be opened (expected a TOML file)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return cluster_parse(ss.str(), path);
+}
+
+}  // namespace paramoe

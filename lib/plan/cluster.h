@@ -1,0 +1,43 @@
+#pragma once
+// A cluster description for the cost model (inputs/clusters/*.toml): how many
+// nodes and ranks, the alpha-beta parameters of the intra-node and inter-node
+// links, and the compute rates of a device. `paramoe calibrate` measures one;
+// published testbeds are written by hand from their specs.
+//
+//   [cluster] name, nodes, ranks_per_node
+//   [intra]   bandwidth_GBps (per rank, each direction), latency_us
+//   [inter]   bandwidth_GBps (per rank: a node's NIC bandwidth / its ranks), latency_us
+//   [device]  gemm_TFLOPs (achieved fp32 or bf16 GEMM rate), memory_GBps, launch_us,
+//             speeds (optional, one relative factor per rank)
+#include <string>
+#include <vector>
+
+namespace paramoe {
+
+struct Link {
+  double bandwidth_GBps = 0;
+  double latency_us = 0;
+  double seconds(double bytes, int messages) const {
+    return messages * latency_us * 1e-6 + bytes / (bandwidth_GBps * 1e9);
+  }
+};
+
+struct ClusterSpec {
+  std::string name;
+  std::string origin;  // the file, for messages
+  int nodes = 1;
+  int ranks_per_node = 1;
+  Link intra, inter;
+  double gemm_TFLOPs = 0;
+  double memory_GBps = 0;
+  double launch_us = 0;
+  std::vector<double> speeds;  // empty: all 1
+  int world() const { return nodes * ranks_per_node; }
+};
+
+// Throws a collective paramoe::Error naming the file and the key for a missing or
+// bad value.
+ClusterSpec cluster_load(const std::string& path);
+ClusterSpec cluster_parse(const std::string& text, const std::string& origin);
+
+}  // namespace paramoe

@@ -1,0 +1,217 @@
+#include "plan/predictor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+
+namespace paramoe {
+
+namespace {
+
+// The world ranks of rank 0's group g (every group of a kind is priced alike).
+std::vector<int> group_of_rank0(Group g, const Layout& l) {
+  std::vector<int> r;
+  switch (g) {
+    case Group::World:
+      for (int i = 0; i < l.world; ++i) r.push_back(i);
+      break;
+    case Group::Node:
+    case Group::Mp:
+      for (int i = 0; i < l.mp; ++i) r.push_back(i);
+      break;
+    case Group::Dp:
+      for (int i = 0; i < l.dp(); ++i) r.push_back(i * l.mp);
+      break;
+    case Group::Esp:
+      for (int i = 0; i < l.esp; ++i) r.push_back(i);
+      break;
+    case Group::Ep:
+      for (int i = 0; i < l.ep; ++i) r.push_back(i * l.esp);
+      break;
+    case Group::Edp:
+      for (int i = 0; i < l.edp(); ++i) r.push_back(i * l.esp * l.ep);
+      break;
+  }
+  return r;
+}
+
+class Pricer {
+ public:
+  Pricer(const LayerShape& s, const Layout& l, const ClusterSpec& c, bool split)
+      : s_(s), l_(l), c_(c) {
+    double slowest = 1.0;
+    if (!c.speeds.empty()) slowest = *std::min_element(c.speeds.begin(), c.speeds.end());
+    speed_ = slowest;
+    const double keep = s.capacity_factor > 0 ? std::min(1.0, s.capacity_factor) : 1.0;
+    tl_ = split ? static_cast<double>(s.tokens) / l.mp : static_cast<double>(s.tokens);
+    a_ = tl_ * s.top_k * keep;    // rows this rank sends (kept assignments)
+    n_ = split ? a_ * l.esp : a_;  // rows its experts read (after the ESP all-gather)
+    row_ = static_cast<double>(s.d_model) * s.bytes_per_element;
+  }
+
+  // Seconds a step keeps its lane busy, and the bytes it sends.
+  double seconds(const Step& st, double& bytes) const {
+    bytes = 0;
+    const double r = st.chunks;
+    switch (st.op) {
+      case Op::SplitMp:
+        return mem(tl_ * row_);
+      case Op::GatherMp:
+        bytes = tl_ * row_ * (l_.mp - 1);
+        return ring(Group::Mp, tl_ * row_);
+      case Op::Gate:
+        return gemm(2.0 * tl_ * s_.d_model * s_.experts, 1) + mem(tl_ * s_.experts * 4.0 * 3) +
+               small(st.group);
+      case Op::CountsExchange:
+        return (l_.ep - 1) * link(Group::Ep).latency_us * 1e-6;
+      case Op::CountsGatherEsp:
+        return (l_.esp - 1) * link(Group::Esp).latency_us * 1e-6;
+      case Op::PermuteToSend:
+      case Op::Combine:
+      case Op::CombineBackward:
+      case Op::ScatterAddFromSend:
+        return mem(a_ * row_ * 2);
+      case Op::AllToAllV: {
+        bytes = a_ / r * row_ * (l_.ep - 1) / l_.ep;
+        return alltoall(a_ / r * row_);
+      }
+      case Op::AllGatherV:
+        bytes = a_ / r * row_ * (l_.esp - 1);
+        return ring(Group::Esp, a_ / r * row_);
+      case Op::ReduceScatterV:
+        bytes = a_ / r * row_ * (l_.esp - 1);
+        return ring(Group::Esp, a_ / r * row_) + mem(a_ / r * row_ * (l_.esp - 1) * 2);
+      case Op::AllReduce: {
+        const double b = st.in == "dwg" ? static_cast<double>(s_.d_model) * s_.experts * 4
+                                        : n_ * row_;
+        const int p = static_cast<int>(group_of_rank0(st.group, l_).size());
+        bytes = 2.0 * (p - 1) / p * b;
+        return allreduce(st.group, b) + mem(b * 2);
+      }
+      case Op::PermuteToExperts:
+      case Op::UnpermuteFromExperts:
+        return mem(n_ * row_ * 2);
+      case Op::ExpertForward:
+        return expert_gemm(1.0);
+      case Op::ExpertBackward:
+        return expert_gemm(2.0);
+      case Op::GateBackward:
+        return gemm(4.0 * tl_ * s_.d_model * s_.experts, 2) + mem(tl_ * s_.experts * 4.0 * 4);
+      case Op::AccumulateGateGrad:
+        return mem(static_cast<double>(s_.d_model) * s_.experts * 4 * 3);
+      case Op::ChunkSlice:
+      case Op::ChunkPlace: {
+        const double rows = st.layout == ChunkLayout::EspGathered ? n_ : a_;
+        return mem(rows / r * row_ * 2);
+      }
+      case Op::Wait:
+        return 0;
+    }
+    return 0;
+  }
+
+ private:
+  // The link a group's collectives cross: inter-node if it spans nodes.
+  const Link& link(Group g) const {
+    std::set<int> nodes;
+    for (int rank : group_of_rank0(g, l_)) nodes.insert(rank / c_.ranks_per_node);
+    return nodes.size() > 1 ? c_.inter : c_.intra;
+  }
+  double ring(Group g, double block) const {
+    const int p = static_cast<int>(group_of_rank0(g, l_).size());
+    return p > 1 ? link(g).seconds(block * (p - 1), p - 1) : 0.0;
+  }
+  double allreduce(Group g, double total) const {
+    const int p = static_cast<int>(group_of_rank0(g, l_).size());
+    return p > 1 ? link(g).seconds(2.0 * (p - 1) / p * total, 2 * (p - 1)) : 0.0;
+  }
+  double small(Group g) const {
+    const int p = static_cast<int>(group_of_rank0(g, l_).size());
+    return p > 1 ? std::ceil(std::log2(p)) * link(g).latency_us * 1e-6 : 0.0;
+  }
+  // `block` bytes to every EP peer; peers on rank 0's node go over the intra link.
+  double alltoall(double block) const {
+    if (l_.ep == 1) return mem(block);
+    int same_node = 0;
+    for (int rank : group_of_rank0(Group::Ep, l_)) same_node += rank / c_.ranks_per_node == 0;
+    const int near = same_node - 1, far = l_.ep - same_node;
+    const Link& lat = far > 0 ? c_.inter : c_.intra;
+    return (l_.ep - 1) * lat.latency_us * 1e-6 +
+           std::max(near * block / (c_.intra.bandwidth_GBps * 1e9),
+                    far * block / (c_.inter.bandwidth_GBps * 1e9));
+  }
+  double mem(double bytes) const { return bytes / (c_.memory_GBps * 1e9) / speed_; }
+  double gemm(double flops, int calls) const {
+    return flops / (c_.gemm_TFLOPs * 1e12) / speed_ + calls * c_.launch_us * 1e-6;
+  }
+  // The FFN of this rank's E/ep experts on n rows and an H/esp slice: 2 or 3 GEMMs
+  // forward; the backward is twice the FLOPs.
+  double expert_gemm(double factor) const {
+    const double mats = s_.swiglu ? 3.0 : 2.0;
+    const double hidden = static_cast<double>(s_.d_hidden) / l_.esp;
+    const double flops = factor * mats * 2.0 * n_ * s_.d_model * hidden;
+    const int calls = static_cast<int>(factor * mats) * (s_.experts / l_.ep);
+    return gemm(flops, calls) + mem(n_ * hidden * 4.0 * factor * 2);
+  }
+
+  const LayerShape& s_;
+  const Layout& l_;
+  const ClusterSpec& c_;
+  double speed_ = 1.0;
+  double tl_ = 0, a_ = 0, n_ = 0, row_ = 0;
+};
+
+// Places one pass's steps on the three lanes, from time t0; returns its end.
+double place(const std::vector<Step>& steps, bool backward, const Pricer& price, double t0,
+             Prediction& p) {
+  double t = t0;  // the issuing thread: local steps, blocking collectives, waits
+  double lane_free[3] = {t0, t0, t0};
+  std::map<std::string, double> in_flight;
+  for (const Step& st : steps) {
+    double bytes = 0;
+    const double d = price.seconds(st, bytes);
+    const int lane = static_cast<int>(st.lane);
+    double start = t, end = t;
+    if (st.op == Op::Wait) {
+      auto it = in_flight.find(st.in);
+      if (it == in_flight.end()) throw Error("predictor: a Wait for \"" + st.in + "\" that nothing started");
+      end = std::max(t, it->second);
+      in_flight.erase(it);
+      t = end;
+    } else if (st.lane == Lane::Local) {
+      end = t + d;
+      t = end;
+    } else {
+      start = std::max(t, lane_free[lane]);
+      end = start + d;
+      lane_free[lane] = end;
+      if (st.async)
+        in_flight[st.out] = end;
+      else
+        t = end;
+    }
+    double& busy = st.lane == Lane::Local ? p.compute : st.lane == Lane::Intra ? p.intra : p.inter;
+    if (st.op != Op::Wait) busy += d;
+    p.steps.push_back(StepPrice{st.op, st.lane, st.chunk, backward, start, end, bytes});
+  }
+  return t;
+}
+
+}  // namespace
+
+Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,
+                         const ClusterSpec& cluster) {
+  const bool split = schedule.name != "replicated";
+  const Pricer price(shape, layout, cluster, split);
+  Prediction p;
+  const double f = place(schedule.forward, false, price, 0.0, p);
+  const double b = place(schedule.backward, true, price, f, p);
+  p.forward = f;
+  p.backward = b - f;
+  return p;
+}
+
+}  // namespace paramoe

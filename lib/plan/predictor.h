@@ -1,0 +1,58 @@
+#pragma once
+// The predictor: prices a schedule's step list (moe/schedule.h), the same list the
+// executor runs, step by step under an alpha-beta model of the cluster
+// (plan/cluster.h). Each step gets its expected size from the layer's shape under
+// uniform routing. Then it is placed on its lane: local compute, the intra-node
+// lane or the inter-node lane. A blocking step waits for the steps before it, a
+// started collective occupies its lane until the matching Wait, and so s2's
+// pipelines overlap in the prediction as they do when run.
+//
+// Collective prices (p ranks in the group, b bytes per block, α latency, β
+// bandwidth of the link the group spans):
+//   all-to-all(v)       (p−1)·α + max(bytes to peers on the node / β_intra,
+//                                     bytes to other nodes / β_inter)
+//   all-gather(v)       (p−1)·(α + b/β)              (ring)
+//   reduce-scatter(v)   (p−1)·(α + b/β) + the sums at memory bandwidth
+//   all-reduce          2(p−1)·α + 2(p−1)/p·bytes/β
+//   small (counts, loss statistics)  ⌈log2 p⌉·α
+// Compute: GEMM FLOPs at gemm_TFLOPs plus launch_us per GEMM call; row movement
+// at memory_GBps; the slowest rank's speed factor bounds every rank.
+#include <string>
+#include <vector>
+
+#include "comm/process_grid.h"
+#include "moe/schedule.h"
+#include "plan/cluster.h"
+
+namespace paramoe {
+
+struct LayerShape {
+  int64_t tokens = 0;  // rows of the layer input on one data-parallel shard
+  int d_model = 0, d_hidden = 0, experts = 0, top_k = 1;
+  bool swiglu = false;
+  double capacity_factor = 0;  // 0: dropless
+  int bytes_per_element = 4;
+};
+
+struct StepPrice {
+  Op op;
+  Lane lane;
+  int chunk;
+  bool backward;
+  double start, end;  // seconds from the start of the forward pass
+  double bytes;       // sent to other ranks
+};
+
+struct Prediction {
+  double forward = 0, backward = 0;  // seconds
+  double compute = 0, intra = 0, inter = 0;  // busy seconds per lane, both passes
+  std::vector<StepPrice> steps;
+  double total() const { return forward + backward; }
+  // Busy time that ran beside other busy time: what the pipelining saved.
+  double overlap() const { return compute + intra + inter - total(); }
+};
+
+Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,
+                         const ClusterSpec& cluster);
+
+}  // namespace paramoe

@@ -1,0 +1,164 @@
+// The predictor (plan/predictor.h) on the schedules' own step lists, and the
+// cluster files it reads: properties that must hold whatever the constants are.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "core/error.h"
+#include "plan/cluster.h"
+#include "plan/predictor.h"
+
+namespace paramoe {
+namespace {
+
+ClusterSpec two_nodes_of_eight(double inter_GBps = 3.0, double intra_GBps = 100.0) {
+  ClusterSpec c;
+  c.name = "test";
+  c.nodes = 2;
+  c.ranks_per_node = 8;
+  c.intra = {intra_GBps, 5};
+  c.inter = {inter_GBps, 10};
+  c.gemm_TFLOPs = 50;
+  c.memory_GBps = 1000;
+  c.launch_us = 5;
+  return c;
+}
+
+LayerShape shape() {
+  LayerShape s;
+  s.tokens = 8192;
+  s.d_model = 1024;
+  s.d_hidden = 4096;
+  s.experts = 16;
+  s.top_k = 2;
+  return s;
+}
+
+// mp = esp = 8 within a node, ep = 2 across the two nodes.
+const Layout kLayout{16, 8, 2, 8, 8};
+
+double total(const std::string& name, int r, const ClusterSpec& c, const Layout& l = kLayout) {
+  return predict_layer(schedule_build(name, r), shape(), l, c).total();
+}
+
+double alltoall_bytes(const Prediction& p) {
+  double b = 0;
+  for (const StepPrice& s : p.steps)
+    if (s.op == Op::AllToAllV) b += s.bytes;
+  return b;
+}
+
+TEST(Predictor, PricesEveryStepOfTheList) {
+  for (const char* name : {"replicated", "s1", "s2"}) {
+    const Schedule s = schedule_build(name, 3);
+    const Prediction p = predict_layer(s, shape(), kLayout, two_nodes_of_eight());
+    EXPECT_EQ(p.steps.size(), s.forward.size() + s.backward.size()) << name;
+    for (const StepPrice& st : p.steps) EXPECT_LE(st.start, st.end) << name;
+    EXPECT_GT(p.forward, 0) << name;
+    EXPECT_GT(p.backward, p.forward) << name << ": the backward does twice the expert FLOPs";
+  }
+}
+
+TEST(Predictor, ReplicatedSendsMpTimesTheAllToAllBytesOfS1) {
+  const ClusterSpec c = two_nodes_of_eight();
+  const double s1 = alltoall_bytes(predict_layer(schedule_build("s1"), shape(), kLayout, c));
+  const double rep =
+      alltoall_bytes(predict_layer(schedule_build("replicated"), shape(), kLayout, c));
+  EXPECT_NEAR(rep / s1, kLayout.mp, 1e-9);
+  EXPECT_LT(total("s1", 1, c), total("replicated", 1, c));
+}
+
+TEST(Predictor, S2WithOneChunkIsS1PlusItsCopies) {
+  const ClusterSpec c = two_nodes_of_eight();
+  const double s1 = total("s1", 1, c), s2 = total("s2", 1, c);
+  EXPECT_GE(s2, s1);
+  EXPECT_LT(s2, s1 * 1.1);
+}
+
+TEST(Predictor, S2OverlapsWhenBothLanesCarryWeight) {
+  // A slow intra-node link makes the ESP collectives as heavy as the all-to-alls:
+  // the pipeline hides most of the lighter lane under the heavier one, and more of
+  // it with more chunks.
+  const ClusterSpec c = two_nodes_of_eight(/*inter=*/3.0, /*intra=*/20.0);
+  double last_overlap = 0;
+  for (int r : {2, 4, 8}) {
+    const Prediction p = predict_layer(schedule_build("s2", r), shape(), kLayout, c);
+    EXPECT_GT(p.overlap(), last_overlap) << "r=" << r;
+    last_overlap = p.overlap();
+    EXPECT_LT(p.total(), total("s1", 1, c)) << "r=" << r;
+  }
+  const Prediction p4 = predict_layer(schedule_build("s2", 4), shape(), kLayout, c);
+  EXPECT_GT(p4.overlap(), 0.5 * std::min(p4.intra, p4.inter));
+}
+
+TEST(Predictor, SlowerInterNodeLinksCostMore) {
+  double last = 0;
+  for (double bw : {100.0, 25.0, 3.0, 0.5}) {
+    const double t = total("s1", 1, two_nodes_of_eight(bw));
+    EXPECT_GT(t, last) << bw << " GB/s";
+    last = t;
+  }
+  // Inside one node the inter-node link is never used.
+  const Layout one_node{8, 8, 1, 8, 8};
+  EXPECT_DOUBLE_EQ(total("s1", 1, two_nodes_of_eight(100.0), one_node),
+                   total("s1", 1, two_nodes_of_eight(0.5), one_node));
+}
+
+TEST(Predictor, TheSlowestRankBoundsCompute) {
+  ClusterSpec c = two_nodes_of_eight(1000.0, 1000.0);
+  const double fast = total("s1", 1, c);
+  c.speeds.assign(16, 1.0);
+  c.speeds[5] = 0.5;
+  EXPECT_GT(total("s1", 1, c), 1.5 * fast);
+}
+
+const char* kCluster = R"(
+[cluster]
+nodes = 2
+ranks_per_node = 4
+[intra]
+bandwidth_GBps = 50
+latency_us = 2
+[inter]
+bandwidth_GBps = 5
+latency_us = 8
+[device]
+gemm_TFLOPs = 20
+memory_GBps = 400
+)";
+
+TEST(Cluster, ParsesAFile) {
+  const ClusterSpec c = cluster_parse(kCluster, "c.toml");
+  EXPECT_EQ(c.world(), 8);
+  EXPECT_DOUBLE_EQ(c.inter.bandwidth_GBps, 5);
+  EXPECT_DOUBLE_EQ(c.intra.latency_us, 2);
+  EXPECT_EQ(c.name, "c.toml");
+}
+
+void expect_error(const std::string& text, const std::string& needle) {
+  try {
+    cluster_parse(text, "c.toml");
+    ADD_FAILURE() << "no error, expected one naming " << needle;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    EXPECT_TRUE(e.collective());
+  }
+}
+
+TEST(Cluster, BadFilesNameTheKey) {
+  std::string missing = kCluster;
+  missing.replace(missing.find("latency_us = 8"), 14, "");
+  expect_error(missing, "c.toml: inter.latency_us: expected a value (the key is missing)");
+  std::string zero = kCluster;
+  zero.replace(zero.find("gemm_TFLOPs = 20"), 16, "gemm_TFLOPs = 0");
+  expect_error(zero, "device.gemm_TFLOPs: expected a number > 0");
+  expect_error(std::string(kCluster) + "[gpu]\nx = 1\n", "unknown section [gpu]");
+  std::string speeds = kCluster;
+  speeds += "speeds = [1.0, 2.0]\n";
+  expect_error(speeds, "device.speeds: expected one value per rank (8) or none");
+  expect_error("[cluster\n", "invalid TOML");
+}
+
+}  // namespace
+}  // namespace paramoe
