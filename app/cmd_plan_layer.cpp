@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "plan/cluster.h"
 #include "plan/predictor.h"
+#include "plan/schedule_choice.h"
 
 namespace paramoe {
 
@@ -66,12 +67,8 @@ int cmd_plan_layer(const PlanLayerArgs& args) {
     LayerShape shape{cfg.bench.tokens_per_step / l.dp(), m.d_model, m.d_hidden,
                      m.num_experts,                        m.top_k,   m.swiglu(),
                      m.capacity_factor,                    4};
-    std::vector<std::pair<std::string, int>> schedules = {{"s1", 1}};
-    if (l.esp == l.mp) schedules.insert(schedules.begin(), {"replicated", 1});
-    for (int r : args.chunks) schedules.push_back({"s2", r});
-    for (const auto& [name, r] : schedules)
-      all.push_back(
-          Candidate{l, name, r, predict_layer(schedule_build(name, r), shape, l, cluster)});
+    for (ScheduleOption& o : schedule_options(shape, l, cluster, args.chunks))
+      all.push_back(Candidate{l, o.name, o.chunks, std::move(o.prediction)});
   }
 
   std::printf("plan: %s on %s (%d nodes x %d ranks) | %d tokens/step, D=%d H=%d E=%d k=%d %s\n",

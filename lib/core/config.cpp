@@ -41,8 +41,11 @@ void validate(const Config& c) {
   require(m.capacity_factor >= 0.0, o, "moe", "capacity_factor", "a number >= 0 (0 = dropless)");
   require(m.aux_loss_coef >= 0.0, o, "moe", "aux_loss_coef", "a number >= 0");
   require(m.z_loss_coef >= 0.0, o, "moe", "z_loss_coef", "a number >= 0");
-  require(m.schedule == "replicated" || m.schedule == "s1" || m.schedule == "s2", o, "moe",
-          "schedule", "\"replicated\", \"s1\" or \"s2\"");
+  require(m.schedule == "replicated" || m.schedule == "s1" || m.schedule == "s2" ||
+              m.schedule == "auto",
+          o, "moe", "schedule", "\"replicated\", \"s1\", \"s2\" or \"auto\"");
+  require(m.schedule != "auto" || !c.plan.cluster.empty(), o, "plan", "cluster",
+          "a cluster file (inputs/clusters/*.toml) when moe.schedule = \"auto\"");
   require(m.chunks >= 1, o, "moe", "chunks", "an integer >= 1");
   require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered", o, "moe", "a2a",
           "\"native\", \"pairwise\" or \"ordered\"");
@@ -119,14 +122,14 @@ Config config_parse(const std::string& text, const std::string& origin,
   }
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel", "device",     "moe",      "train",
-                                   "bench",    "checkpoint", "placement"};
+  static const char* sections[] = {"parallel", "device",     "moe",       "train",
+                                   "bench",    "checkpoint", "placement", "plan"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
     if (!known)
       throw_collective(origin + ": unknown section [" + std::string(k.str()) +
-                       "] (known: parallel, device, moe, train, bench, checkpoint, placement)");
+                       "] (known: parallel, device, moe, train, bench, checkpoint, placement, plan)");
   }
 
   Config c;
@@ -135,6 +138,7 @@ Config config_parse(const std::string& text, const std::string& origin,
       root, origin, "parallel",
       {int_key("mp", c.parallel.mp), int_key("ep", c.parallel.ep), int_key("esp", c.parallel.esp),
        int_key("ranks_per_node", c.parallel.ranks_per_node)});
+  read_section(root, origin, "plan", {string_key("cluster", c.plan.cluster)});
   read_section(
       root, origin, "device",
       {string_key("type", c.device.type), string_key("collectives", c.device.collectives)});

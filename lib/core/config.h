@@ -25,7 +25,7 @@ struct MoeConfig {
   bool renormalize = true;
   double aux_loss_coef = 0.01;
   double z_loss_coef = 0.001;
-  std::string schedule = "s1";  // replicated | s1 | s2
+  std::string schedule = "s1";  // replicated | s1 | s2 | auto (needs plan.cluster)
   int chunks = 2;               // s2: pieces of each all-to-all and all-gather
   // How the EP all-to-all(v) runs: native (MPI_Alltoallv), pairwise (n−1
   // MPI_Sendrecv steps) or ordered (Aurora: rounds in which every rank sends to
@@ -93,8 +93,14 @@ struct DeviceConfig {
   std::string collectives = "auto";  // auto | nccl | mpi (cuda only)
 };
 
+// The cost model's inputs for moe.schedule = "auto".
+struct PlanConfig {
+  std::string cluster;  // a cluster file (inputs/clusters/*.toml); "" : none
+};
+
 struct Config {
   ParallelConfig parallel;
+  PlanConfig plan;
   DeviceConfig device;
   MoeConfig moe;
   TrainConfig train;

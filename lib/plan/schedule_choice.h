@@ -1,0 +1,26 @@
+#pragma once
+// schedule = "auto": the predicted-best schedule for a layer on a layout, from the
+// predictor (predictor.h) over the candidates the layout allows.
+#include <string>
+#include <vector>
+
+#include "plan/predictor.h"
+
+namespace paramoe {
+
+struct ScheduleOption {
+  std::string name;
+  int chunks = 1;
+  Prediction prediction;
+};
+
+// replicated (where esp = mp), s1, and s2 at each of `chunks`, each predicted.
+std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,
+                                             const ClusterSpec& cluster,
+                                             const std::vector<int>& chunks = {2, 4, 8});
+
+// The fastest option (ties to the earlier: the simpler schedule) and a one-line
+// reason listing every option's predicted time.
+const ScheduleOption& schedule_best(const std::vector<ScheduleOption>& options, std::string& why);
+
+}  // namespace paramoe
