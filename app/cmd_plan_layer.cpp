@@ -54,8 +54,9 @@ std::vector<Layout> layouts_for(const ClusterSpec& c, const MoeConfig& m,
 
 int cmd_plan_layer(const PlanLayerArgs& args) {
   if (args.model.empty() || args.cluster.empty())
-    throw_collective("plan: expected --model CONFIG and --cluster FILE (or a subcommand: a2a, "
-                     "placement)");
+    throw_collective(
+        "plan: expected --model CONFIG and --cluster FILE (or a subcommand: a2a, "
+        "placement)");
   const Config cfg = config_load(args.model, args.overrides);
   const ClusterSpec cluster = cluster_load(args.cluster);
   const MoeConfig& m = cfg.moe;
@@ -64,9 +65,14 @@ int cmd_plan_layer(const PlanLayerArgs& args) {
 
   std::vector<Candidate> all;
   for (const Layout& l : layouts_for(cluster, m, args.layout)) {
-    LayerShape shape{cfg.bench.tokens_per_step / l.dp(), m.d_model, m.d_hidden,
-                     m.num_experts,                        m.top_k,   m.swiglu(),
-                     m.capacity_factor,                    4};
+    LayerShape shape{cfg.bench.tokens_per_step / l.dp(),
+                     m.d_model,
+                     m.d_hidden,
+                     m.num_experts,
+                     m.top_k,
+                     m.swiglu(),
+                     m.capacity_factor,
+                     4};
     for (ScheduleOption& o : schedule_options(shape, l, cluster, args.chunks))
       all.push_back(Candidate{l, o.name, o.chunks, std::move(o.prediction)});
   }

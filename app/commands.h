@@ -50,11 +50,19 @@ struct PlanA2aArgs {
   std::string csv;
 };
 
+// paramoe calibrate: measure this machine's cost-model parameters.
+struct CalibrateArgs {
+  std::string out = "cluster.toml";
+  std::string name = "calibrated";
+  int ranks_per_node = 0;  // 0: from MPI_COMM_TYPE_SHARED
+  int repeats = 5;
+};
+
 // paramoe plan --model M --cluster C: predicted layer time per layout and schedule.
 struct PlanLayerArgs {
-  std::string model;    // a paramoe config: [moe] and bench.tokens_per_step (global batch)
-  std::string cluster;  // inputs/clusters/*.toml
-  std::vector<int> layout;        // mp,ep,esp; empty: every layout with mp = esp
+  std::string model;        // a paramoe config: [moe] and bench.tokens_per_step (global batch)
+  std::string cluster;      // inputs/clusters/*.toml
+  std::vector<int> layout;  // mp,ep,esp; empty: every layout with mp = esp
   std::vector<int> chunks = {2, 4, 8};  // s2 pipeline degrees to price
   std::vector<std::string> overrides;
   std::string csv;
@@ -92,6 +100,7 @@ int cmd_plan_a2a(const PlanA2aArgs& args);
 int cmd_plan_placement(const PlanPlacementArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
 int cmd_plan_layer(const PlanLayerArgs& args);
+int cmd_calibrate(const CalibrateArgs& args);
 int cmd_bench_ckpt(const BenchCkptArgs& args);
 int cmd_bench_a2a(const BenchA2aArgs& args);
 int cmd_ckpt_inspect(const CkptArgs& args);

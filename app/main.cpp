@@ -88,6 +88,17 @@ int main(int argc, char** argv) {
   export_cmd->add_option("file", ckpt.file, "checkpoint file (.h5)")->required();
   export_cmd->add_option("out", ckpt.out, "output HDF5 file")->required();
 
+  paramoe::CalibrateArgs calibrate;
+  auto* calibrate_cmd = app.add_subcommand(
+      "calibrate",
+      "measure link bandwidths and latencies (intra- and inter-node), GEMM and memory rates, "
+      "and write a cluster file for plan and schedule = auto");
+  calibrate_cmd->add_option("--out", calibrate.out, "cluster file to write");
+  calibrate_cmd->add_option("--name", calibrate.name, "the cluster's name in the file");
+  calibrate_cmd->add_option("--ranks-per-node", calibrate.ranks_per_node,
+                            "emulate nodes of N consecutive ranks (default: shared-memory nodes)");
+  calibrate_cmd->add_option("--repeats", calibrate.repeats, "timed repeats (medians)");
+
   auto* plan_cmd = app.add_subcommand(
       "plan",
       "predict and plan without running (one process). Without a subcommand: the predicted "
@@ -184,6 +195,8 @@ int main(int argc, char** argv) {
       rc = paramoe::cmd_ckpt_inspect(ckpt);
     else if (*export_cmd)
       rc = paramoe::cmd_ckpt_export(ckpt);
+    else if (*calibrate_cmd)
+      rc = paramoe::cmd_calibrate(calibrate);
     else if (*plan_cmd && !*plan_a2a_cmd && !*plan_pl_cmd)
       rc = paramoe::cmd_plan_layer(plan_layer);
     else if (*plan_a2a_cmd)

@@ -128,8 +128,9 @@ Config config_parse(const std::string& text, const std::string& origin,
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
     if (!known)
-      throw_collective(origin + ": unknown section [" + std::string(k.str()) +
-                       "] (known: parallel, device, moe, train, bench, checkpoint, placement, plan)");
+      throw_collective(
+          origin + ": unknown section [" + std::string(k.str()) +
+          "] (known: parallel, device, moe, train, bench, checkpoint, placement, plan)");
   }
 
   Config c;

@@ -8,7 +8,6 @@ std::string where(const std::string& origin, const std::string& section, const s
   return origin + ": " + section + "." + key;
 }
 
-
 Key int_key(const char* name, int& out) {
   return {name, [&out](const toml::node& n, const std::string& at) {
             auto v = n.value<int64_t>();

@@ -41,10 +41,10 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
   }
   ClusterSpec c;
   c.origin = origin;
-  const char* required[][2] = {{"cluster", "nodes"},         {"cluster", "ranks_per_node"},
-                               {"intra", "bandwidth_GBps"},  {"intra", "latency_us"},
-                               {"inter", "bandwidth_GBps"},  {"inter", "latency_us"},
-                               {"device", "gemm_TFLOPs"},    {"device", "memory_GBps"}};
+  const char* required[][2] = {{"cluster", "nodes"},        {"cluster", "ranks_per_node"},
+                               {"intra", "bandwidth_GBps"}, {"intra", "latency_us"},
+                               {"inter", "bandwidth_GBps"}, {"inter", "latency_us"},
+                               {"device", "gemm_TFLOPs"},   {"device", "memory_GBps"}};
   for (const auto& rk : required) require_present(root, origin, rk[0], rk[1]);
   read_section(root, origin, "cluster",
                {string_key("name", c.name), int_key("nodes", c.nodes),

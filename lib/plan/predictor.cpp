@@ -47,7 +47,7 @@ class Pricer {
     speed_ = slowest;
     const double keep = s.capacity_factor > 0 ? std::min(1.0, s.capacity_factor) : 1.0;
     tl_ = split ? static_cast<double>(s.tokens) / l.mp : static_cast<double>(s.tokens);
-    a_ = tl_ * s.top_k * keep;    // rows this rank sends (kept assignments)
+    a_ = tl_ * s.top_k * keep;     // rows this rank sends (kept assignments)
     n_ = split ? a_ * l.esp : a_;  // rows its experts read (after the ESP all-gather)
     row_ = static_cast<double>(s.d_model) * s.bytes_per_element;
   }
@@ -85,8 +85,8 @@ class Pricer {
         bytes = a_ / r * row_ * (l_.esp - 1);
         return ring(Group::Esp, a_ / r * row_) + mem(a_ / r * row_ * (l_.esp - 1) * 2);
       case Op::AllReduce: {
-        const double b = st.in == "dwg" ? static_cast<double>(s_.d_model) * s_.experts * 4
-                                        : n_ * row_;
+        const double b =
+            st.in == "dwg" ? static_cast<double>(s_.d_model) * s_.experts * 4 : n_ * row_;
         const int p = static_cast<int>(group_of_rank0(st.group, l_).size());
         bytes = 2.0 * (p - 1) / p * b;
         return allreduce(st.group, b) + mem(b * 2);
@@ -177,7 +177,8 @@ double place(const std::vector<Step>& steps, bool backward, const Pricer& price,
     double start = t, end = t;
     if (st.op == Op::Wait) {
       auto it = in_flight.find(st.in);
-      if (it == in_flight.end()) throw Error("predictor: a Wait for \"" + st.in + "\" that nothing started");
+      if (it == in_flight.end())
+        throw Error("predictor: a Wait for \"" + st.in + "\" that nothing started");
       end = std::max(t, it->second);
       in_flight.erase(it);
       t = end;

@@ -44,7 +44,7 @@ struct StepPrice {
 };
 
 struct Prediction {
-  double forward = 0, backward = 0;  // seconds
+  double forward = 0, backward = 0;          // seconds
   double compute = 0, intra = 0, inter = 0;  // busy seconds per lane, both passes
   std::vector<StepPrice> steps;
   double total() const { return forward + backward; }
