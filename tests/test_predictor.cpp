@@ -49,6 +49,44 @@ double alltoall_bytes(const Prediction& p) {
   return b;
 }
 
+// Hand-computed prices for a small case: two ranks on two nodes (ep = 2, one rank
+// per node), 1000 tokens of D = 250 fp32 (1000-byte rows), top-1 over 2 experts.
+TEST(Predictor, HandComputedSmallCase) {
+  ClusterSpec c;
+  c.nodes = 2;
+  c.ranks_per_node = 1;
+  c.intra = {100, 1};
+  c.inter = {1, 10};  // 1 GB/s, 10 us
+  c.gemm_TFLOPs = 1;
+  c.memory_GBps = 10;
+  c.launch_us = 2;
+  LayerShape s;
+  s.tokens = 1000;
+  s.d_model = 250;
+  s.d_hidden = 500;
+  s.experts = 2;
+  s.top_k = 1;
+  const Layout l{2, 1, 2, 1, 1};
+  const Prediction p = predict_layer(schedule_build("s1"), s, l, c);
+  auto first = [&](Op op) {
+    for (const StepPrice& st : p.steps)
+      if (st.op == op) return st.end - st.start;
+    return -1.0;
+  };
+  // All-to-all: 1000 rows, half to the other node: 10 us + 500 kB / 1 GB/s.
+  EXPECT_NEAR(first(Op::AllToAllV), 10e-6 + 500e3 / 1e9, 1e-12);
+  // Expert forward: 1000 rows (no ESP gather), GELU: 2 GEMMs of 2·1000·250·500
+  // FLOPs at 1 TFLOP/s, 2 calls × 1 local expert × 2 us, and the activations
+  // (1000 × 500 floats, written and read) at 10 GB/s.
+  EXPECT_NEAR(first(Op::ExpertForward), 2 * 2.0 * 1000 * 250 * 500 / 1e12 + 2 * 2e-6 +
+                                            1000 * 500 * 4.0 * 2 / 10e9,
+              1e-12);
+  // Permute to send: 1000 rows of 1000 bytes read and written at 10 GB/s.
+  EXPECT_NEAR(first(Op::PermuteToSend), 2e6 / 10e9, 1e-12);
+  // The counts exchange: one message of latency over EP.
+  EXPECT_NEAR(first(Op::CountsExchange), 10e-6, 1e-12);
+}
+
 TEST(Predictor, PricesEveryStepOfTheList) {
   for (const char* name : {"replicated", "s1", "s2"}) {
     const Schedule s = schedule_build(name, 3);

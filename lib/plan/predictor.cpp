@@ -76,7 +76,7 @@ class Pricer {
         return mem(a_ * row_ * 2);
       case Op::AllToAllV: {
         bytes = a_ / r * row_ * (l_.ep - 1) / l_.ep;
-        return alltoall(a_ / r * row_);
+        return alltoall(a_ / r / l_.ep * row_);  // uniform routing: an equal block per peer
       }
       case Op::AllGatherV:
         bytes = a_ / r * row_ * (l_.esp - 1);
