@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "app/commands.h"
+#include "app/layer_timing.h"
 #include "app/run_context.h"
 #include "comm/agreement.h"
 #include "core/csv_file.h"
@@ -40,7 +41,7 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
 
   int64_t row0 = 0, rows = 0;
   split_rows(bc.tokens_per_step, rc.grid->layout().dp(), rc.grid->index().dp, row0, rows);
-  std::vector<float> x(rows * D), dy(rows * D), y(rows * D), dx(rows * D);
+  std::vector<float> x(rows * D), dy(rows * D);
   for (int64_t i = 0; i < rows * D; ++i) {
     x[i] = static_cast<float>(normal01(seed, stream_id("bench/x"), row0 * D + i));
     dy[i] = static_cast<float>(normal01(seed, stream_id("bench/dy"), row0 * D + i));
@@ -57,29 +58,12 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
   std::vector<BenchRow> results;
   for (const std::string& name : bc.schedules) {
     layer.set_schedule(name);
-    std::vector<double> times, a2a;
-    for (int it = 0; it < bc.warmup + bc.repeats; ++it) {
-      MPI_CHECK(MPI_Barrier(rc.grid->comm(Group::World)));
-      const double t0 = now_seconds();
-      // Host in and out: on the GPU the time includes copying x, y, dy and dx.
-      layer.forward_host(x.data(), rows, y.data());
-      layer.backward_host(dy.data(), dx.data());
-      double t[2] = {now_seconds() - t0, layer.last_run().alltoall_seconds()};
-      rc.coll->allreduce_max(Group::World, t, 2);
-      if (it >= bc.warmup) {
-        times.push_back(t[0]);
-        a2a.push_back(t[1]);
-      }
-    }
+    const LayerTiming t = time_layer(layer, x, dy, rows, bc.warmup, bc.repeats, *rc.coll);
     if (!args.trace.empty()) step_trace_append(layer.last_run().records, name, trace);
-    for (Param* p : layer.params().all()) p->zero_grad();
-    double bytes[2] = {static_cast<double>(layer.last_run().alltoall_bytes()), 0.0};
-    bytes[1] = bytes[0];
-    rc.coll->allreduce_sum(Group::World, &bytes[0], 1);
-    rc.coll->allreduce_max(Group::World, &bytes[1], 1);
-    results.push_back(BenchRow{name, median(times) * 1e3,
-                               *std::min_element(times.begin(), times.end()) * 1e3,
-                               median(a2a) * 1e3, bytes[0] / world, bytes[1]});
+    results.push_back(BenchRow{name, median(t.step_s) * 1e3,
+                               *std::min_element(t.step_s.begin(), t.step_s.end()) * 1e3,
+                               median(t.alltoall_s) * 1e3, t.alltoall_bytes_mean,
+                               t.alltoall_bytes_max});
   }
 
   if (!args.trace.empty()) {

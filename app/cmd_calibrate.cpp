@@ -3,14 +3,17 @@
 //   links:   every rank exchanges 16 MiB (bandwidth) and 8 B (latency) messages
 //            with a partner, all pairs at once, so the per-rank rate includes the
 //            contention a real all-to-all sees: partners on the same node for
-//            [intra], on the next node for [inter];
-//   compute: a 1024³ fp32 GEMM (OpenBLAS) per rank, a 256 MiB copy, and an 8³ GEMM
-//            as the fixed cost per call. Ranks slower than 0.9 of the fastest get
-//            per-rank speeds.
+//            [intra], on the next node for [inter]. The latency is at least a small
+//            all-reduce's per tree level with every rank in it (on shared cores, a
+//            wait for a descheduled peer);
+//   compute: t = α + β·FLOPs fitted over fp32 GEMMs (OpenBLAS) of expert-like shapes
+//            on every rank at once (gemm_TFLOPs = 1/β, launch_us = α), and a 256 MiB
+//            copy. Ranks slower than 0.9 of the fastest get per-rank speeds.
 // Medians of --repeats. Nodes come from MPI_COMM_TYPE_SHARED or --ranks-per-node.
 #include <mpi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -21,7 +24,12 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "core/timer.h"
+#include "app/layer_timing.h"
+#include "core/rng.h"
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm.h"
+#include "plan/cluster.h"
+#include "plan/predictor.h"
 
 namespace paramoe {
 
@@ -69,15 +77,71 @@ PairRates measure_pairs(MPI_Comm world, int partner, int repeats) {
   return r;
 }
 
-double time_gemm(int64_t n, int repeats) {
-  std::vector<float> a(n * n, 1.0f), b(n * n, 0.5f), c(n * n);
+// The latency a small collective sees with every rank busy in it: what a schedule's
+// many small collectives cost, including any wait for a descheduled peer when
+// ranks share cores. Per tree level (log2 p rounds).
+double collective_latency_us(MPI_Comm world, int n, int repeats) {
+  std::vector<double> t;
+  double v = 1.0;
+  constexpr int kCalls = 50;
+  for (int i = 0; i < repeats + 1; ++i) {
+    MPI_CHECK(MPI_Barrier(world));
+    const double t0 = now_seconds();
+    for (int j = 0; j < kCalls; ++j)
+      MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_SUM, world));
+    if (i) t.push_back((now_seconds() - t0) / kCalls);
+  }
+  double us = median(t) * 1e6 / std::max(1.0, std::ceil(std::log2(n)));
+  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &us, 1, MPI_DOUBLE, MPI_MAX, world));
+  return us;
+}
+
+double time_gemm(int64_t m, int64_t n, int64_t k, int repeats) {
+  std::vector<float> a(m * k, 1.0f), b(k * n, 0.5f), c(m * n);
   std::vector<double> t;
   for (int i = 0; i < repeats + 1; ++i) {
     const double t0 = now_seconds();
-    cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    cpu::gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
     if (i) t.push_back(now_seconds() - t0);
   }
   return median(t);
+}
+
+// t = α + β·FLOPs fitted by weighted least squares over GEMMs of the shapes MoE experts run
+// (tens to thousands of rows, widths 128 to 1024), as FSMoE models the expert GEMM.
+void fit_gemm(int repeats, double& alpha_s, double& seconds_per_flop) {
+  std::vector<double> f, t;
+  for (int64_t m : {32, 128, 512, 2048})
+    for (int64_t w : {128, 512, 1024}) {
+      f.push_back(2.0 * m * w * w);
+      t.push_back(time_gemm(m, w, w, repeats));
+    }
+  // Weights 1/t² fit relative error, so the small GEMMs count as much as the big.
+  double sw = 0, sf = 0, st = 0, sff = 0, sft = 0;
+  for (size_t i = 0; i < f.size(); ++i) {
+    const double w = 1.0 / (t[i] * t[i]);
+    sw += w;
+    sf += w * f[i];
+    st += w * t[i];
+    sff += w * f[i] * f[i];
+    sft += w * f[i] * t[i];
+  }
+  seconds_per_flop = (sw * sft - sf * st) / (sw * sff - sf * sf);
+  alpha_s = std::max(0.0, (st - seconds_per_flop * sf) / sw);
+}
+
+// GELU forward elements per second (exact erf, as the experts run it).
+double activation_Gps(int repeats) {
+  constexpr int64_t kN = int64_t{1} << 22;
+  std::vector<float> a(kN), h(kN);
+  for (int64_t i = 0; i < kN; ++i) a[i] = static_cast<float>(normal01(5, 1, i));
+  std::vector<double> t;
+  for (int i = 0; i < repeats + 1; ++i) {
+    const double t0 = now_seconds();
+    cpu::gelu_forward(a.data(), kN, h.data());
+    if (i) t.push_back(now_seconds() - t0);
+  }
+  return kN / median(t) / 1e9;
 }
 
 double copy_GBps(int repeats) {
@@ -90,6 +154,51 @@ double copy_GBps(int repeats) {
     if (i) t.push_back(now_seconds() - t0);
   }
   return 2.0 * kBytes / median(t) / 1e9;  // read + write
+}
+
+// The latency a schedule's collectives really see, fitted on the executor itself:
+// a few small MoE layers run under s1, and the α that makes the predictor match
+// them (least squares on relative error; the prediction is linear in α). It holds
+// what ping-pongs miss: waits for peers that are still computing or, on shared
+// cores, descheduled. Returns µs, or 0 when the world is too small to fit.
+double fit_collective_latency_us(ClusterSpec cluster, int rpn, int repeats) {
+  int world = 1;
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+  double num = 0, den = 0;
+  for (int esp : {1, 2}) {
+    if (world % esp || rpn % esp) continue;
+    for (int64_t tokens : {256, 1024}) {
+      MoeConfig m;
+      m.d_model = 128;
+      m.d_hidden = 256;
+      m.num_experts = 2 * world / esp;
+      m.top_k = 2;
+      m.schedule = "s1";
+      const ProcessGrid grid =
+          ProcessGrid::create(MPI_COMM_WORLD, ParallelConfig{esp, world / esp, esp, rpn}, m);
+      MpiCollectives coll(grid);
+      MoeLayer layer(m, coll, "calibrate/", 3);
+      const int64_t rows = tokens;  // one MP group's tokens: this shard's rows
+      std::vector<float> x(rows * m.d_model), dy(rows * m.d_model);
+      for (size_t i = 0; i < x.size(); ++i) {
+        x[i] = static_cast<float>(normal01(3, 1, i));
+        dy[i] = static_cast<float>(normal01(3, 2, i));
+      }
+      const double measured = median(time_layer(layer, x, dy, rows, 1, repeats, coll).step_s);
+      Layout l = grid.layout();
+      l.ranks_per_node = rpn;
+      const LayerShape shape{tokens, m.d_model, m.d_hidden, m.num_experts, m.top_k, false, 0, 4};
+      cluster.intra.latency_us = cluster.inter.latency_us = 0;
+      const double p0 = predict_layer(schedule_build("s1"), shape, l, cluster).total();
+      cluster.intra.latency_us = cluster.inter.latency_us = 1000;
+      const double per_us =
+          (predict_layer(schedule_build("s1"), shape, l, cluster).total() - p0) / 1000;
+      // Relative residual (p0 + α·per_us − measured) / measured.
+      num += per_us / measured * (measured - p0) / measured;
+      den += (per_us / measured) * (per_us / measured);
+    }
+  }
+  return den > 0 ? std::max(0.0, num / den) : 0.0;
 }
 
 }  // namespace
@@ -122,20 +231,38 @@ int cmd_calibrate(const CalibrateArgs& args) {
   // on the neighbouring node, nodes paired (0,1), (2,3), ...
   const int intra_partner = rpn > 1 && (local ^ 1) < rpn ? node * rpn + (local ^ 1) : -1;
   const int inter_partner = nodes > 1 && (node ^ 1) < nodes ? (node ^ 1) * rpn + local : -1;
-  const PairRates intra = measure_pairs(world, intra_partner, args.repeats);
-  const PairRates inter = measure_pairs(world, inter_partner, args.repeats);
+  PairRates intra = measure_pairs(world, intra_partner, args.repeats);
+  PairRates inter = measure_pairs(world, inter_partner, args.repeats);
+  // A collective's latency is at least what a small one costs with all ranks in it.
+  const double coll_us = collective_latency_us(world, n, args.repeats);
+  intra.latency_us = std::max(intra.latency_us, coll_us);
+  inter.latency_us = std::max(inter.latency_us, coll_us);
 
-  const double gemm_s = time_gemm(1024, args.repeats);
-  const double launch_s = time_gemm(8, args.repeats * 10);
-  double rates[3] = {2.0 * 1024 * 1024 * 1024 / gemm_s / 1e12, copy_GBps(args.repeats),
-                     launch_s * 1e6};
+  double alpha_s = 0, s_per_flop = 0;
+  fit_gemm(args.repeats, alpha_s, s_per_flop);
+  double rates[4] = {1.0 / s_per_flop / 1e12, copy_GBps(args.repeats), alpha_s * 1e6,
+                     activation_Gps(args.repeats)};
   std::vector<double> all_tflops(n);
   MPI_CHECK(MPI_Allgather(&rates[0], 1, MPI_DOUBLE, all_tflops.data(), 1, MPI_DOUBLE, world));
-  double mins[2] = {rates[0], rates[1]};
-  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, mins, 2, MPI_DOUBLE, MPI_MIN, world));
+  double mins[3] = {rates[0], rates[1], rates[3]};
+  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, mins, 3, MPI_DOUBLE, MPI_MIN, world));
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &rates[2], 1, MPI_DOUBLE, MPI_MAX, world));
   const double fastest = *std::max_element(all_tflops.begin(), all_tflops.end());
   const bool uneven = mins[0] < 0.9 * fastest;
+
+  // The collective latency, fitted on the executor, with the rates just measured.
+  ClusterSpec measured;
+  measured.nodes = nodes;
+  measured.ranks_per_node = rpn;
+  measured.intra = {(intra.measured ? intra : inter).bandwidth_GBps, 0};
+  measured.inter = {(inter.measured ? inter : intra).bandwidth_GBps, 0};
+  measured.gemm_TFLOPs = mins[0];
+  measured.memory_GBps = mins[1];
+  measured.launch_us = rates[2];
+  measured.activation_Gps = mins[2];
+  const double fitted_us = fit_collective_latency_us(measured, rpn, args.repeats);
+  intra.latency_us = std::max(intra.latency_us, fitted_us);
+  inter.latency_us = std::max(inter.latency_us, fitted_us);
 
   if (me == 0) {
     // Without a partner of a kind, say so and copy the other link's values.
@@ -147,6 +274,8 @@ int cmd_calibrate(const CalibrateArgs& args) {
       << ").\n";
     if (!intra.measured) f << "# No two ranks share a node: [intra] repeats [inter].\n";
     if (!inter.measured) f << "# One node only: [inter] repeats [intra].\n";
+    f << "# Latencies: the larger of a ping-pong's and " << fitted_us
+      << " us fitted on small s1 MoE layers run here.\n";
     f << "[cluster]\nname = \"" << args.name << "\"\nnodes = " << nodes
       << "\nranks_per_node = " << rpn << "\n\n";
     f << "[intra]\nbandwidth_GBps = " << i.bandwidth_GBps << "\nlatency_us = " << i.latency_us
@@ -154,7 +283,7 @@ int cmd_calibrate(const CalibrateArgs& args) {
     f << "[inter]\nbandwidth_GBps = " << o.bandwidth_GBps << "\nlatency_us = " << o.latency_us
       << "\n\n";
     f << "[device]\ngemm_TFLOPs = " << mins[0] << "  # the slowest rank's\nmemory_GBps = "
-      << mins[1] << "\nlaunch_us = " << rates[2] << "\n";
+      << mins[1] << "\nlaunch_us = " << rates[2] << "\nactivation_Gps = " << mins[2] << "\n";
     if (uneven) {
       f << "speeds = [";
       for (int r = 0; r < n; ++r) f << (r ? ", " : "") << all_tflops[r] / fastest;

@@ -50,6 +50,16 @@ struct PlanA2aArgs {
   std::string csv;
 };
 
+// paramoe bench grid: every point of a layer grid under every schedule and auto.
+struct BenchGridArgs {
+  std::string grid;     // inputs/grids/*.toml
+  std::string cluster;  // for predictions and auto; empty: measured only
+  std::string csv;
+  int ranks_per_node = 0;  // emulated nodes for the process grid; 0: detect
+  int warmup = 1;
+  int repeats = 5;
+};
+
 // paramoe calibrate: measure this machine's cost-model parameters.
 struct CalibrateArgs {
   std::string out = "cluster.toml";
@@ -101,6 +111,7 @@ int cmd_plan_placement(const PlanPlacementArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);
 int cmd_plan_layer(const PlanLayerArgs& args);
 int cmd_calibrate(const CalibrateArgs& args);
+int cmd_bench_grid(const BenchGridArgs& args);
 int cmd_bench_ckpt(const BenchCkptArgs& args);
 int cmd_bench_a2a(const BenchA2aArgs& args);
 int cmd_ckpt_inspect(const CkptArgs& args);

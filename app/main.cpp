@@ -55,6 +55,20 @@ int main(int argc, char** argv) {
                         "write each rank's steps of the last repeat of every schedule as a "
                         "Chrome trace, DIR/trace-rank<k>.json (perf/trace_merge.py joins them)");
 
+  paramoe::BenchGridArgs bench_grid;
+  auto* grid_cmd = bench_cmd->add_subcommand(
+      "grid",
+      "every point of a layer grid (inputs/grids) under replicated, s1, s2 and auto: measured "
+      "and predicted forward+backward times to CSV");
+  grid_cmd->add_option("grid", bench_grid.grid, "grid file (inputs/grids/*.toml)")->required();
+  grid_cmd->add_option("--cluster", bench_grid.cluster,
+                       "cluster file for the predictions and auto (e.g. from paramoe calibrate)");
+  grid_cmd->add_option("--csv", bench_grid.csv, "append results to this CSV file");
+  grid_cmd->add_option("--ranks-per-node", bench_grid.ranks_per_node,
+                       "emulate nodes of N consecutive ranks");
+  grid_cmd->add_option("--warmup", bench_grid.warmup, "untimed passes per schedule");
+  grid_cmd->add_option("--repeats", bench_grid.repeats, "timed passes per schedule (median)");
+
   paramoe::BenchCkptArgs bench_ckpt;
   auto* bench_ckpt_cmd = bench_cmd->add_subcommand(
       "ckpt", "checkpoint write/read time and GB/s against the raw bandwidth of the directory");
@@ -195,6 +209,8 @@ int main(int argc, char** argv) {
       rc = paramoe::cmd_ckpt_inspect(ckpt);
     else if (*export_cmd)
       rc = paramoe::cmd_ckpt_export(ckpt);
+    else if (*grid_cmd)
+      rc = paramoe::cmd_bench_grid(bench_grid);
     else if (*calibrate_cmd)
       rc = paramoe::cmd_calibrate(calibrate);
     else if (*plan_cmd && !*plan_a2a_cmd && !*plan_pl_cmd)

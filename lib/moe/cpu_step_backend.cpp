@@ -17,19 +17,18 @@ int64_t rows_of(const std::vector<int32_t>& index) {
 float* CpuStepBackend::out(const std::string& name, int64_t n) {
   auto& b = buf_[name];
   b.assign(n, 0.0f);
+  live_.insert(name);
   return b.data();
 }
 
 float* CpuStepBackend::data(const std::string& name) {
-  auto it = buf_.find(name);
-  if (it == buf_.end())
+  if (!live_.count(name))
     throw Error("schedule step reads buffer \"" + name + "\" that no earlier step wrote");
-  return it->second.data();
+  return buf_.at(name).data();
 }
 
 int64_t CpuStepBackend::size(const std::string& name) const {
-  auto it = buf_.find(name);
-  return it == buf_.end() ? 0 : static_cast<int64_t>(it->second.size());
+  return live_.count(name) ? static_cast<int64_t>(buf_.at(name).size()) : 0;
 }
 
 void CpuStepBackend::copy(const float* src, int64_t n, float* dst) {

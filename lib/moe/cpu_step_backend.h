@@ -2,6 +2,7 @@
 // The reference StepBackend: host vectors and kernels/cpu, on the layer's own
 // MoeParams.
 #include <map>
+#include <set>
 
 #include "core/config.h"
 #include "moe/expert_ffn.h"
@@ -17,8 +18,10 @@ class CpuStepBackend final : public StepBackend {
   float* out(const std::string& name, int64_t n) override;
   float* data(const std::string& name) override;
   int64_t size(const std::string& name) const override;
-  bool has(const std::string& name) const override { return buf_.count(name) > 0; }
-  void clear() override { buf_.clear(); }
+  bool has(const std::string& name) const override { return live_.count(name) > 0; }
+  // Keeps the vectors (and their pages) for the next pass: freeing and refaulting
+  // every buffer each step costs more than the row copies themselves.
+  void clear() override { live_.clear(); }
   void copy(const float* src, int64_t n, float* dst) override;
   void upload(const float* host, int64_t n, float* dst) override { copy(host, n, dst); }
   void download(const float* src, int64_t n, float* host) override { copy(src, n, host); }
@@ -50,6 +53,7 @@ class CpuStepBackend final : public StepBackend {
   const MoeConfig& cfg_;
   MoeParams& params_;
   std::map<std::string, std::vector<float>> buf_;
+  std::set<std::string> live_;  // the buffers written since the last clear
   ExpertActivations act_;
 };
 

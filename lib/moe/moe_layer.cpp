@@ -24,7 +24,8 @@ MoeLayer::MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& n
   set_schedule(cfg.schedule);
 }
 
-void MoeLayer::set_schedule(const std::string& name) {
+void MoeLayer::set_schedule(const std::string& name, int chunks) {
+  if (chunks > 0) cfg_.chunks = chunks;
   MoeConfig probe = cfg_;
   probe.schedule = name;
   layout_validate(coll_.grid().layout(), probe);

@@ -41,7 +41,7 @@ class MoeLayer {
   void store_grads() { backend_->store_grads(); }
 
   // Switches the schedule (e.g. for benchmarks); validated like the config key.
-  void set_schedule(const std::string& name);
+  void set_schedule(const std::string& name, int chunks = 0);  // chunks 0: keep moe.chunks
   const Schedule& schedule() const { return schedule_; }
   MoeParams& params() { return params_; }
 

@@ -57,7 +57,9 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
                 double_key("latency_us", c.inter.latency_us)});
   read_section(root, origin, "device",
                {double_key("gemm_TFLOPs", c.gemm_TFLOPs), double_key("memory_GBps", c.memory_GBps),
-                double_key("launch_us", c.launch_us), double_list_key("speeds", c.speeds)});
+                double_key("launch_us", c.launch_us),
+                double_key("activation_Gps", c.activation_Gps),
+                double_list_key("speeds", c.speeds)});
   require(c.nodes >= 1, origin, "cluster", "nodes", "an integer >= 1");
   require(c.ranks_per_node >= 1, origin, "cluster", "ranks_per_node", "an integer >= 1");
   require(c.intra.bandwidth_GBps > 0, origin, "intra", "bandwidth_GBps", "a number > 0");
@@ -67,6 +69,7 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
   require(c.gemm_TFLOPs > 0, origin, "device", "gemm_TFLOPs", "a number > 0");
   require(c.memory_GBps > 0, origin, "device", "memory_GBps", "a number > 0");
   require(c.launch_us >= 0, origin, "device", "launch_us", "a number >= 0");
+  require(c.activation_Gps >= 0, origin, "device", "activation_Gps", "a number >= 0");
   require(c.speeds.empty() || static_cast<int>(c.speeds.size()) == c.world(), origin, "device",
           "speeds", "one value per rank (" + std::to_string(c.world()) + ") or none");
   for (double s : c.speeds) require(s > 0, origin, "device", "speeds", "positive numbers");

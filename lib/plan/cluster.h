@@ -8,7 +8,8 @@
 //   [intra]   bandwidth_GBps (per rank, each direction), latency_us
 //   [inter]   bandwidth_GBps (per rank: a node's NIC bandwidth / its ranks), latency_us
 //   [device]  gemm_TFLOPs (achieved fp32 or bf16 GEMM rate), memory_GBps, launch_us,
-//             speeds (optional, one relative factor per rank)
+//             activation_Gps (optional: GELU/SwiGLU elements per second; CPUs spend
+//             real time in erf/exp), speeds (optional, one relative factor per rank)
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct ClusterSpec {
   double gemm_TFLOPs = 0;
   double memory_GBps = 0;
   double launch_us = 0;
+  double activation_Gps = 0;  // activation elements per second, forward (0: memory-bound)
   std::vector<double> speeds;  // empty: all 1
   int world() const { return nodes * ranks_per_node; }
 };

@@ -154,7 +154,10 @@ class Pricer {
     const double hidden = static_cast<double>(s_.d_hidden) / l_.esp;
     const double flops = factor * mats * 2.0 * n_ * s_.d_model * hidden;
     const int calls = static_cast<int>(factor * mats) * (s_.experts / l_.ep);
-    return gemm(flops, calls) + mem(n_ * hidden * 4.0 * factor * 2);
+    // The activation: forward once, backward (factor 2) about twice the work.
+    const double act = c_.activation_Gps > 0 ? n_ * hidden * factor / (c_.activation_Gps * 1e9)
+                                             : mem(n_ * hidden * 4.0 * factor * 2);
+    return gemm(flops, calls) + act / (c_.activation_Gps > 0 ? speed_ : 1.0);
   }
 
   const LayerShape& s_;

@@ -1,0 +1,146 @@
+// paramoe bench grid: runs every point of a layer grid that fits the world size,
+// under replicated (where esp = mp), s1 and s2 at each of the grid's chunks, and
+// records auto: the option the predictor picks from --cluster, with the measured
+// time of that option. Writes one CSV row per point and schedule with the
+// measured and predicted forward+backward times.
+#include <cstdio>
+#include <fstream>
+
+#include "app/commands.h"
+#include "app/layer_timing.h"
+#include "comm/mpi_collectives.h"
+#include "core/csv_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/row_split.h"
+#include "core/stats.h"
+#include "plan/cluster.h"
+#include "plan/layer_grid.h"
+#include "plan/schedule_choice.h"
+
+namespace paramoe {
+
+namespace {
+
+struct Row {
+  std::string schedule;
+  int chunks;
+  double measured_ms, predicted_ms, a2a_bytes;
+};
+
+// Why a point cannot run on this world, or "".
+std::string misfit(const GridPoint& p, int world) {
+  if (world % p.mp || world % (p.ep * p.esp)) return "world size";
+  if (p.moe.num_experts % p.ep) return "experts % ep";
+  if (p.moe.d_hidden % p.esp) return "d_hidden % esp";
+  return "";
+}
+
+}  // namespace
+
+int cmd_bench_grid(const BenchGridArgs& args) {
+  const LayerGrid grid = grid_load(args.grid);
+  ClusterSpec cluster;
+  const bool predict = !args.cluster.empty();
+  if (predict) cluster = cluster_load(args.cluster);
+  if (args.repeats < 1 || args.warmup < 0)
+    throw_collective("bench grid: --repeats >= 1 and --warmup >= 0 expected");
+  int world = 1, me = 0;
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &me));
+
+  std::ofstream csv;
+  if (!args.csv.empty() && me == 0)
+    csv = open_csv(args.csv,
+                   "grid,point,world,mp,ep,esp,batch,seq_len,d_model,d_hidden,experts,top_k,"
+                   "capacity_factor,activation,schedule,chunks,measured_ms,predicted_ms,"
+                   "alltoall_bytes_per_rank,auto_pick",
+                   /*append=*/true, "bench grid csv");
+  int ran = 0, skipped = 0;
+  for (size_t i = 0; i < grid.points.size(); ++i) {
+    const GridPoint& p = grid.points[i];
+    if (!misfit(p, world).empty()) {
+      ++skipped;
+      continue;
+    }
+    MoeConfig cfg = p.moe;
+    cfg.schedule = "s1";
+    const ParallelConfig par{p.mp, p.ep, p.esp, args.ranks_per_node};
+    const ProcessGrid pg = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
+    MpiCollectives coll(pg);
+    MoeLayer layer(cfg, coll, "grid/moe/", 7);
+    const Layout& lay = pg.layout();
+    int64_t row0 = 0, rows = 0;
+    split_rows(p.tokens() * lay.dp(), lay.dp(), pg.index().dp, row0, rows);
+    std::vector<float> x(rows * cfg.d_model), dy(rows * cfg.d_model);
+    for (size_t j = 0; j < x.size(); ++j) {
+      x[j] = static_cast<float>(normal01(7, stream_id("grid/x"), row0 * cfg.d_model + j));
+      dy[j] = static_cast<float>(normal01(7, stream_id("grid/dy"), row0 * cfg.d_model + j));
+    }
+    Layout priced = lay;
+    if (predict) priced.ranks_per_node = cluster.ranks_per_node;
+    const LayerShape shape{p.tokens(),         cfg.d_model,
+                           cfg.d_hidden,       cfg.num_experts,
+                           cfg.top_k,          cfg.swiglu(),
+                           cfg.capacity_factor, 4};
+    std::vector<ScheduleOption> options =
+        predict ? schedule_options(shape, priced, cluster, grid.chunks)
+                : std::vector<ScheduleOption>{};
+    if (!predict) {  // the same candidates, unpriced
+      if (lay.esp == lay.mp) options.push_back({"replicated", 1, {}});
+      options.push_back({"s1", 1, {}});
+      for (int r : grid.chunks) options.push_back({"s2", r, {}});
+    }
+    std::vector<Row> rows_out;
+    for (const ScheduleOption& o : options) {
+      layer.set_schedule(o.name, o.chunks);
+      const LayerTiming t = time_layer(layer, x, dy, rows, args.warmup, args.repeats, coll);
+      rows_out.push_back(Row{o.name, o.chunks, median(t.step_s) * 1e3,
+                             predict ? o.prediction.total() * 1e3 : 0.0, t.alltoall_bytes_mean});
+    }
+    std::string pick;
+    if (predict) {
+      std::string why;
+      const ScheduleOption& best = schedule_best(options, why);
+      for (const Row& r : rows_out)
+        if (r.schedule == best.name && r.chunks == best.chunks) {
+          Row a = r;
+          a.schedule = "auto";
+          rows_out.push_back(a);
+          break;
+        }
+      pick = best.name == "s2" ? "s2/" + std::to_string(best.chunks) : best.name;
+    }
+    ++ran;
+    std::string line = "grid point " + std::to_string(i) + ": mp=" + std::to_string(p.mp) +
+                       " ep=" + std::to_string(p.ep) + " esp=" + std::to_string(p.esp) +
+                       " T=" + std::to_string(p.tokens()) + " D=" + std::to_string(cfg.d_model) +
+                       " H=" + std::to_string(cfg.d_hidden) + " E=" +
+                       std::to_string(cfg.num_experts) + " k=" + std::to_string(cfg.top_k) + " |";
+    char buf[96];
+    for (const Row& r : rows_out) {
+      std::snprintf(buf, sizeof buf, " %s%s %.1f/%.1f", r.schedule.c_str(),
+                    r.schedule == "s2" ? std::to_string(r.chunks).c_str() : "", r.measured_ms,
+                    r.predicted_ms);
+      line += buf;
+    }
+    log_info(line + " ms (measured/predicted)" + (pick.empty() ? "" : ", auto picks " + pick));
+    if (csv.is_open())
+      for (const Row& r : rows_out)
+        csv << grid.name << "," << i << "," << world << "," << p.mp << "," << p.ep << ","
+            << p.esp << "," << p.batch << "," << p.seq_len << "," << cfg.d_model << ","
+            << cfg.d_hidden << "," << cfg.num_experts << "," << cfg.top_k << ","
+            << cfg.capacity_factor << "," << cfg.activation << "," << r.schedule << ","
+            << r.chunks << "," << r.measured_ms << "," << r.predicted_ms << "," << r.a2a_bytes
+            << "," << pick << "\n";
+  }
+  log_info("bench grid: " + std::to_string(ran) + " points run, " + std::to_string(skipped) +
+           " skipped (their layout does not fit " + std::to_string(world) + " ranks)");
+  if (ran == 0)
+    throw_collective("bench grid: no point of " + args.grid + " fits " + std::to_string(world) +
+                     " ranks");
+  return 0;
+}
+
+}  // namespace paramoe

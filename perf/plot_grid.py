@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Plots and statistics of a `paramoe bench grid` CSV.
+
+usage: perf/plot_grid.py GRID.csv OUT_PREFIX
+
+Writes OUT_PREFIX_speedup.png (the distribution over the grid of the measured
+speedup of s1, s2 and auto over replicated, where the layout has replicated) and
+OUT_PREFIX_predicted.png (predicted against measured time), and prints:
+  - the predictor's error |predicted - measured| / measured: median and 90th percentile;
+  - how often auto is within 5% of the best measured schedule of its point;
+  - the median speedups.
+"""
+import csv
+import statistics
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def label(r):
+    return r["schedule"] + (f" r={r['chunks']}" if r["schedule"] == "s2" else "")
+
+
+def main(path, prefix):
+    rows = list(csv.DictReader(open(path)))
+    points = defaultdict(list)
+    for r in rows:
+        points[r["point"]].append(r)
+
+    speedups = defaultdict(list)  # schedule label -> [replicated / it]
+    errors, auto_ok, auto_n = [], 0, 0
+    for pts in points.values():
+        by = {label(r): float(r["measured_ms"]) for r in pts}
+        best = min(v for k, v in by.items() if k != "auto")
+        if "auto" in by:
+            auto_n += 1
+            auto_ok += by["auto"] <= 1.05 * best
+        for r in pts:
+            if r["schedule"] != "auto" and float(r["predicted_ms"]) > 0:
+                m, p = float(r["measured_ms"]), float(r["predicted_ms"])
+                errors.append(abs(p - m) / m)
+        if "replicated" in by:
+            for k, v in by.items():
+                if k != "replicated":
+                    speedups[k].append(by["replicated"] / v)
+
+    if errors:
+        errors.sort()
+        p90 = errors[min(len(errors) - 1, int(0.9 * len(errors)))]
+        print(f"predictor error over {len(errors)} (point, schedule) pairs: "
+              f"median {statistics.median(errors):.1%}, 90th percentile {p90:.1%}")
+    if auto_n:
+        print(f"auto within 5% of the best measured schedule at {auto_ok}/{auto_n} points "
+              f"({auto_ok / auto_n:.0%})")
+    for k in sorted(speedups):
+        print(f"speedup of {k} over replicated: median {statistics.median(speedups[k]):.3f} "
+              f"(min {min(speedups[k]):.3f}, max {max(speedups[k]):.3f}, {len(speedups[k])} points)")
+
+    if speedups:
+        keys = sorted(speedups)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.boxplot([speedups[k] for k in keys])
+        ax.set_xticks(range(1, len(keys) + 1), keys)
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_ylabel("measured speedup over replicated")
+        ax.set_title(f"{rows[0]['grid']}: {len(speedups[keys[0]])} points with esp = mp")
+        fig.tight_layout()
+        fig.savefig(prefix + "_speedup.png", dpi=120)
+    pred = [(float(r["measured_ms"]), float(r["predicted_ms"]), r["schedule"]) for r in rows
+            if r["schedule"] != "auto" and float(r["predicted_ms"]) > 0]
+    if pred:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        for s in sorted({p[2] for p in pred}):
+            xs = [p[0] for p in pred if p[2] == s]
+            ys = [p[1] for p in pred if p[2] == s]
+            ax.scatter(xs, ys, s=12, label=s)
+        hi = max(max(p[0], p[1]) for p in pred)
+        lo = min(min(p[0], p[1]) for p in pred)
+        ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("measured fwd+bwd ms")
+        ax.set_ylabel("predicted fwd+bwd ms")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(prefix + "_predicted.png", dpi=120)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
