@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "app/commands.h"
 #include "core/config.h"
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "plan/cluster.h"
+#include "plan/layer_grid.h"
 #include "plan/predictor.h"
 #include "plan/schedule_choice.h"
 
@@ -52,13 +54,78 @@ std::vector<Layout> layouts_for(const ClusterSpec& c, const MoeConfig& m,
 
 }  // namespace
 
+namespace {
+
+// --grid: every fitting point, all options; the speedups over replicated, summarised.
+int plan_grid(const PlanLayerArgs& args, const ClusterSpec& cluster) {
+  const LayerGrid grid = grid_load(args.grid);
+  const int world = cluster.world();
+  std::map<std::string, std::vector<double>> speedup;  // option -> replicated / it
+  std::ofstream out;
+  if (!args.csv.empty())
+    out = open_csv(args.csv,
+                   "grid,cluster,world,point,mp,ep,esp,batch,seq_len,d_model,d_hidden,experts,"
+                   "top_k,capacity_factor,activation,schedule,chunks,predicted_ms,auto_pick",
+                   /*append=*/true, "plan csv");
+  int priced = 0;
+  for (size_t i = 0; i < grid.points.size(); ++i) {
+    const GridPoint& p = grid.points[i];
+    if (world % p.mp || world % (p.ep * p.esp) || p.moe.num_experts % p.ep ||
+        p.moe.d_hidden % p.esp || cluster.ranks_per_node % p.mp)
+      continue;
+    const Layout l{world, p.mp, p.ep, p.esp, cluster.ranks_per_node};
+    const LayerShape shape{p.tokens(),  p.moe.d_model,  p.moe.d_hidden,        p.moe.num_experts,
+                           p.moe.top_k, p.moe.swiglu(), p.moe.capacity_factor, 4};
+    const auto options = schedule_options(shape, l, cluster, grid.chunks);
+    std::string why;
+    const ScheduleOption& best = schedule_best(options, why);
+    const std::string pick = best.name == "s2" ? "s2/" + std::to_string(best.chunks) : best.name;
+    double replicated = 0, best_s2 = 1e300;
+    for (const ScheduleOption& o : options) {
+      if (o.name == "replicated") replicated = o.prediction.total();
+      if (o.name == "s2") best_s2 = std::min(best_s2, o.prediction.total());
+      if (out.is_open())
+        out << grid.name << "," << cluster.name << "," << world << "," << i << "," << p.mp << ","
+            << p.ep << "," << p.esp << "," << p.batch << "," << p.seq_len << "," << p.moe.d_model
+            << "," << p.moe.d_hidden << "," << p.moe.num_experts << "," << p.moe.top_k << ","
+            << p.moe.capacity_factor << "," << p.moe.activation << "," << o.name << "," << o.chunks
+            << "," << o.prediction.total() * 1e3 << "," << pick << "\n";
+    }
+    if (replicated > 0) {
+      for (const ScheduleOption& o : options)
+        if (o.name == "s1") speedup["s1"].push_back(replicated / o.prediction.total());
+      speedup["s2 (best r)"].push_back(replicated / best_s2);
+      speedup["auto"].push_back(replicated / best.prediction.total());
+    }
+    ++priced;
+  }
+  std::printf("plan: grid %s on %s (%d nodes x %d ranks): %d of %zu points fit\n",
+              grid.name.c_str(), cluster.name.c_str(), cluster.nodes, cluster.ranks_per_node,
+              priced, grid.points.size());
+  for (auto& [name, v] : speedup) {
+    std::sort(v.begin(), v.end());
+    std::printf("  predicted speedup of %-12s over replicated: median %.2f, min %.2f, max %.2f\n",
+                name.c_str(), v[v.size() / 2], v.front(), v.back());
+  }
+  if (priced == 0) throw_collective("plan: no point of " + args.grid + " fits the cluster");
+  return 0;
+}
+
+}  // namespace
+
 int cmd_plan_layer(const PlanLayerArgs& args) {
+  if (!args.grid.empty() && !args.cluster.empty()) {
+    ClusterSpec cluster = cluster_load(args.cluster);
+    if (args.nodes > 0) cluster.nodes = args.nodes;
+    return plan_grid(args, cluster);
+  }
   if (args.model.empty() || args.cluster.empty())
     throw_collective(
-        "plan: expected --model CONFIG and --cluster FILE (or a subcommand: a2a, "
-        "placement)");
+        "plan: expected --model CONFIG (or --grid GRID) and --cluster FILE, or a subcommand "
+        "(a2a, placement)");
   const Config cfg = config_load(args.model, args.overrides);
-  const ClusterSpec cluster = cluster_load(args.cluster);
+  ClusterSpec cluster = cluster_load(args.cluster);
+  if (args.nodes > 0) cluster.nodes = args.nodes;
   const MoeConfig& m = cfg.moe;
   for (int r : args.chunks)
     if (r < 1) throw_collective("plan: --chunks: expected integers >= 1");

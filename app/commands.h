@@ -76,6 +76,8 @@ struct PlanLayerArgs {
   std::vector<int> chunks = {2, 4, 8};  // s2 pipeline degrees to price
   std::vector<std::string> overrides;
   std::string csv;
+  std::string grid;  // instead of --model: every point of a grid (inputs/grids) that fits
+  int nodes = 0;     // overrides the cluster file's node count; 0: keep
 };
 
 struct PlanPlacementArgs {

@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   plan_cmd->add_option("--set", plan_layer.overrides, "override a key of the model config");
   plan_cmd->add_option("--csv", plan_layer.csv, "append the predictions to this CSV file");
+  plan_cmd->add_option("--grid", plan_layer.grid,
+                       "instead of --model: predict every point of a layer grid (inputs/grids) "
+                       "that fits the cluster, and summarise the speedups");
+  plan_cmd->add_option("--nodes", plan_layer.nodes, "override the cluster file's node count");
   paramoe::PlanA2aArgs plan_a2a;
   auto* plan_a2a_cmd = plan_cmd->add_subcommand(
       "a2a",
