@@ -11,8 +11,8 @@
 
 namespace paramoe {
 
-LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid,
-                                MpiCollectives& host) {
+LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, MpiCollectives& host,
+                                [[maybe_unused]] const A2aLinkModel& a2a_model) {
   const DeviceConfig& cfg = config.device;
   LayerDevice d;
   if (cfg.type == "cpu") {
@@ -35,7 +35,7 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid,
   } else {
     auto staged = std::make_unique<StagedMpiCollectives>(grid);
     staged->host().set_alltoall(a2a_method_from_string(config.moe.a2a),
-                                order_algorithm_from_string(config.moe.a2a_order));
+                                order_algorithm_from_string(config.moe.a2a_order), a2a_model);
     d.owned = std::move(staged);
   }
   d.coll = d.owned.get();

@@ -23,6 +23,6 @@ struct LayerDevice {
 // when NCCL is asked for but ranks share a GPU.
 // moe.a2a other than "native" runs on MPI only, so NCCL refuses it, naming both keys.
 LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid,
-                                MpiCollectives& host);
+                                MpiCollectives& host, const A2aLinkModel& a2a_model = {});
 
 }  // namespace paramoe

@@ -38,6 +38,17 @@ void resolve_auto_schedule(Config& c, const ProcessGrid& grid) {
   log_info(msg);
 }
 
+// moe.a2a = "auto" prices the methods with the link the EP all-to-all crosses.
+A2aLinkModel a2a_model_for(const Config& c, const ProcessGrid& grid) {
+  A2aLinkModel model;
+  if (c.moe.a2a != "auto") return model;
+  const ClusterSpec cluster = cluster_load(c.plan.cluster);
+  const Link& link = grid.num_nodes() > 1 ? cluster.inter : cluster.intra;
+  model.bytes_per_s = {link.bandwidth_GBps * 1e9};
+  model.latency_s = link.latency_us * 1e-6;
+  return model;
+}
+
 }  // namespace
 
 RunContext run_context_create(const std::string& config_path,
@@ -49,9 +60,10 @@ RunContext run_context_create(const std::string& config_path,
       ProcessGrid::create(MPI_COMM_WORLD, rc.config.parallel, rc.config.moe));
   if (rc.config.moe.schedule == "auto") resolve_auto_schedule(rc.config, *rc.grid);
   rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
+  const A2aLinkModel a2a_model = a2a_model_for(rc.config, *rc.grid);
   rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),
-                        order_algorithm_from_string(rc.config.moe.a2a_order));
-  rc.layers = layer_device_create(rc.config, *rc.grid, *rc.coll);
+                        order_algorithm_from_string(rc.config.moe.a2a_order), a2a_model);
+  rc.layers = layer_device_create(rc.config, *rc.grid, *rc.coll, a2a_model);
   log_info("paramoe: config " + rc.config.origin + " | " + rc.grid->describe() + " | " +
            rc.layers.describe);
   return rc;

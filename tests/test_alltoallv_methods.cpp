@@ -1,4 +1,4 @@
-// native, pairwise and ordered (greedy and BvN) all-to-all(v) move the same rows
+// native, pairwise, ordered (greedy and BvN) and auto all-to-all(v) move the same rows
 // to the same places: each received row must hold exactly the values its sender
 // wrote for that (sender, receiver, row) — checked element by element — on
 // random, skewed, zero-row, zero-column and empty traffic.
@@ -58,7 +58,8 @@ TEST_P(AlltoallvMethods, SameRowsInSamePlaces) {
   MPI_Datatype row;
   MPI_Type_contiguous(kRowLen, MPI_FLOAT, &row);
   MPI_Type_commit(&row);
-  for (const std::string method : {"native", "pairwise", "greedy", "bvn"}) {
+  for (const std::string method :
+       {"native", "pairwise", "greedy", "bvn", "auto-fast-links", "auto-slow-start"}) {
     std::vector<float> recv(expect.size() + 1, -1.0f);  // +1: nothing may land past the end
     const RowBuffers b{reinterpret_cast<const char*>(send.data()),
                        send_rows,
@@ -74,6 +75,15 @@ TEST_P(AlltoallvMethods, SameRowsInSamePlaces) {
                     rd.data(), row, MPI_COMM_WORLD);
     } else if (method == "pairwise") {
       alltoallv_pairwise(MPI_COMM_WORLD, b);
+    } else if (method.rfind("auto", 0) == 0) {
+      // Two link models that favour different methods; every rank must pick alike.
+      A2aLinkModel model;
+      model.latency_s = method == "auto-slow-start" ? 1e-2 : 1e-7;
+      int pick = static_cast<int>(alltoallv_auto(MPI_COMM_WORLD, b, OrderAlgorithm::Greedy, model));
+      int lo = pick, hi = pick;
+      MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+      MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+      EXPECT_EQ(lo, hi) << method << ": ranks picked different methods";
     } else {
       alltoallv_ordered(MPI_COMM_WORLD, b, order_algorithm_from_string(method));
     }

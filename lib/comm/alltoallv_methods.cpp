@@ -1,7 +1,9 @@
 #include "comm/alltoallv_methods.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "comm/a2a_simulate.h"
 #include "core/error.h"
 
 namespace paramoe {
@@ -32,7 +34,8 @@ A2aMethod a2a_method_from_string(const std::string& s) {
   if (s == "native") return A2aMethod::Native;
   if (s == "pairwise") return A2aMethod::Pairwise;
   if (s == "ordered") return A2aMethod::Ordered;
-  throw Error("unknown all-to-all method '" + s + "' (expected native, pairwise or ordered)");
+  if (s == "auto") return A2aMethod::Auto;
+  throw Error("unknown all-to-all method '" + s + "' (expected native, pairwise, ordered or auto)");
 }
 
 void alltoallv_native(MPI_Comm comm, const RowBuffers& b) {
@@ -45,8 +48,8 @@ void alltoallv_native(MPI_Comm comm, const RowBuffers& b) {
                           rd.data(), b.row, comm));
 }
 
-void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm,
-                         const RowBuffers& b) {
+void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm, const RowBuffers& b,
+                         const A2aLinkModel& model) {
   switch (method) {
     case A2aMethod::Native:
       return alltoallv_native(comm, b);
@@ -54,7 +57,34 @@ void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm,
       return alltoallv_pairwise(comm, b);
     case A2aMethod::Ordered:
       return alltoallv_ordered(comm, b, order);
+    case A2aMethod::Auto:
+      alltoallv_auto(comm, b, order, model);
+      return;
   }
+}
+
+A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm order,
+                         const A2aLinkModel& model) {
+  int n = 1;
+  MPI_CHECK(MPI_Comm_size(comm, &n));
+  TrafficMatrix m(n);
+  std::vector<int> all(static_cast<size_t>(n) * n);
+  MPI_CHECK(MPI_Allgather(b.send_rows.data(), n, MPI_INT, all.data(), n, MPI_INT, comm));
+  for (size_t k = 0; k < all.size(); ++k)
+    m.d[k] = static_cast<int64_t>(all[k]) * static_cast<int64_t>(b.row_bytes);
+  Bandwidths bw = model.bytes_per_s;
+  if (bw.size() == 1) bw.assign(n, bw[0]);
+  // Native's simulation costs n⁴; beyond 32 ranks it is priced as all at once is
+  // bounded: no better than the port bound, with n−1 start-ups.
+  const double native = n <= 32 ? simulate_all_at_once(m, bw, model.latency_s)
+                                : a2a_lower_bound(m, bw) + (n - 1) * model.latency_s;
+  const double pairwise = simulate_order(order_pairwise(m, bw), n, bw, model.latency_s);
+  const double ordered = simulate_order(make_order(order, m, bw), n, bw, model.latency_s);
+  A2aMethod pick = A2aMethod::Native;
+  if (pairwise < native * 0.99) pick = A2aMethod::Pairwise;  // ties go to the simpler
+  if (ordered < std::min(native, pairwise) * 0.99) pick = A2aMethod::Ordered;
+  alltoallv_rows_with(pick, order, comm, b);
+  return pick;
 }
 
 void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b) {

@@ -12,8 +12,15 @@
 
 namespace paramoe {
 
-enum class A2aMethod { Native, Pairwise, Ordered };
+enum class A2aMethod { Native, Pairwise, Ordered, Auto };
 A2aMethod a2a_method_from_string(const std::string& s);  // throws Error
+
+// What `auto` prices the methods with: each rank's link bandwidth (bytes/s; one
+// value for all, or one per rank) and the start-up latency per message.
+struct A2aLinkModel {
+  Bandwidths bytes_per_s = {1e9};
+  double latency_s = 10e-6;
+};
 
 struct RowBuffers {
   const char* send;
@@ -35,8 +42,15 @@ void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b);
 // rank, in the order's sequence.
 void alltoallv_ordered(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm algorithm);
 
-// Any of the three; `order` is used by Ordered only.
+// After the same counts exchange as ordered, every rank prices native (all at
+// once), pairwise and ordered (`order`) on this call's traffic matrix under the
+// big-switch model (a2a_simulate.h) and runs the cheapest; all ranks pick alike.
+// Returns what it ran.
+A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm order,
+                         const A2aLinkModel& model);
+
+// Any of the four; `order` is used by Ordered and Auto, `model` by Auto.
 void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm,
-                         const RowBuffers& b);
+                         const RowBuffers& b, const A2aLinkModel& model = {});
 
 }  // namespace paramoe

@@ -72,7 +72,7 @@ void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vecto
                      recv_rows,
                      t,
                      static_cast<size_t>(row_len) * sizeof(float)};
-  alltoallv_rows_with(a2a_method_, a2a_order_, grid_.comm(g), b);
+  alltoallv_rows_with(a2a_method_, a2a_order_, grid_.comm(g), b, a2a_model_);
 }
 
 void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,

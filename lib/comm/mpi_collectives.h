@@ -15,9 +15,11 @@ class MpiCollectives final : public Collectives {
 
   const ProcessGrid& grid() const override { return grid_; }
   // How alltoallv_rows runs (moe.a2a, moe.a2a_order); native by default.
-  void set_alltoall(A2aMethod method, OrderAlgorithm order) {
+  // `model` prices the methods for A2aMethod::Auto.
+  void set_alltoall(A2aMethod method, OrderAlgorithm order, const A2aLinkModel& model = {}) {
     a2a_method_ = method;
     a2a_order_ = order;
+    a2a_model_ = model;
   }
   void alltoall_int(Group g, const int* send, int per_peer, int* recv) override;
   void allgather_int(Group g, const int* send, int count, int* recv) override;
@@ -57,6 +59,7 @@ class MpiCollectives final : public Collectives {
   Handle next_handle_ = 0;
   A2aMethod a2a_method_ = A2aMethod::Native;
   OrderAlgorithm a2a_order_ = OrderAlgorithm::Greedy;
+  A2aLinkModel a2a_model_;
 };
 
 }  // namespace paramoe

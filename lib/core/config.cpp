@@ -46,9 +46,11 @@ void validate(const Config& c) {
           o, "moe", "schedule", "\"replicated\", \"s1\", \"s2\" or \"auto\"");
   require(m.schedule != "auto" || !c.plan.cluster.empty(), o, "plan", "cluster",
           "a cluster file (inputs/clusters/*.toml) when moe.schedule = \"auto\"");
+  require(m.a2a != "auto" || !c.plan.cluster.empty(), o, "plan", "cluster",
+          "a cluster file (inputs/clusters/*.toml) when moe.a2a = \"auto\"");
   require(m.chunks >= 1, o, "moe", "chunks", "an integer >= 1");
-  require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered", o, "moe", "a2a",
-          "\"native\", \"pairwise\" or \"ordered\"");
+  require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered" || m.a2a == "auto", o,
+          "moe", "a2a", "\"native\", \"pairwise\", \"ordered\" or \"auto\"");
   require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",
           "\"greedy\" or \"bvn\"");
   const TrainConfig& t = c.train;
