@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "app/commands.h"
 #include "app/layer_timing.h"
@@ -18,14 +19,20 @@
 #include "core/trace.h"
 #include "moe/moe_layer.h"
 #include "moe/step_trace.h"
+#include "plan/cluster.h"
+#include "plan/predictor.h"
 
 namespace paramoe {
 
 namespace {
 struct BenchRow {
   std::string schedule;
-  double median_ms, min_ms, a2a_ms;
-  double a2a_bytes_mean, a2a_bytes_max;
+  double median_ms = 0, min_ms = 0, a2a_ms = 0;
+  double a2a_bytes_mean = 0, a2a_bytes_max = 0;
+  double predicted_ms = 0;  // with plan.cluster
+  // With --trace and plan.cluster: per op (both passes), this rank's measured and
+  // the predicted milliseconds.
+  std::map<std::string, std::pair<double, double>> per_op;
 };
 }  // namespace
 
@@ -55,15 +62,46 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
   const double trace_t0 = now_seconds();
   std::vector<TraceSpan> trace;
 
+  // With plan.cluster, every schedule's predicted time goes beside its measured one.
+  const bool predict = !rc.config.plan.cluster.empty();
+  ClusterSpec cluster;
+  Layout priced = rc.grid->layout();
+  if (predict) {
+    cluster = cluster_load(rc.config.plan.cluster);
+    priced.ranks_per_node = cluster.ranks_per_node;
+  }
+  const LayerShape shape{bc.tokens_per_step / priced.dp(),
+                         mc.d_model,
+                         mc.d_hidden,
+                         mc.num_experts,
+                         mc.top_k,
+                         mc.swiglu(),
+                         mc.capacity_factor,
+                         4};
+
   std::vector<BenchRow> results;
   for (const std::string& name : bc.schedules) {
     layer.set_schedule(name);
     const LayerTiming t = time_layer(layer, x, dy, rows, bc.warmup, bc.repeats, *rc.coll);
     if (!args.trace.empty()) step_trace_append(layer.last_run().records, name, trace);
-    results.push_back(BenchRow{name, median(t.step_s) * 1e3,
-                               *std::min_element(t.step_s.begin(), t.step_s.end()) * 1e3,
-                               median(t.alltoall_s) * 1e3, t.alltoall_bytes_mean,
-                               t.alltoall_bytes_max});
+    BenchRow row;
+    row.schedule = name;
+    row.median_ms = median(t.step_s) * 1e3;
+    row.min_ms = *std::min_element(t.step_s.begin(), t.step_s.end()) * 1e3;
+    row.a2a_ms = median(t.alltoall_s) * 1e3;
+    row.a2a_bytes_mean = t.alltoall_bytes_mean;
+    row.a2a_bytes_max = t.alltoall_bytes_max;
+    if (predict) {
+      const Prediction p = predict_layer(schedule_build(name, mc.chunks), shape, priced, cluster);
+      row.predicted_ms = p.total() * 1e3;
+      if (!args.trace.empty()) {
+        for (const StepPrice& s : p.steps)
+          row.per_op[op_name(s.op)].second += (s.end - s.start) * 1e3;
+        for (const StepRecord& r : layer.last_run().records)
+          row.per_op[op_name(r.op)].first += (r.end - r.start) * 1e3;
+      }
+    }
+    results.push_back(std::move(row));
   }
 
   if (!args.trace.empty()) {
@@ -90,12 +128,27 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
                 mc.activation.c_str(), mc.capacity_factor, bc.repeats, rc.layers.describe.c_str());
   log_info(line);
   log_info(
-      "  schedule     median_ms    min_ms  speedup  a2a_ms  a2a_MB/rank(mean)  a2a_MB/rank(max)");
+      "  schedule     median_ms    min_ms  speedup  a2a_ms  a2a_MB/rank(mean)  a2a_MB/rank(max)" +
+      std::string(predict ? "  predicted_ms" : ""));
   for (const BenchRow& r : results) {
     std::snprintf(line, sizeof line, "  %-10s %11.3f %9.3f %8.3f %7.3f %18.3f %17.3f",
                   r.schedule.c_str(), r.median_ms, r.min_ms, results[0].median_ms / r.median_ms,
                   r.a2a_ms, r.a2a_bytes_mean / 1e6, r.a2a_bytes_max / 1e6);
-    log_info(line);
+    std::string text = line;
+    if (predict) {
+      std::snprintf(line, sizeof line, " %13.3f", r.predicted_ms);
+      text += line;
+    }
+    log_info(text);
+  }
+  // Step by step (summed per op over both passes; rank 0's last repeat).
+  for (const BenchRow& r : results) {
+    if (r.per_op.empty()) continue;
+    log_info("  " + r.schedule + " per op: measured ms / predicted ms");
+    for (const auto& [op, mp] : r.per_op) {
+      std::snprintf(line, sizeof line, "    %-18s %9.3f %9.3f", op.c_str(), mp.first, mp.second);
+      log_info(line);
+    }
   }
   if (!bc.csv.empty() && rc.grid->world_rank() == 0) {
     std::ofstream out =
