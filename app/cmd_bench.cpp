@@ -70,14 +70,7 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
     cluster = cluster_load(rc.config.plan.cluster);
     priced.ranks_per_node = cluster.ranks_per_node;
   }
-  const LayerShape shape{bc.tokens_per_step / priced.dp(),
-                         mc.d_model,
-                         mc.d_hidden,
-                         mc.num_experts,
-                         mc.top_k,
-                         mc.swiglu(),
-                         mc.capacity_factor,
-                         4};
+  LayerShape shape = layer_shape(mc, bc.tokens_per_step / priced.dp());
 
   std::vector<BenchRow> results;
   for (const std::string& name : bc.schedules) {

@@ -80,10 +80,7 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     }
     Layout priced = lay;
     if (predict) priced.ranks_per_node = cluster.ranks_per_node;
-    const LayerShape shape{p.tokens(),         cfg.d_model,
-                           cfg.d_hidden,       cfg.num_experts,
-                           cfg.top_k,          cfg.swiglu(),
-                           cfg.capacity_factor, 4};
+    LayerShape shape = layer_shape(cfg, p.tokens());
     std::vector<ScheduleOption> options =
         predict ? schedule_options(shape, priced, cluster, grid.chunks)
                 : std::vector<ScheduleOption>{};
@@ -116,8 +113,9 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     std::string line = "grid point " + std::to_string(i) + ": mp=" + std::to_string(p.mp) +
                        " ep=" + std::to_string(p.ep) + " esp=" + std::to_string(p.esp) +
                        " T=" + std::to_string(p.tokens()) + " D=" + std::to_string(cfg.d_model) +
-                       " H=" + std::to_string(cfg.d_hidden) + " E=" +
-                       std::to_string(cfg.num_experts) + " k=" + std::to_string(cfg.top_k) + " |";
+                       " H=" + std::to_string(cfg.d_hidden) +
+                       " E=" + std::to_string(cfg.num_experts) + " k=" + std::to_string(cfg.top_k) +
+                       " |";
     char buf[96];
     for (const Row& r : rows_out) {
       std::snprintf(buf, sizeof buf, " %s%s %.1f/%.1f", r.schedule.c_str(),
@@ -128,12 +126,11 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     log_info(line + " ms (measured/predicted)" + (pick.empty() ? "" : ", auto picks " + pick));
     if (csv.is_open())
       for (const Row& r : rows_out)
-        csv << grid.name << "," << i << "," << world << "," << p.mp << "," << p.ep << ","
-            << p.esp << "," << p.batch << "," << p.seq_len << "," << cfg.d_model << ","
-            << cfg.d_hidden << "," << cfg.num_experts << "," << cfg.top_k << ","
-            << cfg.capacity_factor << "," << cfg.activation << "," << r.schedule << ","
-            << r.chunks << "," << r.measured_ms << "," << r.predicted_ms << "," << r.a2a_bytes
-            << "," << pick << "\n";
+        csv << grid.name << "," << i << "," << world << "," << p.mp << "," << p.ep << "," << p.esp
+            << "," << p.batch << "," << p.seq_len << "," << cfg.d_model << "," << cfg.d_hidden
+            << "," << cfg.num_experts << "," << cfg.top_k << "," << cfg.capacity_factor << ","
+            << cfg.activation << "," << r.schedule << "," << r.chunks << "," << r.measured_ms << ","
+            << r.predicted_ms << "," << r.a2a_bytes << "," << pick << "\n";
   }
   log_info("bench grid: " + std::to_string(ran) + " points run, " + std::to_string(skipped) +
            " skipped (their layout does not fit " + std::to_string(world) + " ranks)");

@@ -20,12 +20,12 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/layer_timing.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/rng.h"
 #include "core/stats.h"
 #include "core/timer.h"
-#include "app/layer_timing.h"
-#include "core/rng.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm.h"
 #include "plan/cluster.h"
@@ -51,8 +51,8 @@ PairRates measure_pairs(MPI_Comm world, int partner, int repeats) {
     MPI_CHECK(MPI_Barrier(world));
     double t0 = now_seconds();
     if (partner >= 0)
-      MPI_CHECK(MPI_Sendrecv(send.data(), static_cast<int>(kBig), MPI_BYTE, partner, 1,
-                             recv.data(), static_cast<int>(kBig), MPI_BYTE, partner, 1, world,
+      MPI_CHECK(MPI_Sendrecv(send.data(), static_cast<int>(kBig), MPI_BYTE, partner, 1, recv.data(),
+                             static_cast<int>(kBig), MPI_BYTE, partner, 1, world,
                              MPI_STATUS_IGNORE));
     const double t_big = now_seconds() - t0;
     MPI_CHECK(MPI_Barrier(world));
@@ -282,8 +282,9 @@ int cmd_calibrate(const CalibrateArgs& args) {
       << "\n\n";
     f << "[inter]\nbandwidth_GBps = " << o.bandwidth_GBps << "\nlatency_us = " << o.latency_us
       << "\n\n";
-    f << "[device]\ngemm_TFLOPs = " << mins[0] << "  # the slowest rank's\nmemory_GBps = "
-      << mins[1] << "\nlaunch_us = " << rates[2] << "\nactivation_Gps = " << mins[2] << "\n";
+    f << "[device]\ngemm_TFLOPs = " << mins[0]
+      << "  # the slowest rank's\nmemory_GBps = " << mins[1] << "\nlaunch_us = " << rates[2]
+      << "\nactivation_Gps = " << mins[2] << "\n";
     if (uneven) {
       f << "speeds = [";
       for (int r = 0; r < n; ++r) f << (r ? ", " : "") << all_tflops[r] / fastest;
@@ -294,8 +295,8 @@ int cmd_calibrate(const CalibrateArgs& args) {
     std::snprintf(line, sizeof line,
                   "calibrate: intra %.2f GB/s %.1f us | inter %.2f GB/s %.1f us | GEMM %.3f "
                   "TFLOP/s | memory %.1f GB/s | launch %.1f us -> %s",
-                  i.bandwidth_GBps, i.latency_us, o.bandwidth_GBps, o.latency_us, mins[0],
-                  mins[1], rates[2], args.out.c_str());
+                  i.bandwidth_GBps, i.latency_us, o.bandwidth_GBps, o.latency_us, mins[0], mins[1],
+                  rates[2], args.out.c_str());
     log_info(line);
   }
   return 0;

@@ -74,8 +74,7 @@ int plan_grid(const PlanLayerArgs& args, const ClusterSpec& cluster) {
         p.moe.d_hidden % p.esp || cluster.ranks_per_node % p.mp)
       continue;
     const Layout l{world, p.mp, p.ep, p.esp, cluster.ranks_per_node};
-    const LayerShape shape{p.tokens(),  p.moe.d_model,  p.moe.d_hidden,        p.moe.num_experts,
-                           p.moe.top_k, p.moe.swiglu(), p.moe.capacity_factor, 4};
+    LayerShape shape = layer_shape(p.moe, p.tokens());
     const auto options = schedule_options(shape, l, cluster, grid.chunks);
     std::string why;
     const ScheduleOption& best = schedule_best(options, why);
@@ -132,14 +131,7 @@ int cmd_plan_layer(const PlanLayerArgs& args) {
 
   std::vector<Candidate> all;
   for (const Layout& l : layouts_for(cluster, m, args.layout)) {
-    LayerShape shape{cfg.bench.tokens_per_step / l.dp(),
-                     m.d_model,
-                     m.d_hidden,
-                     m.num_experts,
-                     m.top_k,
-                     m.swiglu(),
-                     m.capacity_factor,
-                     4};
+    LayerShape shape = layer_shape(m, cfg.bench.tokens_per_step / l.dp());
     for (ScheduleOption& o : schedule_options(shape, l, cluster, args.chunks))
       all.push_back(Candidate{l, o.name, o.chunks, std::move(o.prediction)});
   }

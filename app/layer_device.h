@@ -22,7 +22,7 @@ struct LayerDevice {
 // when this build has no CUDA backend or a rank has no GPU, and device.collectives
 // when NCCL is asked for but ranks share a GPU.
 // moe.a2a other than "native" runs on MPI only, so NCCL refuses it, naming both keys.
-LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid,
-                                MpiCollectives& host, const A2aLinkModel& a2a_model = {});
+LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, MpiCollectives& host,
+                                const A2aLinkModel& a2a_model = {});
 
 }  // namespace paramoe

@@ -9,7 +9,7 @@
 namespace paramoe {
 
 struct LayerTiming {
-  std::vector<double> step_s, alltoall_s;  // per timed repeat, max over ranks
+  std::vector<double> step_s, alltoall_s;                  // per timed repeat, max over ranks
   double alltoall_bytes_mean = 0, alltoall_bytes_max = 0;  // per rank, last repeat
 };
 

@@ -16,14 +16,7 @@ void resolve_auto_schedule(Config& c, const ProcessGrid& grid) {
   Layout layout = grid.layout();
   layout.ranks_per_node = cluster.ranks_per_node;
   const MoeConfig& m = c.moe;
-  const LayerShape shape{c.train.tokens_per_step / layout.dp(),
-                         m.d_model,
-                         m.d_hidden,
-                         m.num_experts,
-                         m.top_k,
-                         m.swiglu(),
-                         m.capacity_factor,
-                         4};
+  LayerShape shape = layer_shape(m, c.train.tokens_per_step / layout.dp());
   const auto options = schedule_options(shape, layout, cluster);
   std::string why;
   const ScheduleOption& best = schedule_best(options, why);

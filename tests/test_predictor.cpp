@@ -78,9 +78,8 @@ TEST(Predictor, HandComputedSmallCase) {
   // Expert forward: 1000 rows (no ESP gather), GELU: 2 GEMMs of 2·1000·250·500
   // FLOPs at 1 TFLOP/s, 2 calls × 1 local expert × 2 us, and the activations
   // (1000 × 500 floats, written and read) at 10 GB/s.
-  EXPECT_NEAR(first(Op::ExpertForward), 2 * 2.0 * 1000 * 250 * 500 / 1e12 + 2 * 2e-6 +
-                                            1000 * 500 * 4.0 * 2 / 10e9,
-              1e-12);
+  EXPECT_NEAR(first(Op::ExpertForward),
+              2 * 2.0 * 1000 * 250 * 500 / 1e12 + 2 * 2e-6 + 1000 * 500 * 4.0 * 2 / 10e9, 1e-12);
   // Permute to send: 1000 rows of 1000 bytes read and written at 10 GB/s.
   EXPECT_NEAR(first(Op::PermuteToSend), 2e6 / 10e9, 1e-12);
   // The counts exchange: one message of latency over EP.

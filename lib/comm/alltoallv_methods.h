@@ -50,7 +50,7 @@ A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm orde
                          const A2aLinkModel& model);
 
 // Any of the four; `order` is used by Ordered and Auto, `model` by Auto.
-void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm,
-                         const RowBuffers& b, const A2aLinkModel& model = {});
+void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm, const RowBuffers& b,
+                         const A2aLinkModel& model = {});
 
 }  // namespace paramoe

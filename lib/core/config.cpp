@@ -113,15 +113,7 @@ void apply_override(toml::table& root, const std::string& origin, const std::str
 
 Config config_parse(const std::string& text, const std::string& origin,
                     const std::vector<std::string>& overrides) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << origin << ":" << e.source().begin.line << ":" << e.source().begin.column
-        << ": invalid TOML: " << e.description();
-    throw_collective(msg.str());
-  }
+  toml::table root = parse_toml(text, origin);
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
   static const char* sections[] = {"parallel", "device",     "moe",       "train",
@@ -187,11 +179,7 @@ Config config_parse(const std::string& text, const std::string& origin,
 }
 
 Config config_load(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw_collective("config file " + path + ": cannot be opened (expected a TOML file)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return config_parse(ss.str(), path, overrides);
+  return config_parse(read_toml_text(path, "config file"), path, overrides);
 }
 
 }  // namespace paramoe

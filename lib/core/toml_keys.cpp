@@ -1,5 +1,8 @@
 #include "core/toml_keys.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "core/error.h"
 
 namespace paramoe {
@@ -81,6 +84,25 @@ void read_section(const toml::table& root, const std::string& origin, const std:
       throw_collective(where(origin, section, key) + ": unknown key (known keys: " + known + ")");
     }
     match->read(v, where(origin, section, key));
+  }
+}
+
+std::string read_toml_text(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw_collective(what + " " + path + ": cannot be opened (expected a TOML file)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+toml::table parse_toml(const std::string& text, const std::string& origin) {
+  try {
+    return toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << origin << ":" << e.source().begin.line << ":" << e.source().begin.column
+        << ": invalid TOML: " << e.description();
+    throw_collective(msg.str());
   }
 }
 

@@ -27,6 +27,12 @@ Key string_key(const char* name, std::string& out);
 Key string_list_key(const char* name, std::vector<std::string>& out);
 Key double_list_key(const char* name, std::vector<double>& out);
 
+// The text of a file, or a collective Error "<what> <path>: cannot be opened
+// (expected a TOML file)".
+std::string read_toml_text(const std::string& path, const std::string& what);
+// Parses text, or a collective Error "<origin>:<line>: invalid TOML: ...".
+toml::table parse_toml(const std::string& text, const std::string& origin);
+
 // Reads [section] of root (absent: nothing read); unknown keys are errors that
 // list the known ones.
 void read_section(const toml::table& root, const std::string& origin, const std::string& section,

@@ -1,8 +1,5 @@
 #include "plan/cluster.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "core/error.h"
 #include "core/toml_keys.h"
 
@@ -25,14 +22,7 @@ void require_present(const toml::table& root, const std::string& origin, const c
 }  // namespace
 
 ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << origin << ":" << e.source().begin.line << ": invalid TOML: " << e.description();
-    throw_collective(msg.str());
-  }
+  const toml::table root = parse_toml(text, origin);
   for (const auto& [k, v] : root) {
     const std::string s(k.str());
     if (s != "cluster" && s != "intra" && s != "inter" && s != "device")
@@ -55,11 +45,11 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
   read_section(root, origin, "inter",
                {double_key("bandwidth_GBps", c.inter.bandwidth_GBps),
                 double_key("latency_us", c.inter.latency_us)});
-  read_section(root, origin, "device",
-               {double_key("gemm_TFLOPs", c.gemm_TFLOPs), double_key("memory_GBps", c.memory_GBps),
-                double_key("launch_us", c.launch_us),
-                double_key("activation_Gps", c.activation_Gps),
-                double_list_key("speeds", c.speeds)});
+  read_section(
+      root, origin, "device",
+      {double_key("gemm_TFLOPs", c.gemm_TFLOPs), double_key("memory_GBps", c.memory_GBps),
+       double_key("launch_us", c.launch_us), double_key("activation_Gps", c.activation_Gps),
+       double_list_key("speeds", c.speeds)});
   require(c.nodes >= 1, origin, "cluster", "nodes", "an integer >= 1");
   require(c.ranks_per_node >= 1, origin, "cluster", "ranks_per_node", "an integer >= 1");
   require(c.intra.bandwidth_GBps > 0, origin, "intra", "bandwidth_GBps", "a number > 0");
@@ -78,11 +68,7 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
 }
 
 ClusterSpec cluster_load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw_collective("cluster file " + path + ": cannot be opened (expected a TOML file)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return cluster_parse(ss.str(), path);
+  return cluster_parse(read_toml_text(path, "cluster file"), path);
 }
 
 }  // namespace paramoe

@@ -32,7 +32,7 @@ struct ClusterSpec {
   double gemm_TFLOPs = 0;
   double memory_GBps = 0;
   double launch_us = 0;
-  double activation_Gps = 0;  // activation elements per second, forward (0: memory-bound)
+  double activation_Gps = 0;   // activation elements per second, forward (0: memory-bound)
   std::vector<double> speeds;  // empty: all 1
   int world() const { return nodes * ranks_per_node; }
 };

@@ -1,8 +1,5 @@
 #include "plan/layer_grid.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "core/error.h"
 #include "core/toml_keys.h"
 
@@ -22,14 +19,7 @@ std::vector<int> ints(const std::vector<double>& v, const std::string& at) {
 }  // namespace
 
 LayerGrid grid_parse(const std::string& text, const std::string& origin) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << origin << ":" << e.source().begin.line << ": invalid TOML: " << e.description();
-    throw_collective(msg.str());
-  }
+  const toml::table root = parse_toml(text, origin);
   std::vector<double> batch, seq, d_model, ratio, experts, top_k, capacity = {0}, chunks = {2};
   std::vector<std::string> activation = {"gelu"};
   std::vector<std::vector<int>> layouts;
@@ -39,7 +29,8 @@ LayerGrid grid_parse(const std::string& text, const std::string& origin) {
                     if (!arr) throw_collective(at + ": expected [[mp, ep, esp], ...]");
                     for (const auto& e : *arr) {
                       const auto* l = e.as_array();
-                      if (!l || l->size() != 3) throw_collective(at + ": expected [[mp, ep, esp], ...]");
+                      if (!l || l->size() != 3)
+                        throw_collective(at + ": expected [[mp, ep, esp], ...]");
                       std::vector<int> v;
                       for (const auto& x : *l) {
                         if (!x.is_integer() || *x.value<int64_t>() < 1)
@@ -49,13 +40,13 @@ LayerGrid grid_parse(const std::string& text, const std::string& origin) {
                       layouts.push_back(v);
                     }
                   }};
-  read_section(root, origin, "grid",
-               {string_key("name", g.name), double_list_key("batch", batch),
-                double_list_key("seq_len", seq), double_list_key("d_model", d_model),
-                double_list_key("ffn_ratio", ratio), double_list_key("experts", experts),
-                double_list_key("top_k", top_k), double_list_key("capacity_factor", capacity),
-                string_list_key("activation", activation), layouts_key,
-                double_list_key("chunks", chunks)});
+  read_section(
+      root, origin, "grid",
+      {string_key("name", g.name), double_list_key("batch", batch), double_list_key("seq_len", seq),
+       double_list_key("d_model", d_model), double_list_key("ffn_ratio", ratio),
+       double_list_key("experts", experts), double_list_key("top_k", top_k),
+       double_list_key("capacity_factor", capacity), string_list_key("activation", activation),
+       layouts_key, double_list_key("chunks", chunks)});
   for (const auto& [k, v] : root)
     if (std::string(k.str()) != "grid")
       throw_collective(origin + ": unknown section [" + std::string(k.str()) + "] (known: grid)");
@@ -104,11 +95,7 @@ LayerGrid grid_parse(const std::string& text, const std::string& origin) {
 }
 
 LayerGrid grid_load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw_collective("grid file " + path + ": cannot be opened (expected a TOML file)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return grid_parse(ss.str(), path);
+  return grid_parse(read_toml_text(path, "grid file"), path);
 }
 
 }  // namespace paramoe

@@ -206,6 +206,11 @@ double place(const std::vector<Step>& steps, bool backward, const Pricer& price,
 
 }  // namespace
 
+LayerShape layer_shape(const MoeConfig& m, int64_t tokens) {
+  return LayerShape{tokens,  m.d_model,  m.d_hidden,        m.num_experts,
+                    m.top_k, m.swiglu(), m.capacity_factor, 4};
+}
+
 Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,
                          const ClusterSpec& cluster) {
   const bool split = schedule.name != "replicated";

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "comm/process_grid.h"
+#include "core/config.h"
 #include "moe/schedule.h"
 #include "plan/cluster.h"
 
@@ -51,6 +52,9 @@ struct Prediction {
   // Busy time that ran beside other busy time: what the pipelining saved.
   double overlap() const { return compute + intra + inter - total(); }
 };
+
+// The shape of a layer with config m on `tokens` rows per data-parallel shard (fp32).
+LayerShape layer_shape(const MoeConfig& m, int64_t tokens);
 
 Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,
                          const ClusterSpec& cluster);
