@@ -250,6 +250,11 @@ int cmd_calibrate(const CalibrateArgs& args) {
   const double fastest = *std::max_element(all_tflops.begin(), all_tflops.end());
   const bool uneven = mins[0] < 0.9 * fastest;
 
+  // One rank alone has no link to measure: its "links" are memory copies.
+  if (!intra.measured && !inter.measured) {
+    intra.bandwidth_GBps = inter.bandwidth_GBps = mins[1] / 2;  // a copy reads and writes
+    intra.latency_us = inter.latency_us = 0;
+  }
   // The collective latency, fitted on the executor, with the rates just measured.
   ClusterSpec measured;
   measured.nodes = nodes;
@@ -272,8 +277,12 @@ int cmd_calibrate(const CalibrateArgs& args) {
     if (!f) throw Error("calibrate: " + args.out + ": cannot be opened for writing");
     f << "# Written by `paramoe calibrate` on " << n << " ranks (" << nodes << " x " << rpn
       << ").\n";
-    if (!intra.measured) f << "# No two ranks share a node: [intra] repeats [inter].\n";
-    if (!inter.measured) f << "# One node only: [inter] repeats [intra].\n";
+    if (!intra.measured && !inter.measured)
+      f << "# One rank: no link to measure; both links are memory copies.\n";
+    else if (!intra.measured)
+      f << "# No two ranks share a node: [intra] repeats [inter].\n";
+    else if (!inter.measured)
+      f << "# One node only: [inter] repeats [intra].\n";
     f << "# Latencies: the larger of a ping-pong's and " << fitted_us
       << " us fitted on small s1 MoE layers run here.\n";
     f << "[cluster]\nname = \"" << args.name << "\"\nnodes = " << nodes
