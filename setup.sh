@@ -6,6 +6,8 @@ pkgs=(build-essential cmake pkg-config
       openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
       libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
       libtomlplusplus-dev libcli11-dev clang-format
+      # jobs/emulated: network namespaces and tc for the emulated multi-node cluster
+      iproute2
       # tests: the independent checkpoint reader (h5py + PyTorch, run by /usr/bin/python3),
       # which also regenerates the golden fixtures
       python3-h5py python3-numpy python3-torch
