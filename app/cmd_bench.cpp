@@ -148,7 +148,7 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
         open_csv(bc.csv,
                  "schedule,world,mp,ep,esp,tokens,d_model,d_hidden,experts,top_k,activation,"
                  "capacity_factor,chunks,repeats,median_ms,min_ms,speedup_vs_first,alltoall_ms,"
-                 "alltoall_bytes_per_rank_mean,alltoall_bytes_per_rank_max",
+                 "alltoall_bytes_per_rank_mean,alltoall_bytes_per_rank_max,predicted_ms",
                  /*append=*/true, "bench csv");
     for (const BenchRow& r : results)
       out << r.schedule << "," << world << "," << rc.grid->layout().mp << ","
@@ -157,7 +157,7 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
           << "," << mc.activation << "," << mc.capacity_factor << ","
           << (r.schedule == "s2" ? mc.chunks : 1) << "," << bc.repeats << "," << r.median_ms << ","
           << r.min_ms << "," << results[0].median_ms / r.median_ms << "," << r.a2a_ms << ","
-          << r.a2a_bytes_mean << "," << r.a2a_bytes_max << "\n";
+          << r.a2a_bytes_mean << "," << r.a2a_bytes_max << "," << r.predicted_ms << "\n";
   }
   return 0;
 }
