@@ -7,6 +7,7 @@
 
 #include "comm/a2a_order.h"
 #include "comm/a2a_simulate.h"
+#include "comm/alltoallv_methods.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "plan/traffic.h"
@@ -179,6 +180,29 @@ TEST(A2aSimulate, HandWorkedCases) {
   // Step 1: rank 0 is busy sending 5 until 5, rank 1 receiving it until 5, rank 2
   // is done at 1. Step 2: 0→2 starts when both 0 and 2 are ready, at 5; ends at 6.
   EXPECT_DOUBLE_EQ(simulate_order(order_pairwise(ring, {}), 3, {}, 0), 6.0);
+}
+
+// moe.a2a = auto's choice. Under the big-switch model, all at once with max-min
+// fair ports is never slower than an order here, so native wins; on a tie (the
+// ring, where pairwise also takes 6) it wins as the simpler; and the order it
+// priced is a valid order of the matrix, ready to run.
+TEST(A2aChoose, NativeUnlessAnOrderIsClearlyFaster) {
+  TrafficMatrix ring(3);
+  ring.at(0, 1) = 5, ring.at(1, 2) = 1, ring.at(2, 0) = 1, ring.at(0, 2) = 1;
+  ASSERT_DOUBLE_EQ(simulate_all_at_once(ring, {}, 0),
+                   simulate_order(order_pairwise(ring, {}), 3, {}, 0));
+  A2aLinkModel unit;
+  unit.bytes_per_s = {1.0};
+  unit.latency_s = 0;
+  A2aOrder o;
+  EXPECT_EQ(a2a_choose(ring, 1, OrderAlgorithm::Greedy, unit, &o), A2aMethod::Native);
+  EXPECT_EQ(check_order(ring, o), "");
+  for (const char* kind : {"uniform", "zipf", "hot"}) {
+    const TrafficMatrix m = skewed(16, 3, kind);
+    A2aOrder bvn;
+    EXPECT_EQ(a2a_choose(m, 4096, OrderAlgorithm::Bvn, {}, &bvn), A2aMethod::Native) << kind;
+    EXPECT_EQ(check_order(m, bvn), "") << kind;
+  }
 }
 
 TEST(Traffic, GeneratorIsDeterministicAndCountsEveryPick) {

@@ -76,10 +76,13 @@ TEST_P(AlltoallvMethods, SameRowsInSamePlaces) {
     } else if (method == "pairwise") {
       alltoallv_pairwise(MPI_COMM_WORLD, b);
     } else if (method.rfind("auto", 0) == 0) {
-      // Two link models that favour different methods; every rank must pick alike.
+      // Two link models; every rank must pick alike, and what a2a_choose picks
+      // from the whole matrix (which each rank here knows).
       A2aLinkModel model;
       model.latency_s = method == "auto-slow-start" ? 1e-2 : 1e-7;
+      const A2aMethod want = a2a_choose(m, kRowLen * sizeof(float), OrderAlgorithm::Greedy, model);
       int pick = static_cast<int>(alltoallv_auto(MPI_COMM_WORLD, b, OrderAlgorithm::Greedy, model));
+      EXPECT_EQ(pick, static_cast<int>(want)) << method;
       int lo = pick, hi = pick;
       MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
       MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);

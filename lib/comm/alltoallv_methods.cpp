@@ -63,27 +63,37 @@ void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm, 
   }
 }
 
-A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm order,
-                         const A2aLinkModel& model) {
-  int n = 1;
-  MPI_CHECK(MPI_Comm_size(comm, &n));
-  TrafficMatrix m(n);
-  std::vector<int> all(static_cast<size_t>(n) * n);
-  MPI_CHECK(MPI_Allgather(b.send_rows.data(), n, MPI_INT, all.data(), n, MPI_INT, comm));
-  for (size_t k = 0; k < all.size(); ++k)
-    m.d[k] = static_cast<int64_t>(all[k]) * static_cast<int64_t>(b.row_bytes);
+A2aMethod a2a_choose(const TrafficMatrix& rows, size_t row_bytes, OrderAlgorithm order,
+                     const A2aLinkModel& model, A2aOrder* ordered) {
+  const int n = rows.n;
+  // Priced in rows (bandwidth / row_bytes), so that the ordered candidate is the
+  // order the executor runs: its pieces are whole rows.
   Bandwidths bw = model.bytes_per_s;
   if (bw.size() == 1) bw.assign(n, bw[0]);
-  // Native's simulation costs n⁴; beyond 32 ranks it is priced as all at once is
-  // bounded: no better than the port bound, with n−1 start-ups.
-  const double native = n <= 32 ? simulate_all_at_once(m, bw, model.latency_s)
-                                : a2a_lower_bound(m, bw) + (n - 1) * model.latency_s;
-  const double pairwise = simulate_order(order_pairwise(m, bw), n, bw, model.latency_s);
-  const double ordered = simulate_order(make_order(order, m, bw), n, bw, model.latency_s);
+  for (double& b : bw) b /= static_cast<double>(row_bytes);
+  // Native's simulation costs n⁴; beyond 32 ranks it is priced at the port bound
+  // plus n−1 start-ups, which it cannot beat.
+  const double native = n <= 32 ? simulate_all_at_once(rows, bw, model.latency_s)
+                                : a2a_lower_bound(rows, bw) + (n - 1) * model.latency_s;
+  const double pairwise = simulate_order(order_pairwise(rows, bw), n, bw, model.latency_s);
+  A2aOrder o = make_order(order, rows, bw);
+  const double ordered_s = simulate_order(o, n, bw, model.latency_s);
   A2aMethod pick = A2aMethod::Native;
   if (pairwise < native * 0.99) pick = A2aMethod::Pairwise;  // ties go to the simpler
-  if (ordered < std::min(native, pairwise) * 0.99) pick = A2aMethod::Ordered;
-  alltoallv_rows_with(pick, order, comm, b);
+  if (ordered_s < std::min(native, pairwise) * 0.99) pick = A2aMethod::Ordered;
+  if (ordered) *ordered = std::move(o);
+  return pick;
+}
+
+A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm order,
+                         const A2aLinkModel& model) {
+  const TrafficMatrix m = gather_traffic(comm, b);
+  A2aOrder ordered;
+  const A2aMethod pick = a2a_choose(m, b.row_bytes, order, model, &ordered);
+  if (pick == A2aMethod::Ordered)
+    run_order(comm, b, ordered);
+  else
+    alltoallv_rows_with(pick, order, comm, b);
   return pick;
 }
 
@@ -101,7 +111,7 @@ void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b) {
   }
 }
 
-void alltoallv_ordered(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm algorithm) {
+TrafficMatrix gather_traffic(MPI_Comm comm, const RowBuffers& b) {
   int me = 0, n = 1;
   MPI_CHECK(MPI_Comm_rank(comm, &me));
   MPI_CHECK(MPI_Comm_size(comm, &n));
@@ -114,8 +124,16 @@ void alltoallv_ordered(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm algori
       throw Error("all-to-all: rank " + std::to_string(q) + " sends " +
                   std::to_string(m.at(q, me)) + " rows here, but " +
                   std::to_string(b.recv_rows[q]) + " are expected");
-  const A2aOrder order = make_order(algorithm, m, {});
+  return m;
+}
 
+void alltoallv_ordered(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm algorithm) {
+  run_order(comm, b, make_order(algorithm, gather_traffic(comm, b), {}));
+}
+
+void run_order(MPI_Comm comm, const RowBuffers& b, const A2aOrder& order) {
+  int me = 0;
+  MPI_CHECK(MPI_Comm_rank(comm, &me));
   const auto so = byte_offsets(b.send_rows, b.row_bytes),
              ro = byte_offsets(b.recv_rows, b.row_bytes);
   copy_own_block(me, b, so, ro);

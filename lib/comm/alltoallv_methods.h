@@ -42,10 +42,19 @@ void alltoallv_pairwise(MPI_Comm comm, const RowBuffers& b);
 // rank, in the order's sequence.
 void alltoallv_ordered(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm algorithm);
 
-// After the same counts exchange as ordered, every rank prices native (all at
-// once), pairwise and ordered (`order`) on this call's traffic matrix under the
-// big-switch model (a2a_simulate.h) and runs the cheapest; all ranks pick alike.
-// Returns what it ran.
+// The traffic matrix in rows (collective over comm), checked against this rank's
+// receive counts; and an order over it, run as alltoallv_ordered runs one.
+TrafficMatrix gather_traffic(MPI_Comm comm, const RowBuffers& b);
+void run_order(MPI_Comm comm, const RowBuffers& b, const A2aOrder& order);
+
+// What `auto` runs on a traffic matrix in rows of row_bytes: native (all at once),
+// pairwise or ordered (`order`), each priced under the big-switch model; ties go
+// to the simpler. With `ordered`, the priced order is kept for running. No MPI.
+A2aMethod a2a_choose(const TrafficMatrix& rows, size_t row_bytes, OrderAlgorithm order,
+                     const A2aLinkModel& model, A2aOrder* ordered = nullptr);
+
+// After the same counts exchange as ordered, every rank picks with a2a_choose on
+// this call's traffic matrix and runs the pick (all ranks pick alike). Returns it.
 A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm order,
                          const A2aLinkModel& model);
 
