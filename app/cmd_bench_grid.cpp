@@ -29,14 +29,6 @@ struct Row {
   double measured_ms, predicted_ms, a2a_bytes;
 };
 
-// Why a point cannot run on this world, or "".
-std::string misfit(const GridPoint& p, int world) {
-  if (world % p.mp || world % (p.ep * p.esp)) return "world size";
-  if (p.moe.num_experts % p.ep) return "experts % ep";
-  if (p.moe.d_hidden % p.esp) return "d_hidden % esp";
-  return "";
-}
-
 }  // namespace
 
 int cmd_bench_grid(const BenchGridArgs& args) {
@@ -60,12 +52,12 @@ int cmd_bench_grid(const BenchGridArgs& args) {
   int ran = 0, skipped = 0;
   for (size_t i = 0; i < grid.points.size(); ++i) {
     const GridPoint& p = grid.points[i];
-    if (!misfit(p, world).empty()) {
+    MoeConfig cfg = p.moe;
+    cfg.schedule = "s1";
+    if (!layout_problem(Layout{world, p.mp, p.ep, p.esp, args.ranks_per_node}, cfg).empty()) {
       ++skipped;
       continue;
     }
-    MoeConfig cfg = p.moe;
-    cfg.schedule = "s1";
     const ParallelConfig par{p.mp, p.ep, p.esp, args.ranks_per_node};
     const ProcessGrid pg = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
     MpiCollectives coll(pg);
@@ -81,14 +73,12 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     Layout priced = lay;
     if (predict) priced.ranks_per_node = cluster.ranks_per_node;
     LayerShape shape = layer_shape(cfg, p.tokens());
-    std::vector<ScheduleOption> options =
-        predict ? schedule_options(shape, priced, cluster, grid.chunks)
-                : std::vector<ScheduleOption>{};
-    if (!predict) {  // the same candidates, unpriced
-      if (lay.esp == lay.mp) options.push_back({"replicated", 1, {}});
-      options.push_back({"s1", 1, {}});
-      for (int r : grid.chunks) options.push_back({"s2", r, {}});
-    }
+    std::vector<ScheduleOption> options;
+    if (predict)
+      options = schedule_options(shape, priced, cluster, grid.chunks);
+    else  // the same candidates, unpriced
+      for (const auto& [name, r] : schedule_candidates(lay, grid.chunks))
+        options.push_back({name, r, {}});
     std::vector<Row> rows_out;
     for (const ScheduleOption& o : options) {
       layer.set_schedule(o.name, o.chunks);

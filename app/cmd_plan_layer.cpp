@@ -38,23 +38,17 @@ std::vector<Layout> layouts_for(const ClusterSpec& c, const MoeConfig& m,
     return {l};
   }
   std::vector<Layout> out;
-  for (int esp = 1; esp <= c.ranks_per_node; ++esp) {
-    if (c.ranks_per_node % esp || world % esp || m.d_hidden % esp) continue;
+  for (int esp = 1; esp <= c.ranks_per_node; ++esp)
     for (int ep = 1; ep * esp <= world; ++ep) {
-      if (world % (ep * esp) || m.num_experts % ep) continue;
-      out.push_back(Layout{world, esp, ep, esp, c.ranks_per_node});
+      const Layout l{world, esp, ep, esp, c.ranks_per_node};
+      if (layout_problem(l, m).empty()) out.push_back(l);
     }
-  }
   if (out.empty())
     throw_collective("plan: no layout with mp = esp fits " + std::to_string(world) +
                      " ranks, moe.num_experts=" + std::to_string(m.num_experts) +
                      " and moe.d_hidden=" + std::to_string(m.d_hidden) + "; give --layout");
   return out;
 }
-
-}  // namespace
-
-namespace {
 
 // --grid: every fitting point, all options; the speedups over replicated, summarised.
 int plan_grid(const PlanLayerArgs& args, const ClusterSpec& cluster) {
@@ -70,10 +64,8 @@ int plan_grid(const PlanLayerArgs& args, const ClusterSpec& cluster) {
   int priced = 0;
   for (size_t i = 0; i < grid.points.size(); ++i) {
     const GridPoint& p = grid.points[i];
-    if (world % p.mp || world % (p.ep * p.esp) || p.moe.num_experts % p.ep ||
-        p.moe.d_hidden % p.esp || cluster.ranks_per_node % p.mp)
-      continue;
     const Layout l{world, p.mp, p.ep, p.esp, cluster.ranks_per_node};
+    if (!layout_problem(l, p.moe).empty()) continue;
     LayerShape shape = layer_shape(p.moe, p.tokens());
     const auto options = schedule_options(shape, l, cluster, grid.chunks);
     std::string why;

@@ -49,6 +49,7 @@ NcclCollectives::~NcclCollectives() {
   }
   if (ready_) cudaEventDestroy(ready_);
   for (auto& [h, e] : pending_) cudaEventDestroy(e);
+  for (cudaEvent_t e : spare_events_) cudaEventDestroy(e);
 }
 
 // Made on first use: every member of a group reaches its first collective on it at
@@ -172,8 +173,14 @@ void NcclCollectives::reduce_scatterv_rows(Group g, const float* send, float* re
 }
 
 NcclCollectives::Handle NcclCollectives::started(Group g) {
+  // Events are reused: s2 starts several collectives per chunk and step.
   cudaEvent_t e = nullptr;
-  PARAMOE_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  if (spare_events_.empty()) {
+    PARAMOE_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  } else {
+    e = spare_events_.back();
+    spare_events_.pop_back();
+  }
   PARAMOE_CUDA_CHECK(cudaEventRecord(e, lane_[intra_lane(g) ? 0 : 1]));
   const Handle h = next_handle_++;
   pending_[h] = e;
@@ -209,7 +216,8 @@ void NcclCollectives::wait(Handle h) {
   auto it = pending_.find(h);
   if (it == pending_.end()) throw Error("wait on a collective that was not started");
   PARAMOE_CUDA_CHECK(cudaStreamWaitEvent(nullptr, it->second, 0));
-  PARAMOE_CUDA_CHECK(cudaEventDestroy(it->second));  // released once the wait is done
+  // Recording it again later is safe: this wait has already captured its state.
+  spare_events_.push_back(it->second);
   pending_.erase(it);
 }
 

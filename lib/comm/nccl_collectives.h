@@ -82,6 +82,7 @@ class NcclCollectives final : public Collectives {
   cudaStream_t lane_[2] = {nullptr, nullptr};  // 0: intra, 1: inter
   cudaEvent_t ready_ = nullptr, done_[2] = {nullptr, nullptr};
   std::map<Handle, cudaEvent_t> pending_;
+  std::vector<cudaEvent_t> spare_events_;
   Handle next_handle_ = 0;
 };
 

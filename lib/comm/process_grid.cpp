@@ -30,39 +30,42 @@ GroupIndex group_index(int r, const Layout& l) {
   return GroupIndex{r % l.mp, r / l.mp, r % l.esp, (r / l.esp) % l.ep, r / (l.esp * l.ep)};
 }
 
-void layout_validate(const Layout& l, const MoeConfig& moe) {
-  auto fail = [&](const std::string& why) {
-    std::ostringstream m;
-    m << "bad parallel layout (world=" << l.world << ", parallel.mp=" << l.mp
-      << ", parallel.ep=" << l.ep << ", parallel.esp=" << l.esp;
-    if (l.ranks_per_node) m << ", parallel.ranks_per_node=" << l.ranks_per_node;
-    m << "): " << why;
-    throw_collective(m.str());
-  };
-  if (l.mp < 1 || l.ep < 1 || l.esp < 1) fail("mp, ep and esp must be >= 1");
+std::string layout_problem(const Layout& l, const MoeConfig& moe) {
+  if (l.mp < 1 || l.ep < 1 || l.esp < 1) return "mp, ep and esp must be >= 1";
   if (l.world % l.mp != 0)
-    fail("world size " + std::to_string(l.world) +
-         " is not divisible by mp=" + std::to_string(l.mp));
+    return "world size " + std::to_string(l.world) +
+           " is not divisible by mp=" + std::to_string(l.mp);
   if (l.world % (l.ep * l.esp) != 0)
-    fail("world size " + std::to_string(l.world) +
-         " is not divisible by ep*esp=" + std::to_string(l.ep * l.esp));
+    return "world size " + std::to_string(l.world) +
+           " is not divisible by ep*esp=" + std::to_string(l.ep * l.esp);
   if (moe.num_experts % l.ep != 0)
-    fail("moe.num_experts=" + std::to_string(moe.num_experts) +
-         " is not divisible by ep=" + std::to_string(l.ep));
+    return "moe.num_experts=" + std::to_string(moe.num_experts) +
+           " is not divisible by ep=" + std::to_string(l.ep);
   if (moe.d_hidden % l.esp != 0)
-    fail("moe.d_hidden=" + std::to_string(moe.d_hidden) +
-         " is not divisible by esp=" + std::to_string(l.esp));
+    return "moe.d_hidden=" + std::to_string(moe.d_hidden) +
+           " is not divisible by esp=" + std::to_string(l.esp);
   if (moe.schedule == "replicated" && l.esp != l.mp)
-    fail(
-        "moe.schedule=\"replicated\" needs esp == mp: its MP replicas hold the same tokens "
-        "and each feeds its own ESP slice; use schedule \"s1\" for esp != mp");
-  if (l.ranks_per_node < 0) fail("ranks_per_node must be >= 0");
+    return "moe.schedule=\"replicated\" needs esp == mp: its MP replicas hold the same tokens "
+           "and each feeds its own ESP slice; use schedule \"s1\" for esp != mp";
+  if (l.ranks_per_node < 0) return "ranks_per_node must be >= 0";
   if (l.ranks_per_node > 0) {
-    if (l.world % l.ranks_per_node != 0) fail("world size is not divisible by ranks_per_node");
+    if (l.world % l.ranks_per_node != 0) return "world size is not divisible by ranks_per_node";
     if (l.ranks_per_node % l.mp != 0)
-      fail("an MP group would cross a node: ranks_per_node=" + std::to_string(l.ranks_per_node) +
-           " is not a multiple of mp=" + std::to_string(l.mp));
+      return "an MP group would cross a node: ranks_per_node=" + std::to_string(l.ranks_per_node) +
+             " is not a multiple of mp=" + std::to_string(l.mp);
   }
+  return "";
+}
+
+void layout_validate(const Layout& l, const MoeConfig& moe) {
+  const std::string why = layout_problem(l, moe);
+  if (why.empty()) return;
+  std::ostringstream m;
+  m << "bad parallel layout (world=" << l.world << ", parallel.mp=" << l.mp
+    << ", parallel.ep=" << l.ep << ", parallel.esp=" << l.esp;
+  if (l.ranks_per_node) m << ", parallel.ranks_per_node=" << l.ranks_per_node;
+  m << "): " << why;
+  throw_collective(m.str());
 }
 
 ProcessGrid ProcessGrid::create(MPI_Comm world, const ParallelConfig& par, const MoeConfig& moe) {

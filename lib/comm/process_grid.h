@@ -30,8 +30,10 @@ struct GroupIndex {
 
 GroupIndex group_index(int rank, const Layout& layout);
 
-// Every check that needs no communication. Throws a collective paramoe::Error with
-// one message naming the keys involved, so all ranks fail alike before any collective.
+// Every check that needs no communication: what is wrong, or "" if nothing is.
+std::string layout_problem(const Layout& layout, const MoeConfig& moe);
+// The same as a collective paramoe::Error with one message naming the keys
+// involved, so all ranks fail alike before any collective.
 void layout_validate(const Layout& layout, const MoeConfig& moe);
 
 class ProcessGrid {

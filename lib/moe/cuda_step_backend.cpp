@@ -122,7 +122,6 @@ void CudaStepBackend::combine_rows_backward(const float* dy, const float* rows,
   dweight_.fit(A);
   cuda::combine_rows_backward(dy, rows, upload(pos), upload(r.weight), r.tokens, r.k, row_len,
                               drows, dweight_.data());
-  r.dweight = to_host(dweight_.data(), A);
 }
 
 void CudaStepBackend::route(const float* x, int64_t T, Routing& r) {
@@ -139,12 +138,10 @@ void CudaStepBackend::route(const float* x, int64_t T, Routing& r) {
   r.topk_prob = to_host(router_.topk(), T * k);
   r.weight = to_host(router_.weight(), T * k);
   r.kept.assign(T * k, 1);
-  r.dweight.assign(T * k, 0.0f);
+  r.dweight.clear();  // kept on the device (combine_rows_backward)
 }
 
 void CudaStepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {
-  dweight_.fit(r.dweight.size());
-  dweight_.upload(r.dweight);
   router_.backward(x, value(params_.gate), dweight_.data(), router_aux_grad(r, cfg_),
                    router_zloss_scale(r, cfg_), cfg_, true, dx, dwg);
 }

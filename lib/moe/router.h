@@ -19,7 +19,8 @@ struct Routing {
   std::vector<float> topk_prob;  // [T, k]
   std::vector<float> weight;     // [T, k] gate weight applied in the combine
   std::vector<uint8_t> kept;     // [T, k] 0 if dropped by capacity
-  std::vector<float> dweight;    // [T, k] gradient of the gate weights
+  std::vector<float> dweight;    // [T, k] gradient of the gate weights (the GPU backend
+                                 // keeps it on the device instead)
   // Global (all data-parallel tokens) statistics for the losses and their gradients.
   std::vector<float> frac;  // [E] fraction of top-k assignments per expert
   double tokens_global = 0;

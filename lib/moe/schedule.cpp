@@ -130,49 +130,6 @@ Schedule build_replicated() {
   return s;
 }
 
-// Parm's S1: each MP rank takes 1/mp of the tokens, so no gate or all-to-all work is
-// repeated; ESP peers all-gather their received rows, each runs its hidden slice, and
-// a reduce-scatter returns the summed rows to the peer that received them.
-Schedule build_s1() {
-  Schedule s;
-  s.name = "s1";
-  Step gate = local(Op::Gate, "xl", "");
-  gate.group = Group::World;  // after the split every rank owns distinct tokens
-  s.forward = {
-      local(Op::SplitMp, "x", "xl"),
-      gate,
-      coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
-      coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra),
-      local(Op::PermuteToSend, "xl", "send"),
-      coll(Op::AllToAllV, "send", "recv", Group::Ep, Lane::Inter),
-      coll(Op::AllGatherV, "recv", "gath", Group::Esp, Lane::Intra),
-      local(Op::PermuteToExperts, "gath", "xs"),
-      local(Op::ExpertForward, "xs", "ys"),
-      local(Op::UnpermuteFromExperts, "ys", "yg"),
-      coll(Op::ReduceScatterV, "yg", "yr", Group::Esp, Lane::Intra),
-      coll(Op::AllToAllV, "yr", "ret", Group::Ep, Lane::Inter, true),
-      local(Op::Combine, "ret", "yl"),
-      coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra),
-  };
-  s.backward = {
-      local(Op::SplitMp, "dy", "dyl"),
-      local(Op::CombineBackward, "dyl", "dsend", "ret"),
-      coll(Op::AllToAllV, "dsend", "drecv", Group::Ep, Lane::Inter),
-      coll(Op::AllGatherV, "drecv", "dgath", Group::Esp, Lane::Intra),
-      local(Op::PermuteToExperts, "dgath", "dys"),
-      local(Op::ExpertBackward, "dys", "dxs", "xs"),
-      local(Op::UnpermuteFromExperts, "dxs", "dxg"),
-      coll(Op::ReduceScatterV, "dxg", "dxr", Group::Esp, Lane::Intra),
-      coll(Op::AllToAllV, "dxr", "dxret", Group::Ep, Lane::Inter, true),
-      local(Op::ScatterAddFromSend, "dxret", "dxl"),
-      local(Op::GateBackward, "", "dxl", "xl"),
-      coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra),  // each MP rank gated 1/mp
-      local(Op::AccumulateGateGrad, "dwg", ""),
-      coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra),
-  };
-  return s;
-}
-
 std::string chunk_name(const std::string& buffer, int c) {
   std::string s = buffer;
   s += "#";
@@ -205,11 +162,17 @@ Step wait_for(const std::string& buffer, Lane lane, int c, int r) {
   return s;
 }
 
-// send (EP send layout) → gath (all-gathered layout): the all-to-all of chunk c
-// (inter lane) is in flight while the all-gather of chunk c−1 (intra lane) runs.
-void add_dispatch_pipeline(std::vector<Step>& v, const std::string& send, const std::string& gath,
-                           int r) {
+// send (EP send layout) → gath (all-gathered layout): the all-to-all over EP, then
+// the all-gather over ESP. Pipelined (s2), the all-to-all of chunk c (inter lane)
+// is in flight while the all-gather of chunk c−1 (intra lane) runs.
+void add_dispatch(std::vector<Step>& v, const std::string& send, const std::string& gath, int r,
+                  bool pipelined) {
   const std::string recv = send + ">recv", part = send + ">gath";
+  if (!pipelined) {
+    v.push_back(coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter));
+    v.push_back(coll(Op::AllGatherV, recv, gath, Group::Esp, Lane::Intra));
+    return;
+  }
   for (int c = 0; c < r; ++c)
     v.push_back(chunk_step(Op::ChunkSlice, send, chunk_name(send, c), ChunkLayout::EpSend, c, r));
   auto gather = [&](int c) {
@@ -229,11 +192,17 @@ void add_dispatch_pipeline(std::vector<Step>& v, const std::string& send, const 
 }
 
 // full (all-gathered layout, ESP partial sums) → ret (EP send layout): the
+// reduce-scatter over ESP, then the return all-to-all over EP. Pipelined (s2), the
 // reduce-scatter of chunk c (intra) is in flight while the return all-to-all of
 // chunk c−1 (inter) runs.
-void add_combine_pipeline(std::vector<Step>& v, const std::string& full, const std::string& ret,
-                          int r) {
+void add_combine(std::vector<Step>& v, const std::string& full, const std::string& ret, int r,
+                 bool pipelined) {
   const std::string mine = full + ">mine", back = full + ">ret";
+  if (!pipelined) {
+    v.push_back(coll(Op::ReduceScatterV, full, mine, Group::Esp, Lane::Intra));
+    v.push_back(coll(Op::AllToAllV, mine, ret, Group::Ep, Lane::Inter, /*reverse=*/true));
+    return;
+  }
   for (int c = 0; c < r; ++c)
     v.push_back(
         chunk_step(Op::ChunkSlice, full, chunk_name(full, c), ChunkLayout::EspGathered, c, r));
@@ -252,14 +221,18 @@ void add_combine_pipeline(std::vector<Step>& v, const std::string& full, const s
   send_back(r - 1);
 }
 
-// Parm's S2: S1 with the EP and ESP collectives cut into r chunks and pipelined.
-// The chunks land where S1 puts their rows, so every local step (and the result)
-// is S1's.
-Schedule build_s2(int r) {
+// Parm's S1 ("pause MP"): each MP rank takes 1/mp of the tokens, so no gate or
+// all-to-all work is repeated; ESP peers all-gather their received rows, each runs
+// its hidden slice, and a reduce-scatter returns the summed rows to the peer that
+// received them.
+// Parm's S2 (pipelined): S1 with the EP and ESP collectives cut into r chunks and
+// pipelined. The chunks land where S1 puts their rows, so every local step (and
+// the result) is S1's.
+Schedule build_split(const std::string& name, int r, bool pipelined) {
   Schedule s;
-  s.name = "s2";
+  s.name = name;
   Step gate = local(Op::Gate, "xl", "");
-  gate.group = Group::World;
+  gate.group = Group::World;  // after the split every rank owns distinct tokens
   s.forward = {
       local(Op::SplitMp, "x", "xl"),
       gate,
@@ -267,11 +240,11 @@ Schedule build_s2(int r) {
       coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra),
       local(Op::PermuteToSend, "xl", "send"),
   };
-  add_dispatch_pipeline(s.forward, "send", "gath", r);
+  add_dispatch(s.forward, "send", "gath", r, pipelined);
   s.forward.push_back(local(Op::PermuteToExperts, "gath", "xs"));
   s.forward.push_back(local(Op::ExpertForward, "xs", "ys"));
   s.forward.push_back(local(Op::UnpermuteFromExperts, "ys", "yg"));
-  add_combine_pipeline(s.forward, "yg", "ret", r);
+  add_combine(s.forward, "yg", "ret", r, pipelined);
   s.forward.push_back(local(Op::Combine, "ret", "yl"));
   s.forward.push_back(coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra));
 
@@ -279,13 +252,14 @@ Schedule build_s2(int r) {
       local(Op::SplitMp, "dy", "dyl"),
       local(Op::CombineBackward, "dyl", "dsend", "ret"),
   };
-  add_dispatch_pipeline(s.backward, "dsend", "dgath", r);
+  add_dispatch(s.backward, "dsend", "dgath", r, pipelined);
   s.backward.push_back(local(Op::PermuteToExperts, "dgath", "dys"));
   s.backward.push_back(local(Op::ExpertBackward, "dys", "dxs", "xs"));
   s.backward.push_back(local(Op::UnpermuteFromExperts, "dxs", "dxg"));
-  add_combine_pipeline(s.backward, "dxg", "dxret", r);
+  add_combine(s.backward, "dxg", "dxret", r, pipelined);
   s.backward.push_back(local(Op::ScatterAddFromSend, "dxret", "dxl"));
   s.backward.push_back(local(Op::GateBackward, "", "dxl", "xl"));
+  // Each MP rank gated 1/mp of the tokens.
   s.backward.push_back(coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra));
   s.backward.push_back(local(Op::AccumulateGateGrad, "dwg", ""));
   s.backward.push_back(coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra));
@@ -296,10 +270,10 @@ Schedule build_s2(int r) {
 
 Schedule schedule_build(const std::string& name, int chunks) {
   if (name == "replicated") return build_replicated();
-  if (name == "s1") return build_s1();
+  if (name == "s1") return build_split("s1", 1, false);
   if (name == "s2") {
     if (chunks < 1) throw_collective("moe.chunks: expected an integer >= 1");
-    return build_s2(chunks);
+    return build_split("s2", chunks, true);
   }
   throw_collective("unknown schedule \"" + name + "\" (expected \"replicated\", \"s1\" or \"s2\")");
 }

@@ -42,7 +42,8 @@ class StepBackend {
   // y += the gate-weighted sum of each token's returned rows (r.weight).
   virtual void combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
                             int64_t row_len, float* y) = 0;
-  // Writes drows and r.dweight.
+  // Writes drows and the gate weights' gradient, which router_backward reads: in
+  // r.dweight on the host backend, in device memory on the GPU (no round trip).
   virtual void combine_rows_backward(const float* dy, const float* rows,
                                      const std::vector<int32_t>& pos, Routing& r, int64_t row_len,
                                      float* drows) = 0;

@@ -4,14 +4,19 @@
 
 namespace paramoe {
 
-std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,
-                                             const ClusterSpec& cluster,
-                                             const std::vector<int>& chunks) {
+std::vector<std::pair<std::string, int>> schedule_candidates(const Layout& layout,
+                                                             const std::vector<int>& chunks) {
   std::vector<std::pair<std::string, int>> names = {{"s1", 1}};
   if (layout.esp == layout.mp) names.insert(names.begin(), {"replicated", 1});
   for (int r : chunks) names.push_back({"s2", r});
+  return names;
+}
+
+std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,
+                                             const ClusterSpec& cluster,
+                                             const std::vector<int>& chunks) {
   std::vector<ScheduleOption> out;
-  for (const auto& [name, r] : names)
+  for (const auto& [name, r] : schedule_candidates(layout, chunks))
     out.push_back({name, r, predict_layer(schedule_build(name, r), shape, layout, cluster)});
   return out;
 }

@@ -14,7 +14,12 @@ struct ScheduleOption {
   Prediction prediction;
 };
 
-// replicated (where esp = mp), s1, and s2 at each of `chunks`, each predicted.
+// The candidates a layout allows, as (schedule, chunks): replicated (where
+// esp = mp), s1, and s2 at each of `chunks`.
+std::vector<std::pair<std::string, int>> schedule_candidates(const Layout& layout,
+                                                             const std::vector<int>& chunks);
+
+// The same, each predicted.
 std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,
                                              const ClusterSpec& cluster,
                                              const std::vector<int>& chunks = {2, 4, 8});
