@@ -9,6 +9,8 @@
 //   compute: t = α + β·FLOPs fitted over fp32 GEMMs (OpenBLAS) of expert-like shapes
 //            on every rank at once (gemm_TFLOPs = 1/β, launch_us = α), and a 256 MiB
 //            copy. Ranks slower than 0.9 of the fastest get per-rank speeds.
+//   executor: the latency is at least the one that makes the predictor match small
+//            s1 MoE layers run here (fit_collective_latency_us).
 // Medians of --repeats. Nodes come from MPI_COMM_TYPE_SHARED or --ranks-per-node.
 #include <mpi.h>
 
@@ -81,30 +83,27 @@ PairRates measure_pairs(MPI_Comm world, int partner, int repeats) {
 // many small collectives cost, including any wait for a descheduled peer when
 // ranks share cores. Per tree level (log2 p rounds).
 double collective_latency_us(MPI_Comm world, int n, int repeats) {
-  std::vector<double> t;
   double v = 1.0;
   constexpr int kCalls = 50;
-  for (int i = 0; i < repeats + 1; ++i) {
-    MPI_CHECK(MPI_Barrier(world));
-    const double t0 = now_seconds();
-    for (int j = 0; j < kCalls; ++j)
-      MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_SUM, world));
-    if (i) t.push_back((now_seconds() - t0) / kCalls);
-  }
-  double us = median(t) * 1e6 / std::max(1.0, std::ceil(std::log2(n)));
+  MPI_CHECK(MPI_Barrier(world));
+  const double per_call =
+      median(time_repeats(repeats,
+                          [&] {
+                            for (int j = 0; j < kCalls; ++j)
+                              MPI_CHECK(
+                                  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_SUM, world));
+                          })) /
+      kCalls;
+  double us = per_call * 1e6 / std::max(1.0, std::ceil(std::log2(n)));
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &us, 1, MPI_DOUBLE, MPI_MAX, world));
   return us;
 }
 
 double time_gemm(int64_t m, int64_t n, int64_t k, int repeats) {
   std::vector<float> a(m * k, 1.0f), b(k * n, 0.5f), c(m * n);
-  std::vector<double> t;
-  for (int i = 0; i < repeats + 1; ++i) {
-    const double t0 = now_seconds();
+  return median(time_repeats(repeats, [&] {
     cpu::gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
-    if (i) t.push_back(now_seconds() - t0);
-  }
-  return median(t);
+  }));
 }
 
 // t = α + β·FLOPs fitted by weighted least squares over GEMMs of the shapes MoE experts run
@@ -135,25 +134,16 @@ double activation_Gps(int repeats) {
   constexpr int64_t kN = int64_t{1} << 22;
   std::vector<float> a(kN), h(kN);
   for (int64_t i = 0; i < kN; ++i) a[i] = static_cast<float>(normal01(5, 1, i));
-  std::vector<double> t;
-  for (int i = 0; i < repeats + 1; ++i) {
-    const double t0 = now_seconds();
-    cpu::gelu_forward(a.data(), kN, h.data());
-    if (i) t.push_back(now_seconds() - t0);
-  }
-  return kN / median(t) / 1e9;
+  return kN / median(time_repeats(repeats, [&] { cpu::gelu_forward(a.data(), kN, h.data()); })) /
+         1e9;
 }
 
 double copy_GBps(int repeats) {
   constexpr size_t kBytes = size_t{256} << 20;
   std::vector<char> a(kBytes, 1), b(kBytes);
-  std::vector<double> t;
-  for (int i = 0; i < repeats + 1; ++i) {
-    const double t0 = now_seconds();
-    std::memcpy(b.data(), a.data(), kBytes);
-    if (i) t.push_back(now_seconds() - t0);
-  }
-  return 2.0 * kBytes / median(t) / 1e9;  // read + write
+  // read + write
+  return 2.0 * kBytes /
+         median(time_repeats(repeats, [&] { std::memcpy(b.data(), a.data(), kBytes); })) / 1e9;
 }
 
 // The latency a schedule's collectives really see, fitted on the executor itself:
@@ -187,7 +177,7 @@ double fit_collective_latency_us(ClusterSpec cluster, int rpn, int repeats) {
       const double measured = median(time_layer(layer, x, dy, rows, 1, repeats, coll).step_s);
       Layout l = grid.layout();
       l.ranks_per_node = rpn;
-      const LayerShape shape{tokens, m.d_model, m.d_hidden, m.num_experts, m.top_k, false, 0, 4};
+      const LayerShape shape = layer_shape(m, tokens);
       cluster.intra.latency_us = cluster.inter.latency_us = 0;
       const double p0 = predict_layer(schedule_build("s1"), shape, l, cluster).total();
       cluster.intra.latency_us = cluster.inter.latency_us = 1000;
@@ -217,10 +207,11 @@ int cmd_calibrate(const CalibrateArgs& args) {
     MPI_CHECK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node));
     MPI_CHECK(MPI_Comm_size(node, &rpn));
     MPI_Comm_free(&node);
-    int same = rpn;
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_MIN, world));
-    if (same != rpn || n % rpn)
-      throw Error("calibrate: nodes hold different rank counts; give --ranks-per-node");
+    int range[2] = {-rpn, rpn};  // every rank learns the smallest and largest node
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_INT, MPI_MAX, world));
+    if (-range[0] != range[1])
+      throw_collective("calibrate: nodes hold different rank counts (" + std::to_string(-range[0]) +
+                       " to " + std::to_string(range[1]) + "); give --ranks-per-node");
   }
   if (n % rpn)
     throw_collective("calibrate: --ranks-per-node=" + std::to_string(rpn) +
@@ -255,24 +246,31 @@ int cmd_calibrate(const CalibrateArgs& args) {
     intra.bandwidth_GBps = inter.bandwidth_GBps = mins[1] / 2;  // a copy reads and writes
     intra.latency_us = inter.latency_us = 0;
   }
-  // The collective latency, fitted on the executor, with the rates just measured.
-  ClusterSpec measured;
-  measured.nodes = nodes;
-  measured.ranks_per_node = rpn;
-  measured.intra = {(intra.measured ? intra : inter).bandwidth_GBps, 0};
-  measured.inter = {(inter.measured ? inter : intra).bandwidth_GBps, 0};
-  measured.gemm_TFLOPs = mins[0];
-  measured.memory_GBps = mins[1];
-  measured.launch_us = rates[2];
-  measured.activation_Gps = mins[2];
-  const double fitted_us = fit_collective_latency_us(measured, rpn, args.repeats);
-  intra.latency_us = std::max(intra.latency_us, fitted_us);
-  inter.latency_us = std::max(inter.latency_us, fitted_us);
+  // Without a partner of a kind, the other link's values stand in for it.
+  const PairRates& near = intra.measured ? intra : inter;
+  const PairRates& far = inter.measured ? inter : intra;
+  ClusterSpec c;
+  c.name = args.name;
+  c.nodes = nodes;
+  c.ranks_per_node = rpn;
+  c.intra = {near.bandwidth_GBps, near.latency_us};
+  c.inter = {far.bandwidth_GBps, far.latency_us};
+  // The slowest rank's rates bound a step. With per-rank speeds (relative to the
+  // fastest), the file holds rates at speed 1, since the predictor multiplies them
+  // by the slowest speed: writing the slowest rates as well would count it twice.
+  const double slowest = uneven ? mins[0] / fastest : 1.0;
+  c.gemm_TFLOPs = mins[0] / slowest;
+  c.memory_GBps = mins[1] / slowest;
+  c.launch_us = rates[2];
+  c.activation_Gps = mins[2] / slowest;
+  if (uneven)
+    for (double r : all_tflops) c.speeds.push_back(r / fastest);
+  // The collective latency, fitted on the executor with the rates just measured.
+  const double fitted_us = fit_collective_latency_us(c, rpn, args.repeats);
+  c.intra.latency_us = std::max(c.intra.latency_us, fitted_us);
+  c.inter.latency_us = std::max(c.inter.latency_us, fitted_us);
 
   if (me == 0) {
-    // Without a partner of a kind, say so and copy the other link's values.
-    const PairRates& i = intra.measured ? intra : inter;
-    const PairRates& o = inter.measured ? inter : intra;
     std::ofstream f(args.out);
     if (!f) throw Error("calibrate: " + args.out + ": cannot be opened for writing");
     f << "# Written by `paramoe calibrate` on " << n << " ranks (" << nodes << " x " << rpn
@@ -285,27 +283,14 @@ int cmd_calibrate(const CalibrateArgs& args) {
       f << "# One node only: [inter] repeats [intra].\n";
     f << "# Latencies: the larger of a ping-pong's and " << fitted_us
       << " us fitted on small s1 MoE layers run here.\n";
-    f << "[cluster]\nname = \"" << args.name << "\"\nnodes = " << nodes
-      << "\nranks_per_node = " << rpn << "\n\n";
-    f << "[intra]\nbandwidth_GBps = " << i.bandwidth_GBps << "\nlatency_us = " << i.latency_us
-      << "\n\n";
-    f << "[inter]\nbandwidth_GBps = " << o.bandwidth_GBps << "\nlatency_us = " << o.latency_us
-      << "\n\n";
-    f << "[device]\ngemm_TFLOPs = " << mins[0]
-      << "  # the slowest rank's\nmemory_GBps = " << mins[1] << "\nlaunch_us = " << rates[2]
-      << "\nactivation_Gps = " << mins[2] << "\n";
-    if (uneven) {
-      f << "speeds = [";
-      for (int r = 0; r < n; ++r) f << (r ? ", " : "") << all_tflops[r] / fastest;
-      f << "]\n";
-    }
+    cluster_write(f, c);
     if (!f) throw Error("calibrate: " + args.out + ": write failed");
     char line[256];
     std::snprintf(line, sizeof line,
                   "calibrate: intra %.2f GB/s %.1f us | inter %.2f GB/s %.1f us | GEMM %.3f "
                   "TFLOP/s | memory %.1f GB/s | launch %.1f us -> %s",
-                  i.bandwidth_GBps, i.latency_us, o.bandwidth_GBps, o.latency_us, mins[0], mins[1],
-                  rates[2], args.out.c_str());
+                  c.intra.bandwidth_GBps, c.intra.latency_us, c.inter.bandwidth_GBps,
+                  c.inter.latency_us, c.gemm_TFLOPs, c.memory_GBps, c.launch_us, args.out.c_str());
     log_info(line);
   }
   return 0;

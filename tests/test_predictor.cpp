@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "core/error.h"
@@ -171,6 +172,25 @@ TEST(Cluster, ParsesAFile) {
   EXPECT_DOUBLE_EQ(c.inter.bandwidth_GBps, 5);
   EXPECT_DOUBLE_EQ(c.intra.latency_us, 2);
   EXPECT_EQ(c.name, "c.toml");
+}
+
+TEST(Cluster, WritesWhatItReads) {
+  ClusterSpec c = cluster_parse(kCluster, "c.toml");
+  c.name = "a \"quoted\" name";
+  c.launch_us = 1.0 / 3;
+  c.activation_Gps = 0.25;
+  c.speeds.assign(8, 1.0);
+  c.speeds[3] = 0.5;
+  std::ostringstream out;
+  cluster_write(out, c);
+  const ClusterSpec back = cluster_parse(out.str(), "written");
+  EXPECT_EQ(back.name, c.name);
+  EXPECT_EQ(back.world(), c.world());
+  EXPECT_DOUBLE_EQ(back.intra.bandwidth_GBps, c.intra.bandwidth_GBps);
+  EXPECT_DOUBLE_EQ(back.inter.latency_us, c.inter.latency_us);
+  EXPECT_DOUBLE_EQ(back.launch_us, c.launch_us);
+  EXPECT_DOUBLE_EQ(back.activation_Gps, c.activation_Gps);
+  EXPECT_EQ(back.speeds, c.speeds);
 }
 
 void expect_error(const std::string& text, const std::string& needle) {

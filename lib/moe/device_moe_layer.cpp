@@ -128,16 +128,18 @@ void DeviceMoeLayer<T>::forward(const T* x, int64_t tokens, T* y) {
   if (Tn)
     PARAMOE_CUDA_CHECK(
         cudaMemcpy(lse.data(), router_.lse(), Tn * sizeof(float), cudaMemcpyDeviceToHost));
-  tokens_global_ = static_cast<float>(Tn);
-  frac_.assign(E_, 0.0f);
-  double aux = 0.0, z = 0.0;
-  for (float l : lse) z += static_cast<double>(l) * l;
-  for (int64_t e = 0; e < E_ && Tn; ++e) {
-    frac_[e] = static_cast<float>(static_cast<double>(counts[e]) / (static_cast<double>(Tn) * k_));
-    aux += static_cast<double>(frac_[e]) * prob_sum[e] / Tn;
+  // The router's global statistics (router_local_stats' layout; nothing dropped),
+  // and the losses from them as the distributed layer computes them.
+  std::vector<double> stats(2 * E_ + 3, 0.0);
+  for (int64_t e = 0; e < E_; ++e) {
+    stats[e] = static_cast<double>(counts[e]);
+    stats[E_ + e] = prob_sum[e];
   }
-  aux_loss_ = Tn ? static_cast<float>(cfg_.aux_loss_coef * E_ * aux) : 0.0f;
-  z_loss_ = Tn ? static_cast<float>(cfg_.z_loss_coef * z / Tn) : 0.0f;
+  stats[2 * E_] = static_cast<double>(Tn);
+  for (float l : lse) stats[2 * E_ + 1] += static_cast<double>(l) * l;
+  losses_.num_experts = static_cast<int>(E_);
+  losses_.k = static_cast<int>(k_);
+  router_set_losses(losses_, stats, cfg_);
 }
 
 template <class T>
@@ -158,13 +160,9 @@ void DeviceMoeLayer<T>::backward(const T* dy, T* dx) {
                              grads, experts_, dxs_.data(), how_);
 
   // Router backward in fp32: gate weights, load-balancing and z losses.
-  std::vector<float> aux_grad(E_);
-  for (int64_t e = 0; e < E_; ++e)
-    aux_grad[e] = static_cast<float>(cfg_.aux_loss_coef * E_ * frac_[e] / tokens_global_);
   dxf_.fit(Tn * D_);
-  router_.backward(xf_.data(), wg_.data(), dweight_.data(), aux_grad,
-                   static_cast<float>(2.0 * cfg_.z_loss_coef / tokens_global_), cfg_, false,
-                   dxf_.data(), dwg_.data());
+  router_.backward(xf_.data(), wg_.data(), dweight_.data(), router_aux_grad(losses_, cfg_),
+                   router_zloss_scale(losses_, cfg_), cfg_, false, dxf_.data(), dwg_.data());
   // dx = router part + Σ over each token's choices of its rows' input gradients
   // (a combine with unit weights: deterministic, no atomics).
   dxs_f_.fit(N * D_);

@@ -18,6 +18,7 @@
 #include "kernels/cuda/expert_ops.h"
 #include "moe/device_expert_ffn.h"
 #include "moe/device_router.h"
+#include "moe/router.h"
 
 namespace paramoe {
 
@@ -38,8 +39,8 @@ class DeviceMoeLayer {
   // Writes (does not accumulate) the parameter gradients of this step.
   void backward(const T* dy, T* dx);
 
-  float aux_loss() const { return aux_loss_; }
-  float z_loss() const { return z_loss_; }
+  float aux_loss() const { return losses_.aux_loss; }
+  float z_loss() const { return losses_.z_loss; }
 
  private:
   struct Weight {
@@ -61,8 +62,7 @@ class DeviceMoeLayer {
   // Saved by forward for backward.
   int64_t tokens_ = 0;
   std::vector<int64_t> offsets_;  // host, [E + 1]
-  std::vector<float> frac_;       // host, [E]
-  float tokens_global_ = 0;
+  Routing losses_;                // host: the loss statistics (frac, tokens) and the losses
   DeviceRouter router_;
   DeviceExpertScratch<T> experts_;
   cuda::DeviceBuffer<float> xf_, ones_, dweight_;
@@ -73,7 +73,6 @@ class DeviceMoeLayer {
   // Backward scratch.
   cuda::DeviceBuffer<T> dout_, dxs_;
   cuda::DeviceBuffer<float> psum_, dxf_, dxs_f_;
-  float aux_loss_ = 0, z_loss_ = 0;
 };
 
 }  // namespace paramoe

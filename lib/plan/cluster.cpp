@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/toml_keys.h"
+#include "core/trace.h"
 
 namespace paramoe {
 
@@ -69,6 +70,24 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
 
 ClusterSpec cluster_load(const std::string& path) {
   return cluster_parse(read_toml_text(path, "cluster file"), path);
+}
+
+void cluster_write(std::ostream& out, const ClusterSpec& c) {
+  const auto precision = out.precision(17);
+  out << "[cluster]\nname = " << json_string(c.name) << "\nnodes = " << c.nodes
+      << "\nranks_per_node = " << c.ranks_per_node << "\n\n";
+  out << "[intra]\nbandwidth_GBps = " << c.intra.bandwidth_GBps
+      << "\nlatency_us = " << c.intra.latency_us << "\n\n";
+  out << "[inter]\nbandwidth_GBps = " << c.inter.bandwidth_GBps
+      << "\nlatency_us = " << c.inter.latency_us << "\n\n";
+  out << "[device]\ngemm_TFLOPs = " << c.gemm_TFLOPs << "\nmemory_GBps = " << c.memory_GBps
+      << "\nlaunch_us = " << c.launch_us << "\nactivation_Gps = " << c.activation_Gps << "\n";
+  if (!c.speeds.empty()) {
+    out << "speeds = [";
+    for (size_t r = 0; r < c.speeds.size(); ++r) out << (r ? ", " : "") << c.speeds[r];
+    out << "]\n";
+  }
+  out.precision(precision);
 }
 
 }  // namespace paramoe

@@ -10,6 +10,7 @@
 //   [device]  gemm_TFLOPs (achieved fp32 or bf16 GEMM rate), memory_GBps, launch_us,
 //             activation_Gps (optional: GELU/SwiGLU elements per second; CPUs spend
 //             real time in erf/exp), speeds (optional, one relative factor per rank)
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,7 @@ struct ClusterSpec {
 // bad value.
 ClusterSpec cluster_load(const std::string& path);
 ClusterSpec cluster_parse(const std::string& text, const std::string& origin);
+// The file cluster_parse reads back (every value at full precision).
+void cluster_write(std::ostream& out, const ClusterSpec& c);
 
 }  // namespace paramoe
