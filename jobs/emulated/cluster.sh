@@ -39,7 +39,6 @@ up() {
     tc qdisc add dev "pmv$i" root tbf rate "$rate" burst 256kb latency 100ms
     echo "10.77.0.$((i + 1)) slots=64" >>"$state/hosts"
   done
-  echo "$nodes $rate" >"$state/config"
   echo "emulated cluster: $nodes nodes, inter-node links shaped to $rate each way"
 }
 

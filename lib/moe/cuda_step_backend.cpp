@@ -1,6 +1,7 @@
 #include "moe/cuda_step_backend.h"
 
 #include "core/error.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/row_ops.h"
 
@@ -41,7 +42,7 @@ void CudaStepBackend::store_grads() {
   for (Param* p : params_.all()) {
     DeviceParam& d = dev_.at(p);
     const std::vector<float> g = d.grad.download();
-    for (size_t i = 0; i < g.size(); ++i) p->grad[i] += g[i];
+    cpu::accumulate(g.data(), static_cast<int64_t>(g.size()), p->grad.data());
     d.grad.zero();
   }
 }

@@ -24,19 +24,13 @@ double MoeRun::alltoall_seconds() const {
   for (const auto& r : records)
     if (r.op == Op::AllToAllV) spans.emplace_back(r.start, r.end);
   std::sort(spans.begin(), spans.end());
-  double total = 0, open = 0, close = 0;
-  bool any = false;
-  for (const auto& [a, b] : spans) {
-    if (any && a <= close) {
-      close = std::max(close, b);
-      continue;
+  double total = 0, covered = -1e300;  // covered: the latest end counted so far
+  for (const auto& [a, b] : spans)
+    if (b > covered) {
+      total += b - std::max(a, covered);
+      covered = b;
     }
-    if (any) total += close - open;
-    open = a;
-    close = b;
-    any = true;
-  }
-  return any ? total + (close - open) : 0.0;
+  return total;
 }
 
 namespace {
