@@ -66,6 +66,41 @@ void validate(const Config& c) {
   require(t.beta2 >= 0.0 && t.beta2 < 1.0, o, "train", "beta2", "a number in [0, 1)");
   require(t.adam_eps > 0.0, o, "train", "adam_eps", "a number > 0");
   require(t.log_every >= 1, o, "train", "log_every", "an integer >= 1");
+  require(t.micro_batches >= 1, o, "train", "micro_batches", "an integer >= 1");
+  require(t.grad_clip >= 0.0, o, "train", "grad_clip", "a number >= 0 (0 = no clipping)");
+  require(t.val_every >= 0, o, "train", "val_every", "an integer >= 0 (0 = no validation)");
+  require(t.val_batches >= 1, o, "train", "val_batches", "an integer >= 1");
+  const ModelConfig& md = c.model;
+  require(md.type == "stack" || md.type == "gpt" || md.type == "bert", o, "model", "type",
+          "\"stack\", \"gpt\" or \"bert\"");
+  if (md.transformer()) {
+    require(md.vocab_size >= 2, o, "model", "vocab_size", "an integer >= 2");
+    require(md.seq_len >= 1, o, "model", "seq_len", "an integer >= 1");
+    require(md.heads >= 1 && m.d_model % md.heads == 0, o, "model", "heads",
+            "an integer >= 1 that divides moe.d_model = " + std::to_string(m.d_model));
+    require(md.d_ffn >= 1, o, "model", "d_ffn", "an integer >= 0 (0 = 4 * moe.d_model)");
+    require(md.moe_every >= 1, o, "model", "moe_every", "an integer >= 1");
+    require(md.init_std > 0.0, o, "model", "init_std", "a number > 0");
+    require(md.mask_prob > 0.0 && md.mask_prob < 1.0, o, "model", "mask_prob",
+            "a number in (0, 1)");
+    if (md.type == "bert") {
+      require(md.pad_token >= 0 && md.pad_token < md.vocab_size, o, "model", "pad_token",
+              "a token id in [0, vocab_size = " + std::to_string(md.vocab_size) + ")");
+      require(md.mask_token >= 0 && md.mask_token < md.vocab_size && md.mask_token != md.pad_token,
+              o, "model", "mask_token",
+              "a token id in [0, vocab_size) other than model.pad_token");
+    }
+    const int64_t per_step = static_cast<int64_t>(md.seq_len) * t.micro_batches;
+    require(t.tokens_per_step % per_step == 0, o, "train", "tokens_per_step",
+            "a multiple of model.seq_len * train.micro_batches = " + std::to_string(per_step));
+    require(!c.data.train.empty(), o, "data", "train",
+            "a token file (.bin shard or text) for model.type = \"" + md.type + "\"");
+  }
+  const DataConfig& dc = c.data;
+  require(dc.val_fraction > 0.0 && dc.val_fraction < 1.0, o, "data", "val_fraction",
+          "a number in (0, 1)");
+  require(dc.format == "auto" || dc.format == "bin" || dc.format == "text", o, "data", "format",
+          "\"auto\", \"bin\" or \"text\"");
   const BenchConfig& b = c.bench;
   require(b.tokens_per_step >= 1, o, "bench", "tokens_per_step", "an integer >= 1");
   require(b.repeats >= 1, o, "bench", "repeats", "an integer >= 1");
@@ -116,15 +151,16 @@ Config config_parse(const std::string& text, const std::string& origin,
   toml::table root = parse_toml(text, origin);
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel", "device",     "moe",       "train",
-                                   "bench",    "checkpoint", "placement", "plan"};
+  static const char* sections[] = {"parallel", "device",     "moe",       "model", "data",
+                                   "train",    "bench",      "checkpoint", "placement", "plan"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
     if (!known)
       throw_collective(
           origin + ": unknown section [" + std::string(k.str()) +
-          "] (known: parallel, device, moe, train, bench, checkpoint, placement, plan)");
+          "] (known: parallel, device, moe, model, data, train, bench, checkpoint, placement, "
+          "plan)");
   }
 
   Config c;
@@ -147,6 +183,19 @@ Config config_parse(const std::string& text, const std::string& origin,
        double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule),
        int_key("chunks", m.chunks), string_key("a2a", m.a2a),
        string_key("a2a_order", m.a2a_order)});
+  ModelConfig& md = c.model;
+  read_section(
+      root, origin, "model",
+      {string_key("type", md.type), int_key("vocab_size", md.vocab_size),
+       int_key("seq_len", md.seq_len), int_key("heads", md.heads), int_key("d_ffn", md.d_ffn),
+       int_key("moe_every", md.moe_every), double_key("init_std", md.init_std),
+       double_key("mask_prob", md.mask_prob), int_key("pad_token", md.pad_token),
+       int_key("mask_token", md.mask_token)});
+  if (md.d_ffn == 0) md.d_ffn = 4 * m.d_model;
+  DataConfig& dc = c.data;
+  read_section(root, origin, "data",
+               {string_key("train", dc.train), string_key("val", dc.val),
+                double_key("val_fraction", dc.val_fraction), string_key("format", dc.format)});
   TrainConfig& t = c.train;
   read_section(
       root, origin, "train",
@@ -156,6 +205,9 @@ Config config_parse(const std::string& text, const std::string& origin,
        double_key("weight_decay", t.weight_decay), double_key("beta1", t.beta1),
        double_key("beta2", t.beta2), double_key("adam_eps", t.adam_eps), int64_key("seed", t.seed),
        int_key("log_every", t.log_every), string_key("metrics_csv", t.metrics_csv),
+       string_key("metrics_jsonl", t.metrics_jsonl), int_key("micro_batches", t.micro_batches),
+       double_key("grad_clip", t.grad_clip), int_key("val_every", t.val_every),
+       int_key("val_batches", t.val_batches),
        string_key("traffic_csv", t.traffic_csv)});
   BenchConfig& b = c.bench;
   read_section(root, origin, "bench",

@@ -35,10 +35,44 @@ struct MoeConfig {
   bool swiglu() const { return activation == "swiglu"; }
 };
 
+// The model `paramoe train` trains. "stack" is a stack of MoE blocks on a synthetic
+// regression task (layer studies); "gpt" and "bert" are transformers (pre-LayerNorm,
+// learned positions, tied LM head) with an MoE FFN in every `moe_every`-th block,
+// trained on token data ([data]). The width is moe.d_model, the block count
+// train.layers and the experts' shape the [moe] section.
+struct ModelConfig {
+  std::string type = "stack";  // stack | gpt | bert
+  int vocab_size = 256;
+  int seq_len = 64;
+  int heads = 4;
+  int d_ffn = 0;      // the dense MLP's hidden width; 0 (as read): 4 · d_model
+  int moe_every = 2;  // blocks moe_every−1, 2·moe_every−1, … have an MoE FFN
+  double init_std = 0.02;
+  double mask_prob = 0.15;  // bert: the share of positions masked-LM predicts
+  int pad_token = 256;      // bert: padding (keys masked out of attention)
+  int mask_token = 257;     // bert: [MASK]
+  bool transformer() const { return type != "stack"; }
+};
+
+// Token data for the gpt and bert models: an llm.c/nanoGPT .bin shard of uint16
+// tokens, or a plain-text file read as bytes (token = byte value).
+struct DataConfig {
+  std::string train;           // path; required by gpt and bert
+  std::string val;             // path; empty: the last val_fraction of train
+  double val_fraction = 0.05;
+  std::string format = "auto"; // auto (.bin → bin, else text) | bin | text
+};
+
 struct TrainConfig {
   int steps = 40;
   int layers = 2;
   int tokens_per_step = 512;  // global, over all data-parallel shards
+  // gpt/bert: the step's sequences (tokens_per_step / model.seq_len) are run in this
+  // many micro-batches whose gradients accumulate.
+  int micro_batches = 1;
+  double grad_clip = 1.0;  // global gradient-norm limit; 0: no clipping
+  int val_every = 0;       // gpt/bert: validation loss every N steps (and at the end); 0: never
+  int val_batches = 4;     // global batches of validation data per evaluation
   double lr = 3e-3;
   int warmup_steps = 4;
   double min_lr_ratio = 0.1;
@@ -48,7 +82,8 @@ struct TrainConfig {
   double adam_eps = 1e-8;
   int64_t seed = 1234;
   int log_every = 1;
-  std::string metrics_csv;  // empty: no file
+  std::string metrics_csv;    // empty: no file
+  std::string metrics_jsonl;  // one JSON object per logged step (and validation); empty: none
   // The first MoE layer's EP traffic matrix (rows rank i sends rank j) of the last
   // step, as CSV for `paramoe bench a2a` and `plan a2a`; empty: not written.
   std::string traffic_csv;
@@ -103,6 +138,8 @@ struct Config {
   PlanConfig plan;
   DeviceConfig device;
   MoeConfig moe;
+  ModelConfig model;
+  DataConfig data;
   TrainConfig train;
   BenchConfig bench;
   CheckpointConfig checkpoint;

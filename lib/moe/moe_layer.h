@@ -57,6 +57,9 @@ class MoeLayer {
   const std::vector<double>& expert_load() const { return expert_load_; }
   void reset_expert_load();
   const MoeRun& last_run() const { return run_; }
+  // The weight of the last forward's aux and z losses in the loss the next backward
+  // differentiates: 1 / micro-batches under gradient accumulation.
+  void set_loss_scale(float s) { run_.routing.loss_scale = s; }
   float aux_loss() const { return run_.routing.aux_loss; }
   float z_loss() const { return run_.routing.z_loss; }
 

@@ -93,12 +93,14 @@ std::vector<float> router_aux_grad(const Routing& r, const MoeConfig& cfg) {
   std::vector<float> g(E, 0.0f);
   if (r.tokens_global <= 0) return g;
   for (int e = 0; e < E; ++e)
-    g[e] = static_cast<float>(cfg.aux_loss_coef * E * r.frac[e] / r.tokens_global);
+    g[e] = static_cast<float>(r.loss_scale * cfg.aux_loss_coef * E * r.frac[e] / r.tokens_global);
   return g;
 }
 
 float router_zloss_scale(const Routing& r, const MoeConfig& cfg) {
-  return r.tokens_global > 0 ? static_cast<float>(2.0 * cfg.z_loss_coef / r.tokens_global) : 0.0f;
+  return r.tokens_global > 0
+             ? static_cast<float>(r.loss_scale * 2.0 * cfg.z_loss_coef / r.tokens_global)
+             : 0.0f;
 }
 
 void router_backward(const Routing& r, const float* x, int64_t D, const float* wg,

@@ -26,6 +26,9 @@ struct Routing {
   double tokens_global = 0;
   float aux_loss = 0;  // already multiplied by its coefficient
   float z_loss = 0;    // already multiplied by its coefficient
+  // The weight of this pass's aux and z losses in the loss that backward
+  // differentiates (1 / micro-batches under gradient accumulation).
+  float loss_scale = 1;
   int64_t dropped_global = 0;
 };
 

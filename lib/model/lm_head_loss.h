@@ -1,0 +1,33 @@
+#pragma once
+// The tied LM head and a vocab-parallel cross-entropy (Megatron): each MP rank
+// computes the logits of its vocabulary slice, x·wte_sliceᵀ, and the softmax's
+// maximum, normaliser and target logit are reduced over MP, so no rank ever holds
+// the full [tokens, vocab] logits. The head's input gradient is all-reduced over
+// MP; the table's gradient adds to the embedding's.
+#include <vector>
+
+#include "comm/collectives.h"
+#include "core/param.h"
+
+namespace paramoe {
+
+class LmHeadLoss {
+ public:
+  LmHeadLoss(Param& wte, Collectives& coll);
+  // x [n, d_model] (replicated over MP); targets [n], −1 where there is no loss.
+  // Returns Σ over the targeted positions of −log softmax(logits)[target].
+  double forward(const float* x, int64_t n, const int32_t* targets);
+  // dx = d(scale · Σ position losses)/dx, overwritten; wte's grad accumulates.
+  void backward(float scale, float* dx);
+  // This rank's vocabulary slice of the last logits, [n, slice].
+  const std::vector<float>& logits() const { return logits_; }
+
+ private:
+  Param& wte_;
+  Collectives* coll_;
+  int64_t n_ = 0;
+  std::vector<float> x_, logits_, row_max_, sum_exp_, dlogits_;
+  std::vector<int32_t> targets_;
+};
+
+}  // namespace paramoe

@@ -1,0 +1,31 @@
+#pragma once
+// Token and learned position embeddings. The token table [vocab, d_model] is split
+// over MP by vocabulary rows (Megatron's vocab-parallel embedding: each rank looks
+// up the ids in its slice, and an all-reduce over MP completes the rows); the
+// position table [seq_len, d_model] is replicated. The token table is also the
+// tied LM head's weight (lm_head_loss.h). Neither table is weight-decayed.
+#include <vector>
+
+#include "comm/collectives.h"
+#include "core/param.h"
+
+namespace paramoe {
+
+class TokenEmbedding {
+ public:
+  TokenEmbedding(int64_t vocab, int64_t seq_len, int64_t d_model, Collectives& coll);
+  // ids [batch, seq] → x [batch·seq, d_model], replicated over MP.
+  void forward(const int32_t* ids, int64_t batch, int64_t seq, float* x);
+  void backward(const float* dx);  // parameter grads accumulate
+  std::vector<Param*> params() { return {&wte, &wpe}; }
+  int64_t vocab_begin() const { return wte.offset[0]; }
+
+  Param wte, wpe;
+
+ private:
+  Collectives* coll_;
+  int64_t D_, batch_ = 0, seq_ = 0;
+  std::vector<int32_t> ids_, pos_;
+};
+
+}  // namespace paramoe

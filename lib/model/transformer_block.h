@@ -1,0 +1,45 @@
+#pragma once
+// One pre-LayerNorm transformer block: h = x + Attn(LN1(x)); y = h + FFN(LN2(h)),
+// where FFN is the dense MLP or, in MoE blocks, a distributed MoE layer.
+#include <memory>
+#include <vector>
+
+#include "model/dense_mlp.h"
+#include "model/layer_norm.h"
+#include "model/self_attention.h"
+#include "moe/moe_layer.h"
+
+namespace paramoe {
+
+struct BlockShape {
+  int64_t d_model, d_ffn;
+  int heads;
+  bool causal, moe;
+};
+
+class TransformerBlock {
+ public:
+  TransformerBlock(int index, const BlockShape& shape, const MoeConfig& moe_cfg, Collectives& coll,
+                   uint64_t seed, const StepBackendMaker& make);
+  // x [batch·seq, d_model] is updated in place (the residual stream).
+  void forward(float* x, int64_t batch, int64_t seq, const uint8_t* key_valid);
+  // g: the residual stream's gradient, updated in place.
+  void backward(float* g);
+  std::vector<Param*> params();
+  MoeLayer* moe() { return moe_.get(); }
+  SelfAttention& attention() { return attn_; }
+  DenseMlp* mlp() { return mlp_.get(); }
+  double moe_seconds() const { return moe_seconds_; }  // since the last reset
+  void reset_moe_seconds() { moe_seconds_ = 0; }
+
+ private:
+  int64_t D_, n_ = 0;
+  LayerNorm ln1_, ln2_;
+  SelfAttention attn_;
+  std::unique_ptr<DenseMlp> mlp_;
+  std::unique_ptr<MoeLayer> moe_;
+  std::vector<float> a_, t_, da_;
+  double moe_seconds_ = 0;
+};
+
+}  // namespace paramoe

@@ -1,0 +1,33 @@
+#pragma once
+// The global gradient norm of a sharded model, with every parameter element counted
+// once: a tensor split over mp, ep or esp contributes each slice once, and one that
+// is replicated (over dp, edp, or mp for LayerNorms and row-parallel biases) is not
+// counted once per replica. Each parameter's replica count, (Σ_ranks local
+// elements) / global elements, is measured once at construction, so the rule holds
+// for any layout and any uneven split. Used for clipping and for the non-finite check.
+#include <vector>
+
+#include "comm/collectives.h"
+#include "core/param.h"
+
+namespace paramoe {
+
+class GradNorm {
+ public:
+  // Collective over the world; params in the same order on every rank.
+  GradNorm(const std::vector<Param*>& params, Collectives& coll);
+  // √(Σ g²) of the full (unsharded, synchronised) gradient; collective. NaN or Inf
+  // when any gradient element is.
+  double global_norm() const;
+  // Scales every gradient by max_norm / (norm + 1e-6) when norm > max_norm
+  // (torch.nn.utils.clip_grad_norm_); max_norm 0 leaves them. Returns the norm
+  // before clipping.
+  double clip(double max_norm) const;
+
+ private:
+  std::vector<Param*> params_;
+  Collectives& coll_;
+  std::vector<double> inv_replicas_;
+};
+
+}  // namespace paramoe

@@ -1,0 +1,173 @@
+// One full training step of the GPT-MoE and BERT-MoE models against the PyTorch
+// golden fixtures (tests/golden/make_model_fixtures.py), under the layout given on
+// the command line (--mp, --ep, --esp, --rpn) and for each MoE schedule the layout
+// allows: the logits (each rank its rows and vocabulary slice), the loss, every
+// synchronised gradient, the global gradient norm and every parameter after
+// clipping and one AdamW step. Errors are reduced over all ranks.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "comm/mpi_collectives.h"
+#include "core/row_split.h"
+#include "model/transformer.h"
+#include "optim/adamw.h"
+#include "optim/grad_norm.h"
+#include "optim/grad_sync.h"
+#include "tests/fixture_io.h"
+
+namespace paramoe::test {
+extern std::vector<std::string> g_args;
+
+namespace {
+
+// fp32 against a float64 reference through two blocks. Logits, the loss and the
+// gradients pass through ~10 chained ops whose reductions are ≤ 37 terms, so their
+// fp32 error is ~1e-6 relative; 2e-5 leaves margin, while a wrong slice, mask or
+// reduction gives errors of order 1.
+constexpr double kRelTol = 2e-5;
+// After one AdamW step the update is lr·m̂/(√v̂ + ε) = ±lr for every element whose
+// gradient is not ~0, so the parameters differ from their start by 1e-2 (lr) and
+// the comparison is dominated by the start values: 1e-6 relative is fp32 storage.
+constexpr double kUpdatedTol = 1e-5;
+// Where the true gradient is 0 the first Adam step is sign(rounding noise)·lr: the
+// key bias of attention has an exactly zero gradient (softmax ignores a constant
+// added to a row's scores), which float64 gives as ~1e-17 and fp32 as ~1e-9. Such
+// elements are only checked to have moved by at most lr.
+constexpr double kZeroGrad = 1e-6;
+
+ParallelConfig layout_from_args() {
+  ParallelConfig p;
+  for (size_t i = 0; i + 1 < g_args.size(); ++i) {
+    if (g_args[i] == "--mp") p.mp = std::stoi(g_args[i + 1]);
+    if (g_args[i] == "--ep") p.ep = std::stoi(g_args[i + 1]);
+    if (g_args[i] == "--esp") p.esp = std::stoi(g_args[i + 1]);
+    if (g_args[i] == "--rpn") p.ranks_per_node = std::stoi(g_args[i + 1]);
+  }
+  return p;
+}
+
+// sqrt(Σ(a−b)² / Σb²) over all ranks.
+double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
+  double s[2] = {0, 0};
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = static_cast<double>(a[i]) - b[i];
+    s[0] += d * d;
+    s[1] += static_cast<double>(b[i]) * b[i];
+  }
+  MPI_Allreduce(MPI_IN_PLACE, s, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  return s[1] > 0 ? std::sqrt(s[0] / s[1]) : std::sqrt(s[0]);
+}
+
+std::vector<float> slice_of(const FixtureTensor& t, const Param& p) {
+  std::vector<float> out(p.value.size());
+  hyperslab_extract(t.data.data(), p.global_shape, p.offset, p.shape, out.data(), p.dim0);
+  return out;
+}
+
+void run_step(const std::string& kind, const std::string& schedule) {
+  const Fixture f = fixture_read(golden_dir() + "/model_" + kind + ".bin");
+  const ParallelConfig par = layout_from_args();
+  Config cfg = config_load(golden_dir() + "/model_" + kind + ".toml",
+                           {"moe.schedule=\"" + schedule + "\""});
+  cfg.parallel = par;
+  ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
+  MpiCollectives coll(grid);
+  TransformerModel model(cfg, coll, /*seed=*/1);
+  const std::vector<Param*> params = model.params();
+  for (Param* p : params) {
+    const FixtureTensor& t = f.at("init/" + p->name);
+    ASSERT_EQ(t.shape, p->global_shape) << p->name;
+    p->value = slice_of(t, *p);
+  }
+  model.load_params();
+
+  // This data-parallel rank's sequences.
+  const int64_t B = f.at("tokens").shape[0], S = f.at("tokens").shape[1];
+  int64_t s0 = 0, ns = 0;
+  split_rows(B, grid.layout().dp(), grid.index().dp, s0, ns);
+  TokenBatch batch;
+  batch.sequences = ns;
+  batch.seq_len = S;
+  for (int64_t i = s0 * S; i < (s0 + ns) * S; ++i) {
+    batch.input.push_back(static_cast<int32_t>(f.at("tokens").data[i]));
+    batch.target.push_back(static_cast<int32_t>(f.at("targets").data[i]));
+    if (f.count("key_valid")) batch.key_valid.push_back(f.at("key_valid").data[i] != 0.0f);
+  }
+  int64_t targets_global = 0;
+  for (float t : f.at("targets").data) targets_global += t >= 0;
+
+  double ce = model.forward(batch);
+  coll.allreduce_sum(Group::Dp, &ce, 1);
+  EXPECT_NEAR(ce / targets_global, f.at("ce_loss").data[0], 2e-5 * f.at("ce_loss").data[0]);
+  EXPECT_NEAR(model.aux_loss() + model.z_loss(), f.at("moe_loss").data[0],
+              2e-5 * f.at("moe_loss").data[0]);
+
+  // Logits: rows of this rank's sequences, columns of its vocabulary slice.
+  const FixtureTensor& L = f.at("logits");
+  const int64_t V = L.shape[1], vl = static_cast<int64_t>(model.logits().size()) / (ns * S);
+  int64_t v0 = 0, vn = 0;
+  split_rows(V, grid.layout().mp, grid.index().mp, v0, vn);
+  ASSERT_EQ(vn, vl);
+  std::vector<float> want(ns * S * vl);
+  hyperslab_extract(L.data.data(), L.shape, {s0 * S, v0}, {ns * S, vl}, want.data());
+  EXPECT_LT(rel_err(model.logits(), want), kRelTol) << "logits";
+
+  model.backward(1.0f / static_cast<float>(targets_global), 1.0f);
+  model.store_grads();
+  grad_sync(params, coll);
+  for (Param* p : params)
+    EXPECT_LT(rel_err(p->grad, slice_of(f.at("grad/" + p->name), *p)), kRelTol)
+        << "grad of " << p->name;
+
+  GradNorm norm(params, coll);
+  const double n = norm.clip(cfg.train.grad_clip);
+  EXPECT_NEAR(n, f.at("grad_norm").data[0], 2e-5 * n);
+  AdamW opt(params, AdamWConfig{cfg.train.beta1, cfg.train.beta2, cfg.train.adam_eps,
+                                cfg.train.weight_decay});
+  const std::vector<std::vector<float>> before = [&] {
+    std::vector<std::vector<float>> v;
+    for (Param* p : params) v.push_back(p->value);
+    return v;
+  }();
+  opt.step(cfg.train.lr);
+  for (size_t i = 0; i < params.size(); ++i) {
+    Param* p = params[i];
+    std::vector<float> want = slice_of(f.at("updated/" + p->name), *p);
+    const std::vector<float> g = slice_of(f.at("grad/" + p->name), *p);
+    std::vector<float> got = p->value;
+    for (size_t j = 0; j < g.size(); ++j)
+      if (std::abs(g[j]) < kZeroGrad) {
+        EXPECT_LE(std::abs(got[j] - before[i][j]), 1.01 * cfg.train.lr) << p->name << "[" << j << "]";
+        got[j] = want[j];
+      }
+    EXPECT_LT(rel_err(got, want), kUpdatedTol) << "updated " << p->name;
+  }
+}
+
+std::vector<std::string> schedules() {
+  const Layout l = ProcessGrid::create(MPI_COMM_WORLD, layout_from_args(), MoeConfig{}).layout();
+  if (l.mp == 1) return {"s1"};
+  if (l.esp != l.mp) return {"s1", "s2"};  // replicated needs esp = mp
+  return {"replicated", "s1", "s2"};
+}
+
+TEST(TransformerStep, GptMatchesPyTorch) {
+  for (const std::string& s : schedules()) {
+    SCOPED_TRACE("schedule " + s);
+    run_step("gpt", s);
+  }
+}
+
+TEST(TransformerStep, BertMatchesPyTorch) {
+  for (const std::string& s : schedules()) {
+    SCOPED_TRACE("schedule " + s);
+    run_step("bert", s);
+  }
+}
+
+}  // namespace
+}  // namespace paramoe::test
