@@ -12,7 +12,9 @@ pkgs=(build-essential cmake pkg-config
       # which also regenerates the golden fixtures
       python3-h5py python3-numpy python3-torch
       # perf/ plots
-      python3-matplotlib)
+      python3-matplotlib
+      # the default training text (inputs/data/make_corpus.sh): the King James Bible
+      bible-kjv)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,3 +26,4 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "setup: all packages present"
+"$(dirname "$0")/inputs/data/make_corpus.sh"

@@ -1,5 +1,6 @@
-// paramoe train: a stack of MoE blocks regresses a fixed random teacher with AdamW.
-// Checkpoints (every N steps, at the end, and on SIGUSR1/SIGTERM) hold everything a
+// paramoe train: the model of the config (model.type: a GPT/BERT MoE transformer on
+// token data, or the synthetic MoE stack) with AdamW, gradient clipping and
+// warmup + cosine LR. Checkpoints (every N steps, at the end, and on SIGUSR1/SIGTERM) hold everything a
 // bit-exact restart needs; --resume loads one under any process grid.
 #include <cmath>
 #include <csignal>
@@ -19,10 +20,11 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timer.h"
-#include "data/synthetic_teacher.h"
-#include "model/moe_stack.h"
+#include "app/train_metrics.h"
+#include "app/train_task.h"
 #include "moe/schedule.h"
 #include "optim/adamw.h"
+#include "optim/grad_norm.h"
 #include "optim/grad_sync.h"
 #include "optim/lr_schedule.h"
 #include "plan/traffic.h"
@@ -87,8 +89,8 @@ void save(const RunContext& rc, int64_t step, int64_t tokens_seen,
 }
 
 // The first MoE layer's last dispatch, as the EP group of world rank 0 saw it.
-void write_traffic(const RunContext& rc, MoeStack& model) {
-  const std::vector<int>& mine = model.moe_layers().front()->last_run().plan.ep_send_rows;
+void write_traffic(const RunContext& rc, TrainTask& task) {
+  const std::vector<int>& mine = task.moe_layers().front()->last_run().plan.ep_send_rows;
   const int ep = rc.grid->size(Group::Ep);
   if (static_cast<int>(mine.size()) != ep) return;  // no step has run
   std::vector<int> all(static_cast<size_t>(ep) * ep);
@@ -110,96 +112,82 @@ int cmd_train(const TrainArgs& args) {
   RunContext rc = run_context_create(args.config, args.overrides);
   const Config& cfg = rc.config;
   const TrainConfig& tc = cfg.train;
-  const int64_t D = cfg.moe.d_model;
-  const uint64_t seed = static_cast<uint64_t>(tc.seed);
 
-  MoeStack model(cfg.moe, tc.layers, *rc.layers.coll, seed, rc.layers.make);
-  std::vector<Param*> params = model.params();
+  std::unique_ptr<TrainTask> task = make_train_task(rc);
+  std::vector<Param*> params = task->params();
   AdamW opt(params, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
   std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
+  const GradNorm grad_norm(params, *rc.coll);
   rebalance_validate(rc);
-  SyntheticTeacher teacher(D, seed ^ 0x5eedull);
-
-  // This rank's data-parallel shard of the global batch (MP ranks share it).
-  int64_t row0 = 0, rows = 0;
-  split_rows(tc.tokens_per_step, rc.grid->layout().dp(), rc.grid->index().dp, row0, rows);
-  log_info("paramoe train: " + std::to_string(tc.layers) + " MoE blocks, schedule " +
-           cfg.moe.schedule + ", " + std::to_string(cfg.moe.num_experts) + " experts top-" +
-           std::to_string(cfg.moe.top_k) + ", " + std::to_string(tc.tokens_per_step) +
-           " tokens/step");
+  log_info("paramoe train: " + task->describe());
+  log_info("MoE: schedule " + cfg.moe.schedule + ", " + std::to_string(cfg.moe.num_experts) +
+           " experts top-" + std::to_string(cfg.moe.top_k) + ", " +
+           std::to_string(task->moe_layers().size()) + " MoE layers");
   std::string steps = schedule_describe(schedule_build(cfg.moe.schedule, cfg.moe.chunks));
   steps.pop_back();  // log_info ends the line itself
   log_info(steps);
 
   CheckpointMeta start;
   if (!args.resume.empty()) start = resume(args.resume, rc, opt, slabs);
-  model.load_params();  // the initial or restored values, onto the layers' device
+  task->load_params();  // the initial or restored values, onto the layers' device
   int64_t tokens_seen = start.tokens_seen;
   if (start.step > 0 && start.step >= tc.steps)  // step > 0 only after a resume
     log_info("resume: the checkpoint is at step " + std::to_string(start.step) +
              " >= train.steps=" + std::to_string(tc.steps) + "; nothing to train");
 
-  std::ofstream metrics;
-  if (!tc.metrics_csv.empty() && rc.grid->world_rank() == 0) {
-    // A resumed run appends to the metrics of the run it continues.
-    metrics = open_csv(tc.metrics_csv,
-                       "step,loss,aux_loss,z_loss,lr,step_ms,tokens_per_s,alltoall_ms,dropped",
-                       /*append=*/start.step > 0, "metrics file");
-    metrics << std::setprecision(17);  // losses round-trip exactly, for restart comparisons
-  }
-
+  const bool rank0 = rc.grid->world_rank() == 0;
+  MetricsLog metrics(rank0 ? tc.metrics_csv : "", rank0 ? tc.metrics_jsonl : "",
+                     /*append=*/start.step > 0);
+  ProgressBar progress(rank0 && tc.log_every > 1, tc.steps);
   const bool checkpointing = !cfg.checkpoint.dir.empty();
-  std::vector<float> x, target, y(rows * D), dy(rows * D);
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     const double t0 = now_seconds();
-    teacher.batch(tokens_seen, row0, rows, x, target);
-    model.forward(x.data(), rows, y.data());
-    double sq = 0.0;
-    const float scale = 2.0f / static_cast<float>(tc.tokens_per_step * D);
-    for (int64_t i = 0; i < rows * D; ++i) {
-      const float d = y[i] - target[i];
-      sq += static_cast<double>(d) * d;
-      dy[i] = scale * d;
-    }
-    model.backward(dy.data(), nullptr);
-    model.store_grads();
+    const StepResult r = task->run_step(tokens_seen);
+    task->store_grads();
     grad_sync(params, *rc.coll);
+    const double norm = grad_norm.clip(tc.grad_clip);
+    const int done = step + 1;
+    if (!std::isfinite(r.loss) || !std::isfinite(norm))
+      throw_collective(std::string(std::isfinite(r.loss) ? "gradient norm" : "loss") +
+                       " became non-finite at step " + std::to_string(done) +
+                       "; stopping (lower train.lr or set train.grad_clip?); earlier checkpoints "
+                       "are kept");
     const double lr = lr_at(step, tc.warmup_steps, tc.steps, tc.lr, tc.min_lr_ratio);
     opt.step(lr);
     for (Param* p : params) p->zero_grad();
-    model.load_params();
+    task->load_params();
     tokens_seen += tc.tokens_per_step;
-    if (rebalance_experts(model, opt, rc, step + 1)) slabs = train_state_slabs(params, opt);
+    if (rebalance_experts(task->moe_layers(), opt, rc, done))
+      slabs = train_state_slabs(params, opt);
 
-    // MP ranks hold identical shards, so the loss sums over dp only.
-    rc.coll->allreduce_sum(Group::Dp, &sq, 1);
-    // The step time, the all-to-all time and any preemption signal, agreed by all.
-    double agreed[3] = {now_seconds() - t0, model.alltoall_seconds(),
+    // The step time, the MoE and all-to-all times and any preemption signal, agreed by all.
+    double a2a = 0.0;
+    for (MoeLayer* m : task->moe_layers()) a2a += m->last_run().alltoall_seconds();
+    double agreed[4] = {now_seconds() - t0, task->take_moe_seconds(), a2a,
                         static_cast<double>(preemption_signal())};
-    rc.coll->allreduce_max(Group::World, agreed, 3);
-    const double loss = sq / (static_cast<double>(tc.tokens_per_step) * D);
-    if (!std::isfinite(loss))
-      throw_collective("loss became non-finite at step " + std::to_string(step + 1) +
-                       "; stopping (lower train.lr?); earlier checkpoints are kept");
-    const int done = step + 1;
+    rc.coll->allreduce_max(Group::World, agreed, 4);
+    StepMetrics sm{done, r.loss, r.aux, r.z, lr, norm, agreed[0], tc.tokens_per_step / agreed[0],
+                   agreed[1] / agreed[0], agreed[2], 0};
+    for (MoeLayer* m : task->moe_layers()) sm.dropped += m->last_run().routing.dropped_global;
     if (done % tc.log_every == 0 || done == tc.steps) {
-      char line[256];
-      std::snprintf(line, sizeof line,
-                    "step %5d/%d | loss %.6f | aux %.5f | z %.5f | lr %.2e | %8.2f ms | "
-                    "%9.0f tok/s | a2a %7.2f ms",
-                    done, tc.steps, loss, model.aux_loss(), model.z_loss(), lr, agreed[0] * 1e3,
-                    tc.tokens_per_step / agreed[0], agreed[1] * 1e3);
-      std::string msg = line;
-      if (cfg.moe.capacity_factor > 0)
-        msg += " | dropped " + std::to_string(model.dropped_assignments());
-      log_info(msg);
+      progress.clear();
+      log_info(format_step_line(sm, tc.steps, cfg.moe.capacity_factor > 0));
+    } else {
+      progress.update(done);
     }
-    if (metrics.is_open())
-      metrics << done << "," << loss << "," << model.aux_loss() << "," << model.z_loss() << ","
-              << lr << "," << agreed[0] * 1e3 << "," << tc.tokens_per_step / agreed[0] << ","
-              << agreed[1] * 1e3 << "," << model.dropped_assignments() << std::endl;
+    metrics.step(sm);
+    if (task->has_validation() && tc.val_every > 0 &&
+        (done % tc.val_every == 0 || done == tc.steps)) {
+      const double val = task->validate();
+      progress.clear();
+      char line[128];
+      std::snprintf(line, sizeof line, "step %5d/%d | val loss %.6f (%d batches)", done, tc.steps,
+                    val, tc.val_batches);
+      log_info(line);
+      metrics.validation(done, val);
+    }
 
-    const int signal = static_cast<int>(agreed[2]);
+    const int signal = static_cast<int>(agreed[3]);
     const bool periodic = cfg.checkpoint.every > 0 && done % cfg.checkpoint.every == 0;
     const bool exiting = cfg.checkpoint.exit_after > 0 &&
                          done - start.step == cfg.checkpoint.exit_after && done < tc.steps;
@@ -221,7 +209,7 @@ int cmd_train(const TrainArgs& args) {
       return 0;
     }
   }
-  if (!tc.traffic_csv.empty()) write_traffic(rc, model);
+  if (!tc.traffic_csv.empty()) write_traffic(rc, *task);
   return 0;
 }
 

@@ -40,14 +40,14 @@ void rebalance_validate(const RunContext& rc) {
              (pl.device_speeds.empty() ? ", equal devices" : ", unequal devices"));
 }
 
-bool rebalance_experts(MoeStack& model, AdamW& opt, const RunContext& rc, int step) {
+bool rebalance_experts(const std::vector<MoeLayer*>& layers, AdamW& opt, const RunContext& rc,
+                       int step) {
   const PlacementConfig& pl = rc.config.placement;
   if (pl.every <= 0 || step % pl.every != 0) return false;
   const int ep = rc.grid->layout().ep;
   const std::vector<double> speeds = speeds_by_ep_index(rc);
   const double speed_sum = std::accumulate(speeds.begin(), speeds.end(), 0.0);
   bool moved_any = false;
-  const auto layers = model.moe_layers();
   for (size_t l = 0; l < layers.size(); ++l) {
     MoeLayer& layer = *layers[l];
     std::vector<double> load = layer.expert_load();

@@ -4,7 +4,7 @@
 // since the last plan and move the experts (weights and AdamW moments) when the
 // plan is predicted to be faster by placement.min_gain. Collective over the world.
 #include "app/run_context.h"
-#include "model/moe_stack.h"
+#include "moe/moe_layer.h"
 #include "optim/adamw.h"
 
 namespace paramoe {
@@ -15,6 +15,7 @@ void rebalance_validate(const RunContext& rc);
 
 // Returns true when any layer's experts moved (the checkpoint slabs must then be
 // rebuilt, since their dim0 lists changed). `step` is the number of steps done.
-bool rebalance_experts(MoeStack& model, AdamW& opt, const RunContext& rc, int step);
+bool rebalance_experts(const std::vector<MoeLayer*>& layers, AdamW& opt, const RunContext& rc,
+                       int step);
 
 }  // namespace paramoe

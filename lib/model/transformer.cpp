@@ -5,7 +5,7 @@
 namespace paramoe {
 
 TransformerModel::TransformerModel(const Config& cfg, Collectives& coll, uint64_t seed,
-                                   const StepBackendMaker& make)
+                                   const StepBackendMaker& make, Collectives* moe_coll)
     : D_(cfg.moe.d_model),
       embed_(cfg.model.vocab_size, cfg.model.seq_len, cfg.moe.d_model, coll),
       ln_f_("ln_f", cfg.moe.d_model),
@@ -14,7 +14,8 @@ TransformerModel::TransformerModel(const Config& cfg, Collectives& coll, uint64_
   for (int l = 0; l < cfg.train.layers; ++l) {
     const BlockShape shape{cfg.moe.d_model, m.d_ffn, m.heads, m.type == "gpt",
                            (l + 1) % m.moe_every == 0};
-    blocks_.push_back(std::make_unique<TransformerBlock>(l, shape, cfg.moe, coll, seed, make));
+    blocks_.push_back(std::make_unique<TransformerBlock>(l, shape, cfg.moe, coll,
+                                                         moe_coll ? *moe_coll : coll, seed, make));
   }
   init(m, cfg.train.layers, seed);
 }

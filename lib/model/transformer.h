@@ -19,8 +19,11 @@ namespace paramoe {
 
 class TransformerModel {
  public:
+  // The dense parts communicate over `coll` (host memory); the MoE layers compute
+  // on the backend `make` gives and move rows over `moe_coll` (null: `coll`).
   TransformerModel(const Config& cfg, Collectives& coll, uint64_t seed,
-                   const StepBackendMaker& make = make_cpu_step_backend);
+                   const StepBackendMaker& make = make_cpu_step_backend,
+                   Collectives* moe_coll = nullptr);
 
   // Returns the summed cross-entropy over the batch's targeted positions.
   double forward(const TokenBatch& batch);

@@ -14,13 +14,14 @@ std::string block_name(int index) {
 }  // namespace
 
 TransformerBlock::TransformerBlock(int index, const BlockShape& shape, const MoeConfig& moe_cfg,
-                                   Collectives& coll, uint64_t seed, const StepBackendMaker& make)
+                                   Collectives& coll, Collectives& moe_coll, uint64_t seed,
+                                   const StepBackendMaker& make)
     : D_(shape.d_model),
       ln1_(block_name(index) + "/ln1", shape.d_model),
       ln2_(block_name(index) + "/ln2", shape.d_model),
       attn_(block_name(index) + "/attn", shape.d_model, shape.heads, shape.causal, coll) {
   if (shape.moe)
-    moe_ = std::make_unique<MoeLayer>(moe_cfg, coll, block_name(index) + "/moe/", seed, make);
+    moe_ = std::make_unique<MoeLayer>(moe_cfg, moe_coll, block_name(index) + "/moe/", seed, make);
   else
     mlp_ = std::make_unique<DenseMlp>(block_name(index) + "/mlp", shape.d_model, shape.d_ffn, coll);
 }

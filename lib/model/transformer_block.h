@@ -20,7 +20,7 @@ struct BlockShape {
 class TransformerBlock {
  public:
   TransformerBlock(int index, const BlockShape& shape, const MoeConfig& moe_cfg, Collectives& coll,
-                   uint64_t seed, const StepBackendMaker& make);
+                   Collectives& moe_coll, uint64_t seed, const StepBackendMaker& make);
   // x [batch·seq, d_model] is updated in place (the residual stream).
   void forward(float* x, int64_t batch, int64_t seq, const uint8_t* key_valid);
   // g: the residual stream's gradient, updated in place.

@@ -1,0 +1,47 @@
+#pragma once
+// What `paramoe train` reports per step: the log line, the metrics files (CSV and
+// JSONL, written by rank 0) and a progress bar between log lines on a terminal.
+#include <fstream>
+#include <string>
+
+namespace paramoe {
+
+struct StepMetrics {
+  int step;
+  double loss;
+  float aux, z;
+  double lr, grad_norm;  // the norm before clipping
+  double step_seconds, tokens_per_s;
+  double moe_share;  // of the step time spent in MoE layers (slowest rank)
+  double alltoall_seconds;
+  long long dropped;  // assignments over capacity, Σ over MoE layers
+};
+
+std::string format_step_line(const StepMetrics& m, int total_steps, bool show_dropped);
+
+class MetricsLog {
+ public:
+  // Empty paths write nothing. A resumed run appends to the files of the run it continues.
+  MetricsLog(const std::string& csv, const std::string& jsonl, bool append);
+  void step(const StepMetrics& m);
+  void validation(int step, double val_loss);
+
+ private:
+  std::ofstream csv_, jsonl_;
+};
+
+// "[#####.....] 12/40" on stderr, redrawn in place; only when `enabled` and stderr
+// is a terminal (so batch logs stay clean).
+class ProgressBar {
+ public:
+  ProgressBar(bool enabled, int total);
+  void update(int done);
+  void clear();  // before a log line
+
+ private:
+  bool on_;
+  int total_;
+  bool drawn_ = false;
+};
+
+}  // namespace paramoe

@@ -1,0 +1,9 @@
+#include "app/train_task.h"
+
+namespace paramoe {
+
+std::unique_ptr<TrainTask> make_train_task(const RunContext& rc) {
+  return rc.config.model.transformer() ? make_language_model_task(rc) : make_synthetic_task(rc);
+}
+
+}  // namespace paramoe
