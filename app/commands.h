@@ -11,6 +11,14 @@ struct TrainArgs {
   std::string resume;  // empty: start fresh; "latest", a directory or a checkpoint file
 };
 
+struct DataArgs {
+  std::string in, out;     // encode: text file → .bin shard
+  std::string file;        // inspect
+  int vocab = 65536;       // inspect: tokens must be below this
+  int show = 64;           // inspect: tokens decoded (byte-level) from the start
+  std::string format = "auto";
+};
+
 struct CkptArgs {
   std::string file;
   std::string out;  // export only
@@ -108,6 +116,8 @@ struct BenchA2aArgs {
 };
 
 int cmd_train(const TrainArgs& args);
+int cmd_data_encode(const DataArgs& args);
+int cmd_data_inspect(const DataArgs& args);
 int cmd_plan_a2a(const PlanA2aArgs& args);
 int cmd_plan_placement(const PlanPlacementArgs& args);
 int cmd_bench_layer(const BenchLayerArgs& args);

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
       "HEXA-MoE operators, Aurora all-to-all). Launch under mpirun or srun."};
   app.require_subcommand(1);
   paramoe::TrainArgs train;
-  auto* train_cmd = app.add_subcommand("train", "train a stack of MoE blocks on a synthetic task");
+  auto* train_cmd = app.add_subcommand(
+      "train", "train the config's model: GPT/BERT MoE on token data, or the synthetic MoE stack");
   add_common(train_cmd, train.config, train.overrides);
   auto* resume_opt =
       train_cmd
@@ -90,6 +91,20 @@ int main(int argc, char** argv) {
   bench_a2a_cmd->add_option("--repeats", bench_a2a.repeats, "timed repeats (median is reported)");
   bench_a2a_cmd->add_option("--methods", bench_a2a.methods, "methods to time")->delimiter(',');
   bench_a2a_cmd->add_option("--csv", bench_a2a.csv, "append results to this CSV file");
+
+  paramoe::DataArgs data;
+  auto* data_cmd = app.add_subcommand("data", "token files: make and check .bin shards");
+  data_cmd->require_subcommand(1);
+  auto* encode_cmd = data_cmd->add_subcommand(
+      "encode", "tokenize a text file with the byte-level tokenizer into a llm.c/nanoGPT .bin shard");
+  encode_cmd->add_option("in", data.in, "text file")->required();
+  encode_cmd->add_option("out", data.out, "output .bin shard")->required();
+  auto* data_inspect_cmd = data_cmd->add_subcommand(
+      "inspect", "check a token file (.bin header, size, token range) and show its start");
+  data_inspect_cmd->add_option("file", data.file, "a .bin shard or a text file")->required();
+  data_inspect_cmd->add_option("--vocab", data.vocab, "tokens must be below this");
+  data_inspect_cmd->add_option("--show", data.show, "tokens to decode from the start");
+  data_inspect_cmd->add_option("--format", data.format, "auto | bin | text");
 
   auto* ckpt_cmd = app.add_subcommand("ckpt", "inspect and export HDF5 checkpoints");
   ckpt_cmd->require_subcommand(1);
@@ -205,6 +220,10 @@ int main(int argc, char** argv) {
     if (resume_opt->count() > 0 && train.resume.empty()) train.resume = "latest";
     if (*train_cmd)
       rc = paramoe::cmd_train(train);
+    else if (*encode_cmd)
+      rc = paramoe::cmd_data_encode(data);
+    else if (*data_inspect_cmd)
+      rc = paramoe::cmd_data_inspect(data);
     else if (*bench_a2a_cmd)
       rc = paramoe::cmd_bench_a2a(bench_a2a);
     else if (*bench_ckpt_cmd)
