@@ -1,5 +1,6 @@
 # Sourced by the checkpoint scenario scripts. CTest sets PARAMOE (the binary),
-# MPIEXEC (mpiexec with its flags), CONFIG (the tiny model) and PYTHON.
+# MPIEXEC (mpiexec with its flags), CONFIG (the tiny model) and PYTHON; EXTRA_SET
+# (optional) holds --set options every run gets (the GPT model's data file).
 set -euo pipefail
 : "${PARAMOE:?} ${MPIEXEC:?} ${CONFIG:?}"
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -19,7 +20,8 @@ ok() { echo "OK: $*"; }
 # train NP [paramoe train options...]: runs paramoe train on the tiny config.
 train() {
   local np=$1; shift
-  timeout 120 $MPIEXEC -np "$np" "$PARAMOE" train "$CONFIG" "$@"
+  # shellcheck disable=SC2086  # EXTRA_SET is a list of words
+  timeout 120 $MPIEXEC -np "$np" "$PARAMOE" train "$CONFIG" ${EXTRA_SET:-} "$@"
 }
 
 # expect_error LOG REGEX RC: the run failed cleanly, saying REGEX.
