@@ -1,27 +1,24 @@
 // paramoe train: the model of the config (model.type: a GPT/BERT MoE transformer on
 // token data, or the synthetic MoE stack) with AdamW, gradient clipping and
-// warmup + cosine LR. Checkpoints (every N steps, at the end, and on SIGUSR1/SIGTERM) hold everything a
-// bit-exact restart needs; --resume loads one under any process grid.
+// warmup + cosine LR. Checkpoints (every N steps, at the end, and on SIGUSR1/SIGTERM) hold
+// everything a bit-exact restart needs; --resume loads one under any process grid.
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iomanip>
 
 #include "app/commands.h"
 #include "app/expert_rebalance.h"
 #include "app/preemption.h"
 #include "app/run_context.h"
+#include "app/train_metrics.h"
 #include "app/train_state.h"
+#include "app/train_task.h"
 #include "ckpt/checkpoint_dir.h"
 #include "comm/agreement.h"
-#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/timer.h"
-#include "app/train_metrics.h"
-#include "app/train_task.h"
 #include "moe/schedule.h"
 #include "optim/adamw.h"
 #include "optim/grad_norm.h"
@@ -166,8 +163,17 @@ int cmd_train(const TrainArgs& args) {
     double agreed[4] = {now_seconds() - t0, task->take_moe_seconds(), a2a,
                         static_cast<double>(preemption_signal())};
     rc.coll->allreduce_max(Group::World, agreed, 4);
-    StepMetrics sm{done, r.loss, r.aux, r.z, lr, norm, agreed[0], tc.tokens_per_step / agreed[0],
-                   agreed[1] / agreed[0], agreed[2], 0};
+    StepMetrics sm{done,
+                   r.loss,
+                   r.aux,
+                   r.z,
+                   lr,
+                   norm,
+                   agreed[0],
+                   tc.tokens_per_step / agreed[0],
+                   agreed[1] / agreed[0],
+                   agreed[2],
+                   0};
     for (MoeLayer* m : task->moe_layers()) sm.dropped += m->last_run().routing.dropped_global;
     if (done % tc.log_every == 0 || done == tc.steps) {
       progress.clear();

@@ -12,10 +12,10 @@ struct TrainArgs {
 };
 
 struct DataArgs {
-  std::string in, out;     // encode: text file → .bin shard
-  std::string file;        // inspect
-  int vocab = 65536;       // inspect: tokens must be below this
-  int show = 64;           // inspect: tokens decoded (byte-level) from the start
+  std::string in, out;  // encode: text file → .bin shard
+  std::string file;     // inspect
+  int vocab = 65536;    // inspect: tokens must be below this
+  int show = 64;        // inspect: tokens decoded (byte-level) from the start
   std::string format = "auto";
 };
 

@@ -22,7 +22,8 @@ class LanguageModelTask : public TrainTask {
     const int dp = rc.grid->layout().dp();
     if (micro_seqs_ < dp)
       throw_collective(c.origin + ": [train] tokens_per_step: a micro-batch has " +
-                       std::to_string(micro_seqs_) + " sequences (tokens_per_step / seq_len / "
+                       std::to_string(micro_seqs_) +
+                       " sequences (tokens_per_step / seq_len / "
                        "micro_batches), expected at least one per data-parallel rank (dp = " +
                        std::to_string(dp) + ")");
   }

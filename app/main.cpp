@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   auto* data_cmd = app.add_subcommand("data", "token files: make and check .bin shards");
   data_cmd->require_subcommand(1);
   auto* encode_cmd = data_cmd->add_subcommand(
-      "encode", "tokenize a text file with the byte-level tokenizer into a llm.c/nanoGPT .bin shard");
+      "encode",
+      "tokenize a text file with the byte-level tokenizer into a llm.c/nanoGPT .bin shard");
   encode_cmd->add_option("in", data.in, "text file")->required();
   encode_cmd->add_option("out", data.out, "output .bin shard")->required();
   auto* data_inspect_cmd = data_cmd->add_subcommand(

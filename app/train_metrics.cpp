@@ -46,8 +46,9 @@ void MetricsLog::step(const StepMetrics& m) {
     jsonl_ << "{\"step\": " << m.step << ", \"loss\": " << m.loss << ", \"aux_loss\": " << m.aux
            << ", \"z_loss\": " << m.z << ", \"lr\": " << m.lr << ", \"grad_norm\": " << m.grad_norm
            << ", \"step_ms\": " << m.step_seconds * 1e3 << ", \"tokens_per_s\": " << m.tokens_per_s
-           << ", \"moe_share\": " << m.moe_share << ", \"alltoall_ms\": " << m.alltoall_seconds * 1e3
-           << ", \"dropped\": " << m.dropped << "}" << std::endl;
+           << ", \"moe_share\": " << m.moe_share
+           << ", \"alltoall_ms\": " << m.alltoall_seconds * 1e3 << ", \"dropped\": " << m.dropped
+           << "}" << std::endl;
 }
 
 void MetricsLog::validation(int step, double val_loss) {

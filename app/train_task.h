@@ -14,7 +14,7 @@
 namespace paramoe {
 
 struct StepResult {
-  double loss = 0;  // the task's loss over the global batch (MSE or cross-entropy)
+  double loss = 0;       // the task's loss over the global batch (MSE or cross-entropy)
   float aux = 0, z = 0;  // the MoE layers' losses (mean over micro-batches), with coefficients
 };
 

@@ -96,9 +96,7 @@ TEST(TokenShard, BadFilesNameFileOffsetAndExpectation) {
   EXPECT_NE(e.find("offset 1024: token 300, expected < model.vocab_size = 256"), std::string::npos)
       << e;
 
-  {
-    std::ofstream(p, std::ios::trunc) << "short";
-  }
+  { std::ofstream(p, std::ios::trunc) << "short"; }
   e = error_of([&] { TokenFile(p, "bin", 256); });
   EXPECT_NE(e.find("5 bytes, expected a 1024-byte .bin shard header"), std::string::npos) << e;
 
@@ -127,7 +125,8 @@ TEST(TokenDataset, GptTargetsAreTheNextTokenAndSplitsAgree) {
   const TokenBatch all = ds.train(100, 8);
   ASSERT_EQ(all.tokens(), 8 * 32);
   for (int64_t s = 0; s < 8; ++s)
-    for (int64_t j = 0; j + 1 < 32; ++j) EXPECT_EQ(all.target[s * 32 + j], all.input[s * 32 + j + 1]);
+    for (int64_t j = 0; j + 1 < 32; ++j)
+      EXPECT_EQ(all.target[s * 32 + j], all.input[s * 32 + j + 1]);
   // Two ranks' halves are the whole batch: the stream depends on the sequence number only.
   const TokenBatch a = ds.train(100, 3), b = ds.train(103, 5);
   std::vector<int32_t> joined = a.input;

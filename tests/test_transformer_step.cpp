@@ -71,8 +71,8 @@ std::vector<float> slice_of(const FixtureTensor& t, const Param& p) {
 void run_step(const std::string& kind, const std::string& schedule) {
   const Fixture f = fixture_read(golden_dir() + "/model_" + kind + ".bin");
   const ParallelConfig par = layout_from_args();
-  Config cfg = config_load(golden_dir() + "/model_" + kind + ".toml",
-                           {"moe.schedule=\"" + schedule + "\""});
+  Config cfg =
+      config_load(golden_dir() + "/model_" + kind + ".toml", {"moe.schedule=\"" + schedule + "\""});
   cfg.parallel = par;
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
   MpiCollectives coll(grid);
@@ -141,7 +141,8 @@ void run_step(const std::string& kind, const std::string& schedule) {
     std::vector<float> got = p->value;
     for (size_t j = 0; j < g.size(); ++j)
       if (std::abs(g[j]) < kZeroGrad) {
-        EXPECT_LE(std::abs(got[j] - before[i][j]), 1.01 * cfg.train.lr) << p->name << "[" << j << "]";
+        EXPECT_LE(std::abs(got[j] - before[i][j]), 1.01 * cfg.train.lr)
+            << p->name << "[" << j << "]";
         got[j] = want[j];
       }
     EXPECT_LT(rel_err(got, want), kUpdatedTol) << "updated " << p->name;

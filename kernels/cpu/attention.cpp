@@ -34,8 +34,8 @@ void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t*
         const float inv = 1.0f / sum;
         for (int64_t j = 0; j < S; ++j) row[j] *= inv;
       }
-      gemm(false, false, S, hd, S, 1.0f, p, S, q + 2 * width, ld, 0.0f, out + b * S * width + h * hd,
-           width);
+      gemm(false, false, S, hd, S, 1.0f, p, S, q + 2 * width, ld, 0.0f,
+           out + b * S * width + h * hd, width);
     }
 }
 
@@ -52,7 +52,7 @@ void attention_backward(const AttentionShape& s, const float* qkv, const float* 
       const float* p = probs + (b * s.heads + h) * S * S;
       const float* dO = dout + b * S * width + h * hd;
       float* dq = dqkv + b * S * ld + h * hd;
-      gemm(false, true, S, S, hd, 1.0f, dO, width, val, ld, 0.0f, dp.data(), S);  // dP = dO Vᵀ
+      gemm(false, true, S, S, hd, 1.0f, dO, width, val, ld, 0.0f, dp.data(), S);     // dP = dO Vᵀ
       gemm(true, false, S, hd, S, 1.0f, p, S, dO, width, 0.0f, dq + 2 * width, ld);  // dV = Pᵀ dO
       for (int64_t i = 0; i < S; ++i) {  // dS = P ∘ (dP − Σ_j dP·P) · scale
         float* row = dp.data() + i * S;
@@ -61,8 +61,8 @@ void attention_backward(const AttentionShape& s, const float* qkv, const float* 
         for (int64_t j = 0; j < S; ++j) dot += row[j] * prow[j];
         for (int64_t j = 0; j < S; ++j) row[j] = prow[j] * (row[j] - dot) * scale;
       }
-      gemm(false, false, S, hd, S, 1.0f, dp.data(), S, k, ld, 0.0f, dq, ld);          // dQ = dS K
-      gemm(true, false, S, hd, S, 1.0f, dp.data(), S, q, ld, 0.0f, dq + width, ld);   // dK = dSᵀ Q
+      gemm(false, false, S, hd, S, 1.0f, dp.data(), S, k, ld, 0.0f, dq, ld);         // dQ = dS K
+      gemm(true, false, S, hd, S, 1.0f, dp.data(), S, q, ld, 0.0f, dq + width, ld);  // dK = dSᵀ Q
     }
 }
 

@@ -87,8 +87,7 @@ void validate(const Config& c) {
       require(md.pad_token >= 0 && md.pad_token < md.vocab_size, o, "model", "pad_token",
               "a token id in [0, vocab_size = " + std::to_string(md.vocab_size) + ")");
       require(md.mask_token >= 0 && md.mask_token < md.vocab_size && md.mask_token != md.pad_token,
-              o, "model", "mask_token",
-              "a token id in [0, vocab_size) other than model.pad_token");
+              o, "model", "mask_token", "a token id in [0, vocab_size) other than model.pad_token");
     }
     const int64_t per_step = static_cast<int64_t>(md.seq_len) * t.micro_batches;
     require(t.tokens_per_step % per_step == 0, o, "train", "tokens_per_step",
@@ -151,8 +150,8 @@ Config config_parse(const std::string& text, const std::string& origin,
   toml::table root = parse_toml(text, origin);
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel", "device",     "moe",       "model", "data",
-                                   "train",    "bench",      "checkpoint", "placement", "plan"};
+  static const char* sections[] = {"parallel", "device", "moe",        "model",     "data",
+                                   "train",    "bench",  "checkpoint", "placement", "plan"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
@@ -184,13 +183,12 @@ Config config_parse(const std::string& text, const std::string& origin,
        int_key("chunks", m.chunks), string_key("a2a", m.a2a),
        string_key("a2a_order", m.a2a_order)});
   ModelConfig& md = c.model;
-  read_section(
-      root, origin, "model",
-      {string_key("type", md.type), int_key("vocab_size", md.vocab_size),
-       int_key("seq_len", md.seq_len), int_key("heads", md.heads), int_key("d_ffn", md.d_ffn),
-       int_key("moe_every", md.moe_every), double_key("init_std", md.init_std),
-       double_key("mask_prob", md.mask_prob), int_key("pad_token", md.pad_token),
-       int_key("mask_token", md.mask_token)});
+  read_section(root, origin, "model",
+               {string_key("type", md.type), int_key("vocab_size", md.vocab_size),
+                int_key("seq_len", md.seq_len), int_key("heads", md.heads),
+                int_key("d_ffn", md.d_ffn), int_key("moe_every", md.moe_every),
+                double_key("init_std", md.init_std), double_key("mask_prob", md.mask_prob),
+                int_key("pad_token", md.pad_token), int_key("mask_token", md.mask_token)});
   if (md.d_ffn == 0) md.d_ffn = 4 * m.d_model;
   DataConfig& dc = c.data;
   read_section(root, origin, "data",
@@ -207,8 +205,7 @@ Config config_parse(const std::string& text, const std::string& origin,
        int_key("log_every", t.log_every), string_key("metrics_csv", t.metrics_csv),
        string_key("metrics_jsonl", t.metrics_jsonl), int_key("micro_batches", t.micro_batches),
        double_key("grad_clip", t.grad_clip), int_key("val_every", t.val_every),
-       int_key("val_batches", t.val_batches),
-       string_key("traffic_csv", t.traffic_csv)});
+       int_key("val_batches", t.val_batches), string_key("traffic_csv", t.traffic_csv)});
   BenchConfig& b = c.bench;
   read_section(root, origin, "bench",
                {int_key("tokens_per_step", b.tokens_per_step), int_key("repeats", b.repeats),

@@ -57,10 +57,10 @@ struct ModelConfig {
 // Token data for the gpt and bert models: an llm.c/nanoGPT .bin shard of uint16
 // tokens, or a plain-text file read as bytes (token = byte value).
 struct DataConfig {
-  std::string train;           // path; required by gpt and bert
-  std::string val;             // path; empty: the last val_fraction of train
+  std::string train;  // path; required by gpt and bert
+  std::string val;    // path; empty: the last val_fraction of train
   double val_fraction = 0.05;
-  std::string format = "auto"; // auto (.bin → bin, else text) | bin | text
+  std::string format = "auto";  // auto (.bin → bin, else text) | bin | text
 };
 
 struct TrainConfig {

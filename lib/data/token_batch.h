@@ -11,7 +11,7 @@ struct TokenBatch {
   std::vector<int32_t> target;     // [sequences, seq_len]; −1: no loss at this position
   std::vector<uint8_t> key_valid;  // [sequences, seq_len]; 0 at padding; empty: all valid
   int64_t tokens() const { return sequences * seq_len; }
-  int64_t targets() const;         // positions with a target
+  int64_t targets() const;  // positions with a target
 };
 
 }  // namespace paramoe

@@ -26,14 +26,14 @@ TokenDataset::TokenDataset(const ModelConfig& model, const DataConfig& data, uin
   // gpt windows need seq_len + 1 tokens (inputs and shifted targets).
   const int64_t need = model.seq_len + 1;
   if (train_tokens() < need)
-    throw_collective(data.train + ": " + std::to_string(train_tokens()) +
-                     " training tokens, expected at least model.seq_len + 1 = " +
-                     std::to_string(need));
+    throw_collective(
+        data.train + ": " + std::to_string(train_tokens()) +
+        " training tokens, expected at least model.seq_len + 1 = " + std::to_string(need));
   if (val_tokens() < need)
-    throw_collective((data.val.empty() ? data.train : data.val) + ": " +
-                     std::to_string(val_tokens()) +
-                     " validation tokens, expected at least model.seq_len + 1 = " +
-                     std::to_string(need) + (data.val.empty() ? " (raise data.val_fraction?)" : ""));
+    throw_collective(
+        (data.val.empty() ? data.train : data.val) + ": " + std::to_string(val_tokens()) +
+        " validation tokens, expected at least model.seq_len + 1 = " + std::to_string(need) +
+        (data.val.empty() ? " (raise data.val_fraction?)" : ""));
 }
 
 std::string TokenDataset::describe() const {
@@ -58,7 +58,8 @@ TokenBatch TokenDataset::train(int64_t first, int64_t count) const {
   const int64_t starts = train_tokens() - model_.seq_len;  // ≥ 1
   for (int64_t i = 0; i < count; ++i) {
     const int64_t g = first + i;
-    const auto r = static_cast<int64_t>(uniform01(seed_, offsets, static_cast<uint64_t>(g)) * starts);
+    const auto r =
+        static_cast<int64_t>(uniform01(seed_, offsets, static_cast<uint64_t>(g)) * starts);
     fill(*train_file_, train_begin_ + r, stream_id("data/train/bert"), g, i, b);
   }
   return b;

@@ -15,7 +15,8 @@ namespace paramoe {
 
 namespace {
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 }  // namespace
 
@@ -50,26 +51,28 @@ TokenFile::TokenFile(const std::string& path, const std::string& format, int64_t
       throw_collective(path + ": offset 0: magic " + std::to_string(header[0]) + ", expected " +
                        std::to_string(kShardMagic) + " (an llm.c/nanoGPT .bin token shard)");
     if (header[1] != kShardVersion)
-      throw_collective(path + ": offset 4: version " + std::to_string(header[1]) +
-                       ", expected " + std::to_string(kShardVersion));
+      throw_collective(path + ": offset 4: version " + std::to_string(header[1]) + ", expected " +
+                       std::to_string(kShardVersion));
     count_ = header[2];
     const int64_t want = kShardHeaderBytes + 2 * count_;
     if (count_ < 0 || static_cast<int64_t>(map_bytes_) != want)
       throw_collective(path + ": offset 8: the header says " + std::to_string(count_) +
-                       " tokens, so the file should be " + std::to_string(want) + " bytes, but it is " +
-                       std::to_string(map_bytes_) + " (truncated or corrupt?)");
+                       " tokens, so the file should be " + std::to_string(want) +
+                       " bytes, but it is " + std::to_string(map_bytes_) +
+                       " (truncated or corrupt?)");
     u16_ = reinterpret_cast<const uint16_t*>(bytes + kShardHeaderBytes);
   } else {
     count_ = static_cast<int64_t>(map_bytes_);
     u8_ = bytes;
   }
-  if (count_ < 2) throw_collective(path + ": " + std::to_string(count_) + " tokens, expected at least 2");
+  if (count_ < 2)
+    throw_collective(path + ": " + std::to_string(count_) + " tokens, expected at least 2");
   for (int64_t i = 0; i < count_; ++i)
     if ((*this)[i] >= vocab_size) {
       const int64_t offset = wide_ ? kShardHeaderBytes + 2 * i : i;
       throw_collective(path + ": offset " + std::to_string(offset) + ": token " +
-                       std::to_string((*this)[i]) + ", expected < model.vocab_size = " +
-                       std::to_string(vocab_size));
+                       std::to_string((*this)[i]) +
+                       ", expected < model.vocab_size = " + std::to_string(vocab_size));
     }
 }
 
@@ -88,11 +91,12 @@ void token_shard_write(const std::string& path, const std::vector<int32_t>& toke
   std::vector<uint16_t> body(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0 || tokens[i] > 65535)
-      throw Error(path + ": token " + std::to_string(tokens[i]) + " at index " +
-                  std::to_string(i) + " does not fit a uint16 shard");
+      throw Error(path + ": token " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                  " does not fit a uint16 shard");
     body[i] = static_cast<uint16_t>(tokens[i]);
   }
-  f.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(2 * body.size()));
+  f.write(reinterpret_cast<const char*>(body.data()),
+          static_cast<std::streamsize>(2 * body.size()));
   if (!f) throw Error(path + ": write failed");
 }
 

@@ -43,8 +43,8 @@ void LmHeadLoss::backward(float scale, float* dx) {
   dlogits_.resize(logits_.size());
   cpu::ce_backward(logits_.data(), n_, V, v0, targets_.data(), row_max_.data(), sum_exp_.data(),
                    row_scale.data(), dlogits_.data());
-  cpu::gemm(true, false, V, D, n_, 1.0f, dlogits_.data(), V, x_.data(), D, 1.0f,
-            wte_.grad.data(), D);
+  cpu::gemm(true, false, V, D, n_, 1.0f, dlogits_.data(), V, x_.data(), D, 1.0f, wte_.grad.data(),
+            D);
   cpu::gemm(false, false, n_, D, V, 1.0f, dlogits_.data(), V, wte_.value.data(), D, 0.0f, dx, D);
   mp_allreduce(*coll_, dx, n_ * D);
 }

@@ -2,24 +2,17 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "kernels/cpu/layernorm.h"
+#include "kernels/cpu/elementwise.h"
 
 namespace paramoe {
 
-namespace {
-constexpr float kLnEps = 1e-5f;
-}
-
 MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
                    const StepBackendMaker& make)
-    : D_(cfg.d_model), saved_(layers) {
+    : D_(cfg.d_model) {
+  ln_.reserve(layers);  // LayerNorms are referenced by params(); no reallocation
   for (int l = 0; l < layers; ++l) {
     const std::string prefix = "layers/" + std::to_string(l) + "/";
-    ln_gamma_.push_back(
-        param_make(prefix + "ln/gamma", {D_}, {0}, {D_}, GradSync::Dp, /*weight_decay=*/false));
-    ln_beta_.push_back(param_make(prefix + "ln/beta", {D_}, {0}, {D_}, GradSync::Dp, false));
-    param_init_constant(ln_gamma_.back(), 1.0f);
+    ln_.emplace_back(prefix + "ln", D_);
     moe_.push_back(std::make_unique<MoeLayer>(cfg, coll, prefix + "moe/", seed, make));
   }
 }
@@ -27,8 +20,7 @@ MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t
 std::vector<Param*> MoeStack::params() {
   std::vector<Param*> out;
   for (size_t l = 0; l < moe_.size(); ++l) {
-    out.push_back(&ln_gamma_[l]);
-    out.push_back(&ln_beta_[l]);
+    for (Param* p : ln_[l].params()) out.push_back(p);
     for (Param* p : moe_[l]->params().all()) out.push_back(p);
   }
   return out;
@@ -50,17 +42,11 @@ std::vector<MoeLayer*> MoeStack::moe_layers() {
 
 void MoeStack::forward(const float* x, int64_t tokens, float* y) {
   tokens_ = tokens;
-  std::vector<float> cur(x, x + tokens * D_), moe_out(tokens * D_);
+  std::vector<float> cur(x, x + tokens * D_), ln(tokens * D_), moe_out(tokens * D_);
   for (size_t l = 0; l < moe_.size(); ++l) {
-    Saved& s = saved_[l];
-    s.x = cur;
-    s.ln.assign(tokens * D_, 0.0f);
-    s.mean.assign(tokens, 0.0f);
-    s.rstd.assign(tokens, 0.0f);
-    cpu::layernorm_forward(cur.data(), ln_gamma_[l].value.data(), ln_beta_[l].value.data(), tokens,
-                           D_, kLnEps, s.ln.data(), s.mean.data(), s.rstd.data());
-    moe_[l]->forward_host(s.ln.data(), tokens, moe_out.data());
-    for (int64_t i = 0; i < tokens * D_; ++i) cur[i] += moe_out[i];
+    ln_[l].forward(cur.data(), tokens, ln.data());
+    moe_[l]->forward_host(ln.data(), tokens, moe_out.data());
+    cpu::accumulate(moe_out.data(), tokens * D_, cur.data());
   }
   std::copy(cur.begin(), cur.end(), y);
 }
@@ -68,12 +54,9 @@ void MoeStack::forward(const float* x, int64_t tokens, float* y) {
 void MoeStack::backward(const float* dy, float* dx) {
   std::vector<float> grad(dy, dy + tokens_ * D_), dln(tokens_ * D_), dres(tokens_ * D_);
   for (size_t l = moe_.size(); l-- > 0;) {
-    const Saved& s = saved_[l];
     moe_[l]->backward_host(grad.data(), dln.data());
-    cpu::layernorm_backward(s.x.data(), ln_gamma_[l].value.data(), s.mean.data(), s.rstd.data(),
-                            dln.data(), tokens_, D_, dres.data(), ln_gamma_[l].grad.data(),
-                            ln_beta_[l].grad.data());
-    for (int64_t i = 0; i < tokens_ * D_; ++i) grad[i] += dres[i];
+    ln_[l].backward(dln.data(), dres.data());
+    cpu::accumulate(dres.data(), tokens_ * D_, grad.data());
   }
   if (dx) std::copy(grad.begin(), grad.end(), dx);
 }

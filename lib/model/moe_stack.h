@@ -7,6 +7,7 @@
 #include "comm/collectives.h"
 #include "core/config.h"
 #include "core/param.h"
+#include "model/layer_norm.h"
 #include "moe/moe_layer.h"
 
 namespace paramoe {
@@ -35,14 +36,10 @@ class MoeStack {
   int64_t dropped_assignments() const;  // Σ over layers, global batch
 
  private:
-  struct Saved {
-    std::vector<float> x, ln, mean, rstd;
-  };
   int64_t D_;
   int64_t tokens_ = 0;
-  std::vector<Param> ln_gamma_, ln_beta_;
+  std::vector<LayerNorm> ln_;
   std::vector<std::unique_ptr<MoeLayer>> moe_;
-  std::vector<Saved> saved_;
 };
 
 }  // namespace paramoe

@@ -7,7 +7,8 @@
 namespace paramoe {
 
 void mp_allreduce(Collectives& coll, float* buf, int64_t count) {
-  if (coll.grid().size(Group::Mp) > 1) coll.allreduce_sum(Group::Mp, buf, static_cast<size_t>(count));
+  if (coll.grid().size(Group::Mp) > 1)
+    coll.allreduce_sum(Group::Mp, buf, static_cast<size_t>(count));
 }
 
 ParallelLinear::ParallelLinear(Param w_, Param b_, MpSplit split, Collectives& coll)
@@ -31,9 +32,9 @@ ParallelLinear ParallelLinear::row(const std::string& name, int64_t in, int64_t 
   const ProcessGrid& g = coll.grid();
   int64_t r0 = 0, rows = 0;
   split_rows(in, g.size(Group::Mp), g.index().mp, r0, rows);
-  return ParallelLinear(param_make(name + "/w", {in, out}, {r0, 0}, {rows, out}, GradSync::Dp, true),
-                        param_make(name + "/b", {out}, {0}, {out}, GradSync::Dp, false),
-                        MpSplit::Row, coll);
+  return ParallelLinear(
+      param_make(name + "/w", {in, out}, {r0, 0}, {rows, out}, GradSync::Dp, true),
+      param_make(name + "/b", {out}, {0}, {out}, GradSync::Dp, false), MpSplit::Row, coll);
 }
 
 void ParallelLinear::forward(const float* x, int64_t n, float* y) {

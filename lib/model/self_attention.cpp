@@ -11,9 +11,8 @@ ParallelLinear make_qkv(const std::string& name, int64_t D, int heads, Collectiv
   const ProcessGrid& g = coll.grid();
   const int mp = g.size(Group::Mp);
   if (heads < mp)
-    throw_collective("model.heads = " + std::to_string(heads) +
-                     ": expected >= parallel.mp = " + std::to_string(mp) +
-                     " (attention heads are split over the MP ranks)");
+    throw_collective("model.heads = " + std::to_string(heads) + ": expected >= parallel.mp = " +
+                     std::to_string(mp) + " (attention heads are split over the MP ranks)");
   int64_t h0 = 0, hl = 0;
   split_rows(heads, mp, g.index().mp, h0, hl);
   const int64_t hd = D / heads;
