@@ -3,12 +3,44 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "tests/mpi_test_args.h"
+
 namespace paramoe::test {
 std::vector<std::string> g_args;  // what GoogleTest left of argv, for layout options
+
+ParallelConfig layout_from_args() {
+  ParallelConfig p;
+  for (size_t i = 0; i + 1 < g_args.size(); ++i) {
+    if (g_args[i] == "--mp") p.mp = std::stoi(g_args[i + 1]);
+    if (g_args[i] == "--ep") p.ep = std::stoi(g_args[i + 1]);
+    if (g_args[i] == "--esp") p.esp = std::stoi(g_args[i + 1]);
+    if (g_args[i] == "--rpn") p.ranks_per_node = std::stoi(g_args[i + 1]);
+  }
+  return p;
 }
+
+std::string arg_or(const std::string& key, const std::string& fallback) {
+  for (size_t i = 0; i + 1 < g_args.size(); ++i)
+    if (g_args[i] == key) return g_args[i + 1];
+  return fallback;
+}
+
+double rel_err(const float* a, const float* b, size_t n) {
+  double s[2] = {0, 0};
+  for (size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(a[i]) - b[i];
+    s[0] += d * d;
+    s[1] += static_cast<double>(b[i]) * b[i];
+  }
+  MPI_Allreduce(MPI_IN_PLACE, s, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  return s[1] > 0 ? std::sqrt(s[0] / s[1]) : std::sqrt(s[0]);
+}
+
+}  // namespace paramoe::test
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);

@@ -22,6 +22,7 @@
 #include "moe/moe_layer.h"
 #include "optim/grad_sync.h"
 #include "tests/fixture_io.h"
+#include "tests/mpi_test_args.h"
 
 #ifdef PARAMOE_TEST_CUDA
 #include "comm/gpu_binding.h"
@@ -49,23 +50,6 @@ constexpr double kGateGradTol = 2e-5;
 #else
 constexpr double kGateGradTol = kRelTol;
 #endif
-
-ParallelConfig layout_from_args() {
-  ParallelConfig p;
-  for (size_t i = 0; i + 1 < g_args.size(); ++i) {
-    if (g_args[i] == "--mp") p.mp = std::stoi(g_args[i + 1]);
-    if (g_args[i] == "--ep") p.ep = std::stoi(g_args[i + 1]);
-    if (g_args[i] == "--esp") p.esp = std::stoi(g_args[i + 1]);
-    if (g_args[i] == "--rpn") p.ranks_per_node = std::stoi(g_args[i + 1]);
-  }
-  return p;
-}
-
-std::string arg_or(const std::string& key, const std::string& fallback) {
-  for (size_t i = 0; i + 1 < g_args.size(); ++i)
-    if (g_args[i] == key) return g_args[i + 1];
-  return fallback;
-}
 
 // --a2a native|pairwise|ordered and --a2a-order greedy|bvn: the EP all-to-all method.
 void set_a2a_from_args(MpiCollectives& coll) {
@@ -186,17 +170,6 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   r.z = layer.z_loss();
   for (Param* p : layer.params().all()) r.params.push_back(*p);
   return r;
-}
-
-// sqrt(Σ(a−b)² / Σb²) over all ranks.
-double rel_err(const float* a, const float* b, size_t n) {
-  double s[2] = {0, 0};
-  for (size_t i = 0; i < n; ++i) {
-    s[0] += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
-    s[1] += static_cast<double>(b[i]) * b[i];
-  }
-  MPI_Allreduce(MPI_IN_PLACE, s, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  return s[1] > 0 ? std::sqrt(s[0] / s[1]) : std::sqrt(s[0]);
 }
 
 void expect_matches_golden(const Result& r, const Fixture& f, int64_t D, const std::string& what) {

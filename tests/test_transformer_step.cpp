@@ -18,6 +18,7 @@
 #include "optim/grad_norm.h"
 #include "optim/grad_sync.h"
 #include "tests/fixture_io.h"
+#include "tests/mpi_test_args.h"
 
 namespace paramoe::test {
 extern std::vector<std::string> g_args;
@@ -38,29 +39,6 @@ constexpr double kUpdatedTol = 1e-5;
 // added to a row's scores), which float64 gives as ~1e-17 and fp32 as ~1e-9. Such
 // elements are only checked to have moved by at most lr.
 constexpr double kZeroGrad = 1e-6;
-
-ParallelConfig layout_from_args() {
-  ParallelConfig p;
-  for (size_t i = 0; i + 1 < g_args.size(); ++i) {
-    if (g_args[i] == "--mp") p.mp = std::stoi(g_args[i + 1]);
-    if (g_args[i] == "--ep") p.ep = std::stoi(g_args[i + 1]);
-    if (g_args[i] == "--esp") p.esp = std::stoi(g_args[i + 1]);
-    if (g_args[i] == "--rpn") p.ranks_per_node = std::stoi(g_args[i + 1]);
-  }
-  return p;
-}
-
-// sqrt(Σ(a−b)² / Σb²) over all ranks.
-double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
-  double s[2] = {0, 0};
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = static_cast<double>(a[i]) - b[i];
-    s[0] += d * d;
-    s[1] += static_cast<double>(b[i]) * b[i];
-  }
-  MPI_Allreduce(MPI_IN_PLACE, s, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  return s[1] > 0 ? std::sqrt(s[0] / s[1]) : std::sqrt(s[0]);
-}
 
 std::vector<float> slice_of(const FixtureTensor& t, const Param& p) {
   std::vector<float> out(p.value.size());
@@ -114,13 +92,14 @@ void run_step(const std::string& kind, const std::string& schedule) {
   ASSERT_EQ(vn, vl);
   std::vector<float> want(ns * S * vl);
   hyperslab_extract(L.data.data(), L.shape, {s0 * S, v0}, {ns * S, vl}, want.data());
-  EXPECT_LT(rel_err(model.logits(), want), kRelTol) << "logits";
+  EXPECT_LT(rel_err(model.logits().data(), want.data(), want.size()), kRelTol) << "logits";
 
   model.backward(1.0f / static_cast<float>(targets_global), 1.0f);
   model.store_grads();
   grad_sync(params, coll);
   for (Param* p : params)
-    EXPECT_LT(rel_err(p->grad, slice_of(f.at("grad/" + p->name), *p)), kRelTol)
+    EXPECT_LT(rel_err(p->grad.data(), slice_of(f.at("grad/" + p->name), *p).data(), p->grad.size()),
+              kRelTol)
         << "grad of " << p->name;
 
   GradNorm norm(params, coll);
@@ -145,7 +124,7 @@ void run_step(const std::string& kind, const std::string& schedule) {
             << p->name << "[" << j << "]";
         got[j] = want[j];
       }
-    EXPECT_LT(rel_err(got, want), kUpdatedTol) << "updated " << p->name;
+    EXPECT_LT(rel_err(got.data(), want.data(), want.size()), kUpdatedTol) << "updated " << p->name;
   }
 }
 
