@@ -20,20 +20,15 @@
 #include "comm/staged_mpi_collectives.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/device_info.h"
+#include "tests/mpi_test_args.h"
 
 namespace paramoe::test {
-extern std::vector<std::string> g_args;
-
 namespace {
 
 using F = cuda::DeviceBuffer<float>;
 constexpr int kRowLen = 5;
 
-std::string coll_kind() {
-  for (size_t i = 0; i + 1 < g_args.size(); ++i)
-    if (g_args[i] == "--coll") return g_args[i + 1];
-  return "nccl";
-}
+std::string coll_kind() { return arg_or("--coll", "nccl"); }
 
 // The same draw on every rank: the full count matrix, as after a counts exchange.
 std::vector<int> counts(int n, uint32_t seed, bool with_zeros) {
