@@ -8,6 +8,8 @@ pkgs=(build-essential cmake pkg-config
       libtomlplusplus-dev libcli11-dev clang-format
       # jobs/emulated: network namespaces and tc for the emulated multi-node cluster
       iproute2
+      # jobs/slurm: a real two-node Slurm on this host for the sbatch scripts' test
+      slurm-wlm
       # tests: the independent checkpoint reader (h5py + PyTorch, run by /usr/bin/python3),
       # which also regenerates the golden fixtures
       python3-h5py python3-numpy python3-torch

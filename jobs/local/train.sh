@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# mpirun launcher: jobs/mpirun_train.sh NP CONFIG [--set k=v ...]
+# mpirun launcher: jobs/local/train.sh NP CONFIG [--set k=v ...]
 # Ranks are mapped by core, filling one node before the next, so consecutive ranks
 # (an MP group) share a node.
 set -euo pipefail
-np=${1:?usage: jobs/mpirun_train.sh NP CONFIG [--set k=v ...]}
-config=${2:?usage: jobs/mpirun_train.sh NP CONFIG [--set k=v ...]}
+np=${1:?usage: jobs/local/train.sh NP CONFIG [--set k=v ...]}
+config=${2:?usage: jobs/local/train.sh NP CONFIG [--set k=v ...]}
 shift 2
 extra=()
 if [[ $(id -u) -eq 0 ]]; then
