@@ -18,6 +18,7 @@
 #include "comm/agreement.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/memory_usage.h"
 #include "core/timer.h"
 #include "moe/schedule.h"
 #include "optim/adamw.h"
@@ -100,6 +101,20 @@ void write_traffic(const RunContext& rc, TrainTask& task) {
   });
   log_info("traffic: layer 0's EP all-to-all rows of the last step written to " +
            rc.config.train.traffic_csv);
+}
+
+// The largest per-rank peak resident set and the training state paramoe holds
+// (parameters, gradients and both AdamW moments: 4 floats per element).
+void log_memory(const RunContext& rc, const std::vector<Param*>& params) {
+  double state = 0.0;
+  for (const Param* p : params) state += 4.0 * sizeof(float) * static_cast<double>(p->value.size());
+  double m[2] = {static_cast<double>(peak_rss_bytes()), state};
+  rc.coll->allreduce_max(Group::World, m, 2);
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "memory: peak resident set %.1f MiB, training state %.2f MiB (largest rank)",
+                m[0] / (1 << 20), m[1] / (1 << 20));
+  log_info(line);
 }
 
 }  // namespace
@@ -216,6 +231,7 @@ int cmd_train(const TrainArgs& args) {
     }
   }
   if (!tc.traffic_csv.empty()) write_traffic(rc, *task);
+  log_memory(rc, params);
   return 0;
 }
 

@@ -28,7 +28,9 @@ namespace {
 using F = cuda::DeviceBuffer<float>;
 constexpr int kRowLen = 5;
 
-std::string coll_kind() { return arg_or("--coll", "nccl"); }
+std::string coll_kind() {
+  return arg_or("--coll", "nccl");
+}
 
 // The same draw on every rank: the full count matrix, as after a counts exchange.
 std::vector<int> counts(int n, uint32_t seed, bool with_zeros) {
