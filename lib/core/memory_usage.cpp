@@ -16,7 +16,11 @@ int64_t status_kib(const std::string& key) {
 }
 }  // namespace
 
-int64_t peak_rss_bytes() { return status_kib("VmHWM"); }
-int64_t current_rss_bytes() { return status_kib("VmRSS"); }
+int64_t peak_rss_bytes() {
+  return status_kib("VmHWM");
+}
+int64_t current_rss_bytes() {
+  return status_kib("VmRSS");
+}
 
 }  // namespace paramoe

@@ -14,6 +14,10 @@
 // - reductions (softmax, LayerNorm, combine's dot, ess): fp32 sums in another
 //   order: 1e-5 relative to the magnitude.
 // - integer outputs (top-k indices, dispatch positions): exact.
+// - the transformer kernels (embedding, bias, cross-entropy, attention): copies are
+//   exact; sums over rows (embedding and bias gradients) and softmax rows are fp32
+//   reductions in another order: 1e-5·√rows; attention chains two GEMMs around the
+//   softmax: 2e-4, as the GEMMs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -24,8 +28,12 @@
 
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/adamw_update.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/bias.h"
+#include "kernels/cpu/cross_entropy.h"
 #include "kernels/cpu/dispatch_ops.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/embedding.h"
 #include "kernels/cpu/expert_ops.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/layernorm.h"
@@ -33,11 +41,15 @@
 #include "kernels/cpu/row_ops.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/adamw_update.h"
+#include "kernels/cuda/attention.h"
 #include "kernels/cuda/bf16.h"
+#include "kernels/cuda/bias.h"
+#include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/device_info.h"
 #include "kernels/cuda/dispatch_ops.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/embedding.h"
 #include "kernels/cuda/expert_ops.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/layernorm.h"
@@ -525,6 +537,97 @@ TEST(CudaKernels, AccumulateMatchesCpu) {
     cpu::accumulate(x.data(), n, y.data());
     cuda::accumulate(gx.data(), n, gy.data());
     expect_close(gy.download(), y, 0.0f, "accumulate");  // one fp32 add: bit-exact
+  }
+}
+
+}  // namespace
+}  // namespace paramoe
+
+namespace paramoe {
+namespace {
+
+TEST(CudaKernels, EmbeddingAndBiasMatchCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  const int64_t n = 300, dim = 48, vocab = 97, v0 = 30, rows = 40;  // a vocabulary slice
+  std::vector<int32_t> ids(n);
+  for (auto& i : ids) i = static_cast<int32_t>(g() % vocab);
+  const auto table = randn(rows * dim, g), dout = randn(n * dim, g), bias = randn(dim, g);
+  std::vector<float> out(n * dim), dtable = randn(rows * dim, g), y = randn(n * dim, g);
+  std::vector<float> dbias = randn(dim, g);
+  DeviceBuffer<int32_t> gids(ids);
+  F gt(table), gout(n * dim), gdo(dout), gdt(dtable), gb(bias), gy(y), gdb(dbias);
+  cpu::embedding_forward(ids.data(), n, table.data(), v0, rows, dim, out.data());
+  gout.poison();
+  cuda::embedding_forward(gids.data(), n, gt.data(), v0, rows, dim, gout.data());
+  expect_close(gout.download(), out, 0.0f, "embedding out");
+  cpu::embedding_backward(ids.data(), n, dout.data(), v0, rows, dim, dtable.data());
+  cuda::embedding_backward(gids.data(), n, gdo.data(), v0, rows, dim, gdt.data());
+  expect_close(gdt.download(), dtable, 1e-5f * std::sqrt(static_cast<float>(n)),
+               "embedding dtable");
+  cpu::bias_add(bias.data(), n, dim, y.data());
+  cuda::bias_add(gb.data(), n, dim, gy.data());
+  expect_close(gy.download(), y, 1e-6f, "bias_add");
+  cpu::bias_backward(dout.data(), n, dim, dbias.data());
+  cuda::bias_backward(gdo.data(), n, dim, gdb.data());
+  expect_close(gdb.download(), dbias, 1e-5f * std::sqrt(static_cast<float>(n)), "bias dbias");
+}
+
+TEST(CudaKernels, CrossEntropyPiecesMatchCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  const int64_t n = 77, V = 1000, v0 = 2000;  // slice [2000, 3000) of a larger vocabulary
+  const auto logits = randn(n * V, g, 3.0f);
+  std::vector<int32_t> targets(n);
+  for (int64_t i = 0; i < n; ++i)  // in the slice, outside it, or ignored
+    targets[i] = i % 7 == 0 ? -1 : static_cast<int32_t>(i % 3 == 0 ? g() % 2000 : v0 + g() % V);
+  std::vector<float> mx(n), se(n), tl(n), scale(n, 0.01f), dl(n * V);
+  scale[5] = 0.0f;
+  DeviceBuffer<int32_t> gtg(targets);
+  F gl(logits), gmx(n), gse(n), gtl(n), gsc(scale), gdl(n * V);
+  cpu::ce_row_max(logits.data(), n, V, mx.data());
+  cuda::ce_row_max(gl.data(), n, V, gmx.data());
+  expect_close(gmx.download(), mx, 0.0f, "ce row max");
+  cpu::ce_sum_exp_and_target(logits.data(), n, V, v0, targets.data(), mx.data(), se.data(),
+                             tl.data());
+  gse.poison();
+  gtl.poison();
+  cuda::ce_sum_exp_and_target(gl.data(), n, V, v0, gtg.data(), gmx.data(), gse.data(), gtl.data());
+  expect_close(gse.download(), se, 1e-5f, "ce sum exp");
+  expect_close(gtl.download(), tl, 0.0f, "ce target logit");
+  cpu::ce_backward(logits.data(), n, V, v0, targets.data(), mx.data(), se.data(), scale.data(),
+                   dl.data());
+  gdl.poison();
+  cuda::ce_backward(gl.data(), n, V, v0, gtg.data(), gmx.data(), gse.data(), gsc.data(),
+                    gdl.data());
+  expect_close(gdl.download(), dl, 1e-5f, "ce dlogits");
+}
+
+TEST(CudaKernels, AttentionMatchesCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  for (bool causal : {true, false}) {
+    SCOPED_TRACE(causal ? "causal" : "bidirectional, padded");
+    cpu::AttentionShape s{3, 17, 4, 8, causal};
+    const int64_t n = s.batch * s.seq, width = s.heads * s.head_dim;
+    const auto qkv = randn(n * 3 * width, g), dout = randn(n * width, g);
+    std::vector<uint8_t> valid(n, 1);
+    for (int64_t j = 11; j < s.seq; ++j) valid[s.seq + j] = 0;  // sequence 1 padded after 11
+    const uint8_t* mask = causal ? nullptr : valid.data();
+    std::vector<float> probs(s.batch * s.heads * s.seq * s.seq), out(n * width),
+        dqkv(n * 3 * width);
+    DeviceBuffer<uint8_t> gv(valid);
+    F gq(qkv), gp(probs.size()), go(out.size()), gdo(dout), gdq(dqkv.size()), ss(s.seq * s.seq);
+    cpu::attention_forward(s, qkv.data(), mask, probs.data(), out.data());
+    gp.poison();
+    go.poison();
+    cuda::attention_forward(s, gq.data(), causal ? nullptr : gv.data(), gp.data(), go.data());
+    expect_close(gp.download(), probs, 1e-5f, "attention probs");
+    expect_close(go.download(), out, 2e-4f, "attention out");
+    cpu::attention_backward(s, qkv.data(), probs.data(), dout.data(), dqkv.data());
+    gdq.poison();
+    cuda::attention_backward(s, gq.data(), gp.data(), gdo.data(), gdq.data(), ss.data());
+    expect_close(gdq.download(), dqkv, 2e-4f, "attention dqkv");
   }
 }
 
