@@ -29,13 +29,12 @@ void ce_sum_exp_and_target(const float* logits, int64_t n, int64_t V, int64_t v0
 }
 
 void ce_backward(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
-                 const float* row_max, const float* sum_exp, const float* row_scale,
-                 float* dlogits) {
+                 const float* row_max, const float* sum_exp, float scale, float* dlogits) {
   for (int64_t i = 0; i < n; ++i) {
     const float* l = logits + i * V;
     float* d = dlogits + i * V;
-    const float w = row_scale[i];
-    if (w == 0.0f || targets[i] < 0) {
+    const float w = scale;
+    if (targets[i] < 0) {
       std::fill_n(d, V, 0.0f);
       continue;
     }

@@ -13,10 +13,9 @@ void ce_row_max(const float* logits, int64_t n, int64_t V, float* row_max);
 void ce_sum_exp_and_target(const float* logits, int64_t n, int64_t V, int64_t v0,
                            const int32_t* targets, const float* row_max, float* sum_exp,
                            float* target_logit);
-// dlogits = (softmax − onehot(target)) · row_scale[i], with the global row_max and
-// sum_exp; rows with row_scale 0 get zeros.
+// dlogits = (softmax − onehot(target)) · scale, with the global row_max and sum_exp;
+// rows without a target get zeros.
 void ce_backward(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
-                 const float* row_max, const float* sum_exp, const float* row_scale,
-                 float* dlogits);
+                 const float* row_max, const float* sum_exp, float scale, float* dlogits);
 
 }  // namespace paramoe::cpu

@@ -31,12 +31,12 @@ __global__ void sum_exp_kernel(const float* logits, int64_t V, int64_t v0, const
 
 __global__ void ce_backward_kernel(const float* logits, int64_t V, int64_t v0,
                                    const int32_t* targets, const float* row_max,
-                                   const float* sum_exp, const float* row_scale, float* dlogits) {
+                                   const float* sum_exp, float scale, float* dlogits) {
   const int64_t i = blockIdx.x;
   const float* l = logits + i * V;
   float* d = dlogits + i * V;
-  const float w = row_scale[i];
-  const bool skip = w == 0.0f || targets[i] < 0;
+  const float w = scale;
+  const bool skip = targets[i] < 0;
   const float inv = skip ? 0.0f : w / sum_exp[i];
   const int64_t t = static_cast<int64_t>(targets[i]) - v0;
   for (int64_t j = threadIdx.x; j < V; j += blockDim.x) {
@@ -64,11 +64,11 @@ void ce_sum_exp_and_target(const float* logits, int64_t n, int64_t V, int64_t v0
 }
 
 void ce_backward(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
-                 const float* row_max, const float* sum_exp, const float* row_scale, float* dlogits,
+                 const float* row_max, const float* sum_exp, float scale, float* dlogits,
                  cudaStream_t stream) {
   if (n <= 0) return;
   ce_backward_kernel<<<static_cast<unsigned>(n), detail::kThreads, 0, stream>>>(
-      logits, V, v0, targets, row_max, sum_exp, row_scale, dlogits);
+      logits, V, v0, targets, row_max, sum_exp, scale, dlogits);
   PARAMOE_CUDA_LAUNCHED();
 }
 

@@ -13,7 +13,7 @@ void ce_sum_exp_and_target(const float* logits, int64_t n, int64_t V, int64_t v0
                            const int32_t* targets, const float* row_max, float* sum_exp,
                            float* target_logit, cudaStream_t stream = nullptr);
 void ce_backward(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
-                 const float* row_max, const float* sum_exp, const float* row_scale, float* dlogits,
+                 const float* row_max, const float* sum_exp, float scale, float* dlogits,
                  cudaStream_t stream = nullptr);
 
 }  // namespace paramoe::cuda

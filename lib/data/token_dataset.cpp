@@ -5,12 +5,6 @@
 
 namespace paramoe {
 
-int64_t TokenBatch::targets() const {
-  int64_t n = 0;
-  for (int32_t t : target) n += t >= 0;
-  return n;
-}
-
 TokenDataset::TokenDataset(const ModelConfig& model, const DataConfig& data, uint64_t seed)
     : model_(model), seed_(seed) {
   train_file_ = std::make_unique<TokenFile>(data.train, data.format, model.vocab_size);
@@ -60,7 +54,8 @@ TokenBatch TokenDataset::train(int64_t first, int64_t count) const {
     const int64_t g = first + i;
     const auto r =
         static_cast<int64_t>(uniform01(seed_, offsets, static_cast<uint64_t>(g)) * starts);
-    fill(*train_file_, train_begin_ + r, stream_id("data/train/bert"), g, i, b);
+    fill(*train_file_, {train_begin_, train_end_}, train_begin_ + r, stream_id("data/train/bert"),
+         g, i, b);
   }
   return b;
 }
@@ -71,13 +66,14 @@ TokenBatch TokenDataset::val(int64_t first, int64_t count) const {
   const int64_t windows = (val_tokens() - 1) / model_.seq_len;  // ≥ 1
   for (int64_t i = 0; i < count; ++i) {
     const int64_t g = first + i;
-    fill(f, val_begin_ + (g % windows) * model_.seq_len, stream_id("data/val/bert"), g, i, b);
+    fill(f, {val_begin_, val_end_}, val_begin_ + (g % windows) * model_.seq_len,
+         stream_id("data/val/bert"), g, i, b);
   }
   return b;
 }
 
-void TokenDataset::fill(const TokenFile& f, int64_t start, uint64_t stream, int64_t g, int64_t row,
-                        TokenBatch& b) const {
+void TokenDataset::fill(const TokenFile& f, std::pair<int64_t, int64_t> split, int64_t start,
+                        uint64_t stream, int64_t g, int64_t row, TokenBatch& b) const {
   const int64_t S = model_.seq_len;
   int32_t* in = b.input.data() + row * S;
   int32_t* tg = b.target.data() + row * S;
@@ -113,14 +109,13 @@ void TokenDataset::fill(const TokenFile& f, int64_t start, uint64_t stream, int6
     const auto j = static_cast<int64_t>(draw(4, S) * len);
     tg[j] = in[j];
   }
-  const int64_t span = f.size();
   for (int64_t j = 0; j < len; ++j) {
     if (tg[j] < 0) continue;
     const double u = draw(5, j);
     if (u < 0.8)
       in[j] = model_.mask_token;
-    else if (u < 0.9)
-      in[j] = f[static_cast<int64_t>(draw(6, j) * span)];
+    else if (u < 0.9)  // a token of the same split, so validation never feeds training
+      in[j] = f[split.first + static_cast<int64_t>(draw(6, j) * (split.second - split.first))];
   }
 }
 

@@ -8,10 +8,11 @@
 //  - bert: the same windows; one in ten is cut short at a random length and padded
 //    (so attention masks are exercised), and masked-LM picks each real position with
 //    probability model.mask_prob (at least one per sequence): 80% become [MASK],
-//    10% a token drawn from the data, 10% stay; only picked positions have targets.
+//    10% a token drawn from the same split, 10% stay; only picked positions have targets.
 // Validation sequences are consecutive windows of the validation split, the same
 // every evaluation.
 #include <memory>
+#include <utility>
 
 #include "core/config.h"
 #include "data/token_batch.h"
@@ -30,8 +31,9 @@ class TokenDataset {
   std::string describe() const;
 
  private:
-  void fill(const TokenFile& f, int64_t start, uint64_t stream, int64_t g, int64_t row,
-            TokenBatch& b) const;
+  // Row `row` of b: sequence g, from the window at `start` of the token range `split`.
+  void fill(const TokenFile& f, std::pair<int64_t, int64_t> split, int64_t start, uint64_t stream,
+            int64_t g, int64_t row, TokenBatch& b) const;
   TokenBatch make(int64_t count) const;
 
   ModelConfig model_;

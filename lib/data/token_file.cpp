@@ -13,16 +13,9 @@
 
 namespace paramoe {
 
-namespace {
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-}  // namespace
-
 TokenFile::TokenFile(const std::string& path, const std::string& format, int64_t vocab_size)
     : path_(path) {
-  wide_ = format == "bin" || (format == "auto" && ends_with(path, ".bin"));
+  wide_ = format == "bin" || (format == "auto" && path.ends_with(".bin"));
   // Every rank opens the same file, so every rank raises the same error.
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0)

@@ -39,10 +39,9 @@ double LmHeadLoss::forward(const float* x, int64_t n, const int32_t* targets) {
 
 void LmHeadLoss::backward(float scale, float* dx) {
   const int64_t V = wte_.shape[0], D = wte_.shape[1], v0 = wte_.offset[0];
-  const std::vector<float> row_scale(n_, scale);
   dlogits_.resize(logits_.size());
   cpu::ce_backward(logits_.data(), n_, V, v0, targets_.data(), row_max_.data(), sum_exp_.data(),
-                   row_scale.data(), dlogits_.data());
+                   scale, dlogits_.data());
   cpu::gemm(true, false, V, D, n_, 1.0f, dlogits_.data(), V, x_.data(), D, 1.0f, wte_.grad.data(),
             D);
   cpu::gemm(false, false, n_, D, V, 1.0f, dlogits_.data(), V, wte_.value.data(), D, 0.0f, dx, D);

@@ -1,6 +1,7 @@
 #include "model/token_embedding.h"
 
 #include "core/row_split.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/embedding.h"
 #include "model/parallel_linear.h"
 
@@ -25,19 +26,17 @@ void TokenEmbedding::forward(const int32_t* ids, int64_t batch, int64_t seq, flo
   seq_ = seq;
   const int64_t n = batch * seq;
   ids_.assign(ids, ids + n);
-  pos_.resize(n);
-  for (int64_t i = 0; i < n; ++i) pos_[i] = static_cast<int32_t>(i % seq);
   cpu::embedding_forward(ids, n, wte.value.data(), wte.offset[0], wte.shape[0], D_, x);
   mp_allreduce(*coll_, x, n * D_);
-  std::vector<float> p(n * D_);
-  cpu::embedding_forward(pos_.data(), n, wpe.value.data(), 0, wpe.shape[0], D_, p.data());
-  for (int64_t i = 0; i < n * D_; ++i) x[i] += p[i];
+  for (int64_t i = 0; i < n; ++i)  // position i % seq
+    cpu::accumulate(wpe.value.data() + (i % seq) * D_, D_, x + i * D_);
 }
 
 void TokenEmbedding::backward(const float* dx) {
   const int64_t n = batch_ * seq_;
   cpu::embedding_backward(ids_.data(), n, dx, wte.offset[0], wte.shape[0], D_, wte.grad.data());
-  cpu::embedding_backward(pos_.data(), n, dx, 0, wpe.shape[0], D_, wpe.grad.data());
+  for (int64_t i = 0; i < n; ++i)
+    cpu::accumulate(dx + i * D_, D_, wpe.grad.data() + (i % seq_) * D_);
 }
 
 }  // namespace paramoe

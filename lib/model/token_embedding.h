@@ -25,7 +25,7 @@ class TokenEmbedding {
  private:
   Collectives* coll_;
   int64_t D_, batch_ = 0, seq_ = 0;
-  std::vector<int32_t> ids_, pos_;
+  std::vector<int32_t> ids_;
 };
 
 }  // namespace paramoe
