@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "app/commands.h"
 #include "app/expert_rebalance.h"
@@ -103,17 +104,39 @@ void write_traffic(const RunContext& rc, TrainTask& task) {
            rc.config.train.traffic_csv);
 }
 
-// The largest per-rank peak resident set and the training state paramoe holds
-// (parameters, gradients and both AdamW moments: 4 floats per element).
-void log_memory(const RunContext& rc, const std::vector<Param*>& params) {
+// The largest per-rank peak resident set, the training state paramoe holds
+// (parameters, gradients and both AdamW moments: 4 floats per element) and the
+// data-centric weight caches, with how their gathers were served.
+void log_memory(const RunContext& rc, const std::vector<Param*>& params,
+                const std::vector<MoeLayer*>& layers) {
   double state = 0.0;
   for (const Param* p : params) state += 4.0 * sizeof(float) * static_cast<double>(p->value.size());
-  double m[2] = {static_cast<double>(peak_rss_bytes()), state};
-  rc.coll->allreduce_max(Group::World, m, 2);
-  char line[160];
+  std::set<const WeightCache*> caches;
+  for (const MoeLayer* m : layers)
+    if (m->weight_cache()) caches.insert(m->weight_cache());
+  double cache = 0.0;
+  WeightCache::Stats served;
+  for (const WeightCache* c : caches) {
+    cache += static_cast<double>(c->bytes());
+    served.gathers += c->stats().gathers;
+    served.prefetched += c->stats().prefetched;
+    served.reused += c->stats().reused;
+  }
+  double m[3] = {static_cast<double>(peak_rss_bytes()), state, cache};
+  rc.coll->allreduce_max(Group::World, m, 3);
+  char line[200];
   std::snprintf(line, sizeof line,
-                "memory: peak resident set %.1f MiB, training state %.2f MiB (largest rank)",
-                m[0] / (1 << 20), m[1] / (1 << 20));
+                "memory: peak resident set %.1f MiB, training state %.2f MiB, weight cache "
+                "%.2f MiB (largest rank)",
+                m[0] / (1 << 20), m[1] / (1 << 20), m[2] / (1 << 20));
+  log_info(line);
+  if (caches.empty()) return;
+  std::snprintf(line, sizeof line,
+                "weight cache: %zu cache(s) for %zu MoE layers; %lld gathers, %lld of them "
+                "prefetched by the neighbouring layer; %lld backward passes reused the "
+                "forward's weights (rank 0)",
+                caches.size(), layers.size(), static_cast<long long>(served.gathers),
+                static_cast<long long>(served.prefetched), static_cast<long long>(served.reused));
   log_info(line);
 }
 
@@ -132,10 +155,12 @@ int cmd_train(const TrainArgs& args) {
   const GradNorm grad_norm(params, *rc.coll);
   rebalance_validate(rc);
   log_info("paramoe train: " + task->describe());
-  log_info("MoE: schedule " + cfg.moe.schedule + ", " + std::to_string(cfg.moe.num_experts) +
-           " experts top-" + std::to_string(cfg.moe.top_k) + ", " +
-           std::to_string(task->moe_layers().size()) + " MoE layers");
-  std::string steps = schedule_describe(schedule_build(cfg.moe.schedule, cfg.moe.chunks));
+  const std::string schedule = cfg.moe.effective_schedule();
+  log_info("MoE: " + cfg.moe.expert_mode + ", schedule " + schedule + ", " +
+           std::to_string(cfg.moe.num_experts) + " experts top-" + std::to_string(cfg.moe.top_k) +
+           ", " + std::to_string(task->moe_layers().size()) + " MoE layers" +
+           (cfg.moe.data_centric() ? ", weight cache " + cfg.moe.weight_cache : ""));
+  std::string steps = schedule_describe(schedule_build(schedule, cfg.moe.chunks));
   steps.pop_back();  // log_info ends the line itself
   log_info(steps);
 
@@ -231,7 +256,7 @@ int cmd_train(const TrainArgs& args) {
     }
   }
   if (!tc.traffic_csv.empty()) write_traffic(rc, *task);
-  log_memory(rc, params);
+  log_memory(rc, params, task->moe_layers());
   return 0;
 }
 

@@ -128,11 +128,15 @@ void forward_backward(MoeLayer& layer, bool gpu, const float* x, const float* gy
 #endif
 }
 
-// A schedule name, or "s2:r" for s2 with r chunks.
+// A schedule name, "s2:r" for s2 with r chunks, or "dc" for data-centric execution.
 Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
                  const ParallelConfig& par, Sharding sharding) {
   cfg.schedule = schedule.substr(0, schedule.find(':'));
   if (cfg.schedule == "s2") cfg.chunks = std::stoi(schedule.substr(3));
+  if (cfg.schedule == "dc") {
+    cfg.expert_mode = "data-centric";
+    cfg.schedule = "s1";
+  }
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
   Backend b = backend_for(grid);
   MoeLayer layer(cfg, *b.coll, "moe/", 0, b.make);
@@ -201,10 +205,14 @@ void expect_agree(const Result& a, const Result& b, const std::string& what) {
         << what << ": grad " << a.params[i].name;
 }
 
-// s2 at r = 1 (which must be s1), 2 and 3 (3 leaves blocks that do not divide).
+// s2 at r = 1 (which must be s1), 2 and 3 (3 leaves blocks that do not divide), and
+// data-centric execution (its weight cache is host memory: CPU only so far).
 std::vector<std::string> schedules_for(const ParallelConfig& par) {
   std::vector<std::string> s = {"s1", "s2:1", "s2:2", "s2:3"};
   if (par.esp == par.mp) s.insert(s.begin(), "replicated");
+#ifndef PARAMOE_TEST_CUDA
+  s.push_back("dc");
+#endif
   return s;
 }
 

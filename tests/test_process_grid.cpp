@@ -53,6 +53,9 @@ std::vector<int> expected(Group g, int r, int world, int mp, int ep, int esp, in
       case Group::Edp:
         in = q % (esp * ep) == r % (esp * ep);
         break;
+      case Group::Expert:
+        in = q / (esp * ep) == r / (esp * ep);
+        break;
       case Group::Node:
         in = rpn ? q / rpn == r / rpn : true;
         break;
@@ -90,7 +93,7 @@ TEST(ProcessGrid, MembershipMatchesDesignFormula) {
   for (const L& l : layouts_for(world)) {
     ParallelConfig par{l.mp, l.ep, l.esp, l.rpn};
     ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, moe);
-    for (Group g : {Group::Mp, Group::Dp, Group::Esp, Group::Ep, Group::Edp}) {
+    for (Group g : {Group::Mp, Group::Dp, Group::Esp, Group::Ep, Group::Edp, Group::Expert}) {
       EXPECT_EQ(members(grid.comm(g)), expected(g, r, world, l.mp, l.ep, l.esp, l.rpn))
           << "group " << group_name(g) << " rank " << r << " mp=" << l.mp << " ep=" << l.ep
           << " esp=" << l.esp;

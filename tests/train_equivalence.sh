@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # train_equivalence.sh PARAMOE CONFIG CORPUS: the GPT-MoE model trains the same
-# under different layouts and with gradient accumulation: the losses of the first
-# 6 steps at np 2 (ep 2), np 4 (mp 2, ep 2, esp 2) and np 1 with 2 micro-batches
-# match np 1 to 1e-6 relative (measured: at most 5.5e-9, from fp32 sums in other orders;
+# under different layouts, with gradient accumulation and in data-centric mode:
+# the losses of the first 6 steps at np 2 (ep 2), np 4 (mp 2, ep 2, esp 2), np 1
+# with 2 micro-batches, and data-centric at np 2 (ep 2), np 4 (mp 2, ep 2, esp 2;
+# the shared weight cache, prefetching across the two MoE layers) and np 4 (ep 4,
+# a cache per layer, 2 micro-batches) match np 1 to 1e-6 relative (measured: at most 5.5e-9, from fp32 sums in other orders;
 # a wrong gradient changes step 2 by percents). The MoE aux and z losses are off,
 # since with micro-batches their batch statistics (not the model) differ.
 set -euo pipefail
@@ -21,10 +23,15 @@ run base 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
 run ep2 2 --set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1
 run mp2ep2 4 --set parallel.mp=2 --set parallel.ep=2 --set parallel.esp=2
 run accum2 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set train.micro_batches=2
-for name in ep2 mp2ep2 accum2; do
+dc=(--set moe.expert_mode=data-centric)
+run dc_ep2 2 "${dc[@]}" --set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1
+run dc_mp2ep2 4 "${dc[@]}" --set parallel.mp=2 --set parallel.ep=2 --set parallel.esp=2
+run dc_ep4_perlayer 4 "${dc[@]}" --set moe.weight_cache=per-layer --set parallel.mp=1 \
+  --set parallel.ep=4 --set parallel.esp=1 --set train.micro_batches=2
+for name in ep2 mp2ep2 accum2 dc_ep2 dc_mp2ep2 dc_ep4_perlayer; do
   paste -d, <(cut -d, -f2 "$work/base.csv" | tail -n +2) <(cut -d, -f2 "$work/$name.csv" | tail -n +2) |
     awk -F, -v n="$name" '{d=($1-$2)/$1; if (d<0) d=-d; if (d>m) m=d}
       END{printf "%s: max relative loss difference %.2e over %d steps\n", n, m, NR; exit !(m < 1e-6 && NR == 6)}' ||
     { echo "FAIL: $name differs from np 1"; exit 1; }
 done
-echo "OK: layouts and gradient accumulation match np 1"
+echo "OK: layouts, gradient accumulation and data-centric execution match np 1"

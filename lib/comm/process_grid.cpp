@@ -22,6 +22,8 @@ const char* group_name(Group g) {
       return "esp";
     case Group::Edp:
       return "edp";
+    case Group::Expert:
+      return "expert";
   }
   return "?";
 }
@@ -44,7 +46,7 @@ std::string layout_problem(const Layout& l, const MoeConfig& moe) {
   if (moe.d_hidden % l.esp != 0)
     return "moe.d_hidden=" + std::to_string(moe.d_hidden) +
            " is not divisible by esp=" + std::to_string(l.esp);
-  if (moe.schedule == "replicated" && l.esp != l.mp)
+  if (moe.effective_schedule() == "replicated" && l.esp != l.mp)
     return "moe.schedule=\"replicated\" needs esp == mp: its MP replicas hold the same tokens "
            "and each feeds its own ESP slice; use schedule \"s1\" for esp != mp";
   if (l.ranks_per_node < 0) return "ranks_per_node must be >= 0";
@@ -116,6 +118,7 @@ ProcessGrid ProcessGrid::create(MPI_Comm world, const ParallelConfig& par, const
   MPI_CHECK(MPI_Comm_split(g.world_, r / l.esp, i.esp, &g.esp_));
   MPI_CHECK(MPI_Comm_split(g.world_, i.esp + l.esp * i.edp, i.ep, &g.ep_));
   MPI_CHECK(MPI_Comm_split(g.world_, r % (l.esp * l.ep), i.edp, &g.edp_));
+  MPI_CHECK(MPI_Comm_split(g.world_, i.edp, r % (l.esp * l.ep), &g.expert_));
   return g;
 }
 
@@ -131,15 +134,16 @@ ProcessGrid::ProcessGrid(ProcessGrid&& o) noexcept
       dp_(o.dp_),
       ep_(o.ep_),
       esp_(o.esp_),
-      edp_(o.edp_) {
-  o.world_ = o.node_ = o.mp_ = o.dp_ = o.ep_ = o.esp_ = o.edp_ = MPI_COMM_NULL;
+      edp_(o.edp_),
+      expert_(o.expert_) {
+  o.world_ = o.node_ = o.mp_ = o.dp_ = o.ep_ = o.esp_ = o.edp_ = o.expert_ = MPI_COMM_NULL;
 }
 
 ProcessGrid::~ProcessGrid() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;
-  for (MPI_Comm* c : {&node_, &mp_, &dp_, &ep_, &esp_, &edp_, &world_})
+  for (MPI_Comm* c : {&node_, &mp_, &dp_, &ep_, &esp_, &edp_, &expert_, &world_})
     if (*c != MPI_COMM_NULL) MPI_Comm_free(c);
 }
 
@@ -159,6 +163,8 @@ MPI_Comm ProcessGrid::comm(Group g) const {
       return esp_;
     case Group::Edp:
       return edp_;
+    case Group::Expert:
+      return expert_;
   }
   return MPI_COMM_NULL;
 }

@@ -13,7 +13,10 @@
 
 namespace paramoe {
 
-enum class Group { World, Node, Mp, Dp, Ep, Esp, Edp };
+// Expert: the ep × esp ranks of one edp index, which together hold every expert
+// once (rank within it = ep index · esp + esp index); data-centric layers gather
+// the expert weights over it.
+enum class Group { World, Node, Mp, Dp, Ep, Esp, Edp, Expert };
 const char* group_name(Group g);
 
 struct Layout {
@@ -67,6 +70,7 @@ class ProcessGrid {
   MPI_Comm world_ = MPI_COMM_NULL;  // a dup of the caller's, owned
   MPI_Comm node_ = MPI_COMM_NULL, mp_ = MPI_COMM_NULL, dp_ = MPI_COMM_NULL;
   MPI_Comm ep_ = MPI_COMM_NULL, esp_ = MPI_COMM_NULL, edp_ = MPI_COMM_NULL;
+  MPI_Comm expert_ = MPI_COMM_NULL;
 };
 
 }  // namespace paramoe

@@ -53,6 +53,17 @@ void validate(const Config& c) {
           "moe", "a2a", "\"native\", \"pairwise\", \"ordered\" or \"auto\"");
   require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",
           "\"greedy\" or \"bvn\"");
+  require(m.expert_mode == "model-centric" || m.expert_mode == "data-centric" ||
+              m.expert_mode == "auto",
+          o, "moe", "expert_mode", "\"model-centric\", \"data-centric\" or \"auto\"");
+  require(m.expert_mode != "auto" || !c.plan.cluster.empty(), o, "plan", "cluster",
+          "a cluster file (inputs/clusters/*.toml) when moe.expert_mode = \"auto\"");
+  require(m.weight_cache == "shared" || m.weight_cache == "per-layer", o, "moe", "weight_cache",
+          "\"shared\" or \"per-layer\"");
+  // The weight cache is host memory so far; the CUDA backend runs model-centric only.
+  require(m.expert_mode == "model-centric" || c.device.type == "cpu", o, "moe", "expert_mode",
+          "\"model-centric\" with device.type = \"cuda\" (data-centric runs on the CPU "
+          "backend only so far)");
   const TrainConfig& t = c.train;
   require(t.steps >= 0, o, "train", "steps", "an integer >= 0");
   require(t.layers >= 1, o, "train", "layers", "an integer >= 1");
@@ -180,8 +191,8 @@ Config config_parse(const std::string& text, const std::string& origin,
        string_key("activation", m.activation), double_key("capacity_factor", m.capacity_factor),
        bool_key("renormalize", m.renormalize), double_key("aux_loss_coef", m.aux_loss_coef),
        double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule),
-       int_key("chunks", m.chunks), string_key("a2a", m.a2a),
-       string_key("a2a_order", m.a2a_order)});
+       int_key("chunks", m.chunks), string_key("a2a", m.a2a), string_key("a2a_order", m.a2a_order),
+       string_key("expert_mode", m.expert_mode), string_key("weight_cache", m.weight_cache)});
   ModelConfig& md = c.model;
   read_section(root, origin, "model",
                {string_key("type", md.type), int_key("vocab_size", md.vocab_size),

@@ -32,7 +32,20 @@ struct MoeConfig {
   // at most one peer and receives from at most one, ordered by a2a_order).
   std::string a2a = "native";
   std::string a2a_order = "greedy";  // greedy | bvn
+  // HEXA-MoE's execution modes. model-centric: tokens travel to the experts (the
+  // schedule above). data-centric: every rank gathers the layer's expert weights
+  // over the expert group, runs all experts on its own tokens and reduce-scatters
+  // the weight gradients back (schedule "dc"). auto: the predictor picks per run
+  // (needs plan.cluster).
+  std::string expert_mode = "model-centric";
+  // data-centric: "shared" keeps one gathered layer in a cache all MoE layers share
+  // (the next layer's gather overlaps this one's tail); "per-layer" keeps every
+  // layer's gathered weights (the memory baseline).
+  std::string weight_cache = "shared";
   bool swiglu() const { return activation == "swiglu"; }
+  bool data_centric() const { return expert_mode == "data-centric"; }
+  // The schedule this config runs: "dc" when data-centric.
+  std::string effective_schedule() const { return data_centric() ? "dc" : schedule; }
 };
 
 // The model `paramoe train` trains. "stack" is a stack of MoE blocks on a synthetic

@@ -15,6 +15,7 @@ MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t
     ln_.emplace_back(prefix + "ln", D_);
     moe_.push_back(std::make_unique<MoeLayer>(cfg, coll, prefix + "moe/", seed, make));
   }
+  cache_ = weight_cache_share(cfg, coll, moe_layers());
 }
 
 std::vector<Param*> MoeStack::params() {

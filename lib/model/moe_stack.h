@@ -40,6 +40,7 @@ class MoeStack {
   int64_t tokens_ = 0;
   std::vector<LayerNorm> ln_;
   std::vector<std::unique_ptr<MoeLayer>> moe_;
+  std::unique_ptr<WeightCache> cache_;  // data-centric, shared by the layers
 };
 
 }  // namespace paramoe

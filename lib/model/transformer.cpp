@@ -18,6 +18,7 @@ TransformerModel::TransformerModel(const Config& cfg, Collectives& coll, uint64_
                                                          moe_coll ? *moe_coll : coll, seed, make));
   }
   init(m, cfg.train.layers, seed);
+  cache_ = weight_cache_share(cfg.moe, moe_coll ? *moe_coll : coll, moe_layers());
 }
 
 void TransformerModel::init(const ModelConfig& m, int layers, uint64_t seed) {

@@ -53,6 +53,7 @@ class TransformerModel {
   LmHeadLoss head_;
   int64_t n_ = 0;
   std::vector<float> x_, xf_, g_, gf_;
+  std::unique_ptr<WeightCache> cache_;  // data-centric, shared by the MoE layers
 };
 
 }  // namespace paramoe

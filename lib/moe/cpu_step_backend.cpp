@@ -86,4 +86,15 @@ void CpuStepBackend::expert_backward(const float* dout, const float* xs,
   expert_ffn_backward(params_.dims(), params_.weights(), xs, act_, dout, offsets.data(), g, dxs);
 }
 
+void CpuStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
+                                             const std::vector<int64_t>& offsets, float* out) {
+  gathered_experts_forward(g, xs, offsets.data(), gathered_act_, out);
+}
+
+void CpuStepBackend::gathered_expert_backward(const GatheredExperts& g, const float* dout,
+                                              const float* xs, const std::vector<int64_t>& offsets,
+                                              float* grads, float* dxs) {
+  gathered_experts_backward(g, xs, gathered_act_, dout, offsets.data(), grads, dxs);
+}
+
 }  // namespace paramoe

@@ -46,6 +46,12 @@ class CpuStepBackend final : public StepBackend {
   void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
                        float* dxs) override;
 
+  void gathered_expert_forward(const GatheredExperts& g, const float* xs,
+                               const std::vector<int64_t>& offsets, float* out) override;
+  void gathered_expert_backward(const GatheredExperts& g, const float* dout, const float* xs,
+                                const std::vector<int64_t>& offsets, float* grads,
+                                float* dxs) override;
+
   void load_params() override {}
   void store_grads() override {}
 
@@ -55,6 +61,7 @@ class CpuStepBackend final : public StepBackend {
   std::map<std::string, std::vector<float>> buf_;
   std::set<std::string> live_;  // the buffers written since the last clear
   ExpertActivations act_;
+  std::vector<ExpertActivations> gathered_act_;  // per gathered block
 };
 
 }  // namespace paramoe

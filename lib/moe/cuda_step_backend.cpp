@@ -173,6 +173,16 @@ void CudaStepBackend::expert_backward(const float* dout, const float* xs,
   device_expert_ffn_backward(p.dims(), weights(), xs, dout, offsets, true, g, experts_, dxs, how_);
 }
 
+void CudaStepBackend::gathered_expert_forward(const GatheredExperts&, const float*,
+                                              const std::vector<int64_t>&, float*) {
+  throw Error("moe.expert_mode = \"data-centric\" is not implemented on the CUDA backend");
+}
+
+void CudaStepBackend::gathered_expert_backward(const GatheredExperts&, const float*, const float*,
+                                               const std::vector<int64_t>&, float*, float*) {
+  throw Error("moe.expert_mode = \"data-centric\" is not implemented on the CUDA backend");
+}
+
 std::unique_ptr<StepBackend> make_cuda_step_backend(const MoeConfig& cfg, MoeParams& params) {
   return std::make_unique<CudaStepBackend>(cfg, params);
 }

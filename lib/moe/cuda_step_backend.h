@@ -49,6 +49,13 @@ class CudaStepBackend final : public StepBackend {
                       float* out) override;
   void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
                        float* dxs) override;
+  // Data-centric execution keeps its weight cache in host memory so far; the
+  // config rejects it on "cuda", and these throw if reached anyway.
+  void gathered_expert_forward(const GatheredExperts& g, const float* xs,
+                               const std::vector<int64_t>& offsets, float* out) override;
+  void gathered_expert_backward(const GatheredExperts& g, const float* dout, const float* xs,
+                                const std::vector<int64_t>& offsets, float* grads,
+                                float* dxs) override;
 
   void load_params() override;
   void store_grads() override;

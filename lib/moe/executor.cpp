@@ -37,7 +37,8 @@ namespace {
 
 class Executor {
  public:
-  explicit Executor(ExecContext& c) : c_(c), dev_(c.dev), D_(c.cfg.d_model) {}
+  Executor(ExecContext& c, bool backward)
+      : c_(c), dev_(c.dev), D_(c.cfg.d_model), backward_(backward) {}
 
   int64_t run(const Step& s) {
     switch (s.op) {
@@ -85,13 +86,27 @@ class Executor {
         return chunk_place(s);
       case Op::Wait:
         return wait(s);
+      case Op::LocalPlan:
+        return local_plan();
+      case Op::GatherWeights:
+        return gather_weights(s);
+      case Op::PrefetchWeights:
+        return prefetch_weights(s);
+      case Op::GatheredExpertForward:
+        return gathered_expert_forward(s);
+      case Op::GatheredExpertBackward:
+        return gathered_expert_backward(s);
+      case Op::ReduceScatterGrads:
+        return reduce_scatter_grads(s);
+      case Op::AccumulateExpertGrads:
+        return accumulate_expert_grads();
     }
     throw Error("unknown schedule op");
   }
 
   // The start step's record is pushed right after run() returns, at this index.
-  void started(const Step& s, Collectives::Handle h) {
-    pending_[s.out] = InFlight{h, c_.run.records.size()};
+  void started(const Step& s, Collectives::Handle h, bool cache = false) {
+    pending_[s.out] = InFlight{h, c_.run.records.size(), cache};
   }
 
   void require_no_pending() const {
@@ -237,7 +252,10 @@ class Executor {
     auto it = pending_.find(s.in);
     if (it == pending_.end())
       throw Error("schedule waits for \"" + s.in + "\", which no collective is writing");
-    c_.coll.wait(it->second.handle);
+    if (it->second.cache)
+      gathered_ = cache().complete(c_.cache_id);
+    else
+      c_.coll.wait(it->second.handle);
     c_.run.records.at(it->second.record).end = now_seconds();
     pending_.erase(it);
     return 0;
@@ -358,15 +376,78 @@ class Executor {
     return 0;
   }
 
+  WeightCache& cache() {
+    PARAMOE_REQUIRE(c_.cache, "a data-centric step ran on a layer without a weight cache");
+    return *c_.cache;
+  }
+  // The bytes this rank sends in a ring all-gather or reduce-scatter of the layer's
+  // expert blocks over the expert group.
+  int64_t expert_ring_bytes() {
+    const int64_t block = cache().block_floats(c_.cache_id);
+    return block * static_cast<int64_t>(sizeof(float)) * (size(Group::Expert) - 1);
+  }
+
+  // Every expert runs here: one "EP peer" (this rank), rows in slot order.
+  int64_t local_plan() {
+    DispatchPlan& p = c_.run.plan;
+    dispatch_plan_build_send(c_.run.routing, 1, c_.placement.slot_of, p);
+    dispatch_plan_set_recv(p, p.send_counts);
+    dispatch_plan_set_layout(p, 1, p.send_counts);
+    return 0;
+  }
+
+  // Forward passes gather afresh (values may have changed since the last pass);
+  // the backward reuses what is in the cache. The wait completes it.
+  int64_t gather_weights(const Step& s) {
+    cache().request(c_.cache_id, /*fresh=*/!backward_);
+    started(s, 0, /*cache=*/true);
+    return expert_ring_bytes();
+  }
+
+  int64_t prefetch_weights(const Step& s) {
+    cache().prefetch(c_.cache_id + (s.reverse ? -1 : 1), /*fresh=*/!backward_);
+    return 0;
+  }
+
+  int64_t gathered_expert_forward(const Step& s) {
+    PARAMOE_REQUIRE(gathered_.blocks, "gathered_expert_fwd before the weights' wait");
+    const float* x = in(s);
+    dev_.gathered_expert_forward(gathered_, x, c_.run.plan.expert_offsets, out(s, rows(s.in)));
+    return 0;
+  }
+
+  int64_t gathered_expert_backward(const Step& s) {
+    PARAMOE_REQUIRE(gathered_.blocks, "gathered_expert_bwd before the weights' wait");
+    const float* dy = in(s);
+    const float* x = dev_.data(s.aux);
+    float* grads = cache().zeroed_grads(c_.cache_id);
+    dev_.gathered_expert_backward(gathered_, dy, x, c_.run.plan.expert_offsets, grads,
+                                  out(s, rows(s.in)));
+    return 0;
+  }
+
+  int64_t reduce_scatter_grads(const Step& s) {
+    started(s, cache().start_grad_reduce(c_.cache_id));
+    return expert_ring_bytes();
+  }
+
+  int64_t accumulate_expert_grads() {
+    cache().add_grads(c_.cache_id);
+    return 0;
+  }
+
   ExecContext& c_;
   StepBackend& dev_;
   const int64_t D_;
+  const bool backward_;
+  GatheredExperts gathered_;  // the cache's contents once the weights' wait completed
   // Started collectives by the buffer they write: the handle, and the index of the
   // start step's record, whose end becomes the collective's completion (so a trace
   // shows how long it was in flight).
   struct InFlight {
     Collectives::Handle handle;
     size_t record;
+    bool cache;  // the weight cache's gather, which the cache completes
   };
   std::map<std::string, InFlight> pending_;
 };
@@ -374,7 +455,7 @@ class Executor {
 }  // namespace
 
 void schedule_execute(const std::vector<Step>& steps, bool backward, ExecContext& ctx) {
-  Executor ex(ctx);
+  Executor ex(ctx, backward);
   for (const Step& s : steps) {
     const double t0 = now_seconds();
     const int64_t bytes = ex.run(s);

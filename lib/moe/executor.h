@@ -7,6 +7,7 @@
 #include "moe/expert_placement.h"
 #include "moe/moe_run.h"
 #include "moe/step_backend.h"
+#include "moe/weight_cache.h"
 
 namespace paramoe {
 
@@ -16,6 +17,8 @@ struct ExecContext {
   StepBackend& dev;
   const ExpertPlacement& placement;
   MoeRun& run;
+  WeightCache* cache;  // data-centric schedules only
+  int cache_id;        // this layer's id in `cache`
 };
 
 void schedule_execute(const std::vector<Step>& steps, bool backward, ExecContext& ctx);

@@ -6,7 +6,8 @@
 namespace paramoe {
 
 void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
-                        const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out) {
+                        const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out,
+                        bool accumulate) {
   const int64_t N = offsets[d.experts];
   act.a.assign(N * d.hidden, 0.0f);
   act.h.assign(N * d.hidden, 0.0f);
@@ -19,12 +20,12 @@ void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float
     cpu::gelu_forward(act.a.data(), N * d.hidden, act.h.data());
   }
   cpu::esmm(act.h.data(), w.w2, add_b2 ? w.b2 : nullptr, offsets, d.experts, d.hidden, d.d_model,
-            false, false, out);
+            false, accumulate, out);
 }
 
 void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                          const ExpertActivations& act, const float* dout, const int64_t* offsets,
-                         ExpertGrads& g, float* dxs) {
+                         ExpertGrads& g, float* dxs, bool accumulate) {
   const int64_t N = offsets[d.experts];
   const int64_t E = d.experts, D = d.d_model, H = d.hidden;
   cpu::estmm(act.h.data(), dout, offsets, E, H, D, true, g.w2);
@@ -36,13 +37,13 @@ void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const floa
     cpu::swiglu_backward(act.a.data(), act.g.data(), dh.data(), N * H, da.data(), dg.data());
     cpu::estmm(xs, dg.data(), offsets, E, D, H, true, g.w3);
     cpu::ess(dg.data(), offsets, E, H, true, g.b3);
-    cpu::esmm(dg.data(), w.w3, nullptr, offsets, E, H, D, true, false, dxs);
+    cpu::esmm(dg.data(), w.w3, nullptr, offsets, E, H, D, true, accumulate, dxs);
   } else {
     cpu::gelu_backward(act.a.data(), dh.data(), N * H, da.data());
   }
   cpu::estmm(xs, da.data(), offsets, E, D, H, true, g.w1);
   cpu::ess(da.data(), offsets, E, H, true, g.b1);
-  cpu::esmm(da.data(), w.w1, nullptr, offsets, E, H, D, true, d.swiglu, dxs);
+  cpu::esmm(da.data(), w.w1, nullptr, offsets, E, H, D, true, d.swiglu || accumulate, dxs);
 }
 
 }  // namespace paramoe

@@ -27,13 +27,15 @@ struct ExpertActivations {
   std::vector<float> a, g, h;  // pre-activation, SwiGLU up projection, activation
 };
 
+// accumulate: out += rather than out = (data-centric sums the ESP slices itself).
 void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
-                        const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out);
+                        const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out,
+                        bool accumulate = false);
 
 // dxs is this slice's partial input gradient. db2 is the full bias gradient of the
 // rows given (every ESP rank holds all rows of its group, so each computes it whole).
 void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                          const ExpertActivations& act, const float* dout, const int64_t* offsets,
-                         ExpertGrads& g, float* dxs);
+                         ExpertGrads& g, float* dxs, bool accumulate = false);
 
 }  // namespace paramoe

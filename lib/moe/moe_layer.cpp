@@ -21,16 +21,33 @@ MoeLayer::MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& n
       expert_load_(cfg.num_experts, 0.0) {
   moe_params_init(params_, seed);
   backend_ = make_backend(cfg_, params_);
-  set_schedule(cfg.schedule);
+  set_schedule(cfg.effective_schedule());
 }
 
 void MoeLayer::set_schedule(const std::string& name, int chunks) {
   if (chunks > 0) cfg_.chunks = chunks;
   MoeConfig probe = cfg_;
-  probe.schedule = name;
+  probe.expert_mode = name == "dc" ? "data-centric" : "model-centric";
+  if (name != "dc") probe.schedule = name;
   layout_validate(coll_.grid().layout(), probe);
-  cfg_.schedule = name;
+  cfg_ = probe;
   schedule_ = schedule_build(name, cfg_.chunks);
+  if (cfg_.data_centric() && !cache_) {
+    own_cache_ = std::make_unique<WeightCache>(coll_);
+    cache_ = own_cache_.get();
+    cache_id_ = cache_->attach(params_);
+  }
+}
+
+void MoeLayer::use_weight_cache(WeightCache& shared) {
+  own_cache_.reset();
+  cache_ = &shared;
+  cache_id_ = shared.attach(params_);
+}
+
+void MoeLayer::load_params() {
+  if (cache_) cache_->invalidate();
+  backend_->load_params();
 }
 
 // The forward pass reads buffer "x" and writes "y"; the backward reads "dy" and
@@ -43,7 +60,7 @@ float* MoeLayer::begin_forward(int64_t tokens) {
 }
 
 const float* MoeLayer::run_forward() {
-  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_};
+  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
   schedule_execute(schedule_.forward, false, ctx);
   const Routing& r = run_.routing;
   for (int64_t a = 0; a < r.tokens * r.k; ++a)
@@ -57,7 +74,7 @@ float* MoeLayer::begin_backward() {
 }
 
 const float* MoeLayer::run_backward() {
-  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_};
+  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
   schedule_execute(schedule_.backward, true, ctx);
   return backend_->data("dx");
 }
@@ -104,7 +121,15 @@ void MoeLayer::apply_placement(const ExpertPlacement& to, const StateLookup& sta
   placement_ = to;
   moe_params_place(params_, placement_, coll_.grid().index().ep);
   for (Param* p : params_.experts()) p->zero_grad();
-  backend_->load_params();
+  load_params();
+}
+
+std::unique_ptr<WeightCache> weight_cache_share(const MoeConfig& cfg, Collectives& coll,
+                                                const std::vector<MoeLayer*>& layers) {
+  if (!cfg.data_centric() || cfg.weight_cache != "shared") return nullptr;
+  auto cache = std::make_unique<WeightCache>(coll);
+  for (MoeLayer* m : layers) m->use_weight_cache(*cache);
+  return cache;
 }
 
 void MoeLayer::reset_expert_load() {

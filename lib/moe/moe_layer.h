@@ -14,6 +14,7 @@
 #include "moe/moe_run.h"
 #include "moe/schedule.h"
 #include "moe/step_backend.h"
+#include "moe/weight_cache.h"
 
 namespace paramoe {
 
@@ -37,11 +38,17 @@ class MoeLayer {
   // For a backend with memory of its own: after the host params() values change,
   // load them; before reading params() gradients, store them (adds and zeroes the
   // backend's). Both are no-ops on the CPU.
-  void load_params() { backend_->load_params(); }
+  void load_params();
   void store_grads() { backend_->store_grads(); }
 
   // Switches the schedule (e.g. for benchmarks); validated like the config key.
+  // "dc" switches to data-centric execution, any other name to model-centric.
   void set_schedule(const std::string& name, int chunks = 0);  // chunks 0: keep moe.chunks
+  // Data-centric: gather this layer's expert weights into `shared` (which the
+  // model's other MoE layers attach to, in execution order) rather than into a
+  // cache of its own.
+  void use_weight_cache(WeightCache& shared);
+  const WeightCache* weight_cache() const { return cache_; }
   const Schedule& schedule() const { return schedule_; }
   MoeParams& params() { return params_; }
 
@@ -77,6 +84,15 @@ class MoeLayer {
   ExpertPlacement placement_;
   std::vector<double> expert_load_;
   MoeRun run_;
+  std::unique_ptr<WeightCache> own_cache_;  // data-centric without a shared cache
+  WeightCache* cache_ = nullptr;
+  int cache_id_ = 0;
 };
+
+// Data-centric layers with moe.weight_cache = "shared": one cache that all of
+// `layers` (in execution order) gather into, which the caller keeps alive while
+// they run; null for any other config (each data-centric layer keeps its own).
+std::unique_ptr<WeightCache> weight_cache_share(const MoeConfig& cfg, Collectives& coll,
+                                                const std::vector<MoeLayer*>& layers);
 
 }  // namespace paramoe

@@ -52,6 +52,20 @@ const char* op_name(Op op) {
       return "chunk_place";
     case Op::Wait:
       return "wait";
+    case Op::LocalPlan:
+      return "plan_local";
+    case Op::GatherWeights:
+      return "allgather_weights";
+    case Op::PrefetchWeights:
+      return "prefetch_weights";
+    case Op::GatheredExpertForward:
+      return "gathered_expert_fwd";
+    case Op::GatheredExpertBackward:
+      return "gathered_expert_bwd";
+    case Op::ReduceScatterGrads:
+      return "reduce_scatter_wgrad";
+    case Op::AccumulateExpertGrads:
+      return "wgrad_accumulate";
   }
   return "?";
 }
@@ -77,6 +91,8 @@ bool op_is_collective(Op op) {
     case Op::AllGatherV:
     case Op::ReduceScatterV:
     case Op::AllReduce:
+    case Op::GatherWeights:
+    case Op::ReduceScatterGrads:
       return true;
     default:
       return false;
@@ -266,16 +282,66 @@ Schedule build_split(const std::string& name, int r, bool pipelined) {
   return s;
 }
 
+// HEXA-MoE's data-centric execution: each rank keeps its 1/mp of the tokens (as in
+// s1), gathers the layer's expert weights from the expert group (ep × esp ranks)
+// into the shared weight cache, runs every expert on its own rows and
+// reduce-scatters the weight gradients back. The gather starts first, so it is in
+// flight during the gate (or was started by the previous layer: weight_cache.h),
+// and the gradients' reduce-scatter is in flight during the router's backward.
+Schedule build_data_centric() {
+  Schedule s;
+  s.name = "dc";
+  Step gate = local(Op::Gate, "xl", "");
+  gate.group = Group::World;
+  Step gather = coll(Op::GatherWeights, "", "wcache", Group::Expert, Lane::Inter);
+  gather.async = true;
+  Step reduce = coll(Op::ReduceScatterGrads, "", "wgrad", Group::Expert, Lane::Inter);
+  reduce.async = true;
+  Step prefetch_back = local(Op::PrefetchWeights, "", "");
+  prefetch_back.reverse = true;
+  s.forward = {
+      local(Op::SplitMp, "x", "xl"),
+      gather,
+      gate,
+      local(Op::LocalPlan, "", ""),
+      local(Op::PermuteToSend, "xl", "xs"),
+      wait_for("wcache", Lane::Inter, 0, 1),
+      local(Op::GatheredExpertForward, "xs", "ys"),
+      local(Op::PrefetchWeights, "", ""),
+      local(Op::Combine, "ys", "yl"),
+      coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra),
+  };
+  s.backward = {
+      local(Op::SplitMp, "dy", "dyl"),
+      gather,
+      local(Op::CombineBackward, "dyl", "dys", "ys"),
+      wait_for("wcache", Lane::Inter, 0, 1),
+      local(Op::GatheredExpertBackward, "dys", "dxs", "xs"),
+      prefetch_back,
+      reduce,
+      local(Op::ScatterAddFromSend, "dxs", "dxl"),
+      local(Op::GateBackward, "", "dxl", "xl"),
+      coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra),
+      local(Op::AccumulateGateGrad, "dwg", ""),
+      wait_for("wgrad", Lane::Inter, 0, 1),
+      local(Op::AccumulateExpertGrads, "wgrad", ""),
+      coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra),
+  };
+  return s;
+}
+
 }  // namespace
 
 Schedule schedule_build(const std::string& name, int chunks) {
   if (name == "replicated") return build_replicated();
   if (name == "s1") return build_split("s1", 1, false);
+  if (name == "dc") return build_data_centric();
   if (name == "s2") {
     if (chunks < 1) throw_collective("moe.chunks: expected an integer >= 1");
     return build_split("s2", chunks, true);
   }
-  throw_collective("unknown schedule \"" + name + "\" (expected \"replicated\", \"s1\" or \"s2\")");
+  throw_collective("unknown schedule \"" + name +
+                   "\" (expected \"replicated\", \"s1\", \"s2\" or \"dc\")");
 }
 
 std::string schedule_describe(const Schedule& s) {

@@ -32,6 +32,14 @@ enum class Op {
   ChunkSlice,          // rows of chunk `chunk` of every block of `in` (laid out as `layout`)
   ChunkPlace,          // the inverse: chunk rows back to their places in `out`
   Wait,                // completes the asynchronous collective that writes `in`
+  // Data-centric execution (HEXA-MoE): tokens stay, expert weights travel.
+  LocalPlan,               // the dispatch plan for running every expert here: rows by slot
+  GatherWeights,           // all-gather of this layer's expert blocks into the weight cache
+  PrefetchWeights,         // starts the next layer's gather (`reverse`: the previous layer's)
+  GatheredExpertForward,   // every expert on this rank's rows, from the cache
+  GatheredExpertBackward,  // `aux`: the saved input; weight gradients into the cache
+  ReduceScatterGrads,      // the cache's weight gradients back to their owners, summed
+  AccumulateExpertGrads,   // this rank's reduced block → its expert params' gradients
 };
 
 // How a buffer's rows form blocks, for cutting them into chunks: one block per EP
@@ -65,6 +73,7 @@ const char* op_name(Op op);
 const char* lane_name(Lane lane);
 bool op_is_collective(Op op);
 
+// `dc`: data-centric execution (weight_cache.h) instead of a token exchange.
 // `replicated`: the DeepSpeed-MoE baseline (needs esp == mp); `s1`: Parm's "pause MP";
 // `s2`: s1 with the EP all-to-all and the ESP all-gather (and the reduce-scatter
 // and the return all-to-all) cut into `chunks` pieces and pipelined, so that the

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "moe/expert_blocks.h"
 #include "moe/router.h"
 
 namespace paramoe {
@@ -61,6 +62,15 @@ class StepBackend {
                               float* out) = 0;
   virtual void expert_backward(const float* dout, const float* xs,
                                const std::vector<int64_t>& offsets, float* dxs) = 0;
+
+  // Data-centric: the FFN of every expert on this rank's slot-sorted rows, from the
+  // gathered blocks (expert_blocks.h; `offsets` [E + 1] by slot). The backward adds
+  // the weight gradients into `grads`, blocks laid out like g's.
+  virtual void gathered_expert_forward(const GatheredExperts& g, const float* xs,
+                                       const std::vector<int64_t>& offsets, float* out) = 0;
+  virtual void gathered_expert_backward(const GatheredExperts& g, const float* dout,
+                                        const float* xs, const std::vector<int64_t>& offsets,
+                                        float* grads, float* dxs) = 0;
 
   // The host MoeParams are the masters. load_params copies their values in after
   // they changed; store_grads adds the gradients accumulated here into theirs and

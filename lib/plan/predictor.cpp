@@ -34,6 +34,9 @@ std::vector<int> group_of_rank0(Group g, const Layout& l) {
     case Group::Edp:
       for (int i = 0; i < l.edp(); ++i) r.push_back(i * l.esp * l.ep);
       break;
+    case Group::Expert:
+      for (int i = 0; i < l.esp * l.ep; ++i) r.push_back(i);
+      break;
   }
   return r;
 }
@@ -95,9 +98,31 @@ class Pricer {
       case Op::UnpermuteFromExperts:
         return mem(n_ * row_ * 2);
       case Op::ExpertForward:
-        return expert_gemm(1.0);
+        return expert_gemm(1.0, n_, l_.esp, s_.experts / l_.ep);
       case Op::ExpertBackward:
-        return expert_gemm(2.0);
+        return expert_gemm(2.0, n_, l_.esp, s_.experts / l_.ep);
+      // Data-centric: this rank's rows through every expert, one GEMM group per
+      // gathered block (E experts, each in esp hidden slices).
+      case Op::GatheredExpertForward:
+        return expert_gemm(1.0, a_, 1, s_.experts * l_.esp);
+      case Op::GatheredExpertBackward:
+        return expert_gemm(2.0, a_, 1, s_.experts * l_.esp);
+      case Op::LocalPlan:
+        return mem(a_ * 4.0 * 3);
+      case Op::GatherWeights: {
+        const double block = shard_bytes();
+        bytes = block * (l_.esp * l_.ep - 1);
+        return ring(Group::Expert, block) + mem(block * 2);  // + packing the shard
+      }
+      case Op::ReduceScatterGrads: {
+        const double block = shard_bytes();
+        bytes = block * (l_.esp * l_.ep - 1);
+        return ring(Group::Expert, block) + mem(block * (l_.esp * l_.ep - 1) * 2);
+      }
+      case Op::AccumulateExpertGrads:
+        return mem(shard_bytes() * 3);
+      case Op::PrefetchWeights:  // the next layer's gather, priced with that layer
+        return 0;
       case Op::GateBackward:
         return gemm(4.0 * tl_ * s_.d_model * s_.experts, 2) + mem(tl_ * s_.experts * 4.0 * 4);
       case Op::AccumulateGateGrad:
@@ -147,16 +172,24 @@ class Pricer {
   double gemm(double flops, int calls) const {
     return flops / (c_.gemm_TFLOPs * 1e12) / speed_ + calls * c_.launch_us * 1e-6;
   }
-  // The FFN of this rank's E/ep experts on n rows and an H/esp slice: 2 or 3 GEMMs
-  // forward; the backward is twice the FLOPs.
-  double expert_gemm(double factor) const {
-    const double mats = s_.swiglu ? 3.0 : 2.0;
+  // One rank's expert shard (E/ep experts, an H/esp slice), weights and biases.
+  double shard_bytes() const {
+    const double mats = s_.swiglu ? 3.0 : 2.0, biases = s_.swiglu ? 2.0 : 1.0;
     const double hidden = static_cast<double>(s_.d_hidden) / l_.esp;
-    const double flops = factor * mats * 2.0 * n_ * s_.d_model * hidden;
-    const int calls = static_cast<int>(factor * mats) * (s_.experts / l_.ep);
+    return static_cast<double>(s_.experts) / l_.ep *
+           (mats * s_.d_model * hidden + biases * hidden + s_.d_model) * s_.bytes_per_element;
+  }
+  // The expert FFN on n rows with a hidden width of H/esp_div, in `groups` expert
+  // GEMM groups (one OpenBLAS or cuBLAS call each): 2 or 3 GEMMs forward; the
+  // backward is twice the FLOPs.
+  double expert_gemm(double factor, double n, int esp_div, int groups) const {
+    const double mats = s_.swiglu ? 3.0 : 2.0;
+    const double hidden = static_cast<double>(s_.d_hidden) / esp_div;
+    const double flops = factor * mats * 2.0 * n * s_.d_model * hidden;
+    const int calls = static_cast<int>(factor * mats) * groups;
     // The activation: forward once, backward (factor 2) about twice the work.
-    const double act = c_.activation_Gps > 0 ? n_ * hidden * factor / (c_.activation_Gps * 1e9)
-                                             : mem(n_ * hidden * 4.0 * factor * 2);
+    const double act = c_.activation_Gps > 0 ? n * hidden * factor / (c_.activation_Gps * 1e9)
+                                             : mem(n * hidden * 4.0 * factor * 2);
     return gemm(flops, calls) + act / (c_.activation_Gps > 0 ? speed_ : 1.0);
   }
 

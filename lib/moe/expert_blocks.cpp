@@ -1,0 +1,116 @@
+#include "moe/expert_blocks.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "kernels/cpu/elementwise.h"
+
+namespace paramoe {
+
+ExpertBlock expert_block(const ExpertDims& d) {
+  ExpertBlock b;
+  b.dims = d;
+  const int64_t E = d.experts, D = d.d_model, H = d.hidden;
+  int64_t at = 0;
+  auto take = [&](int64_t n) {
+    const int64_t o = at;
+    at += n;
+    return o;
+  };
+  b.w1 = take(E * D * H);
+  b.b1 = take(E * H);
+  if (d.swiglu) {
+    b.w3 = take(E * D * H);
+    b.b3 = take(E * H);
+  }
+  b.w2 = take(E * H * D);
+  b.b2 = take(E * D);
+  b.size = at;
+  return b;
+}
+
+ExpertWeights expert_block_weights(const ExpertBlock& b, const float* base) {
+  const bool sw = b.dims.swiglu;
+  return ExpertWeights{
+      base + b.w1, base + b.b1, sw ? base + b.w3 : nullptr, sw ? base + b.b3 : nullptr,
+      base + b.w2, base + b.b2};
+}
+
+ExpertGrads expert_block_grads(const ExpertBlock& b, float* base) {
+  const bool sw = b.dims.swiglu;
+  return ExpertGrads{
+      base + b.w1, base + b.b1, sw ? base + b.w3 : nullptr, sw ? base + b.b3 : nullptr,
+      base + b.w2, base + b.b2};
+}
+
+namespace {
+// The expert params in block order, with their offsets.
+std::vector<std::pair<Param*, int64_t>> in_block_order(MoeParams& p, const ExpertBlock& b) {
+  std::vector<std::pair<Param*, int64_t>> v = {{&p.w1, b.w1}, {&p.b1, b.b1}};
+  if (p.swiglu) {
+    v.push_back({&p.w3, b.w3});
+    v.push_back({&p.b3, b.b3});
+  }
+  v.push_back({&p.w2, b.w2});
+  v.push_back({&p.b2, b.b2});
+  return v;
+}
+}  // namespace
+
+void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst) {
+  for (auto [param, at] : in_block_order(p, b))
+    std::copy(param->value.begin(), param->value.end(), dst + at);
+}
+
+void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p) {
+  for (auto [param, at] : in_block_order(p, b))
+    cpu::accumulate(src + at, static_cast<int64_t>(param->grad.size()), param->grad.data());
+}
+
+namespace {
+// Rows of owner q's experts, and their offsets from the owner's first row.
+int64_t owner_rows(const GatheredExperts& g, const int64_t* offsets, int q,
+                   std::vector<int64_t>& local) {
+  const int64_t El = g.block.dims.experts, first = offsets[q * El];
+  local.resize(El + 1);
+  for (int64_t i = 0; i <= El; ++i) local[i] = offsets[q * El + i] - first;
+  return first;
+}
+}  // namespace
+
+void gathered_experts_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
+                              std::vector<ExpertActivations>& act, float* out) {
+  const int64_t D = g.block.dims.d_model;
+  act.resize(static_cast<size_t>(g.owners) * g.slices);
+  std::vector<int64_t> local;
+  for (int q = 0; q < g.owners; ++q) {
+    const int64_t first = owner_rows(g, offsets, q, local);
+    for (int s = 0; s < g.slices; ++s) {
+      const int i = q * g.slices + s;
+      const ExpertWeights w = expert_block_weights(g.block, g.blocks + i * g.block.size);
+      expert_ffn_forward(g.block.dims, w, xs + first * D, local.data(), s == 0, act[i],
+                         out + first * D, /*accumulate=*/s > 0);
+    }
+  }
+}
+
+void gathered_experts_backward(const GatheredExperts& g, const float* xs,
+                               const std::vector<ExpertActivations>& act, const float* dout,
+                               const int64_t* offsets, float* grads, float* dxs) {
+  PARAMOE_REQUIRE(act.size() == static_cast<size_t>(g.owners) * g.slices,
+                  "gathered_experts_backward: no matching forward");
+  const int64_t D = g.block.dims.d_model;
+  std::vector<int64_t> local;
+  for (int q = 0; q < g.owners; ++q) {
+    const int64_t first = owner_rows(g, offsets, q, local);
+    for (int s = 0; s < g.slices; ++s) {
+      const int i = q * g.slices + s;
+      const ExpertWeights w = expert_block_weights(g.block, g.blocks + i * g.block.size);
+      ExpertGrads gr = expert_block_grads(g.block, grads + i * g.block.size);
+      expert_ffn_backward(g.block.dims, w, xs + first * D, act[i], dout + first * D, local.data(),
+                          gr, dxs + first * D, /*accumulate=*/s > 0);
+    }
+  }
+}
+
+}  // namespace paramoe

@@ -1,0 +1,53 @@
+#pragma once
+// Data-centric execution's view of the experts: each rank's expert shard (its E/ep
+// experts, its H/esp hidden slice) packed as one contiguous block, and the FFN of
+// every expert run from the blocks of all ranks of the expert group, gathered in
+// group-rank order (owner q = ep index major, ESP slice s minor).
+//
+// The hidden slices are never stitched back into whole experts: an FFN is a sum
+// over its hidden slices, act(x·W1_s + b1_s)·W2_s, so each slice runs as it is and
+// the slices' outputs are summed (b2 by slice 0 only), as model-centric execution's
+// ESP reduction does. Weight gradients land in blocks laid out alike, which a
+// reduce-scatter returns to their owners.
+#include <cstdint>
+#include <vector>
+
+#include "moe/expert_ffn.h"
+#include "moe/moe_params.h"
+
+namespace paramoe {
+
+// Offsets (in floats) of each tensor in a packed block; w3, b3 only for SwiGLU.
+struct ExpertBlock {
+  ExpertDims dims;
+  int64_t w1 = 0, b1 = 0, w3 = 0, b3 = 0, w2 = 0, b2 = 0;
+  int64_t size = 0;
+};
+
+ExpertBlock expert_block(const ExpertDims& d);
+ExpertWeights expert_block_weights(const ExpertBlock& b, const float* base);
+ExpertGrads expert_block_grads(const ExpertBlock& b, float* base);
+
+// This rank's expert values → one block; one block of gradients → added to its
+// expert grads.
+void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst);
+void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p);
+
+// All experts, gathered: owners × slices blocks of `block` layout.
+struct GatheredExperts {
+  int owners = 1;  // ep
+  int slices = 1;  // esp
+  ExpertBlock block;
+  const float* blocks = nullptr;
+};
+
+// xs: this rank's rows sorted by slot (owner-major); offsets [E + 1] in slot order.
+// act gets owners × slices entries, which the backward reads.
+void gathered_experts_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
+                              std::vector<ExpertActivations>& act, float* out);
+// grads: owners × slices gradient blocks, accumulated into (zero them first).
+void gathered_experts_backward(const GatheredExperts& g, const float* xs,
+                               const std::vector<ExpertActivations>& act, const float* dout,
+                               const int64_t* offsets, float* grads, float* dxs);
+
+}  // namespace paramoe
