@@ -1,5 +1,6 @@
 // paramoe bench grid: runs every point of a layer grid that fits the world size,
-// under replicated (where esp = mp), s1 and s2 at each of the grid's chunks, and
+// under the grid's schedules: replicated (where esp = mp), s1, s2 at each of the
+// grid's chunks and dc (data-centric), and
 // records auto: the option the predictor picks from --cluster, with the measured
 // time of that option. Writes one CSV row per point and schedule with the
 // measured and predicted forward+backward times.
@@ -75,9 +76,9 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     LayerShape shape = layer_shape(cfg, p.tokens());
     std::vector<ScheduleOption> options;
     if (predict)
-      options = schedule_options(shape, priced, cluster, grid.chunks);
+      options = schedule_options(shape, priced, cluster, grid.chunks, grid.schedules);
     else  // the same candidates, unpriced
-      for (const auto& [name, r] : schedule_candidates(lay, grid.chunks))
+      for (const auto& [name, r] : schedule_candidates(lay, grid.chunks, grid.schedules))
         options.push_back({name, r, {}});
     std::vector<Row> rows_out;
     for (const ScheduleOption& o : options) {

@@ -67,7 +67,7 @@ int plan_grid(const PlanLayerArgs& args, const ClusterSpec& cluster) {
     const Layout l{world, p.mp, p.ep, p.esp, cluster.ranks_per_node};
     if (!layout_problem(l, p.moe).empty()) continue;
     LayerShape shape = layer_shape(p.moe, p.tokens());
-    const auto options = schedule_options(shape, l, cluster, grid.chunks);
+    const auto options = schedule_options(shape, l, cluster, grid.chunks, grid.schedules);
     std::string why;
     const ScheduleOption& best = schedule_best(options, why);
     const std::string pick = best.name == "s2" ? "s2/" + std::to_string(best.chunks) : best.name;
@@ -126,6 +126,9 @@ int cmd_plan_layer(const PlanLayerArgs& args) {
     LayerShape shape = layer_shape(m, cfg.bench.tokens_per_step / l.dp());
     for (ScheduleOption& o : schedule_options(shape, l, cluster, args.chunks))
       all.push_back(Candidate{l, o.name, o.chunks, std::move(o.prediction)});
+    // HEXA-MoE's data-centric execution, for moe.expert_mode = "auto".
+    ScheduleOption dc = schedule_option("dc", 1, shape, l, cluster);
+    all.push_back(Candidate{l, dc.name, dc.chunks, std::move(dc.prediction)});
   }
 
   std::printf("plan: %s on %s (%d nodes x %d ranks) | %d tokens/step, D=%d H=%d E=%d k=%d %s\n",

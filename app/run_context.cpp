@@ -9,21 +9,40 @@ namespace paramoe {
 
 namespace {
 
-// moe.schedule = "auto": every rank predicts the same options from the same files
-// and picks the same one, for this run's layout and train.tokens_per_step.
-void resolve_auto_schedule(Config& c, const ProcessGrid& grid) {
+// moe.schedule = "auto" and moe.expert_mode = "auto": every rank predicts the same
+// options from the same files and picks the same one, for this run's layout and
+// train.tokens_per_step. The candidates are the model-centric schedules (every one
+// the layout allows when the schedule is "auto", else the one named) and, when the
+// mode is "auto", data-centric execution.
+void resolve_auto(Config& c, const ProcessGrid& grid) {
+  MoeConfig& m = c.moe;
+  const bool auto_schedule = m.schedule == "auto", auto_mode = m.expert_mode == "auto";
+  if (!auto_schedule && !auto_mode) return;
   const ClusterSpec cluster = cluster_load(c.plan.cluster);
   Layout layout = grid.layout();
   layout.ranks_per_node = cluster.ranks_per_node;
-  const MoeConfig& m = c.moe;
   LayerShape shape = layer_shape(m, c.train.tokens_per_step / layout.dp());
-  const auto options = schedule_options(shape, layout, cluster);
+  std::vector<ScheduleOption> options;
+  if (auto_schedule)
+    options = schedule_options(shape, layout, cluster);
+  else
+    options.push_back(schedule_option(m.schedule, m.chunks, shape, layout, cluster));
+  if (auto_mode) options.push_back(schedule_option("dc", 1, shape, layout, cluster));
   std::string why;
   const ScheduleOption& best = schedule_best(options, why);
-  c.moe.schedule = best.name;
-  c.moe.chunks = best.chunks;
-  std::string msg = "schedule auto: ";
-  msg += best.name == "s2" ? "s2 with " + std::to_string(best.chunks) + " chunks" : best.name;
+  if (best.name == "dc") {
+    m.expert_mode = "data-centric";
+    if (auto_schedule) m.schedule = "s1";  // unused while data-centric
+  } else {
+    if (auto_mode) m.expert_mode = "model-centric";
+    m.schedule = best.name;
+    m.chunks = best.chunks;
+  }
+  std::string msg = auto_mode ? "expert_mode auto: " : "schedule auto: ";
+  msg += best.name == "dc"   ? std::string("data-centric")
+         : best.name == "s2" ? "s2 with " + std::to_string(best.chunks) + " chunks"
+                             : best.name;
+  if (auto_mode && best.name != "dc") msg += " (model-centric)";
   msg += " on " + cluster.name + " (" + why + ")";
   if (cluster.world() != layout.world)
     msg += "; note: the cluster file describes " + std::to_string(cluster.world()) +
@@ -51,7 +70,7 @@ RunContext run_context_create(const std::string& config_path,
   cpu::blas_set_threads_default();
   rc.grid = std::make_unique<ProcessGrid>(
       ProcessGrid::create(MPI_COMM_WORLD, rc.config.parallel, rc.config.moe));
-  if (rc.config.moe.schedule == "auto") resolve_auto_schedule(rc.config, *rc.grid);
+  resolve_auto(rc.config, *rc.grid);
   rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
   const A2aLinkModel a2a_model = a2a_model_for(rc.config, *rc.grid);
   rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),

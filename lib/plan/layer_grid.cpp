@@ -46,7 +46,7 @@ LayerGrid grid_parse(const std::string& text, const std::string& origin) {
        double_list_key("d_model", d_model), double_list_key("ffn_ratio", ratio),
        double_list_key("experts", experts), double_list_key("top_k", top_k),
        double_list_key("capacity_factor", capacity), string_list_key("activation", activation),
-       layouts_key, double_list_key("chunks", chunks)});
+       layouts_key, double_list_key("chunks", chunks), string_list_key("schedules", g.schedules)});
   for (const auto& [k, v] : root)
     if (std::string(k.str()) != "grid")
       throw_collective(origin + ": unknown section [" + std::string(k.str()) + "] (known: grid)");
@@ -64,6 +64,13 @@ LayerGrid grid_parse(const std::string& text, const std::string& origin) {
   for (const auto& a : activation)
     if (a != "gelu" && a != "swiglu")
       throw_collective(where(origin, "grid", "activation") + ": expected \"gelu\" or \"swiglu\"");
+  if (g.schedules.empty())
+    throw_collective(where(origin, "grid", "schedules") + ": expected a non-empty list");
+  for (const auto& s : g.schedules)
+    if (s != "replicated" && s != "s1" && s != "s2" && s != "dc")
+      throw_collective(where(origin, "grid", "schedules") +
+                       ": expected entries \"replicated\", \"s1\", \"s2\" or \"dc\", got \"" +
+                       s + "\"");
   if (g.name.empty()) g.name = origin;
   for (const auto& lay : layouts)
     for (int b : B)

@@ -4,7 +4,9 @@
 //
 //   [grid]   name, batch, seq_len, d_model, ffn_ratio (d_hidden = ratio · d_model),
 //            experts, top_k, capacity_factor (0 = dropless), activation,
-//            layouts = [[mp, ep, esp], ...], chunks (s2's pipeline degrees)
+//            layouts = [[mp, ep, esp], ...], chunks (s2's pipeline degrees),
+//            schedules (the options run and priced: "replicated", "s1", "s2",
+//            and "dc" for data-centric execution; default the model-centric three)
 //
 // A point's tokens are batch · seq_len per data-parallel shard (one MP group's
 // tokens), as in Parm, where B and L are per GPU group.
@@ -26,6 +28,7 @@ struct LayerGrid {
   std::string name;
   std::vector<GridPoint> points;
   std::vector<int> chunks = {2};
+  std::vector<std::string> schedules = {"replicated", "s1", "s2"};
 };
 
 // Throws a collective paramoe::Error naming the file and key for a bad grid.

@@ -1,23 +1,34 @@
 #include "plan/schedule_choice.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace paramoe {
 
-std::vector<std::pair<std::string, int>> schedule_candidates(const Layout& layout,
-                                                             const std::vector<int>& chunks) {
-  std::vector<std::pair<std::string, int>> names = {{"s1", 1}};
-  if (layout.esp == layout.mp) names.insert(names.begin(), {"replicated", 1});
-  for (int r : chunks) names.push_back({"s2", r});
-  return names;
+std::vector<std::pair<std::string, int>> schedule_candidates(
+    const Layout& layout, const std::vector<int>& chunks, const std::vector<std::string>& names) {
+  auto wanted = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  std::vector<std::pair<std::string, int>> out;
+  if (wanted("replicated") && layout.esp == layout.mp) out.push_back({"replicated", 1});
+  if (wanted("s1")) out.push_back({"s1", 1});
+  if (wanted("s2"))
+    for (int r : chunks) out.push_back({"s2", r});
+  if (wanted("dc")) out.push_back({"dc", 1});
+  return out;
+}
+
+ScheduleOption schedule_option(const std::string& name, int chunks, const LayerShape& shape,
+                               const Layout& layout, const ClusterSpec& cluster) {
+  return {name, chunks, predict_layer(schedule_build(name, chunks), shape, layout, cluster)};
 }
 
 std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,
                                              const ClusterSpec& cluster,
-                                             const std::vector<int>& chunks) {
+                                             const std::vector<int>& chunks,
+                                             const std::vector<std::string>& names) {
   std::vector<ScheduleOption> out;
-  for (const auto& [name, r] : schedule_candidates(layout, chunks))
-    out.push_back({name, r, predict_layer(schedule_build(name, r), shape, layout, cluster)});
+  for (const auto& [name, r] : schedule_candidates(layout, chunks, names))
+    out.push_back(schedule_option(name, r, shape, layout, cluster));
   return out;
 }
 

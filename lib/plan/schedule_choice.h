@@ -14,15 +14,24 @@ struct ScheduleOption {
   Prediction prediction;
 };
 
-// The candidates a layout allows, as (schedule, chunks): replicated (where
-// esp = mp), s1, and s2 at each of `chunks`.
-std::vector<std::pair<std::string, int>> schedule_candidates(const Layout& layout,
-                                                             const std::vector<int>& chunks);
+// The model-centric schedules, which "auto" chooses from.
+inline const std::vector<std::string> kModelCentric = {"replicated", "s1", "s2"};
+
+// The candidates a layout allows among `names`, as (schedule, chunks): replicated
+// (where esp = mp), s1, s2 at each of `chunks`, and dc (data-centric).
+std::vector<std::pair<std::string, int>> schedule_candidates(
+    const Layout& layout, const std::vector<int>& chunks,
+    const std::vector<std::string>& names = kModelCentric);
+
+// One schedule predicted ("dc": data-centric execution).
+ScheduleOption schedule_option(const std::string& name, int chunks, const LayerShape& shape,
+                               const Layout& layout, const ClusterSpec& cluster);
 
 // The same, each predicted.
-std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,
-                                             const ClusterSpec& cluster,
-                                             const std::vector<int>& chunks = {2, 4, 8});
+std::vector<ScheduleOption> schedule_options(
+    const LayerShape& shape, const Layout& layout, const ClusterSpec& cluster,
+    const std::vector<int>& chunks = {2, 4, 8},
+    const std::vector<std::string>& names = kModelCentric);
 
 // The fastest option (ties to the earlier: the simpler schedule) and a one-line
 // reason listing every option's predicted time.
