@@ -144,7 +144,7 @@ void log_memory(const RunContext& rc, const std::vector<Param*>& params,
 
 int cmd_train(const TrainArgs& args) {
   preemption_install();
-  RunContext rc = run_context_create(args.config, args.overrides);
+  RunContext rc = run_context_create(args.config, args.overrides, args.calibrate_speed);
   const Config& cfg = rc.config;
   const TrainConfig& tc = cfg.train;
 

@@ -9,6 +9,7 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
   std::string resume;  // empty: start fresh; "latest", a directory or a checkpoint file
+  bool calibrate_speed = false;
 };
 
 struct DataArgs {

@@ -83,7 +83,7 @@ class LanguageModelTask : public TrainTask {
   // This data-parallel rank's sequences of the micro-batch that starts at sequence `first`.
   TokenBatch shard(int64_t first, bool validation) const {
     int64_t s0 = 0, n = 0;
-    split_rows(micro_seqs_, rc_.grid->layout().dp(), rc_.grid->index().dp, s0, n);
+    split_rows_by(micro_seqs_, rc_.grid->layout().dp(), rc_.split.dp, rc_.grid->index().dp, s0, n);
     return validation ? data_.val(first + s0, n) : data_.train(first + s0, n);
   }
   // The micro-batch's targeted positions over all data-parallel ranks: the loss is

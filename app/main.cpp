@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
                        "starts fresh if checkpoint.dir has none yet), a checkpoint directory, or "
                        "a .h5 file. Any parallel layout may load it.")
           ->expected(0, 1);
+  train_cmd->add_flag("--calibrate-speed", train.calibrate_speed,
+                      "with parallel.split = \"speed\": time a GEMM on every rank at start-up "
+                      "and split the work by the measured speeds (else plan.cluster's speeds)");
 
   auto* bench_cmd = app.add_subcommand("bench", "benchmarks of layers and schedules");
   bench_cmd->require_subcommand(1);

@@ -64,13 +64,15 @@ A2aLinkModel a2a_model_for(const Config& c, const ProcessGrid& grid) {
 }  // namespace
 
 RunContext run_context_create(const std::string& config_path,
-                              const std::vector<std::string>& overrides) {
+                              const std::vector<std::string>& overrides, bool calibrate_speed) {
   RunContext rc;
   rc.config = config_load(config_path, overrides);
   cpu::blas_set_threads_default();
   rc.grid = std::make_unique<ProcessGrid>(
       ProcessGrid::create(MPI_COMM_WORLD, rc.config.parallel, rc.config.moe));
   resolve_auto(rc.config, *rc.grid);
+  rc.split = work_split_resolve(rc.config, *rc.grid, calibrate_speed);
+  if (!rc.split.describe.empty()) log_info(rc.split.describe);
   rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
   const A2aLinkModel a2a_model = a2a_model_for(rc.config, *rc.grid);
   rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),

@@ -17,8 +17,8 @@ class SyntheticTask : public TrainTask {
                static_cast<uint64_t>(rc.config.train.seed), rc.layers.make),
         teacher_(rc.config.moe.d_model, static_cast<uint64_t>(rc.config.train.seed) ^ 0x5eedull) {
     // This rank's data-parallel shard of the global batch (MP ranks share it).
-    split_rows(rc.config.train.tokens_per_step, rc.grid->layout().dp(), rc.grid->index().dp, row0_,
-               rows_);
+    split_rows_by(rc.config.train.tokens_per_step, rc.grid->layout().dp(), rc.split.dp,
+                  rc.grid->index().dp, row0_, rows_);
   }
   std::vector<Param*> params() override { return model_.params(); }
   std::vector<MoeLayer*> moe_layers() override { return model_.moe_layers(); }

@@ -57,6 +57,18 @@ void set_a2a_from_args(MpiCollectives& coll) {
                     order_algorithm_from_string(arg_or("--a2a-order", "greedy")));
 }
 
+// --esp-weights a,b,...: ESP hidden slices in proportion (parallel.split = "speed").
+std::vector<double> esp_weights_from_args() {
+  std::vector<double> w;
+  std::string s = arg_or("--esp-weights", "");
+  for (size_t at = 0; at < s.size();) {
+    const size_t comma = s.find(',', at);
+    w.push_back(std::stod(s.substr(at, comma - at)));
+    at = comma == std::string::npos ? s.size() : comma + 1;
+  }
+  return w;
+}
+
 bool shuffled_placement_from_args() {
   return arg_or("--placement", "contiguous") == "shuffled";
 }
@@ -137,6 +149,7 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
     cfg.expert_mode = "data-centric";
     cfg.schedule = "s1";
   }
+  cfg.esp_weights = esp_weights_from_args();
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
   Backend b = backend_for(grid);
   MoeLayer layer(cfg, *b.coll, "moe/", 0, b.make);
@@ -211,7 +224,7 @@ std::vector<std::string> schedules_for(const ParallelConfig& par) {
   std::vector<std::string> s = {"s1", "s2:1", "s2:2", "s2:3"};
   if (par.esp == par.mp) s.insert(s.begin(), "replicated");
 #ifndef PARAMOE_TEST_CUDA
-  s.push_back("dc");
+  if (esp_weights_from_args().empty()) s.push_back("dc");  // dc gathers even slices only
 #endif
   return s;
 }

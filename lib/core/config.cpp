@@ -25,6 +25,8 @@ void validate(const Config& c) {
   require(c.parallel.esp >= 1, o, "parallel", "esp", "an integer >= 1");
   require(c.parallel.ranks_per_node >= 0, o, "parallel", "ranks_per_node",
           "an integer >= 0 (0 = detect nodes)");
+  require(c.parallel.split == "even" || c.parallel.split == "speed", o, "parallel", "split",
+          "\"even\" or \"speed\"");
   require(c.device.type == "cpu" || c.device.type == "cuda", o, "device", "type",
           "\"cpu\" or \"cuda\"");
   require(c.device.collectives == "auto" || c.device.collectives == "nccl" ||
@@ -178,7 +180,8 @@ Config config_parse(const std::string& text, const std::string& origin,
   read_section(
       root, origin, "parallel",
       {int_key("mp", c.parallel.mp), int_key("ep", c.parallel.ep), int_key("esp", c.parallel.esp),
-       int_key("ranks_per_node", c.parallel.ranks_per_node)});
+       int_key("ranks_per_node", c.parallel.ranks_per_node),
+       string_key("split", c.parallel.split)});
   read_section(root, origin, "plan", {string_key("cluster", c.plan.cluster)});
   read_section(
       root, origin, "device",

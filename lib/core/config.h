@@ -13,6 +13,11 @@ struct ParallelConfig {
   int ep = 1;
   int esp = 1;
   int ranks_per_node = 0;  // 0: nodes come from MPI_COMM_TYPE_SHARED
+  // HEXA-MoE's heterogeneous split. "speed": work in proportion to each rank's speed
+  // (plan.cluster's [device] speeds, or `train --calibrate-speed`): data-centric
+  // runs give each data-parallel rank a share of the batch, model-centric runs give
+  // each ESP rank a share of the experts' hidden dimension. "even": equal shares.
+  std::string split = "even";
 };
 
 struct MoeConfig {
@@ -42,6 +47,10 @@ struct MoeConfig {
   // (the next layer's gather overlaps this one's tail); "per-layer" keeps every
   // layer's gathered weights (the memory baseline).
   std::string weight_cache = "shared";
+  // Set at start-up by parallel.split = "speed" (model-centric): one weight per ESP
+  // index, the experts' hidden dimension split over ESP ranks in proportion. Empty:
+  // even slices. Not a config key.
+  std::vector<double> esp_weights;
   bool swiglu() const { return activation == "swiglu"; }
   bool data_centric() const { return expert_mode == "data-centric"; }
   // The schedule this config runs: "dc" when data-centric.

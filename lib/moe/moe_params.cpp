@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/row_split.h"
+
 namespace paramoe {
 
 std::vector<Param*> MoeParams::all() {
@@ -33,8 +35,9 @@ MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid,
                           const std::string& prefix) {
   const int64_t D = cfg.d_model, E = cfg.num_experts, H = cfg.d_hidden;
   const Layout& l = grid.layout();
-  const int64_t El = E / l.ep, Hs = H / l.esp;
-  const int64_t e0 = grid.index().ep * El, h0 = grid.index().esp * Hs;
+  const int64_t El = E / l.ep, e0 = grid.index().ep * El;
+  int64_t h0 = 0, Hs = 0;  // this ESP rank's hidden slice
+  split_rows_by(H, l.esp, cfg.esp_weights, grid.index().esp, h0, Hs);
   MoeParams p;
   p.swiglu = cfg.swiglu();
   p.gate = param_make(prefix + "gate", {D, E}, {0, 0}, {D, E}, GradSync::Dp, true);

@@ -3,8 +3,8 @@
 //   gate [D, E]   w1, w3 [E, D, H]   b1, b3 [E, H]   w2 [E, H, D]   b2 [E, D]
 // A rank holds the E/ep experts its placement gives its EP index (by default
 // [ep_index·E/ep, +E/ep); otherwise the expert params carry a dim0 list) and
-// hidden columns [esp_index·H/esp, +H/esp). gate is replicated; b2 is replicated
-// over ESP.
+// hidden columns [esp_index·H/esp, +H/esp) (or a slice in proportion to
+// cfg.esp_weights). gate is replicated; b2 is replicated over ESP.
 #include <string>
 #include <vector>
 

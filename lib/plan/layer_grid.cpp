@@ -69,8 +69,8 @@ LayerGrid grid_parse(const std::string& text, const std::string& origin) {
   for (const auto& s : g.schedules)
     if (s != "replicated" && s != "s1" && s != "s2" && s != "dc")
       throw_collective(where(origin, "grid", "schedules") +
-                       ": expected entries \"replicated\", \"s1\", \"s2\" or \"dc\", got \"" +
-                       s + "\"");
+                       ": expected entries \"replicated\", \"s1\", \"s2\" or \"dc\", got \"" + s +
+                       "\"");
   if (g.name.empty()) g.name = origin;
   for (const auto& lay : layouts)
     for (int b : B)

@@ -7,7 +7,9 @@ namespace paramoe {
 
 std::vector<std::pair<std::string, int>> schedule_candidates(
     const Layout& layout, const std::vector<int>& chunks, const std::vector<std::string>& names) {
-  auto wanted = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  auto wanted = [&](const char* n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
   std::vector<std::pair<std::string, int>> out;
   if (wanted("replicated") && layout.esp == layout.mp) out.push_back({"replicated", 1});
   if (wanted("s1")) out.push_back({"s1", 1});

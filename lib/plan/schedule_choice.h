@@ -28,10 +28,10 @@ ScheduleOption schedule_option(const std::string& name, int chunks, const LayerS
                                const Layout& layout, const ClusterSpec& cluster);
 
 // The same, each predicted.
-std::vector<ScheduleOption> schedule_options(
-    const LayerShape& shape, const Layout& layout, const ClusterSpec& cluster,
-    const std::vector<int>& chunks = {2, 4, 8},
-    const std::vector<std::string>& names = kModelCentric);
+std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,
+                                             const ClusterSpec& cluster,
+                                             const std::vector<int>& chunks = {2, 4, 8},
+                                             const std::vector<std::string>& names = kModelCentric);
 
 // The fastest option (ties to the earlier: the simpler schedule) and a one-line
 // reason listing every option's predicted time.

@@ -1,0 +1,104 @@
+#include "app/work_split.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/error.h"
+#include "core/row_split.h"
+#include "core/stats.h"
+#include "core/timer.h"
+#include "kernels/cpu/gemm.h"
+#include "plan/cluster.h"
+
+namespace paramoe {
+
+std::vector<double> calibrate_speeds(const ProcessGrid& grid) {
+  constexpr int64_t n = 256;  // 33.6 MFLOP: milliseconds, above timer noise
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  std::vector<double> t;
+  MPI_CHECK(MPI_Barrier(grid.comm(Group::World)));
+  for (int i = 0; i < 12; ++i) {
+    const double t0 = now_seconds();
+    cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    if (i >= 2) t.push_back(now_seconds() - t0);  // two warm-up calls
+  }
+  double mine = 1.0 / median(t);
+  std::vector<double> all(grid.layout().world);
+  MPI_CHECK(MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE,
+                          grid.comm(Group::World)));
+  const double fastest = *std::max_element(all.begin(), all.end());
+  for (double& s : all) s /= fastest;
+  return all;
+}
+
+namespace {
+
+// The slowest speed over world ranks r with key(r) == k, for each k in [0, n).
+template <class Key>
+std::vector<double> slowest_by(const std::vector<double>& speeds, int n, Key key) {
+  std::vector<double> w(n, 1e300);
+  for (size_t r = 0; r < speeds.size(); ++r) {
+    double& v = w[key(static_cast<int>(r))];
+    v = std::min(v, speeds[r]);
+  }
+  return w;
+}
+
+std::string shares(const char* what, int64_t total, const std::vector<double>& w) {
+  std::string s = what;
+  for (size_t i = 0; i < w.size(); ++i) {
+    int64_t r0 = 0, n = 0;
+    split_weighted(total, w, static_cast<int>(i), r0, n);
+    s += i ? "/" : " ";
+    s += std::to_string(n);
+  }
+  return s;
+}
+
+}  // namespace
+
+WorkSplit work_split_resolve(Config& cfg, const ProcessGrid& grid, bool calibrate) {
+  WorkSplit ws;
+  if (cfg.parallel.split != "speed") {
+    if (calibrate)
+      throw_collective(cfg.origin +
+                       ": --calibrate-speed needs parallel.split = \"speed\" (it sets the shares "
+                       "of work the speeds decide)");
+    return ws;
+  }
+  const Layout& l = grid.layout();
+  std::string source;
+  if (calibrate) {
+    ws.speeds = calibrate_speeds(grid);
+    source = "calibrated (sgemm)";
+  } else {
+    if (cfg.plan.cluster.empty())
+      throw_collective(cfg.origin +
+                       ": [parallel] split = \"speed\": expected speeds from plan.cluster "
+                       "([device] speeds) or from train --calibrate-speed");
+    const ClusterSpec cl = cluster_load(cfg.plan.cluster);
+    if (static_cast<int>(cl.speeds.size()) != l.world)
+      throw_collective(cl.origin + ": device.speeds: expected one speed per rank (" +
+                       std::to_string(l.world) + " for this run), got " +
+                       std::to_string(cl.speeds.size()));
+    ws.speeds = cl.speeds;
+    source = cl.origin;
+  }
+  char buf[32];
+  ws.describe = "split by speed: speeds";
+  for (double s : ws.speeds) {
+    std::snprintf(buf, sizeof buf, " %.2f", s);
+    ws.describe += buf;
+  }
+  ws.describe += " (" + source + ");";
+  if (cfg.moe.data_centric()) {
+    ws.dp = slowest_by(ws.speeds, l.dp(), [&](int r) { return r / l.mp; });
+    ws.describe += shares(" data-parallel batch shares (per 1000 rows)", 1000, ws.dp);
+  } else {
+    cfg.moe.esp_weights = slowest_by(ws.speeds, l.esp, [&](int r) { return r % l.esp; });
+    ws.describe += shares(" ESP hidden slices", cfg.moe.d_hidden, cfg.moe.esp_weights);
+  }
+  return ws;
+}
+
+}  // namespace paramoe
