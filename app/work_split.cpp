@@ -13,14 +13,20 @@
 namespace paramoe {
 
 std::vector<double> calibrate_speeds(const ProcessGrid& grid) {
-  constexpr int64_t n = 256;  // 33.6 MFLOP: milliseconds, above timer noise
+  // Throughput over windows longer than a scheduler time slice (tens of ms): a rank
+  // that shares its core with another runs at full speed within its slices, so
+  // timing single calls would not see the sharing.
+  constexpr int64_t n = 256;  // 33.6 MFLOP per call
+  constexpr int calls = 24;   // ~30-100 ms per window on a CPU core
   std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);  // warm
   std::vector<double> t;
   MPI_CHECK(MPI_Barrier(grid.comm(Group::World)));
-  for (int i = 0; i < 12; ++i) {
+  for (int w = 0; w < 3; ++w) {
     const double t0 = now_seconds();
-    cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-    if (i >= 2) t.push_back(now_seconds() - t0);  // two warm-up calls
+    for (int i = 0; i < calls; ++i)
+      cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    t.push_back(now_seconds() - t0);
   }
   double mine = 1.0 / median(t);
   std::vector<double> all(grid.layout().world);
