@@ -68,13 +68,20 @@ void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p
 }
 
 namespace {
-// Rows of owner q's experts, and their offsets from the owner's first row.
-int64_t owner_rows(const GatheredExperts& g, const int64_t* offsets, int q,
-                   std::vector<int64_t>& local) {
-  const int64_t El = g.block.dims.experts, first = offsets[q * El];
-  local.resize(El + 1);
-  for (int64_t i = 0; i <= El; ++i) local[i] = offsets[q * El + i] - first;
-  return first;
+// Calls f(block index, ESP slice, the owner's first row, its rows' offsets from
+// there, the block's weights) for every gathered block, owner-major.
+template <class F>
+void each_block(const GatheredExperts& g, const int64_t* offsets, F f) {
+  const int64_t El = g.block.dims.experts;
+  std::vector<int64_t> local(El + 1);
+  for (int q = 0; q < g.owners; ++q) {
+    const int64_t first = offsets[q * El];
+    for (int64_t i = 0; i <= El; ++i) local[i] = offsets[q * El + i] - first;
+    for (int s = 0; s < g.slices; ++s) {
+      const int i = q * g.slices + s;
+      f(i, s, first, local.data(), expert_block_weights(g.block, g.blocks + i * g.block.size));
+    }
+  }
 }
 }  // namespace
 
@@ -82,16 +89,11 @@ void gathered_experts_forward(const GatheredExperts& g, const float* xs, const i
                               std::vector<ExpertActivations>& act, float* out) {
   const int64_t D = g.block.dims.d_model;
   act.resize(static_cast<size_t>(g.owners) * g.slices);
-  std::vector<int64_t> local;
-  for (int q = 0; q < g.owners; ++q) {
-    const int64_t first = owner_rows(g, offsets, q, local);
-    for (int s = 0; s < g.slices; ++s) {
-      const int i = q * g.slices + s;
-      const ExpertWeights w = expert_block_weights(g.block, g.blocks + i * g.block.size);
-      expert_ffn_forward(g.block.dims, w, xs + first * D, local.data(), s == 0, act[i],
-                         out + first * D, /*accumulate=*/s > 0);
-    }
-  }
+  each_block(g, offsets,
+             [&](int i, int s, int64_t first, const int64_t* local, const ExpertWeights& w) {
+               expert_ffn_forward(g.block.dims, w, xs + first * D, local, s == 0, act[i],
+                                  out + first * D, /*accumulate=*/s > 0);
+             });
 }
 
 void gathered_experts_backward(const GatheredExperts& g, const float* xs,
@@ -100,17 +102,12 @@ void gathered_experts_backward(const GatheredExperts& g, const float* xs,
   PARAMOE_REQUIRE(act.size() == static_cast<size_t>(g.owners) * g.slices,
                   "gathered_experts_backward: no matching forward");
   const int64_t D = g.block.dims.d_model;
-  std::vector<int64_t> local;
-  for (int q = 0; q < g.owners; ++q) {
-    const int64_t first = owner_rows(g, offsets, q, local);
-    for (int s = 0; s < g.slices; ++s) {
-      const int i = q * g.slices + s;
-      const ExpertWeights w = expert_block_weights(g.block, g.blocks + i * g.block.size);
-      ExpertGrads gr = expert_block_grads(g.block, grads + i * g.block.size);
-      expert_ffn_backward(g.block.dims, w, xs + first * D, act[i], dout + first * D, local.data(),
-                          gr, dxs + first * D, /*accumulate=*/s > 0);
-    }
-  }
+  each_block(g, offsets,
+             [&](int i, int s, int64_t first, const int64_t* local, const ExpertWeights& w) {
+               ExpertGrads gr = expert_block_grads(g.block, grads + i * g.block.size);
+               expert_ffn_backward(g.block.dims, w, xs + first * D, act[i], dout + first * D, local,
+                                   gr, dxs + first * D, /*accumulate=*/s > 0);
+             });
 }
 
 }  // namespace paramoe

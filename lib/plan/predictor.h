@@ -17,6 +17,12 @@
 //   small (counts, loss statistics)  ⌈log2 p⌉·α
 // Compute: GEMM FLOPs at gemm_TFLOPs plus launch_us per GEMM call; row movement
 // at memory_GBps; the slowest rank's speed factor bounds every rank.
+// Data-centric (schedule dc): the expert weights' all-gather and the gradients'
+// reduce-scatter are rings over the ep·esp expert group with one rank's expert
+// shard per block; the experts run on this rank's own routed rows, one GEMM group
+// per gathered block. The gather is priced as started with the layer (in steady
+// state the previous layer's prefetch starts it earlier); the prefetch step itself
+// costs nothing here, since it is the next layer's gather.
 #include <string>
 #include <vector>
 
