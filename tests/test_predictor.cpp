@@ -87,8 +87,50 @@ TEST(Predictor, HandComputedSmallCase) {
   EXPECT_NEAR(first(Op::CountsExchange), 10e-6, 1e-12);
 }
 
+// The same small case, data-centric: each rank's expert shard (1 expert: W1, W2
+// of 250·500 floats, b1 of 500, b2 of 250) is 250,750 floats = 1,003,000 bytes.
+TEST(Predictor, HandComputedDataCentric) {
+  ClusterSpec c;
+  c.nodes = 2;
+  c.ranks_per_node = 1;
+  c.intra = {100, 1};
+  c.inter = {1, 10};
+  c.gemm_TFLOPs = 1;
+  c.memory_GBps = 10;
+  c.launch_us = 2;
+  LayerShape s;
+  s.tokens = 1000;
+  s.d_model = 250;
+  s.d_hidden = 500;
+  s.experts = 2;
+  s.top_k = 1;
+  const Layout l{2, 1, 2, 1, 1};
+  const Prediction p = predict_layer(schedule_build("dc"), s, l, c);
+  auto first = [&](Op op) {
+    for (const StepPrice& st : p.steps)
+      if (st.op == op) return st;
+    return StepPrice{};
+  };
+  const double shard = 1003000;
+  // The gather: a ring of 2 over the inter link, one block, plus packing the shard.
+  const StepPrice g = first(Op::GatherWeights);
+  EXPECT_NEAR(g.end - g.start, 10e-6 + shard / 1e9 + 2 * shard / 10e9, 1e-12);
+  EXPECT_NEAR(g.bytes, shard, 1e-6);
+  // Every expert on this rank's 1000 rows: 2 GEMMs of 2·1000·250·500 FLOPs, 2 calls
+  // for each of the 2 gathered blocks, and the activations at 10 GB/s.
+  const StepPrice e = first(Op::GatheredExpertForward);
+  EXPECT_NEAR(e.end - e.start,
+              2 * 2.0 * 1000 * 250 * 500 / 1e12 + 2 * 2 * 2e-6 + 1000 * 500 * 4.0 * 2 / 10e9,
+              1e-12);
+  // The gradients' reduce-scatter: the ring, plus summing the received block.
+  const StepPrice r = first(Op::ReduceScatterGrads);
+  EXPECT_NEAR(r.end - r.start, 10e-6 + shard / 1e9 + 2 * shard / 10e9, 1e-12);
+  // No token all-to-all at all.
+  EXPECT_EQ(alltoall_bytes(p), 0.0);
+}
+
 TEST(Predictor, PricesEveryStepOfTheList) {
-  for (const char* name : {"replicated", "s1", "s2"}) {
+  for (const char* name : {"replicated", "s1", "s2", "dc"}) {
     const Schedule s = schedule_build(name, 3);
     const Prediction p = predict_layer(s, shape(), kLayout, two_nodes_of_eight());
     EXPECT_EQ(p.steps.size(), s.forward.size() + s.backward.size()) << name;
