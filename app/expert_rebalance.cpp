@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/timer.h"
+#include "plan/cluster.h"
 #include "plan/placement_plan.h"
 
 namespace paramoe {
@@ -16,7 +17,7 @@ std::vector<double> speeds_by_ep_index(const RunContext& rc) {
   const Layout& l = rc.grid->layout();
   std::vector<int> ep_of_rank(l.world);
   for (int r = 0; r < l.world; ++r) ep_of_rank[r] = group_index(r, l).ep;
-  return ep_speeds(rc.config.placement.device_speeds, ep_of_rank, l.ep);
+  return slowest_speeds(rc.config.placement.device_speeds, ep_of_rank, l.ep);
 }
 
 int experts_moved(const ExpertPlacement& a, const ExpertPlacement& b) {

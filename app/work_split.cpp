@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "core/error.h"
 #include "core/row_split.h"
@@ -19,19 +20,15 @@ std::vector<double> calibrate_speeds(const ProcessGrid& grid) {
   constexpr int64_t n = 256;  // 33.6 MFLOP per call
   constexpr int calls = 24;   // ~30-100 ms per window on a CPU core
   std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
-  cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);  // warm
-  std::vector<double> t;
   MPI_CHECK(MPI_Barrier(grid.comm(Group::World)));
-  for (int w = 0; w < 3; ++w) {
-    const double t0 = now_seconds();
-    for (int i = 0; i < calls; ++i)
-      cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-    t.push_back(now_seconds() - t0);
-  }
-  double mine = 1.0 / median(t);
+  double mine =
+      1.0 / median(time_repeats(3, [&] {  // after one warm-up window
+        for (int i = 0; i < calls; ++i)
+          cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+      }));
   std::vector<double> all(grid.layout().world);
-  MPI_CHECK(MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE,
-                          grid.comm(Group::World)));
+  MPI_CHECK(
+      MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, grid.comm(Group::World)));
   const double fastest = *std::max_element(all.begin(), all.end());
   for (double& s : all) s /= fastest;
   return all;
@@ -39,15 +36,11 @@ std::vector<double> calibrate_speeds(const ProcessGrid& grid) {
 
 namespace {
 
-// The slowest speed over world ranks r with key(r) == k, for each k in [0, n).
-template <class Key>
-std::vector<double> slowest_by(const std::vector<double>& speeds, int n, Key key) {
-  std::vector<double> w(n, 1e300);
-  for (size_t r = 0; r < speeds.size(); ++r) {
-    double& v = w[key(static_cast<int>(r))];
-    v = std::min(v, speeds[r]);
-  }
-  return w;
+// Each world rank's index in one of the grid's decompositions (GroupIndex::dp, ...).
+std::vector<int> index_of_ranks(const Layout& l, int GroupIndex::*which) {
+  std::vector<int> out(l.world);
+  for (int r = 0; r < l.world; ++r) out[r] = group_index(r, l).*which;
+  return out;
 }
 
 std::string shares(const char* what, int64_t total, const std::vector<double>& w) {
@@ -98,10 +91,10 @@ WorkSplit work_split_resolve(Config& cfg, const ProcessGrid& grid, bool calibrat
   }
   ws.describe += " (" + source + ");";
   if (cfg.moe.data_centric()) {
-    ws.dp = slowest_by(ws.speeds, l.dp(), [&](int r) { return r / l.mp; });
+    ws.dp = slowest_speeds(ws.speeds, index_of_ranks(l, &GroupIndex::dp), l.dp());
     ws.describe += shares(" data-parallel batch shares (per 1000 rows)", 1000, ws.dp);
   } else {
-    cfg.moe.esp_weights = slowest_by(ws.speeds, l.esp, [&](int r) { return r % l.esp; });
+    cfg.moe.esp_weights = slowest_speeds(ws.speeds, index_of_ranks(l, &GroupIndex::esp), l.esp);
     ws.describe += shares(" ESP hidden slices", cfg.moe.d_hidden, cfg.moe.esp_weights);
   }
   return ws;

@@ -28,8 +28,8 @@ struct WorkSplit {
 WorkSplit work_split_resolve(Config& cfg, const ProcessGrid& grid, bool calibrate);
 
 // Every rank times the same single-threaded sgemm at once (they share the machine
-// as they will in training), in three windows of 24 calls; speed = 1 / the median
-// window, scaled so that the fastest rank's is 1.
+// as they will in training), in three windows of 24 calls after a warm-up window;
+// speed = 1 / the median window, scaled so that the fastest rank's is 1.
 std::vector<double> calibrate_speeds(const ProcessGrid& grid);
 
 }  // namespace paramoe

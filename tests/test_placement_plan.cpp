@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/rng.h"
+#include "plan/cluster.h"
 #include "plan/placement_plan.h"
 #include "plan/traffic.h"
 
@@ -117,10 +118,10 @@ TEST(PlacementPlan, Deterministic) {
   EXPECT_EQ(plan_placement(loads, {3, 1, 2, 1}, 4), plan_placement(loads, {3, 1, 2, 1}, 4));
 }
 
-TEST(PlacementPlan, EpSpeedIsTheSlowestSharingRank) {
+TEST(Speeds, AnIndexGoesAtItsSlowestRank) {
   // 4 ranks, ep = 2 (ESP pairs share an EP index): ranks 0,1 → ep 0; 2,3 → ep 1.
-  EXPECT_EQ(ep_speeds({100, 40, 80, 90}, {0, 0, 1, 1}, 2), (std::vector<double>{40, 80}));
-  EXPECT_EQ(ep_speeds({}, {0, 0, 1, 1}, 2), (std::vector<double>{1, 1}));
+  EXPECT_EQ(slowest_speeds({100, 40, 80, 90}, {0, 0, 1, 1}, 2), (std::vector<double>{40, 80}));
+  EXPECT_EQ(slowest_speeds({}, {0, 0, 1, 1}, 2), (std::vector<double>{1, 1}));
 }
 
 }  // namespace

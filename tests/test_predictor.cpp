@@ -50,14 +50,16 @@ double alltoall_bytes(const Prediction& p) {
   return b;
 }
 
-// Hand-computed prices for a small case: two ranks on two nodes (ep = 2, one rank
-// per node), 1000 tokens of D = 250 fp32 (1000-byte rows), top-1 over 2 experts.
-TEST(Predictor, HandComputedSmallCase) {
+// A small case priced by hand: two ranks on two nodes (ep = 2, one rank per
+// node), 1000 tokens of D = 250 fp32 (1000-byte rows), H = 500, top-1 over 2
+// experts; links of 1 GB/s and 10 us between the nodes, 1 TFLOP/s, 10 GB/s memory,
+// 2 us per GEMM call.
+Prediction predict_small_case(const char* schedule) {
   ClusterSpec c;
   c.nodes = 2;
   c.ranks_per_node = 1;
   c.intra = {100, 1};
-  c.inter = {1, 10};  // 1 GB/s, 10 us
+  c.inter = {1, 10};
   c.gemm_TFLOPs = 1;
   c.memory_GBps = 10;
   c.launch_us = 2;
@@ -67,12 +69,22 @@ TEST(Predictor, HandComputedSmallCase) {
   s.d_hidden = 500;
   s.experts = 2;
   s.top_k = 1;
-  const Layout l{2, 1, 2, 1, 1};
-  const Prediction p = predict_layer(schedule_build("s1"), s, l, c);
+  return predict_layer(schedule_build(schedule), s, Layout{2, 1, 2, 1, 1}, c);
+}
+
+// The first step of kind `op` in a prediction.
+StepPrice first_step(const Prediction& p, Op op) {
+  for (const StepPrice& st : p.steps)
+    if (st.op == op) return st;
+  ADD_FAILURE() << "no step " << op_name(op);
+  return StepPrice{};
+}
+
+TEST(Predictor, HandComputedSmallCase) {
+  const Prediction p = predict_small_case("s1");
   auto first = [&](Op op) {
-    for (const StepPrice& st : p.steps)
-      if (st.op == op) return st.end - st.start;
-    return -1.0;
+    const StepPrice st = first_step(p, op);
+    return st.end - st.start;
   };
   // All-to-all: 1000 rows, half to the other node: 10 us + 500 kB / 1 GB/s.
   EXPECT_NEAR(first(Op::AllToAllV), 10e-6 + 500e3 / 1e9, 1e-12);
@@ -90,40 +102,20 @@ TEST(Predictor, HandComputedSmallCase) {
 // The same small case, data-centric: each rank's expert shard (1 expert: W1, W2
 // of 250·500 floats, b1 of 500, b2 of 250) is 250,750 floats = 1,003,000 bytes.
 TEST(Predictor, HandComputedDataCentric) {
-  ClusterSpec c;
-  c.nodes = 2;
-  c.ranks_per_node = 1;
-  c.intra = {100, 1};
-  c.inter = {1, 10};
-  c.gemm_TFLOPs = 1;
-  c.memory_GBps = 10;
-  c.launch_us = 2;
-  LayerShape s;
-  s.tokens = 1000;
-  s.d_model = 250;
-  s.d_hidden = 500;
-  s.experts = 2;
-  s.top_k = 1;
-  const Layout l{2, 1, 2, 1, 1};
-  const Prediction p = predict_layer(schedule_build("dc"), s, l, c);
-  auto first = [&](Op op) {
-    for (const StepPrice& st : p.steps)
-      if (st.op == op) return st;
-    return StepPrice{};
-  };
+  const Prediction p = predict_small_case("dc");
   const double shard = 1003000;
   // The gather: a ring of 2 over the inter link, one block, plus packing the shard.
-  const StepPrice g = first(Op::GatherWeights);
+  const StepPrice g = first_step(p, Op::GatherWeights);
   EXPECT_NEAR(g.end - g.start, 10e-6 + shard / 1e9 + 2 * shard / 10e9, 1e-12);
   EXPECT_NEAR(g.bytes, shard, 1e-6);
   // Every expert on this rank's 1000 rows: 2 GEMMs of 2·1000·250·500 FLOPs, 2 calls
   // for each of the 2 gathered blocks, and the activations at 10 GB/s.
-  const StepPrice e = first(Op::GatheredExpertForward);
+  const StepPrice e = first_step(p, Op::GatheredExpertForward);
   EXPECT_NEAR(e.end - e.start,
               2 * 2.0 * 1000 * 250 * 500 / 1e12 + 2 * 2 * 2e-6 + 1000 * 500 * 4.0 * 2 / 10e9,
               1e-12);
   // The gradients' reduce-scatter: the ring, plus summing the received block.
-  const StepPrice r = first(Op::ReduceScatterGrads);
+  const StepPrice r = first_step(p, Op::ReduceScatterGrads);
   EXPECT_NEAR(r.end - r.start, 10e-6 + shard / 1e9 + 2 * shard / 10e9, 1e-12);
   // No token all-to-all at all.
   EXPECT_EQ(alltoall_bytes(p), 0.0);

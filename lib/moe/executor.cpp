@@ -380,10 +380,10 @@ class Executor {
     PARAMOE_REQUIRE(c_.cache, "a data-centric step ran on a layer without a weight cache");
     return *c_.cache;
   }
-  // The bytes this rank sends in a ring all-gather or reduce-scatter of the layer's
+  // The bytes this rank sends in a ring all-gather or reduce-scatter of layer id's
   // expert blocks over the expert group.
-  int64_t expert_ring_bytes() {
-    const int64_t block = cache().block_floats(c_.cache_id);
+  int64_t expert_ring_bytes(int id) {
+    const int64_t block = cache().block_floats(id);
     return block * static_cast<int64_t>(sizeof(float)) * (size(Group::Expert) - 1);
   }
 
@@ -397,16 +397,17 @@ class Executor {
   }
 
   // Forward passes gather afresh (values may have changed since the last pass);
-  // the backward reuses what is in the cache. The wait completes it.
+  // the backward reuses what is in the cache. The wait completes it. A step's bytes
+  // are those of the gather it started: none when a prefetch had started it.
   int64_t gather_weights(const Step& s) {
-    cache().request(c_.cache_id, /*fresh=*/!backward_);
+    const bool sent = cache().request(c_.cache_id, /*fresh=*/!backward_);
     started(s, 0, /*cache=*/true);
-    return expert_ring_bytes();
+    return sent ? expert_ring_bytes(c_.cache_id) : 0;
   }
 
   int64_t prefetch_weights(const Step& s) {
-    cache().prefetch(c_.cache_id + (s.reverse ? -1 : 1), /*fresh=*/!backward_);
-    return 0;
+    const int next = c_.cache_id + (s.reverse ? -1 : 1);
+    return cache().prefetch(next, /*fresh=*/!backward_) ? expert_ring_bytes(next) : 0;
   }
 
   int64_t gathered_expert_forward(const Step& s) {
@@ -428,7 +429,7 @@ class Executor {
 
   int64_t reduce_scatter_grads(const Step& s) {
     started(s, cache().start_grad_reduce(c_.cache_id));
-    return expert_ring_bytes();
+    return expert_ring_bytes(c_.cache_id);
   }
 
   int64_t accumulate_expert_grads() {

@@ -58,23 +58,25 @@ void WeightCache::start_gather(int id, bool prefetch) {
   ++stats_.gathers;
 }
 
-void WeightCache::request(int id, bool fresh) {
+bool WeightCache::request(int id, bool fresh) {
   PARAMOE_REQUIRE(id >= 0 && id < layers(), "weight cache: unknown layer");
   if (incoming_ == id) {
     stats_.prefetched += incoming_prefetched_;
     incoming_prefetched_ = false;
-    return;
+    return false;
   }
   if (!fresh && holder_ == id) {
     ++stats_.reused;
-    return;
+    return false;
   }
   start_gather(id, false);
+  return true;
 }
 
-void WeightCache::prefetch(int id, bool fresh) {
-  if (id < 0 || id >= layers() || incoming_ == id || (!fresh && holder_ == id)) return;
+bool WeightCache::prefetch(int id, bool fresh) {
+  if (id < 0 || id >= layers() || incoming_ == id || (!fresh && holder_ == id)) return false;
   start_gather(id, true);
+  return true;
 }
 
 GatheredExperts WeightCache::complete(int id) {
@@ -90,7 +92,6 @@ void WeightCache::invalidate() {
 }
 
 float* WeightCache::zeroed_grads(int id) {
-  reserve();
   std::fill_n(grads_.begin(), layers_.at(id).block.size * coll_.grid().size(Group::Expert), 0.0f);
   return grads_.data();
 }

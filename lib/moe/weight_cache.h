@@ -36,10 +36,11 @@ class WeightCache {
   int64_t block_floats(int id) const { return layers_.at(id).block.size; }
 
   // Makes sure the gather of layer id's weights is done or in flight. fresh: a
-  // completed gather does not count (a forward pass).
-  void request(int id, bool fresh);
-  // Starts layer id's gather if id is attached (else nothing): the prefetch.
-  void prefetch(int id, bool fresh);
+  // completed gather does not count (a forward pass). True if it started one.
+  bool request(int id, bool fresh);
+  // Starts layer id's gather if id is attached and it is neither done nor in
+  // flight: the prefetch. True if it started one.
+  bool prefetch(int id, bool fresh);
   // Completes layer id's requested gather; returns the gathered experts.
   GatheredExperts complete(int id);
   void invalidate();

@@ -1,5 +1,7 @@
 #include "plan/cluster.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/toml_keys.h"
 #include "core/trace.h"
@@ -88,6 +90,18 @@ void cluster_write(std::ostream& out, const ClusterSpec& c) {
     out << "]\n";
   }
   out.precision(precision);
+}
+
+std::vector<double> slowest_speeds(const std::vector<double>& rank_speeds,
+                                   const std::vector<int>& index_of_rank, int n) {
+  if (rank_speeds.empty()) return std::vector<double>(n, 1.0);
+  PARAMOE_REQUIRE(rank_speeds.size() == index_of_rank.size(), "speeds: one per rank");
+  std::vector<double> s(n, 0.0);
+  for (size_t r = 0; r < rank_speeds.size(); ++r) {
+    double& v = s[index_of_rank[r]];
+    v = v == 0.0 ? rank_speeds[r] : std::min(v, rank_speeds[r]);
+  }
+  return s;
 }
 
 }  // namespace paramoe

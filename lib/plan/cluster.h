@@ -38,6 +38,14 @@ struct ClusterSpec {
   int world() const { return nodes * ranks_per_node; }
 };
 
+// The speed of each group index from per-world-rank speeds: the minimum over the
+// ranks that share the index, since ranks that work in lock step (ESP peers on
+// one EP index's experts, an MP group on one data shard) go at the slowest one's
+// pace. index_of_rank[r] is world rank r's index in [0, n); rank_speeds empty →
+// all 1.
+std::vector<double> slowest_speeds(const std::vector<double>& rank_speeds,
+                                   const std::vector<int>& index_of_rank, int n);
+
 // Throws a collective paramoe::Error naming the file and the key for a missing or
 // bad value.
 ClusterSpec cluster_load(const std::string& path);

@@ -92,16 +92,4 @@ std::vector<int> plan_placement(const std::vector<double>& loads, const std::vec
   return owner;
 }
 
-std::vector<double> ep_speeds(const std::vector<double>& rank_speeds,
-                              const std::vector<int>& ep_of_rank, int ep) {
-  if (rank_speeds.empty()) return std::vector<double>(ep, 1.0);
-  PARAMOE_REQUIRE(rank_speeds.size() == ep_of_rank.size(), "placement: one speed per rank");
-  std::vector<double> s(ep, 0.0);
-  for (size_t r = 0; r < rank_speeds.size(); ++r) {
-    double& v = s[ep_of_rank[r]];
-    v = v == 0.0 ? rank_speeds[r] : std::min(v, rank_speeds[r]);
-  }
-  return s;
-}
-
 }  // namespace paramoe

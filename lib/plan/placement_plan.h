@@ -26,11 +26,4 @@ double placement_makespan(const std::vector<double>& loads, const std::vector<do
 std::vector<int> plan_placement(const std::vector<double>& loads, const std::vector<double>& speeds,
                                 int ep);
 
-// Speed of each EP index from per-world-rank speeds: the minimum over the ranks
-// that share the EP index (their ESP peers compute the same experts' slices in
-// lock step, and EDP replicas process their own tokens), so the slowest decides.
-// rank_speeds empty → equal. ep_of_rank[r] is world rank r's EP index.
-std::vector<double> ep_speeds(const std::vector<double>& rank_speeds,
-                              const std::vector<int>& ep_of_rank, int ep);
-
 }  // namespace paramoe
