@@ -80,13 +80,22 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     else  // the same candidates, unpriced
       for (const auto& [name, r] : schedule_candidates(lay, grid.chunks, grid.schedules))
         options.push_back({name, r, {}});
+    // The options take turns, one timed repeat each per round (after its warm-up),
+    // so that a slow spell of this shared machine falls on all of them alike rather
+    // than on whichever ran then.
+    std::vector<std::vector<double>> step_s(options.size());
+    std::vector<double> a2a_bytes(options.size());
+    for (int round = 0; round < args.repeats; ++round)
+      for (size_t o = 0; o < options.size(); ++o) {
+        layer.set_schedule(options[o].name, options[o].chunks);
+        const LayerTiming t = time_layer(layer, x, dy, rows, args.warmup, 1, coll);
+        step_s[o].push_back(t.step_s[0]);
+        a2a_bytes[o] = t.alltoall_bytes_mean;
+      }
     std::vector<Row> rows_out;
-    for (const ScheduleOption& o : options) {
-      layer.set_schedule(o.name, o.chunks);
-      const LayerTiming t = time_layer(layer, x, dy, rows, args.warmup, args.repeats, coll);
-      rows_out.push_back(Row{o.name, o.chunks, median(t.step_s) * 1e3,
-                             predict ? o.prediction.total() * 1e3 : 0.0, t.alltoall_bytes_mean});
-    }
+    for (size_t o = 0; o < options.size(); ++o)
+      rows_out.push_back(Row{options[o].name, options[o].chunks, median(step_s[o]) * 1e3,
+                             predict ? options[o].prediction.total() * 1e3 : 0.0, a2a_bytes[o]});
     std::string pick;
     if (predict) {
       std::string why;

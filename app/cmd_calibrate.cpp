@@ -3,14 +3,13 @@
 //   links:   every rank exchanges 16 MiB (bandwidth) and 8 B (latency) messages
 //            with a partner, all pairs at once, so the per-rank rate includes the
 //            contention a real all-to-all sees: partners on the same node for
-//            [intra], on the next node for [inter]. The latency is at least a small
-//            all-reduce's per tree level with every rank in it (on shared cores, a
-//            wait for a descheduled peer);
+//            [intra], on the next node for [inter];
 //   compute: t = α + β·FLOPs fitted over fp32 GEMMs (OpenBLAS) of expert-like shapes
-//            on every rank at once (gemm_TFLOPs = 1/β, launch_us = α), and a 256 MiB
-//            copy. Ranks slower than 0.9 of the fastest get per-rank speeds.
-//   executor: the latency is at least the one that makes the predictor match small
-//            s1 MoE layers run here (fit_collective_latency_us).
+//            (gemm_TFLOPs = 1/β, launch_us = α), the GELU and a 64 MiB copy, each
+//            timed as a sustained rate while every rank runs it (sustained_seconds).
+//            Ranks slower than 0.75 of the fastest get per-rank speeds;
+//   executor: small s1 MoE layers run here fit the collective latency (at least the
+//            ping-pong's) and one scale on the compute rates (fit_on_executor).
 // Medians of --repeats. Nodes come from MPI_COMM_TYPE_SHARED or --ranks-per-node.
 #include <mpi.h>
 
@@ -79,41 +78,46 @@ PairRates measure_pairs(MPI_Comm world, int partner, int repeats) {
   return r;
 }
 
-// The latency a small collective sees with every rank busy in it: what a schedule's
-// many small collectives cost, including any wait for a descheduled peer when
-// ranks share cores. Per tree level (log2 p rounds).
-double collective_latency_us(MPI_Comm world, int n, int repeats) {
-  double v = 1.0;
-  constexpr int kCalls = 50;
-  MPI_CHECK(MPI_Barrier(world));
-  const double per_call =
-      median(time_repeats(repeats,
-                          [&] {
-                            for (int j = 0; j < kCalls; ++j)
-                              MPI_CHECK(
-                                  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_SUM, world));
-                          })) /
-      kCalls;
-  double us = per_call * 1e6 / std::max(1.0, std::ceil(std::log2(n)));
-  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &us, 1, MPI_DOUBLE, MPI_MAX, world));
-  return us;
+// Seconds per call of f, sustained while every rank runs it: each window starts on
+// a barrier and every rank calls f until the window has passed. When ranks share a
+// core, each runs at full speed within its scheduler slices (a few ms), so the
+// median single call sees a whole core; a layer, computing on all ranks at once,
+// gets only its share of one. Fixed-time windows keep every rank competing to the
+// end, so the shares come out fair.
+template <class F>
+double sustained_seconds(MPI_Comm world, int repeats, F&& f) {
+  constexpr double kWindow = 0.04;  // s: several time slices
+  std::vector<double> per_call;
+  for (int i = 0; i < repeats + 1; ++i) {
+    MPI_CHECK(MPI_Barrier(world));
+    const double t0 = now_seconds();
+    int calls = 0;
+    double t = t0;
+    do {
+      f();
+      ++calls;
+      t = now_seconds();
+    } while (t - t0 < kWindow);
+    if (i > 0) per_call.push_back((t - t0) / calls);  // the first window warms up
+  }
+  return median(per_call);
 }
 
-double time_gemm(int64_t m, int64_t n, int64_t k, int repeats) {
+double time_gemm(MPI_Comm world, int64_t m, int64_t n, int64_t k, int repeats) {
   std::vector<float> a(m * k, 1.0f), b(k * n, 0.5f), c(m * n);
-  return median(time_repeats(repeats, [&] {
+  return sustained_seconds(world, repeats, [&] {
     cpu::gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
-  }));
+  });
 }
 
 // t = α + β·FLOPs fitted by weighted least squares over GEMMs of the shapes MoE experts run
 // (tens to thousands of rows, widths 128 to 1024), as FSMoE models the expert GEMM.
-void fit_gemm(int repeats, double& alpha_s, double& seconds_per_flop) {
+void fit_gemm(MPI_Comm world, int repeats, double& alpha_s, double& seconds_per_flop) {
   std::vector<double> f, t;
   for (int64_t m : {32, 128, 512, 2048})
     for (int64_t w : {128, 512, 1024}) {
       f.push_back(2.0 * m * w * w);
-      t.push_back(time_gemm(m, w, w, repeats));
+      t.push_back(time_gemm(world, m, w, w, repeats));
     }
   // Weights 1/t² fit relative error, so the small GEMMs count as much as the big.
   double sw = 0, sf = 0, st = 0, sff = 0, sft = 0;
@@ -130,37 +134,63 @@ void fit_gemm(int repeats, double& alpha_s, double& seconds_per_flop) {
 }
 
 // GELU forward elements per second (exact erf, as the experts run it).
-double activation_Gps(int repeats) {
-  constexpr int64_t kN = int64_t{1} << 22;
+double activation_Gps(MPI_Comm world, int repeats) {
+  constexpr int64_t kN = int64_t{1} << 20;
   std::vector<float> a(kN), h(kN);
   for (int64_t i = 0; i < kN; ++i) a[i] = static_cast<float>(normal01(5, 1, i));
-  return kN / median(time_repeats(repeats, [&] { cpu::gelu_forward(a.data(), kN, h.data()); })) /
+  return kN /
+         sustained_seconds(world, repeats, [&] { cpu::gelu_forward(a.data(), kN, h.data()); }) /
          1e9;
 }
 
-double copy_GBps(int repeats) {
-  constexpr size_t kBytes = size_t{256} << 20;
+// Far larger than the caches.
+double copy_GBps(MPI_Comm world, int repeats) {
+  constexpr size_t kBytes = size_t{64} << 20;
   std::vector<char> a(kBytes, 1), b(kBytes);
   // read + write
   return 2.0 * kBytes /
-         median(time_repeats(repeats, [&] { std::memcpy(b.data(), a.data(), kBytes); })) / 1e9;
+         sustained_seconds(world, repeats, [&] { std::memcpy(b.data(), a.data(), kBytes); }) / 1e9;
 }
 
-// The latency a schedule's collectives really see, fitted on the executor itself:
-// a few small MoE layers run under s1, and the α that makes the predictor match
-// them (least squares on relative error; the prediction is linear in α). It holds
-// what ping-pongs miss: waits for peers that are still computing or, on shared
-// cores, descheduled. Returns µs, or 0 when the world is too small to fit.
-double fit_collective_latency_us(ClusterSpec cluster, int rpn, int repeats) {
+// The rates scaled by one factor: compute takes `scale` times as long.
+ClusterSpec scale_compute(ClusterSpec c, double scale) {
+  c.gemm_TFLOPs /= scale;
+  c.memory_GBps /= scale;
+  c.activation_Gps /= scale;
+  c.launch_us *= scale;
+  return c;
+}
+
+struct ExecutorFit {
+  double latency_us = 0;     // per collective message
+  double compute_scale = 1;  // the measured rates' compute times, times this
+};
+
+// The collective latency and a compute scale fitted on the executor itself: small
+// to medium MoE layers run under s1, and the two values that make the predictor
+// match them (least squares on relative error; an s1 prediction is a sum of step
+// times, linear in both). The latency holds what ping-pongs miss: waits for peers
+// that are still computing or, on shared cores, descheduled. The scale holds what
+// the kernels' rates miss inside a layer (cache reuse between steps, short compute
+// phases that finish within one scheduler slice). Latency 0 and scale 1 when the
+// world is too small to fit.
+ExecutorFit fit_on_executor(const ClusterSpec& cluster, int rpn, int repeats) {
   int world = 1;
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
-  double num = 0, den = 0;
+  // Normal equations of r = (p0 + u·pc + α·pa − m) / m in (u = scale − 1, α).
+  double aa = 0, ac = 0, cc = 0, ar = 0, cr = 0;
   for (int esp : {1, 2}) {
     if (world % esp || rpn % esp) continue;
-    for (int64_t tokens : {256, 1024}) {
+    struct Shape {
+      int d_model, d_hidden;
+      int64_t tokens;
+    };
+    for (const Shape& sh : {Shape{128, 256, 64}, Shape{128, 256, 256}, Shape{128, 256, 1024},
+                            Shape{256, 1024, 256}}) {
+      const int64_t tokens = sh.tokens;
       MoeConfig m;
-      m.d_model = 128;
-      m.d_hidden = 256;
+      m.d_model = sh.d_model;
+      m.d_hidden = sh.d_hidden;
       m.num_experts = 2 * world / esp;
       m.top_k = 2;
       m.schedule = "s1";
@@ -178,17 +208,33 @@ double fit_collective_latency_us(ClusterSpec cluster, int rpn, int repeats) {
       Layout l = grid.layout();
       l.ranks_per_node = rpn;
       const LayerShape shape = layer_shape(m, tokens);
-      cluster.intra.latency_us = cluster.inter.latency_us = 0;
-      const double p0 = predict_layer(schedule_build("s1"), shape, l, cluster).total();
-      cluster.intra.latency_us = cluster.inter.latency_us = 1000;
-      const double per_us =
-          (predict_layer(schedule_build("s1"), shape, l, cluster).total() - p0) / 1000;
-      // Relative residual (p0 + α·per_us − measured) / measured.
-      num += per_us / measured * (measured - p0) / measured;
-      den += (per_us / measured) * (per_us / measured);
+      const Schedule s1 = schedule_build("s1");
+      ClusterSpec c = cluster;
+      c.intra.latency_us = c.inter.latency_us = 0;
+      const double p0 = predict_layer(s1, shape, l, c).total();
+      const double pc = predict_layer(s1, shape, l, scale_compute(c, 2.0)).total() - p0;
+      c.intra.latency_us = c.inter.latency_us = 1000;
+      const double pa = (predict_layer(s1, shape, l, c).total() - p0) / 1000;
+      const double a = pa / measured, b = pc / measured, r = (measured - p0) / measured;
+      aa += a * a;
+      ac += a * b;
+      cc += b * b;
+      ar += a * r;
+      cr += b * r;
     }
   }
-  return den > 0 ? std::max(0.0, num / den) : 0.0;
+  ExecutorFit fit;
+  const double det = aa * cc - ac * ac;
+  if (aa <= 0 || cc <= 0) return fit;
+  double alpha = det > 0 ? (ar * cc - cr * ac) / det : 0.0;
+  double u = det > 0 ? (aa * cr - ac * ar) / det : cr / cc;
+  if (alpha < 0) {  // no negative latency: refit the scale alone
+    alpha = 0;
+    u = cr / cc;
+  }
+  fit.latency_us = alpha;
+  fit.compute_scale = std::max(0.25, 1.0 + u);
+  return fit;
 }
 
 }  // namespace
@@ -224,26 +270,32 @@ int cmd_calibrate(const CalibrateArgs& args) {
   const int inter_partner = nodes > 1 && (node ^ 1) < nodes ? (node ^ 1) * rpn + local : -1;
   PairRates intra = measure_pairs(world, intra_partner, args.repeats);
   PairRates inter = measure_pairs(world, inter_partner, args.repeats);
-  // A collective's latency is at least what a small one costs with all ranks in it.
-  const double coll_us = collective_latency_us(world, n, args.repeats);
-  intra.latency_us = std::max(intra.latency_us, coll_us);
-  inter.latency_us = std::max(inter.latency_us, coll_us);
 
   double alpha_s = 0, s_per_flop = 0;
-  fit_gemm(args.repeats, alpha_s, s_per_flop);
-  double rates[4] = {1.0 / s_per_flop / 1e12, copy_GBps(args.repeats), alpha_s * 1e6,
-                     activation_Gps(args.repeats)};
-  std::vector<double> all_tflops(n);
-  MPI_CHECK(MPI_Allgather(&rates[0], 1, MPI_DOUBLE, all_tflops.data(), 1, MPI_DOUBLE, world));
-  double mins[3] = {rates[0], rates[1], rates[3]};
-  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, mins, 3, MPI_DOUBLE, MPI_MIN, world));
+  fit_gemm(world, args.repeats, alpha_s, s_per_flop);
+  double rates[4] = {1.0 / s_per_flop / 1e12, copy_GBps(world, args.repeats), alpha_s * 1e6,
+                     activation_Gps(world, args.repeats)};
+  // Every rank's GEMM, copy and activation rates.
+  const double mine[3] = {rates[0], rates[1], rates[3]};
+  std::vector<double> all(3 * n);
+  MPI_CHECK(MPI_Allgather(mine, 3, MPI_DOUBLE, all.data(), 3, MPI_DOUBLE, world));
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &rates[2], 1, MPI_DOUBLE, MPI_MAX, world));
-  const double fastest = *std::max_element(all_tflops.begin(), all_tflops.end());
-  const bool uneven = mins[0] < 0.9 * fastest;
+  auto column = [&](int k) {
+    std::vector<double> v;
+    for (int r = 0; r < n; ++r) v.push_back(all[3 * r + k]);
+    return v;
+  };
+  const std::vector<double> tflops = column(0);
+  const double fastest = *std::max_element(tflops.begin(), tflops.end());
+  const double slowest_tflops = *std::min_element(tflops.begin(), tflops.end());
+  // Ranks that share cores differ by ~10% from window to window (the scheduler's
+  // slices are not quite fair), so only a larger gap is a slower device: a rank
+  // sharing its core with one other runs at 0.5.
+  const bool uneven = slowest_tflops < 0.75 * fastest;
 
   // One rank alone has no link to measure: its "links" are memory copies.
   if (!intra.measured && !inter.measured) {
-    intra.bandwidth_GBps = inter.bandwidth_GBps = mins[1] / 2;  // a copy reads and writes
+    intra.bandwidth_GBps = inter.bandwidth_GBps = median(column(1)) / 2;  // a copy reads and writes
     intra.latency_us = inter.latency_us = 0;
   }
   // Without a partner of a kind, the other link's values stand in for it.
@@ -255,20 +307,29 @@ int cmd_calibrate(const CalibrateArgs& args) {
   c.ranks_per_node = rpn;
   c.intra = {near.bandwidth_GBps, near.latency_us};
   c.inter = {far.bandwidth_GBps, far.latency_us};
-  // The slowest rank's rates bound a step. With per-rank speeds (relative to the
-  // fastest), the file holds rates at speed 1, since the predictor multiplies them
-  // by the slowest speed: writing the slowest rates as well would count it twice.
-  const double slowest = uneven ? mins[0] / fastest : 1.0;
-  c.gemm_TFLOPs = mins[0] / slowest;
-  c.memory_GBps = mins[1] / slowest;
+  // Alike ranks: the median rank's rates. Uneven ranks: the slowest rank's rates
+  // bound a step. With per-rank speeds (relative to the fastest), the file holds
+  // rates at speed 1, since the predictor multiplies them by the slowest speed:
+  // writing the slowest rates as well would count it twice.
+  if (uneven) {
+    const double slowest = slowest_tflops / fastest;
+    const std::vector<double> mem = column(1), act = column(2);
+    c.gemm_TFLOPs = fastest;
+    c.memory_GBps = *std::min_element(mem.begin(), mem.end()) / slowest;
+    c.activation_Gps = *std::min_element(act.begin(), act.end()) / slowest;
+    for (double r : tflops) c.speeds.push_back(r / fastest);
+  } else {
+    c.gemm_TFLOPs = median(tflops);
+    c.memory_GBps = median(column(1));
+    c.activation_Gps = median(column(2));
+  }
   c.launch_us = rates[2];
-  c.activation_Gps = mins[2] / slowest;
-  if (uneven)
-    for (double r : all_tflops) c.speeds.push_back(r / fastest);
-  // The collective latency, fitted on the executor with the rates just measured.
-  const double fitted_us = fit_collective_latency_us(c, rpn, args.repeats);
-  c.intra.latency_us = std::max(c.intra.latency_us, fitted_us);
-  c.inter.latency_us = std::max(c.inter.latency_us, fitted_us);
+  // The collective latency and compute scale, fitted on the executor with the
+  // rates just measured.
+  const ExecutorFit fit = fit_on_executor(c, rpn, args.repeats);
+  c = scale_compute(c, fit.compute_scale);
+  c.intra.latency_us = std::max(c.intra.latency_us, fit.latency_us);
+  c.inter.latency_us = std::max(c.inter.latency_us, fit.latency_us);
 
   if (me == 0) {
     std::ofstream f(args.out);
@@ -281,8 +342,9 @@ int cmd_calibrate(const CalibrateArgs& args) {
       f << "# No two ranks share a node: [intra] repeats [inter].\n";
     else if (!inter.measured)
       f << "# One node only: [inter] repeats [intra].\n";
-    f << "# Latencies: the larger of a ping-pong's and " << fitted_us
-      << " us fitted on small s1 MoE layers run here.\n";
+    f << "# Fitted on small s1 MoE layers run here: latency " << fit.latency_us
+      << " us (the file has the larger of it and a ping-pong's), compute times x "
+      << fit.compute_scale << " on the kernels' rates.\n";
     cluster_write(f, c);
     if (!f) throw Error("calibrate: " + args.out + ": write failed");
     char line[256];

@@ -6,6 +6,9 @@ usage: perf/plot_grid.py GRID.csv OUT_PREFIX
 Writes OUT_PREFIX_speedup.png (the distribution over the grid of the measured
 speedup of s1, s2 and auto over replicated, where the layout has replicated) and
 OUT_PREFIX_predicted.png (predicted against measured time), and prints:
+  - with several runs appended to GRID.csv (perf/grid_small.sh), everything below is
+    on the median over runs of each measured and predicted time, auto's included
+    (each run's auto row holds the time of the option that run's calibration picked);
   - the predictor's error |predicted - measured| / measured: median and 90th percentile;
   - how often auto is within 5% of the best measured schedule of its point;
   - the median speedups.
@@ -25,8 +28,26 @@ def label(r):
     return r["schedule"] + (f" r={r['chunks']}" if r["schedule"] == "s2" else "")
 
 
+def merge_runs(raw):
+    """One row per (point, schedule, chunks): the median over runs of the measured and
+    the predicted time (each run has its own calibration)."""
+    groups = defaultdict(list)
+    for r in raw:
+        groups[(r["point"], r["schedule"], r["chunks"])].append(r)
+    rows = []
+    for g in groups.values():
+        r = dict(g[0])
+        for k in ("measured_ms", "predicted_ms"):
+            r[k] = str(statistics.median(float(x[k]) for x in g))
+        r["runs"] = len(g)
+        rows.append(r)
+    return rows
+
+
 def main(path, prefix):
-    rows = list(csv.DictReader(open(path)))
+    rows = merge_runs(list(csv.DictReader(open(path))))
+    runs = max(r["runs"] for r in rows)
+    print(f"{len({r['point'] for r in rows})} points, {runs} run(s): medians over runs")
     points = defaultdict(list)
     for r in rows:
         points[r["point"]].append(r)

@@ -5,7 +5,8 @@ inputs/grids/hexa-sweep-small.toml (perf/hexa_sweep.sh), possibly holding severa
 usage: perf/plot_hexa_sweep.py SWEEP.csv OUT_PREFIX
 
 Per grid point it takes the median over runs of the measured s1, dc and auto
-times, and writes:
+times (auto's: the option each run's calibration picked) and of the predicted times,
+and writes:
   - OUT_PREFIX_summary.csv: one row per point (medians, the measured faster mode,
     auto's pick and whether auto is within 5% of the faster mode);
   - OUT_PREFIX.png: per layout, the (tokens, expert parameters) plane coloured by
@@ -26,26 +27,32 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def main(path, prefix):
     runs = defaultdict(lambda: defaultdict(list))  # point -> schedule -> [(measured, predicted)]
+    picks = defaultdict(list)  # point -> auto's pick in each run
     meta = {}
     for r in csv.DictReader(open(path)):
         runs[int(r["point"])][r["schedule"]].append((float(r["measured_ms"]), float(r["predicted_ms"])))
         meta[int(r["point"])] = r
+        if r["schedule"] == "auto":
+            picks[int(r["point"])].append(r["auto_pick"])
     rows = []
     for p in sorted(runs):
         m = meta[p]
         med = {s: statistics.median(v[0] for v in runs[p][s]) for s in runs[p]}
-        pred = {s: runs[p][s][0][1] for s in runs[p]}
+        # Each run may have its own calibration: the median prediction.
+        pred = {s: statistics.median(v[1] for v in runs[p][s]) for s in runs[p]}
         T, D, H, E, k = (int(m[x]) for x in ("batch", "d_model", "d_hidden", "experts", "top_k"))
         T *= int(m["seq_len"])
         faster = "dc" if med["dc"] < med["s1"] else "s1"
-        pick = m["auto_pick"]
+        # auto's time: the median over runs of the option each run picked.
+        pick = max(set(picks[p]), key=picks[p].count)
         best = min(med["dc"], med["s1"])
         rows.append(dict(point=p, layout=f"mp{m['mp']} ep{m['ep']} esp{m['esp']}", tokens=T,
                          d_model=D, d_hidden=H, experts=E, top_k=k,
                          expert_params=E * (2 * D * H + H + D),
-                         s1_ms=med["s1"], dc_ms=med["dc"], auto_ms=med[pick],
+                         s1_ms=med["s1"], dc_ms=med["dc"], auto_ms=med["auto"],
                          s1_pred_ms=pred["s1"], dc_pred_ms=pred["dc"], faster=faster,
-                         auto_pick=pick, auto_within_5pct=med[pick] <= 1.05 * best,
+                         auto_pick=pick, auto_picks="/".join(picks[p]),
+                         auto_within_5pct=med["auto"] <= 1.05 * best,
                          runs=len(runs[p]["s1"])))
     with open(prefix + "_summary.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))

@@ -1,5 +1,6 @@
 #include "comm/mpi_collectives.h"
 
+#include <cstring>
 #include <limits>
 
 #include "core/error.h"
@@ -26,6 +27,16 @@ std::vector<int> scaled(const std::vector<int>& rows, int row_len) {
   for (size_t i = 0; i < rows.size(); ++i)
     out[i] = checked_int(static_cast<size_t>(rows[i]) * static_cast<size_t>(row_len));
   return out;
+}
+// A group of one rank: every row collective is a copy of its own rows. MPI's
+// generic paths for one rank (temporary buffers, a reduction pass) cost several
+// times a copy, which at mp = esp = 1 made s1 measurably slower than replicated.
+bool alone_copy(MPI_Comm comm, const float* send, float* recv, size_t rows, int row_len) {
+  int n = 0;
+  MPI_CHECK(MPI_Comm_size(comm, &n));
+  if (n != 1) return false;
+  if (send != recv && rows > 0) std::memcpy(recv, send, rows * row_len * sizeof(float));
+  return true;
 }
 }  // namespace
 
@@ -65,6 +76,7 @@ void MpiCollectives::exscan_sum_int(Group g, const int* send, int* recv, int cou
 
 void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
                                     float* recv, const std::vector<int>& recv_rows, int row_len) {
+  if (alone_copy(grid_.comm(g), send, recv, send_rows[0], row_len)) return;
   const MPI_Datatype t = row_type(row_len);
   const RowBuffers b{reinterpret_cast<const char*>(send),
                      send_rows,
@@ -77,6 +89,7 @@ void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vecto
 
 void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
                                      const std::vector<int>& rows, int row_len) {
+  if (alone_copy(grid_.comm(g), send, recv, rows[0], row_len)) return;
   const MPI_Datatype t = row_type(row_len);
   const auto displs = prefix(rows);
   const int me = grid_.rank(g);
@@ -85,6 +98,7 @@ void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
 
 void MpiCollectives::reduce_scatterv_rows(Group g, const float* send, float* recv,
                                           const std::vector<int>& rows, int row_len) {
+  if (alone_copy(grid_.comm(g), send, recv, rows[0], row_len)) return;
   const auto counts = scaled(rows, row_len);
   MPI_CHECK(MPI_Reduce_scatter(send, recv, counts.data(), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
 }
@@ -115,8 +129,9 @@ MpiCollectives::Handle MpiCollectives::start_alltoallv_rows(Group g, const float
                                                             float* recv,
                                                             const std::vector<int>& recv_rows,
                                                             int row_len) {
-  const MPI_Datatype t = row_type(row_len);
   Pending p;
+  if ((p.done = alone_copy(grid_.comm(g), send, recv, send_rows[0], row_len))) return add(p);
+  const MPI_Datatype t = row_type(row_len);
   p.counts[0] = send_rows;
   p.counts[1] = prefix(send_rows);
   p.counts[2] = recv_rows;
@@ -130,8 +145,9 @@ MpiCollectives::Handle MpiCollectives::start_allgatherv_rows(Group g, const floa
                                                              float* recv,
                                                              const std::vector<int>& rows,
                                                              int row_len) {
-  const MPI_Datatype t = row_type(row_len);
   Pending p;
+  if ((p.done = alone_copy(grid_.comm(g), send, recv, rows[0], row_len))) return add(p);
+  const MPI_Datatype t = row_type(row_len);
   p.counts[0] = rows;
   p.counts[1] = prefix(rows);
   MPI_CHECK(MPI_Iallgatherv(send, rows[grid_.rank(g)], t, recv, p.counts[0].data(),
@@ -144,6 +160,7 @@ MpiCollectives::Handle MpiCollectives::start_reduce_scatterv_rows(Group g, const
                                                                   const std::vector<int>& rows,
                                                                   int row_len) {
   Pending p;
+  if ((p.done = alone_copy(grid_.comm(g), send, recv, rows[0], row_len))) return add(p);
   p.counts[0] = scaled(rows, row_len);
   MPI_CHECK(MPI_Ireduce_scatter(send, recv, p.counts[0].data(), MPI_FLOAT, MPI_SUM, grid_.comm(g),
                                 &p.request));

@@ -64,7 +64,7 @@ class Pricer {
         return mem(tl_ * row_);
       case Op::GatherMp:
         bytes = tl_ * row_ * (l_.mp - 1);
-        return ring(Group::Mp, tl_ * row_);
+        return ring(Group::Mp, tl_ * row_) + alone_copy(Group::Mp, tl_ * row_);
       case Op::Gate:
         return gemm(2.0 * tl_ * s_.d_model * s_.experts, 1) + mem(tl_ * s_.experts * 4.0 * 3) +
                small(st.group);
@@ -83,10 +83,11 @@ class Pricer {
       }
       case Op::AllGatherV:
         bytes = a_ / r * row_ * (l_.esp - 1);
-        return ring(Group::Esp, a_ / r * row_);
+        return ring(Group::Esp, a_ / r * row_) + alone_copy(Group::Esp, a_ / r * row_);
       case Op::ReduceScatterV:
         bytes = a_ / r * row_ * (l_.esp - 1);
-        return ring(Group::Esp, a_ / r * row_) + mem(a_ / r * row_ * (l_.esp - 1) * 2);
+        return ring(Group::Esp, a_ / r * row_) + mem(a_ / r * row_ * (l_.esp - 1) * 2) +
+               alone_copy(Group::Esp, a_ / r * row_);
       case Op::AllReduce: {
         const double b =
             st.in == "dwg" ? static_cast<double>(s_.d_model) * s_.experts * 4 : n_ * row_;
@@ -148,6 +149,10 @@ class Pricer {
   double ring(Group g, double block) const {
     const int p = static_cast<int>(group_of_rank0(g, l_).size());
     return p > 1 ? link(g).seconds(block * (p - 1), p - 1) : 0.0;
+  }
+  // A one-rank group's row collective is a copy of its rows (read and write).
+  double alone_copy(Group g, double bytes) const {
+    return group_of_rank0(g, l_).size() == 1 ? mem(bytes * 2) : 0.0;
   }
   double allreduce(Group g, double total) const {
     const int p = static_cast<int>(group_of_rank0(g, l_).size());
