@@ -31,10 +31,8 @@ std::vector<int> scaled(const std::vector<int>& rows, int row_len) {
 // A group of one rank: every row collective is a copy of its own rows. MPI's
 // generic paths for one rank (temporary buffers, a reduction pass) cost several
 // times a copy, which at mp = esp = 1 made s1 measurably slower than replicated.
-bool alone_copy(MPI_Comm comm, const float* send, float* recv, size_t rows, int row_len) {
-  int n = 0;
-  MPI_CHECK(MPI_Comm_size(comm, &n));
-  if (n != 1) return false;
+bool alone_copy(int group_size, const float* send, float* recv, size_t rows, int row_len) {
+  if (group_size != 1) return false;
   if (send != recv && rows > 0) std::memcpy(recv, send, rows * row_len * sizeof(float));
   return true;
 }
@@ -76,7 +74,7 @@ void MpiCollectives::exscan_sum_int(Group g, const int* send, int* recv, int cou
 
 void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
                                     float* recv, const std::vector<int>& recv_rows, int row_len) {
-  if (alone_copy(grid_.comm(g), send, recv, send_rows[0], row_len)) return;
+  if (alone_copy(grid_.size(g), send, recv, send_rows[0], row_len)) return;
   const MPI_Datatype t = row_type(row_len);
   const RowBuffers b{reinterpret_cast<const char*>(send),
                      send_rows,
@@ -89,7 +87,7 @@ void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vecto
 
 void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
                                      const std::vector<int>& rows, int row_len) {
-  if (alone_copy(grid_.comm(g), send, recv, rows[0], row_len)) return;
+  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return;
   const MPI_Datatype t = row_type(row_len);
   const auto displs = prefix(rows);
   const int me = grid_.rank(g);
@@ -98,7 +96,7 @@ void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
 
 void MpiCollectives::reduce_scatterv_rows(Group g, const float* send, float* recv,
                                           const std::vector<int>& rows, int row_len) {
-  if (alone_copy(grid_.comm(g), send, recv, rows[0], row_len)) return;
+  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return;
   const auto counts = scaled(rows, row_len);
   MPI_CHECK(MPI_Reduce_scatter(send, recv, counts.data(), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
 }
@@ -130,7 +128,10 @@ MpiCollectives::Handle MpiCollectives::start_alltoallv_rows(Group g, const float
                                                             const std::vector<int>& recv_rows,
                                                             int row_len) {
   Pending p;
-  if ((p.done = alone_copy(grid_.comm(g), send, recv, send_rows[0], row_len))) return add(p);
+  if (alone_copy(grid_.size(g), send, recv, send_rows[0], row_len)) {
+    p.done = true;
+    return add(std::move(p));
+  }
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = send_rows;
   p.counts[1] = prefix(send_rows);
@@ -146,7 +147,10 @@ MpiCollectives::Handle MpiCollectives::start_allgatherv_rows(Group g, const floa
                                                              const std::vector<int>& rows,
                                                              int row_len) {
   Pending p;
-  if ((p.done = alone_copy(grid_.comm(g), send, recv, rows[0], row_len))) return add(p);
+  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) {
+    p.done = true;
+    return add(std::move(p));
+  }
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = rows;
   p.counts[1] = prefix(rows);
@@ -160,7 +164,10 @@ MpiCollectives::Handle MpiCollectives::start_reduce_scatterv_rows(Group g, const
                                                                   const std::vector<int>& rows,
                                                                   int row_len) {
   Pending p;
-  if ((p.done = alone_copy(grid_.comm(g), send, recv, rows[0], row_len))) return add(p);
+  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) {
+    p.done = true;
+    return add(std::move(p));
+  }
   p.counts[0] = scaled(rows, row_len);
   MPI_CHECK(MPI_Ireduce_scatter(send, recv, p.counts[0].data(), MPI_FLOAT, MPI_SUM, grid_.comm(g),
                                 &p.request));

@@ -30,12 +30,12 @@ void MoeLayer::set_schedule(const std::string& name, int chunks) {
   probe.expert_mode = name == "dc" ? "data-centric" : "model-centric";
   if (name != "dc") probe.schedule = name;
   layout_validate(coll_.grid().layout(), probe);
-  cfg_ = probe;
-  schedule_ = schedule_build(name, cfg_.chunks);
-  if (cfg_.data_centric() && !cfg_.esp_weights.empty())
+  if (probe.data_centric() && !probe.esp_weights.empty())
     throw Error(
         "data-centric execution gathers equal ESP slices; this layer's hidden dimension was "
         "split by speed (model-centric parallel.split = \"speed\")");
+  cfg_ = probe;
+  schedule_ = schedule_build(name, cfg_.chunks);
   if (cfg_.data_centric() && !cache_) {
     own_cache_ = std::make_unique<WeightCache>(coll_);
     cache_ = own_cache_.get();
