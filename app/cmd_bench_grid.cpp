@@ -126,11 +126,12 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     log_info(line + " ms (measured/predicted)" + (pick.empty() ? "" : ", auto picks " + pick));
     if (csv.is_open())
       for (const Row& r : rows_out)
-        csv << grid.name << "," << i << "," << world << "," << p.mp << "," << p.ep << "," << p.esp
-            << "," << p.batch << "," << p.seq_len << "," << cfg.d_model << "," << cfg.d_hidden
-            << "," << cfg.num_experts << "," << cfg.top_k << "," << cfg.capacity_factor << ","
-            << cfg.activation << "," << r.schedule << "," << r.chunks << "," << r.measured_ms << ","
-            << r.predicted_ms << "," << r.a2a_bytes << "," << pick << "\n";
+        csv << csv_field(grid.name) << "," << i << "," << world << "," << p.mp << "," << p.ep << ","
+            << p.esp << "," << p.batch << "," << p.seq_len << "," << cfg.d_model << ","
+            << cfg.d_hidden << "," << cfg.num_experts << "," << cfg.top_k << ","
+            << cfg.capacity_factor << "," << cfg.activation << "," << r.schedule << "," << r.chunks
+            << "," << r.measured_ms << "," << r.predicted_ms << "," << r.a2a_bytes << "," << pick
+            << "\n";
   }
   log_info("bench grid: " + std::to_string(ran) + " points run, " + std::to_string(skipped) +
            " skipped (their layout does not fit " + std::to_string(world) + " ranks)");

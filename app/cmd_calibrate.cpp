@@ -3,17 +3,19 @@
 //   links:   every rank exchanges 16 MiB (bandwidth) and 8 B (latency) messages
 //            with a partner, all pairs at once, so the per-rank rate includes the
 //            contention a real all-to-all sees: partners on the same node for
-//            [intra], on the next node for [inter];
+//            [intra], on the next node for [inter], the two taking turns;
 //   compute: t = α + β·FLOPs fitted over fp32 GEMMs (OpenBLAS) of expert-like shapes
 //            (gemm_TFLOPs = 1/β, launch_us = α), the GELU and a 64 MiB copy, each
 //            timed as a sustained rate while every rank runs it (sustained_seconds).
 //            Ranks slower than 0.75 of the fastest get per-rank speeds;
-//   executor: small s1 MoE layers run here fit the collective latency (at least the
-//            ping-pong's) and one scale on the compute rates (fit_on_executor).
+//   executor: small s1 and dc MoE layers run here fit the collective latency (at
+//            least the ping-pong's), a scale on the compute rates and one on the
+//            links' transfer times (fit_on_executor).
 // Medians of --repeats. Nodes come from MPI_COMM_TYPE_SHARED or --ranks-per-node.
 #include <mpi.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -26,6 +28,7 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/stats.h"
+#include "core/sustained_time.h"
 #include "core/timer.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm.h"
@@ -42,34 +45,32 @@ struct PairRates {
   bool measured = false;
 };
 
-// Every rank with partner >= 0 exchanges with it at once; others sit out. Returns
-// rates agreed over the world.
-PairRates measure_pairs(MPI_Comm world, int partner, int repeats) {
-  constexpr size_t kBig = size_t{16} << 20;
-  std::vector<char> send(kBig, 1), recv(kBig);
-  std::vector<double> bw, lat;
-  for (int i = 0; i < repeats + 1; ++i) {
-    MPI_CHECK(MPI_Barrier(world));
-    double t0 = now_seconds();
-    if (partner >= 0)
-      MPI_CHECK(MPI_Sendrecv(send.data(), static_cast<int>(kBig), MPI_BYTE, partner, 1, recv.data(),
-                             static_cast<int>(kBig), MPI_BYTE, partner, 1, world,
-                             MPI_STATUS_IGNORE));
-    const double t_big = now_seconds() - t0;
-    MPI_CHECK(MPI_Barrier(world));
-    t0 = now_seconds();
-    constexpr int kSmall = 100;
-    for (int j = 0; j < kSmall && partner >= 0; ++j)
-      MPI_CHECK(MPI_Sendrecv(send.data(), 8, MPI_BYTE, partner, 2, recv.data(), 8, MPI_BYTE,
-                             partner, 2, world, MPI_STATUS_IGNORE));
-    const double t_small = (now_seconds() - t0) / kSmall;
-    if (i == 0) continue;  // warm-up
-    bw.push_back(kBig / t_big / 1e9);
-    lat.push_back(t_small * 1e6);
-  }
-  // Agree: the slowest measuring rank's bandwidth and latency.
-  double mine[3] = {partner >= 0 ? -median(bw) : -1e300, partner >= 0 ? median(lat) : 0.0,
-                    partner >= 0 ? 1.0 : 0.0};
+// One exchange with `partner` (none when < 0) on every rank at once: the seconds
+// of one big message and of one small one (the mean of 100).
+void exchange_once(MPI_Comm world, int partner, std::vector<char>& send, std::vector<char>& recv,
+                   double& t_big, double& t_small) {
+  MPI_CHECK(MPI_Barrier(world));
+  double t0 = now_seconds();
+  if (partner >= 0)
+    MPI_CHECK(MPI_Sendrecv(send.data(), static_cast<int>(send.size()), MPI_BYTE, partner, 1,
+                           recv.data(), static_cast<int>(recv.size()), MPI_BYTE, partner, 1, world,
+                           MPI_STATUS_IGNORE));
+  t_big = now_seconds() - t0;
+  MPI_CHECK(MPI_Barrier(world));
+  t0 = now_seconds();
+  constexpr int kSmall = 100;
+  for (int j = 0; j < kSmall && partner >= 0; ++j)
+    MPI_CHECK(MPI_Sendrecv(send.data(), 8, MPI_BYTE, partner, 2, recv.data(), 8, MPI_BYTE, partner,
+                           2, world, MPI_STATUS_IGNORE));
+  t_small = (now_seconds() - t0) / kSmall;
+}
+
+// Agrees one link's rates over the world: the slowest measuring rank's bandwidth
+// and latency.
+PairRates agree_pairs(MPI_Comm world, bool measuring, const std::vector<double>& bw,
+                      const std::vector<double>& lat) {
+  double mine[3] = {measuring ? -median(bw) : -1e300, measuring ? median(lat) : 0.0,
+                    measuring ? 1.0 : 0.0};
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, mine, 3, MPI_DOUBLE, MPI_MAX, world));
   PairRates r;
   r.measured = mine[2] > 0;
@@ -78,29 +79,27 @@ PairRates measure_pairs(MPI_Comm world, int partner, int repeats) {
   return r;
 }
 
-// Seconds per call of f, sustained while every rank runs it: each window starts on
-// a barrier and every rank calls f until the window has passed. When ranks share a
-// core, each runs at full speed within its scheduler slices (a few ms), so the
-// median single call sees a whole core; a layer, computing on all ranks at once,
-// gets only its share of one. Fixed-time windows keep every rank competing to the
-// end, so the shares come out fair.
-template <class F>
-double sustained_seconds(MPI_Comm world, int repeats, F&& f) {
-  constexpr double kWindow = 0.04;  // s: several time slices
-  std::vector<double> per_call;
-  for (int i = 0; i < repeats + 1; ++i) {
-    MPI_CHECK(MPI_Barrier(world));
-    const double t0 = now_seconds();
-    int calls = 0;
-    double t = t0;
-    do {
-      f();
-      ++calls;
-      t = now_seconds();
-    } while (t - t0 < kWindow);
-    if (i > 0) per_call.push_back((t - t0) / calls);  // the first window warms up
-  }
-  return median(per_call);
+// Both links, taking turns (intra, inter, intra, ...) as bench grid's options do,
+// so that the host's speed drifting during calibration falls on both alike: on a
+// machine whose "nodes" are emulated the two are the same memory, and measuring
+// them one after the other made one look up to 50% faster than the other. Every
+// rank with a partner exchanges with it at once; others sit out.
+void measure_links(MPI_Comm world, int intra_partner, int inter_partner, int repeats,
+                   PairRates& intra, PairRates& inter) {
+  constexpr size_t kBig = size_t{16} << 20;
+  std::vector<char> send(kBig, 1), recv(kBig);
+  std::vector<double> bw[2], lat[2];
+  const int partners[2] = {intra_partner, inter_partner};
+  for (int i = 0; i < repeats + 1; ++i)
+    for (int k = 0; k < 2; ++k) {
+      double t_big = 0, t_small = 0;
+      exchange_once(world, partners[k], send, recv, t_big, t_small);
+      if (i == 0 || partners[k] < 0) continue;  // the first round warms up
+      bw[k].push_back(kBig / t_big / 1e9);
+      lat[k].push_back(t_small * 1e6);
+    }
+  intra = agree_pairs(world, intra_partner >= 0, bw[0], lat[0]);
+  inter = agree_pairs(world, inter_partner >= 0, bw[1], lat[1]);
 }
 
 double time_gemm(MPI_Comm world, int64_t m, int64_t n, int64_t k, int repeats) {
@@ -161,24 +160,70 @@ ClusterSpec scale_compute(ClusterSpec c, double scale) {
   return c;
 }
 
+// The link rates scaled by one factor: transfers take `scale` times as long.
+ClusterSpec scale_links(ClusterSpec c, double scale) {
+  c.intra.bandwidth_GBps /= scale;
+  c.inter.bandwidth_GBps /= scale;
+  return c;
+}
+
 struct ExecutorFit {
-  double latency_us = 0;     // per collective message
-  double compute_scale = 1;  // the measured rates' compute times, times this
+  double latency_us = 0;       // per collective message
+  double compute_scale = 1;    // the measured rates' compute times, times this
+  double bandwidth_scale = 1;  // the ping-pongs' transfer times, times this
+  int layers = 0;              // how many layers the fit saw
 };
 
-// The collective latency and a compute scale fitted on the executor itself: small
-// to medium MoE layers run under s1, and the two values that make the predictor
-// match them (least squares on relative error; an s1 prediction is a sum of step
-// times, linear in both). The latency holds what ping-pongs miss: waits for peers
-// that are still computing or, on shared cores, descheduled. The scale holds what
-// the kernels' rates miss inside a layer (cache reuse between steps, short compute
-// phases that finish within one scheduler slice). Latency 0 and scale 1 when the
-// world is too small to fit.
+// x minimising |A·x − r| over the columns marked in `use` (the others stay 0), by
+// the normal equations; false if they are singular.
+bool least_squares(const std::vector<std::array<double, 3>>& a, const std::vector<double>& r,
+                   const std::array<bool, 3>& use, std::array<double, 3>& x) {
+  std::vector<int> cols;
+  for (int j = 0; j < 3; ++j)
+    if (use[j]) cols.push_back(j);
+  const int n = static_cast<int>(cols.size());
+  std::vector<std::vector<double>> m(n, std::vector<double>(n + 1, 0.0));
+  for (size_t i = 0; i < a.size(); ++i)
+    for (int p = 0; p < n; ++p) {
+      for (int q = 0; q < n; ++q) m[p][q] += a[i][cols[p]] * a[i][cols[q]];
+      m[p][n] += a[i][cols[p]] * r[i];
+    }
+  for (int p = 0; p < n; ++p) {  // Gauss-Jordan with partial pivoting
+    int best = p;
+    for (int q = p + 1; q < n; ++q)
+      if (std::fabs(m[q][p]) > std::fabs(m[best][p])) best = q;
+    std::swap(m[p], m[best]);
+    if (std::fabs(m[p][p]) < 1e-12) return false;
+    for (int q = 0; q < n; ++q) {
+      if (q == p) continue;
+      const double f = m[q][p] / m[p][p];
+      for (int k = p; k <= n; ++k) m[q][k] -= f * m[p][k];
+    }
+  }
+  x = {0, 0, 0};
+  for (int p = 0; p < n; ++p) x[cols[p]] = m[p][n] / m[p][p];
+  return true;
+}
+
+// The collective latency, a compute scale and a bandwidth scale fitted on the
+// executor itself: small to medium MoE layers run under s1 (tokens travel) and dc
+// (weights travel), and the three values that make the predictor match them
+// (least squares on relative error; a prediction is a sum of step times, nearly
+// linear in all three). The latency holds what ping-pongs miss: waits for peers
+// that are still computing or, on shared cores, descheduled. The compute scale
+// holds what the kernels' rates miss inside a layer (cache reuse between steps,
+// short compute phases that finish within one scheduler slice). The bandwidth
+// scale holds what a lone ping-pong misses of a collective inside a layer (the
+// collective's own algorithm, and copies that share cores with computing peers).
+// Fitting on both step lists anchors the balance between token and weight
+// traffic that schedule = auto and expert_mode = auto decide on. Latency 0 and
+// scales 1 when the world is too small to fit.
 ExecutorFit fit_on_executor(const ClusterSpec& cluster, int rpn, int repeats) {
   int world = 1;
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
-  // Normal equations of r = (p0 + u·pc + α·pa − m) / m in (u = scale − 1, α).
-  double aa = 0, ac = 0, cc = 0, ar = 0, cr = 0;
+  // Rows of r = (p0 + α·pa + u·pc + v·pb − m) / m in (α, u = scale − 1, v = scale − 1).
+  std::vector<std::array<double, 3>> a;
+  std::vector<double> r;
   for (int esp : {1, 2}) {
     if (world % esp || rpn % esp) continue;
     struct Shape {
@@ -186,54 +231,59 @@ ExecutorFit fit_on_executor(const ClusterSpec& cluster, int rpn, int repeats) {
       int64_t tokens;
     };
     for (const Shape& sh : {Shape{128, 256, 64}, Shape{128, 256, 256}, Shape{128, 256, 1024},
-                            Shape{256, 1024, 256}}) {
-      const int64_t tokens = sh.tokens;
-      MoeConfig m;
-      m.d_model = sh.d_model;
-      m.d_hidden = sh.d_hidden;
-      m.num_experts = 2 * world / esp;
-      m.top_k = 2;
-      m.schedule = "s1";
-      const ProcessGrid grid =
-          ProcessGrid::create(MPI_COMM_WORLD, ParallelConfig{esp, world / esp, esp, rpn}, m);
-      MpiCollectives coll(grid);
-      MoeLayer layer(m, coll, "calibrate/", 3);
-      const int64_t rows = tokens;  // one MP group's tokens: this shard's rows
-      std::vector<float> x(rows * m.d_model), dy(rows * m.d_model);
-      for (size_t i = 0; i < x.size(); ++i) {
-        x[i] = static_cast<float>(normal01(3, 1, i));
-        dy[i] = static_cast<float>(normal01(3, 2, i));
+                            Shape{256, 1024, 256}, Shape{64, 512, 2048}})
+      for (const char* schedule : {"s1", "dc"}) {
+        const int64_t tokens = sh.tokens;
+        MoeConfig m;
+        m.d_model = sh.d_model;
+        m.d_hidden = sh.d_hidden;
+        m.num_experts = 2 * world / esp;
+        m.top_k = 2;
+        const ProcessGrid grid =
+            ProcessGrid::create(MPI_COMM_WORLD, ParallelConfig{esp, world / esp, esp, rpn}, m);
+        MpiCollectives coll(grid);
+        MoeLayer layer(m, coll, "calibrate/", 3);
+        layer.set_schedule(schedule);
+        const int64_t rows = tokens;  // one MP group's tokens: this shard's rows
+        std::vector<float> x(rows * m.d_model), dy(rows * m.d_model);
+        for (size_t i = 0; i < x.size(); ++i) {
+          x[i] = static_cast<float>(normal01(3, 1, i));
+          dy[i] = static_cast<float>(normal01(3, 2, i));
+        }
+        const double measured = median(time_layer(layer, x, dy, rows, 1, repeats, coll).step_s);
+        Layout l = grid.layout();
+        l.ranks_per_node = rpn;
+        const LayerShape shape = layer_shape(m, tokens);
+        const Schedule s = schedule_build(schedule);
+        ClusterSpec c = cluster;
+        c.intra.latency_us = c.inter.latency_us = 0;
+        const double p0 = predict_layer(s, shape, l, c).total();
+        const double pc = predict_layer(s, shape, l, scale_compute(c, 2.0)).total() - p0;
+        const double pb = predict_layer(s, shape, l, scale_links(c, 2.0)).total() - p0;
+        c.intra.latency_us = c.inter.latency_us = 1000;
+        const double pa = (predict_layer(s, shape, l, c).total() - p0) / 1000;
+        a.push_back({pa / measured, pc / measured, pb / measured});
+        r.push_back((measured - p0) / measured);
       }
-      const double measured = median(time_layer(layer, x, dy, rows, 1, repeats, coll).step_s);
-      Layout l = grid.layout();
-      l.ranks_per_node = rpn;
-      const LayerShape shape = layer_shape(m, tokens);
-      const Schedule s1 = schedule_build("s1");
-      ClusterSpec c = cluster;
-      c.intra.latency_us = c.inter.latency_us = 0;
-      const double p0 = predict_layer(s1, shape, l, c).total();
-      const double pc = predict_layer(s1, shape, l, scale_compute(c, 2.0)).total() - p0;
-      c.intra.latency_us = c.inter.latency_us = 1000;
-      const double pa = (predict_layer(s1, shape, l, c).total() - p0) / 1000;
-      const double a = pa / measured, b = pc / measured, r = (measured - p0) / measured;
-      aa += a * a;
-      ac += a * b;
-      cc += b * b;
-      ar += a * r;
-      cr += b * r;
-    }
   }
   ExecutorFit fit;
-  const double det = aa * cc - ac * ac;
-  if (aa <= 0 || cc <= 0) return fit;
-  double alpha = det > 0 ? (ar * cc - cr * ac) / det : 0.0;
-  double u = det > 0 ? (aa * cr - ac * ar) / det : cr / cc;
-  if (alpha < 0) {  // no negative latency: refit the scale alone
-    alpha = 0;
-    u = cr / cc;
+  fit.layers = static_cast<int>(r.size());
+  // All three; without a negative latency; then without a bandwidth the layers do
+  // not pin (one rank: no link) or would make faster than copies.
+  std::array<double, 3> x{0, 0, 0};
+  bool solved = false;
+  for (const std::array<bool, 3>& use :
+       {std::array<bool, 3>{true, true, true}, std::array<bool, 3>{false, true, true},
+        std::array<bool, 3>{true, true, false}, std::array<bool, 3>{false, true, false}}) {
+    if (!least_squares(a, r, use, x)) continue;
+    if (x[0] < 0 || 1.0 + x[2] < 0.25) continue;
+    solved = true;
+    break;
   }
-  fit.latency_us = alpha;
-  fit.compute_scale = std::max(0.25, 1.0 + u);
+  if (!solved) return fit;
+  fit.latency_us = x[0];
+  fit.compute_scale = std::max(0.25, 1.0 + x[1]);
+  fit.bandwidth_scale = std::min(4.0, 1.0 + x[2]);
   return fit;
 }
 
@@ -268,8 +318,8 @@ int cmd_calibrate(const CalibrateArgs& args) {
   // on the neighbouring node, nodes paired (0,1), (2,3), ...
   const int intra_partner = rpn > 1 && (local ^ 1) < rpn ? node * rpn + (local ^ 1) : -1;
   const int inter_partner = nodes > 1 && (node ^ 1) < nodes ? (node ^ 1) * rpn + local : -1;
-  PairRates intra = measure_pairs(world, intra_partner, args.repeats);
-  PairRates inter = measure_pairs(world, inter_partner, args.repeats);
+  PairRates intra, inter;
+  measure_links(world, intra_partner, inter_partner, args.repeats, intra, inter);
 
   double alpha_s = 0, s_per_flop = 0;
   fit_gemm(world, args.repeats, alpha_s, s_per_flop);
@@ -327,7 +377,7 @@ int cmd_calibrate(const CalibrateArgs& args) {
   // The collective latency and compute scale, fitted on the executor with the
   // rates just measured.
   const ExecutorFit fit = fit_on_executor(c, rpn, args.repeats);
-  c = scale_compute(c, fit.compute_scale);
+  c = scale_links(scale_compute(c, fit.compute_scale), fit.bandwidth_scale);
   c.intra.latency_us = std::max(c.intra.latency_us, fit.latency_us);
   c.inter.latency_us = std::max(c.inter.latency_us, fit.latency_us);
 
@@ -342,9 +392,10 @@ int cmd_calibrate(const CalibrateArgs& args) {
       f << "# No two ranks share a node: [intra] repeats [inter].\n";
     else if (!inter.measured)
       f << "# One node only: [inter] repeats [intra].\n";
-    f << "# Fitted on small s1 MoE layers run here: latency " << fit.latency_us
-      << " us (the file has the larger of it and a ping-pong's), compute times x "
-      << fit.compute_scale << " on the kernels' rates.\n";
+    f << "# Fitted on " << fit.layers << " small s1 and dc MoE layers run here: latency "
+      << fit.latency_us << " us (the file has the larger of it and a ping-pong's), compute times x "
+      << fit.compute_scale << " on the kernels' rates, transfer times x " << fit.bandwidth_scale
+      << " on the ping-pongs'.\n";
     cluster_write(f, c);
     if (!f) throw Error("calibrate: " + args.out + ": write failed");
     char line[256];

@@ -76,11 +76,12 @@ int plan_grid(const PlanLayerArgs& args, const ClusterSpec& cluster) {
       if (o.name == "replicated") replicated = o.prediction.total();
       if (o.name == "s2") best_s2 = std::min(best_s2, o.prediction.total());
       if (out.is_open())
-        out << grid.name << "," << cluster.name << "," << world << "," << i << "," << p.mp << ","
-            << p.ep << "," << p.esp << "," << p.batch << "," << p.seq_len << "," << p.moe.d_model
-            << "," << p.moe.d_hidden << "," << p.moe.num_experts << "," << p.moe.top_k << ","
-            << p.moe.capacity_factor << "," << p.moe.activation << "," << o.name << "," << o.chunks
-            << "," << o.prediction.total() * 1e3 << "," << pick << "\n";
+        out << csv_field(grid.name) << "," << csv_field(cluster.name) << "," << world << "," << i
+            << "," << p.mp << "," << p.ep << "," << p.esp << "," << p.batch << "," << p.seq_len
+            << "," << p.moe.d_model << "," << p.moe.d_hidden << "," << p.moe.num_experts << ","
+            << p.moe.top_k << "," << p.moe.capacity_factor << "," << p.moe.activation << ","
+            << o.name << "," << o.chunks << "," << o.prediction.total() * 1e3 << "," << pick
+            << "\n";
     }
     if (replicated > 0) {
       for (const ScheduleOption& o : options)
@@ -157,8 +158,8 @@ int cmd_plan_layer(const PlanLayerArgs& args) {
                                  "intra_ms,inter_ms,overlap_ms",
                                  /*append=*/true, "plan csv");
     for (const Candidate& c : all)
-      out << cluster.name << "," << c.layout.world << "," << c.layout.mp << "," << c.layout.ep
-          << "," << c.layout.esp << "," << c.schedule << "," << c.chunks << ","
+      out << csv_field(cluster.name) << "," << c.layout.world << "," << c.layout.mp << ","
+          << c.layout.ep << "," << c.layout.esp << "," << c.schedule << "," << c.chunks << ","
           << cfg.bench.tokens_per_step << "," << m.d_model << "," << m.d_hidden << ","
           << m.num_experts << "," << m.top_k << "," << c.p.forward * 1e3 << ","
           << c.p.backward * 1e3 << "," << c.p.total() * 1e3 << "," << c.p.compute * 1e3 << ","

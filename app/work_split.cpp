@@ -6,26 +6,23 @@
 
 #include "core/error.h"
 #include "core/row_split.h"
-#include "core/stats.h"
-#include "core/timer.h"
+#include "core/sustained_time.h"
 #include "kernels/cpu/gemm.h"
 #include "plan/cluster.h"
 
 namespace paramoe {
 
 std::vector<double> calibrate_speeds(const ProcessGrid& grid) {
-  // Throughput over windows longer than a scheduler time slice (tens of ms): a rank
-  // that shares its core with another runs at full speed within its slices, so
-  // timing single calls would not see the sharing.
+  // Sustained throughput with every rank computing at once (fixed-time windows, as
+  // `paramoe calibrate` times its kernels): a rank that shares its core with
+  // another runs at full speed within its scheduler slices, so timing single
+  // calls would not see the sharing.
   constexpr int64_t n = 256;  // 33.6 MFLOP per call
-  constexpr int calls = 24;   // ~30-100 ms per window on a CPU core
   std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
-  MPI_CHECK(MPI_Barrier(grid.comm(Group::World)));
-  double mine =
-      1.0 / median(time_repeats(3, [&] {  // after one warm-up window
-        for (int i = 0; i < calls; ++i)
-          cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-      }));
+  const double mine =
+      1.0 / sustained_seconds(grid.comm(Group::World), 3, [&] {
+        cpu::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+      });
   std::vector<double> all(grid.layout().world);
   MPI_CHECK(
       MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, grid.comm(Group::World)));

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/csv_file.h"
 #include "core/error.h"
 #include "plan/cluster.h"
 #include "plan/predictor.h"
@@ -252,4 +253,12 @@ TEST(Cluster, BadFilesNameTheKey) {
 }
 
 }  // namespace
+
+// plan --csv and bench grid --csv write cluster and grid names into their rows.
+TEST(PlanCsv, NamesWithCommasOrQuotesAreQuoted) {
+  EXPECT_EQ(csv_field("parm-small"), "parm-small");
+  EXPECT_EQ(csv_field("2-core EPYC, 4 ranks"), "\"2-core EPYC, 4 ranks\"");
+  EXPECT_EQ(csv_field("the \"big\" one"), "\"the \"\"big\"\" one\"");
+}
+
 }  // namespace paramoe

@@ -16,6 +16,17 @@ std::ofstream open_csv(const std::string& path, const std::string& header, bool 
   return out;
 }
 
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  return quoted;
+}
+
 std::vector<std::vector<double>> read_number_rows(const std::string& path, const std::string& what,
                                                   bool integers) {
   std::ifstream in(path);

@@ -12,6 +12,11 @@ namespace paramoe {
 std::ofstream open_csv(const std::string& path, const std::string& header, bool append,
                        const std::string& what);
 
+// A text cell as RFC 4180 writes it: quoted (quotes doubled) when it holds a
+// comma, a quote or a line break, as is otherwise. Names from config and cluster
+// files ("2-core EPYC, 4 ranks") would otherwise shift every later column.
+std::string csv_field(const std::string& text);
+
 // Reads rows of comma-separated non-negative numbers (integers only, when
 // `integers`), skipping blank lines and lines that start with '#'. Throws Error
 // "<what> <path>: line N: expected non-negative integers, got '<cell>'".

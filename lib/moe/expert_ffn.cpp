@@ -1,49 +1,102 @@
 #include "moe/expert_ffn.h"
 
+#include <algorithm>
+
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/expert_ops.h"
 
 namespace paramoe {
 
+namespace {
+
+// The experts run one block of rows at a time (GEMM, activation, GEMM), so that
+// the block's hidden activations, written by one GEMM and read by the next, are
+// still in the core's cache. Whole-expert passes stream N × hidden arrays through
+// memory several times over: at 1024 rows × hidden 256 per expert they ran ~20%
+// slower than in blocks (single core, fwd+bwd; 15-20% at hidden 64-1024, even at
+// D = 1024, H = 4096). Blocks of at least 256 rows keep OpenBLAS's GEMMs as
+// efficient as whole ones (64-row blocks lost 15% at D = 1024, H = 4096).
+constexpr int64_t kBlockBytes = int64_t{256} << 10;
+constexpr int64_t kMinBlockRows = 256;
+
+int64_t block_rows(int64_t hidden) {
+  return std::max(kMinBlockRows, kBlockBytes / (hidden * static_cast<int64_t>(sizeof(float))));
+}
+
+// Calls f(first row, rows, expert) for each block of each expert's rows.
+template <class F>
+void each_row_block(const ExpertDims& d, const int64_t* offsets, F&& f) {
+  const int64_t step = block_rows(d.hidden);
+  for (int64_t e = 0; e < d.experts; ++e)
+    for (int64_t r0 = offsets[e]; r0 < offsets[e + 1]; r0 += step)
+      f(r0, std::min(step, offsets[e + 1] - r0), e);
+}
+
+// One expert's slice of a weight or bias array (null stays null).
+const float* expert_slice(const float* p, int64_t e, int64_t size) {
+  return p ? p + e * size : nullptr;
+}
+float* expert_slice(float* p, int64_t e, int64_t size) {
+  return p ? p + e * size : nullptr;
+}
+
+}  // namespace
+
 void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                         const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out,
                         bool accumulate) {
-  const int64_t N = offsets[d.experts];
-  act.a.assign(N * d.hidden, 0.0f);
-  act.h.assign(N * d.hidden, 0.0f);
-  cpu::esmm(xs, w.w1, w.b1, offsets, d.experts, d.d_model, d.hidden, false, false, act.a.data());
-  if (d.swiglu) {
-    act.g.assign(N * d.hidden, 0.0f);
-    cpu::esmm(xs, w.w3, w.b3, offsets, d.experts, d.d_model, d.hidden, false, false, act.g.data());
-    cpu::swiglu_forward(act.a.data(), act.g.data(), N * d.hidden, act.h.data());
-  } else {
-    cpu::gelu_forward(act.a.data(), N * d.hidden, act.h.data());
-  }
-  cpu::esmm(act.h.data(), w.w2, add_b2 ? w.b2 : nullptr, offsets, d.experts, d.hidden, d.d_model,
-            false, accumulate, out);
+  const int64_t N = offsets[d.experts], D = d.d_model, H = d.hidden;
+  act.a.resize(N * H);  // every row is written below
+  act.h.resize(N * H);
+  if (d.swiglu) act.g.resize(N * H);
+  each_row_block(d, offsets, [&](int64_t r0, int64_t rows, int64_t e) {
+    const int64_t one[2] = {0, rows};  // the block as a one-expert problem
+    float* a = act.a.data() + r0 * H;
+    float* h = act.h.data() + r0 * H;
+    cpu::esmm(xs + r0 * D, expert_slice(w.w1, e, D * H), expert_slice(w.b1, e, H), one, 1, D, H,
+              false, false, a);
+    if (d.swiglu) {
+      float* g = act.g.data() + r0 * H;
+      cpu::esmm(xs + r0 * D, expert_slice(w.w3, e, D * H), expert_slice(w.b3, e, H), one, 1, D, H,
+                false, false, g);
+      cpu::swiglu_forward(a, g, rows * H, h);
+    } else {
+      cpu::gelu_forward(a, rows * H, h);
+    }
+    cpu::esmm(h, expert_slice(w.w2, e, H * D), add_b2 ? expert_slice(w.b2, e, D) : nullptr, one, 1,
+              H, D, false, accumulate, out + r0 * D);
+  });
 }
 
 void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                          const ExpertActivations& act, const float* dout, const int64_t* offsets,
                          ExpertGrads& g, float* dxs, bool accumulate) {
-  const int64_t N = offsets[d.experts];
-  const int64_t E = d.experts, D = d.d_model, H = d.hidden;
-  cpu::estmm(act.h.data(), dout, offsets, E, H, D, true, g.w2);
-  cpu::ess(dout, offsets, E, D, true, g.b2);
-  std::vector<float> dh(N * H), da(N * H);
-  cpu::esmm(dout, w.w2, nullptr, offsets, E, D, H, true, false, dh.data());
-  if (d.swiglu) {
-    std::vector<float> dg(N * H);
-    cpu::swiglu_backward(act.a.data(), act.g.data(), dh.data(), N * H, da.data(), dg.data());
-    cpu::estmm(xs, dg.data(), offsets, E, D, H, true, g.w3);
-    cpu::ess(dg.data(), offsets, E, H, true, g.b3);
-    cpu::esmm(dg.data(), w.w3, nullptr, offsets, E, H, D, true, accumulate, dxs);
-  } else {
-    cpu::gelu_backward(act.a.data(), dh.data(), N * H, da.data());
-  }
-  cpu::estmm(xs, da.data(), offsets, E, D, H, true, g.w1);
-  cpu::ess(da.data(), offsets, E, H, true, g.b1);
-  cpu::esmm(da.data(), w.w1, nullptr, offsets, E, H, D, true, d.swiglu || accumulate, dxs);
+  const int64_t D = d.d_model, H = d.hidden;
+  // Experts with no rows still get their (zero) gradient added: nothing to do.
+  const int64_t block = block_rows(H);
+  std::vector<float> dh(block * H), da(block * H), dg(d.swiglu ? block * H : 0);
+  each_row_block(d, offsets, [&](int64_t r0, int64_t rows, int64_t e) {
+    const int64_t one[2] = {0, rows};
+    const float* x = xs + r0 * D;
+    const float* dy = dout + r0 * D;
+    const float* a = act.a.data() + r0 * H;
+    cpu::estmm(act.h.data() + r0 * H, dy, one, 1, H, D, true, expert_slice(g.w2, e, H * D));
+    cpu::ess(dy, one, 1, D, true, expert_slice(g.b2, e, D));
+    cpu::esmm(dy, expert_slice(w.w2, e, H * D), nullptr, one, 1, D, H, true, false, dh.data());
+    if (d.swiglu) {
+      cpu::swiglu_backward(a, act.g.data() + r0 * H, dh.data(), rows * H, da.data(), dg.data());
+      cpu::estmm(x, dg.data(), one, 1, D, H, true, expert_slice(g.w3, e, D * H));
+      cpu::ess(dg.data(), one, 1, H, true, expert_slice(g.b3, e, H));
+      cpu::esmm(dg.data(), expert_slice(w.w3, e, D * H), nullptr, one, 1, H, D, true, accumulate,
+                dxs + r0 * D);
+    } else {
+      cpu::gelu_backward(a, dh.data(), rows * H, da.data());
+    }
+    cpu::estmm(x, da.data(), one, 1, D, H, true, expert_slice(g.w1, e, D * H));
+    cpu::ess(da.data(), one, 1, H, true, expert_slice(g.b1, e, H));
+    cpu::esmm(da.data(), expert_slice(w.w1, e, D * H), nullptr, one, 1, H, D, true,
+              d.swiglu || accumulate, dxs + r0 * D);
+  });
 }
 
 }  // namespace paramoe
