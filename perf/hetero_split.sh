@@ -5,11 +5,11 @@
 # from `train --calibrate-speed` under that pinning.
 #   data-centric:  dp = 3, the batch split by speed (MoE stack, D=128, H=384, E=8);
 #   model-centric: esp = 3, the experts' hidden dimension split by speed.
-# Each (mode, split) runs RUNS times (default 3) for 30 steps; a run's value is its
+# Each (mode, split) runs RUNS times (default 5) for 30 steps; a run's value is its
 # median step time over steps 6-30, the table's the median over runs.
 set -euo pipefail
 out=${1:-perf/results/hetero_split.csv}
-runs=${2:-3}
+runs=${2:-5}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 common=(--set moe.d_model=128 --set moe.d_hidden=384 --set train.layers=2 --set train.steps=30
