@@ -150,3 +150,7 @@ if __name__ == "__main__":
     make_case("capacity_top1_swiglu_uniform", 14, 32, 16, 32, 8, 1, "swiglu", 1.25, True, "none")
     make_case("dropless_top1_gelu_all_to_one", 15, 32, 16, 32, 8, 1, "gelu", 0.0, False, "one")
     make_case("dropless_top2_swiglu_uneven", 16, 30, 16, 32, 8, 2, "swiglu", 0.0, True, "zipf")
+    # Hundreds of rows per expert: the CPU expert FFN runs 256-row blocks at this
+    # width (lib/moe/expert_ffn.cpp), so an expert spans several blocks.
+    make_case("dropless_top2_gelu_blocks", 17, 1280, 8, 256, 8, 2, "gelu", 0.0, True, "none")
+    make_case("dropless_top1_swiglu_blocks", 18, 2560, 8, 256, 8, 1, "swiglu", 0.0, False, "none")
