@@ -9,24 +9,25 @@ namespace paramoe {
 
 namespace {
 
-// The experts run one block of rows at a time (GEMM, activation, GEMM), so that
-// the block's hidden activations, written by one GEMM and read by the next, are
-// still in the core's cache. Whole-expert passes stream N × hidden arrays through
-// memory several times over: at 1024 rows × hidden 256 per expert they ran ~20%
-// slower than in blocks (single core, fwd+bwd; 15-20% at hidden 64-1024, even at
-// D = 1024, H = 4096). Blocks of at least 256 rows keep OpenBLAS's GEMMs as
-// efficient as whole ones (64-row blocks lost 15% at D = 1024, H = 4096).
+// The experts run one at a time, one block of rows at a time (GEMM, activation,
+// GEMM back to back), so that the hidden activations one GEMM writes are still in
+// cache when the next reads them, and the backward's scratch is one block's. Run
+// phase by phase over all experts (each GEMM and the GELU over all N × hidden
+// values in turn), the same FLOPs took 15-20% longer on one core at widths 64 to
+// 1024; the blocks inside an expert add 2-5% over one block per expert below
+// D = 256 (perf/bench_expert_ffn). Blocks of at least 256 rows keep OpenBLAS's
+// GEMMs as efficient as whole ones (64-row blocks lost 15% at D = 1024, H = 4096).
 constexpr int64_t kBlockBytes = int64_t{256} << 10;
 constexpr int64_t kMinBlockRows = 256;
 
-int64_t block_rows(int64_t hidden) {
-  return std::max(kMinBlockRows, kBlockBytes / (hidden * static_cast<int64_t>(sizeof(float))));
+int64_t block_rows(const ExpertDims& d) {
+  return d.block_rows > 0 ? d.block_rows : expert_ffn_block_rows(d.hidden);
 }
 
 // Calls f(first row, rows, expert) for each block of each expert's rows.
 template <class F>
 void each_row_block(const ExpertDims& d, const int64_t* offsets, F&& f) {
-  const int64_t step = block_rows(d.hidden);
+  const int64_t step = block_rows(d);
   for (int64_t e = 0; e < d.experts; ++e)
     for (int64_t r0 = offsets[e]; r0 < offsets[e + 1]; r0 += step)
       f(r0, std::min(step, offsets[e + 1] - r0), e);
@@ -41,6 +42,10 @@ float* expert_slice(float* p, int64_t e, int64_t size) {
 }
 
 }  // namespace
+
+int64_t expert_ffn_block_rows(int64_t hidden) {
+  return std::max(kMinBlockRows, kBlockBytes / (hidden * static_cast<int64_t>(sizeof(float))));
+}
 
 void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                         const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out,
@@ -73,7 +78,7 @@ void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const floa
                          ExpertGrads& g, float* dxs, bool accumulate) {
   const int64_t D = d.d_model, H = d.hidden;
   // Experts with no rows still get their (zero) gradient added: nothing to do.
-  const int64_t block = block_rows(H);
+  const int64_t block = std::min(block_rows(d), offsets[d.experts]);
   std::vector<float> dh(block * H), da(block * H), dg(d.swiglu ? block * H : 0);
   each_row_block(d, offsets, [&](int64_t r0, int64_t rows, int64_t e) {
     const int64_t one[2] = {0, rows};

@@ -13,7 +13,13 @@ struct ExpertDims {
   int64_t d_model;
   int64_t hidden;  // this rank's hidden slice
   bool swiglu;
+  // Rows the FFN runs at a time (GEMM, activation, GEMM on one block, so the
+  // hidden activations stay in cache); 0: expert_ffn_block_rows(hidden).
+  int64_t block_rows = 0;
 };
+
+// The default row block for a hidden width (expert_ffn.cpp says how it was chosen).
+int64_t expert_ffn_block_rows(int64_t hidden);
 
 struct ExpertWeights {
   const float *w1, *b1, *w3, *b3, *w2, *b2;  // w3, b3 only for SwiGLU
