@@ -11,18 +11,14 @@
 
 #include "kernels/cpu/expert_ops.h"
 #include "kernels/cpu/gemm.h"
+#include "perf/bench_util.h"
 
 namespace {
 
-constexpr int64_t kRows = 4096, kD = 1024, kH = 4096;
+using paramoe::bench::random_vector;
+using paramoe::bench::set_flops;
 
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
+constexpr int64_t kRows = 4096, kD = 1024, kH = 4096;
 
 // Rows per expert for `rows` routed rows: equal, or ∝ 1/(e+1) (Zipf, s = 1); whole rows
 // that sum exactly to `rows` (largest remainders get the leftovers).
@@ -44,11 +40,6 @@ std::vector<int64_t> expert_offsets(int64_t experts, bool zipf, int64_t rows) {
   std::vector<int64_t> off(experts + 1, 0);
   for (int64_t e = 0; e < experts; ++e) off[e + 1] = off[e] + count[e];
   return off;
-}
-
-void set_flops(benchmark::State& state, double flops) {
-  state.counters["GFLOPs"] =
-      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_DenseForward(benchmark::State& state) {

@@ -10,29 +10,22 @@
 
 #include "kernels/cpu/gemm.h"
 #include "moe/expert_ffn.h"
+#include "perf/bench_util.h"
 
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, 0.1f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
-
-void set_flops(benchmark::State& state, double flops) {
-  state.counters["GFLOPs"] =
-      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
+using paramoe::bench::random_vector;
+using paramoe::bench::set_flops;
 
 // whole: one block per expert (the unblocked FFN); otherwise the default blocks.
 void run_ffn(benchmark::State& state, bool whole) {
   paramoe::cpu::blas_set_threads_default();
   const int64_t E = state.range(0), R = state.range(1), D = state.range(2), H = state.range(3);
   const int64_t N = E * R;
-  auto x = random_vector(N * D, 1), w1 = random_vector(E * D * H, 2), b1 = random_vector(E * H, 3);
-  auto w2 = random_vector(E * H * D, 4), b2 = random_vector(E * D, 5), dy = random_vector(N * D, 6);
+  auto x = random_vector(N * D, 1, 0.1f), w1 = random_vector(E * D * H, 2, 0.1f),
+       b1 = random_vector(E * H, 3, 0.1f);
+  auto w2 = random_vector(E * H * D, 4, 0.1f), b2 = random_vector(E * D, 5, 0.1f),
+       dy = random_vector(N * D, 6, 0.1f);
   std::vector<float> y(N * D), dx(N * D), g1(E * D * H), gb1(E * H), g2(E * H * D), gb2(E * D);
   std::vector<int64_t> offsets(E + 1);
   for (int64_t e = 0; e <= E; ++e) offsets[e] = e * R;
@@ -60,7 +53,7 @@ void BM_ExpertFfnWhole(benchmark::State& state) {
 void BM_DenseGemm(benchmark::State& state) {
   paramoe::cpu::blas_set_threads_default();
   const int64_t N = state.range(0) * state.range(1), D = state.range(2), H = state.range(3);
-  auto x = random_vector(N * D, 1), w = random_vector(D * H, 2);
+  auto x = random_vector(N * D, 1, 0.1f), w = random_vector(D * H, 2, 0.1f);
   std::vector<float> y(N * H);
   for (auto _ : state) {
     paramoe::cpu::gemm(false, false, N, H, D, 1.0f, x.data(), D, w.data(), H, 0.0f, y.data(), H);

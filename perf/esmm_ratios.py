@@ -4,9 +4,10 @@ baseline of the same run (medians of the repetitions).
 
 usage: perf/esmm_ratios.py RUN.json OUT.csv
 """
-import csv
 import json
 import sys
+
+from ratio_csv import write_rows
 
 
 def main(src, dst):
@@ -27,10 +28,7 @@ def main(src, dst):
                      "rows": 4096, "d_model": 1024, "d_hidden": 4096,
                      "esmm_gflops": f"{gflops:.2f}", "dense_gflops": f"{dense:.2f}",
                      "ratio": f"{gflops / dense:.3f}"})
-    with open(dst, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(dst, rows)
     for r in rows:
         print(f"{r['op']:8s} E={r['experts']:>2s} {r['routing']:7s} "
               f"{r['esmm_gflops']:>7s} GFLOP/s vs dense {r['dense_gflops']:>7s}: {r['ratio']}x")

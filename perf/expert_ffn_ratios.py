@@ -5,9 +5,10 @@ the same run (the peak), and their ratios (medians of the repetitions).
 
 usage: perf/expert_ffn_ratios.py RUN.json OUT.csv
 """
-import csv
 import json
 import sys
+
+from ratio_csv import write_rows
 
 
 def main(src, dst):
@@ -31,10 +32,7 @@ def main(src, dst):
                      "whole_gflops": f"{whole:.2f}", "dense_gflops": f"{dense:.2f}",
                      "blocks_over_whole": f"{blocks / whole:.3f}",
                      "blocks_over_dense": f"{blocks / dense:.3f}"})
-    with open(dst, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(dst, rows)
     for r in rows:
         print(f"E={r['experts']} rows={r['rows_per_expert']} D={r['d_model']} H={r['d_hidden']}: "
               f"blocks {r['blocks_gflops']} whole {r['whole_gflops']} dense {r['dense_gflops']} "
