@@ -109,6 +109,37 @@ double time_gemm(MPI_Comm world, int64_t m, int64_t n, int64_t k, int repeats) {
   });
 }
 
+// x minimising |A·x − r| over the columns marked in `use` (the others stay 0), by
+// the normal equations; false if they are singular.
+bool least_squares(const std::vector<std::array<double, 3>>& a, const std::vector<double>& r,
+                   const std::array<bool, 3>& use, std::array<double, 3>& x) {
+  std::vector<int> cols;
+  for (int j = 0; j < 3; ++j)
+    if (use[j]) cols.push_back(j);
+  const int n = static_cast<int>(cols.size());
+  std::vector<std::vector<double>> m(n, std::vector<double>(n + 1, 0.0));
+  for (size_t i = 0; i < a.size(); ++i)
+    for (int p = 0; p < n; ++p) {
+      for (int q = 0; q < n; ++q) m[p][q] += a[i][cols[p]] * a[i][cols[q]];
+      m[p][n] += a[i][cols[p]] * r[i];
+    }
+  for (int p = 0; p < n; ++p) {  // Gauss-Jordan with partial pivoting
+    int best = p;
+    for (int q = p + 1; q < n; ++q)
+      if (std::fabs(m[q][p]) > std::fabs(m[best][p])) best = q;
+    std::swap(m[p], m[best]);
+    if (std::fabs(m[p][p]) < 1e-12) return false;
+    for (int q = 0; q < n; ++q) {
+      if (q == p) continue;
+      const double f = m[q][p] / m[p][p];
+      for (int k = p; k <= n; ++k) m[q][k] -= f * m[p][k];
+    }
+  }
+  x = {0, 0, 0};
+  for (int p = 0; p < n; ++p) x[cols[p]] = m[p][n] / m[p][p];
+  return true;
+}
+
 // t = α + β·FLOPs fitted by weighted least squares over GEMMs of the shapes MoE experts run
 // (tens to thousands of rows, widths 128 to 1024), as FSMoE models the expert GEMM.
 void fit_gemm(MPI_Comm world, int repeats, double& alpha_s, double& seconds_per_flop) {
@@ -118,18 +149,14 @@ void fit_gemm(MPI_Comm world, int repeats, double& alpha_s, double& seconds_per_
       f.push_back(2.0 * m * w * w);
       t.push_back(time_gemm(world, m, w, w, repeats));
     }
-  // Weights 1/t² fit relative error, so the small GEMMs count as much as the big.
-  double sw = 0, sf = 0, st = 0, sff = 0, sft = 0;
-  for (size_t i = 0; i < f.size(); ++i) {
-    const double w = 1.0 / (t[i] * t[i]);
-    sw += w;
-    sf += w * f[i];
-    st += w * t[i];
-    sff += w * f[i] * f[i];
-    sft += w * f[i] * t[i];
-  }
-  seconds_per_flop = (sw * sft - sf * st) / (sw * sff - sf * sf);
-  alpha_s = std::max(0.0, (st - seconds_per_flop * sf) / sw);
+  // Relative error (weights 1/t²), so the small GEMMs count as much as the big:
+  // rows (1/t, f/t) against 1.
+  std::vector<std::array<double, 3>> a;
+  for (size_t i = 0; i < f.size(); ++i) a.push_back({1.0 / t[i], f[i] / t[i], 0.0});
+  std::array<double, 3> x{0, 0, 0};
+  least_squares(a, std::vector<double>(f.size(), 1.0), {true, true, false}, x);
+  seconds_per_flop = x[1];
+  alpha_s = std::max(0.0, x[0]);
 }
 
 // GELU forward elements per second (exact erf, as the experts run it).
@@ -173,37 +200,6 @@ struct ExecutorFit {
   double bandwidth_scale = 1;  // the ping-pongs' transfer times, times this
   int layers = 0;              // how many layers the fit saw
 };
-
-// x minimising |A·x − r| over the columns marked in `use` (the others stay 0), by
-// the normal equations; false if they are singular.
-bool least_squares(const std::vector<std::array<double, 3>>& a, const std::vector<double>& r,
-                   const std::array<bool, 3>& use, std::array<double, 3>& x) {
-  std::vector<int> cols;
-  for (int j = 0; j < 3; ++j)
-    if (use[j]) cols.push_back(j);
-  const int n = static_cast<int>(cols.size());
-  std::vector<std::vector<double>> m(n, std::vector<double>(n + 1, 0.0));
-  for (size_t i = 0; i < a.size(); ++i)
-    for (int p = 0; p < n; ++p) {
-      for (int q = 0; q < n; ++q) m[p][q] += a[i][cols[p]] * a[i][cols[q]];
-      m[p][n] += a[i][cols[p]] * r[i];
-    }
-  for (int p = 0; p < n; ++p) {  // Gauss-Jordan with partial pivoting
-    int best = p;
-    for (int q = p + 1; q < n; ++q)
-      if (std::fabs(m[q][p]) > std::fabs(m[best][p])) best = q;
-    std::swap(m[p], m[best]);
-    if (std::fabs(m[p][p]) < 1e-12) return false;
-    for (int q = 0; q < n; ++q) {
-      if (q == p) continue;
-      const double f = m[q][p] / m[p][p];
-      for (int k = p; k <= n; ++k) m[q][k] -= f * m[p][k];
-    }
-  }
-  x = {0, 0, 0};
-  for (int p = 0; p < n; ++p) x[cols[p]] = m[p][n] / m[p][p];
-  return true;
-}
 
 // The collective latency, a compute scale and a bandwidth scale fitted on the
 // executor itself: small to medium MoE layers run under s1 (tokens travel) and dc

@@ -38,6 +38,12 @@ bool alone_copy(int group_size, const float* send, float* recv, size_t rows, int
 }
 }  // namespace
 
+MpiCollectives::Handle MpiCollectives::add_done() {
+  Pending p;
+  p.done = true;
+  return add(std::move(p));
+}
+
 MpiCollectives::~MpiCollectives() {
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -127,11 +133,8 @@ MpiCollectives::Handle MpiCollectives::start_alltoallv_rows(Group g, const float
                                                             float* recv,
                                                             const std::vector<int>& recv_rows,
                                                             int row_len) {
+  if (alone_copy(grid_.size(g), send, recv, send_rows[0], row_len)) return add_done();
   Pending p;
-  if (alone_copy(grid_.size(g), send, recv, send_rows[0], row_len)) {
-    p.done = true;
-    return add(std::move(p));
-  }
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = send_rows;
   p.counts[1] = prefix(send_rows);
@@ -146,11 +149,8 @@ MpiCollectives::Handle MpiCollectives::start_allgatherv_rows(Group g, const floa
                                                              float* recv,
                                                              const std::vector<int>& rows,
                                                              int row_len) {
+  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return add_done();
   Pending p;
-  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) {
-    p.done = true;
-    return add(std::move(p));
-  }
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = rows;
   p.counts[1] = prefix(rows);
@@ -163,11 +163,8 @@ MpiCollectives::Handle MpiCollectives::start_reduce_scatterv_rows(Group g, const
                                                                   float* recv,
                                                                   const std::vector<int>& rows,
                                                                   int row_len) {
+  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return add_done();
   Pending p;
-  if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) {
-    p.done = true;
-    return add(std::move(p));
-  }
   p.counts[0] = scaled(rows, row_len);
   MPI_CHECK(MPI_Ireduce_scatter(send, recv, p.counts[0].data(), MPI_FLOAT, MPI_SUM, grid_.comm(g),
                                 &p.request));

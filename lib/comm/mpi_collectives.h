@@ -50,6 +50,7 @@ class MpiCollectives final : public Collectives {
     bool done = false;
   };
   Handle add(Pending p);
+  Handle add_done();  // a collective already complete (a one-rank copy)
   // Counts travel in rows of a contiguous datatype, so that large rows × D stay
   // within MPI's int counts.
   MPI_Datatype row_type(int row_len);
