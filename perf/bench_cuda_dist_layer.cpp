@@ -5,8 +5,11 @@
 //   nccl:   MoeLayer + CudaStepBackend + NcclCollectives at np 1 (the schedule's
 //           step list: routing decisions and the dispatch plan go through the host,
 //           index arrays are uploaded per step, collectives on the NCCL lanes);
-//   staged: the same over StagedMpiCollectives (rows through pinned host memory).
-// The ratio nccl/fused is the price of the host-side plan at this shape.
+//   staged: the same over StagedMpiCollectives (rows through pinned host memory);
+//   dc:     nccl, data-centric: the expert shard packed into the device weight
+//           cache, gathered (one rank: a device copy) and run from there.
+// The ratio nccl/fused is the price of the host-side plan at this shape, dc/nccl
+// that of the weight cache's packing and block-wise FFN.
 //   medium: 8192 tokens, D = 1024, H = 4096, 8 experts, top-2, SwiGLU
 //   small:  4096 tokens, D = 1024, H = 768, 64 experts, top-8, SwiGLU
 // Run under mpirun -np 1 (or as a singleton). Without a GPU it skips, saying why.
@@ -38,7 +41,7 @@ struct Shape {
   int tokens, d, h, experts, k;
 };
 constexpr Shape kShapes[] = {{"medium", 8192, 1024, 4096, 8, 2}, {"small", 4096, 1024, 768, 64, 8}};
-constexpr const char* kPathNames[] = {"fused", "nccl", "staged"};
+constexpr const char* kPathNames[] = {"fused", "nccl", "staged", "dc"};
 
 paramoe::MoeConfig config_of(const Shape& s) {
   paramoe::MoeConfig cfg;
@@ -67,7 +70,8 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
   }
   const Shape& s = kShapes[state.range(0)];
   const int path = static_cast<int>(state.range(1));
-  const paramoe::MoeConfig cfg = config_of(s);
+  paramoe::MoeConfig cfg = config_of(s);
+  if (path == 3) cfg.expert_mode = "data-centric";
   const int64_t n = int64_t{s.tokens} * s.d;
   DeviceBuffer<float> x(n), dy(n), y(n), dx(n);
   paramoe::cuda::fill_uniform(x.data(), n, 11, 1.0f);
@@ -76,7 +80,7 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
   paramoe::ParallelConfig par;  // np 1: mp = ep = esp = 1
   paramoe::ProcessGrid grid = paramoe::ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
   paramoe::gpu_bind(grid);
-  // One parameter set for all three paths: the MoeLayer's seeded init, which the
+  // One parameter set for all paths: the MoeLayer's seeded init, which the
   // fused layer then loads.
   std::unique_ptr<paramoe::Collectives> coll;
   if (path == 2)
@@ -105,7 +109,7 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
 }
 
 BENCHMARK(BM_DistLayerFwdBwd)
-    ->ArgsProduct({{0, 1}, {0, 1, 2}})
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3}})
     ->ArgNames({"shape", "path"})
     ->UseManualTime()
     ->Iterations(20)

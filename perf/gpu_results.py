@@ -58,7 +58,8 @@ def dist_layer_table(d, device):
     rows = []
     for (shape, path), (t, tf) in ms.items():
         rows.append({"device": device, "shape": shape, "path": path, "median_ms": f"{t:.2f}",
-                     "tflops": f"{tf:.1f}", "vs_fused": f"{t / ms[(shape, 'fused')][0]:.3f}"})
+                     "tflops": f"{tf:.1f}", "vs_fused": f"{t / ms[(shape, 'fused')][0]:.3f}",
+                     "vs_nccl": f"{t / ms[(shape, 'nccl')][0]:.3f}"})
     write("perf/results/gpu_dist_layer_vs_fused.csv", rows)
 
 

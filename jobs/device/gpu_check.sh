@@ -64,6 +64,8 @@ if [[ -e "$PACK/bin/paramoe" ]]; then
 gpu_train_np1_nccl 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
 gpu_train_np4_mp2_ep2_esp2_mpi 4
 gpu_train_np1_nccl_s2 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.schedule=s2 --set moe.chunks=3
+gpu_train_np1_nccl_dc 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.expert_mode=data-centric
+gpu_train_np4_mp2_ep2_esp2_mpi_dc 4 --set moe.expert_mode=data-centric
 RUNS
 fi
 # BENCH=0 runs the tests only.

@@ -62,10 +62,6 @@ void validate(const Config& c) {
           "a cluster file (inputs/clusters/*.toml) when moe.expert_mode = \"auto\"");
   require(m.weight_cache == "shared" || m.weight_cache == "per-layer", o, "moe", "weight_cache",
           "\"shared\" or \"per-layer\"");
-  // The weight cache is host memory so far; the CUDA backend runs model-centric only.
-  require(m.expert_mode == "model-centric" || c.device.type == "cpu", o, "moe", "expert_mode",
-          "\"model-centric\" with device.type = \"cuda\" (data-centric runs on the CPU "
-          "backend only so far)");
   const TrainConfig& t = c.train;
   require(t.steps >= 0, o, "train", "steps", "an integer >= 0");
   require(t.layers >= 1, o, "train", "layers", "an integer >= 1");

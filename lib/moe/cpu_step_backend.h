@@ -52,6 +52,14 @@ class CpuStepBackend final : public StepBackend {
                                 const std::vector<int64_t>& offsets, float* grads,
                                 float* dxs) override;
 
+  std::unique_ptr<BackendBuffer> new_buffer() override;
+  void pack_experts(const ExpertBlock& b, float* dst) override {
+    expert_block_pack(params_, b, dst);
+  }
+  void add_expert_grads(const ExpertBlock& b, const float* src) override {
+    expert_block_add_grads(b, src, params_);
+  }
+
   void load_params() override {}
   void store_grads() override {}
 

@@ -173,14 +173,79 @@ void CudaStepBackend::expert_backward(const float* dout, const float* xs,
   device_expert_ffn_backward(p.dims(), weights(), xs, dout, offsets, true, g, experts_, dxs, how_);
 }
 
-void CudaStepBackend::gathered_expert_forward(const GatheredExperts&, const float*,
-                                              const std::vector<int64_t>&, float*) {
-  throw Error("moe.expert_mode = \"data-centric\" is not implemented on the CUDA backend");
+namespace {
+
+DeviceExpertWeights<float> device_block_weights(const ExpertBlock& b, const float* base) {
+  const ExpertWeights w = expert_block_weights(b, base);
+  return {w.w1, w.b1, w.w3, w.b3, w.w2, w.b2};
 }
 
-void CudaStepBackend::gathered_expert_backward(const GatheredExperts&, const float*, const float*,
-                                               const std::vector<int64_t>&, float*, float*) {
-  throw Error("moe.expert_mode = \"data-centric\" is not implemented on the CUDA backend");
+DeviceExpertGrads<float> device_block_grads(const ExpertBlock& b, float* base) {
+  const ExpertGrads g = expert_block_grads(b, base);
+  return {g.w1, g.b1, g.w3, g.b3, g.w2, g.b2};
+}
+
+class DeviceFloatBuffer final : public BackendBuffer {
+ public:
+  void assign_zeros(int64_t n) override {
+    b_ = cuda::DeviceBuffer<float>(static_cast<size_t>(n));
+    b_.zero();
+  }
+  void zero(int64_t n) override {
+    if (n) PARAMOE_CUDA_CHECK(cudaMemsetAsync(b_.data(), 0, n * sizeof(float)));
+  }
+  float* data() override { return b_.data(); }
+  int64_t size() const override { return static_cast<int64_t>(b_.size()); }
+
+ private:
+  cuda::DeviceBuffer<float> b_;
+};
+
+}  // namespace
+
+std::unique_ptr<BackendBuffer> CudaStepBackend::new_buffer() {
+  return std::make_unique<DeviceFloatBuffer>();
+}
+
+// Device to device on the compute stream, which the cache's gather waits for.
+void CudaStepBackend::pack_experts(const ExpertBlock& b, float* dst) {
+  for (auto [param, at] : expert_block_params(params_, b))
+    copy(value(*param), static_cast<int64_t>(param->value.size()), dst + at);
+}
+
+void CudaStepBackend::add_expert_grads(const ExpertBlock& b, const float* src) {
+  for (auto [param, at] : expert_block_params(params_, b))
+    cuda::accumulate(src + at, static_cast<int64_t>(param->grad.size()), grad(*param));
+}
+
+void CudaStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
+                                              const std::vector<int64_t>& offsets, float* out) {
+  const int64_t D = g.block.dims.d_model;
+  gathered_.resize(static_cast<size_t>(g.owners) * g.slices);
+  for_each_gathered_block(
+      g, offsets.data(),
+      [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
+        device_expert_ffn_forward(g.block.dims, device_block_weights(g.block, base), xs + first * D,
+                                  local, /*add_b2=*/s == 0, gathered_[i], out + first * D, how_,
+                                  /*accumulate_out=*/s > 0);
+      });
+}
+
+void CudaStepBackend::gathered_expert_backward(const GatheredExperts& g, const float* dout,
+                                               const float* xs, const std::vector<int64_t>& offsets,
+                                               float* grads, float* dxs) {
+  PARAMOE_REQUIRE(gathered_.size() == static_cast<size_t>(g.owners) * g.slices,
+                  "gathered_expert_backward: no matching forward");
+  const int64_t D = g.block.dims.d_model;
+  for_each_gathered_block(
+      g, offsets.data(),
+      [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
+        device_expert_ffn_backward(g.block.dims, device_block_weights(g.block, base),
+                                   xs + first * D, dout + first * D, local, /*accumulate=*/true,
+                                   device_block_grads(g.block, grads + i * g.block.size),
+                                   gathered_[i], dxs + first * D, how_,
+                                   /*accumulate_dx=*/s > 0);
+      });
 }
 
 std::unique_ptr<StepBackend> make_cuda_step_backend(const MoeConfig& cfg, MoeParams& params) {

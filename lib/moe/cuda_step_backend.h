@@ -49,13 +49,17 @@ class CudaStepBackend final : public StepBackend {
                       float* out) override;
   void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
                        float* dxs) override;
-  // Data-centric execution keeps its weight cache in host memory so far; the
-  // config rejects it on "cuda", and these throw if reached anyway.
+  // Data-centric: each gathered block runs the device FFN on its owner's rows, the
+  // ESP slices adding into one output, as on the CPU.
   void gathered_expert_forward(const GatheredExperts& g, const float* xs,
                                const std::vector<int64_t>& offsets, float* out) override;
   void gathered_expert_backward(const GatheredExperts& g, const float* dout, const float* xs,
                                 const std::vector<int64_t>& offsets, float* grads,
                                 float* dxs) override;
+
+  std::unique_ptr<BackendBuffer> new_buffer() override;
+  void pack_experts(const ExpertBlock& b, float* dst) override;
+  void add_expert_grads(const ExpertBlock& b, const float* src) override;
 
   void load_params() override;
   void store_grads() override;
@@ -79,6 +83,7 @@ class CudaStepBackend final : public StepBackend {
   std::map<std::string, int64_t> size_;
   DeviceRouter router_;
   DeviceExpertScratch<float> experts_;
+  std::vector<DeviceExpertScratch<float>> gathered_;  // per gathered block (data-centric)
   cuda::DeviceBuffer<int32_t> index_;
   cuda::DeviceBuffer<float> weight_, dweight_;
 };

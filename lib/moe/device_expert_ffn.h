@@ -30,17 +30,19 @@ struct DeviceExpertScratch {
   cuda::DeviceBuffer<T> dh, da, dg;
 };
 
+// accumulate_out: out += rather than out = (data-centric sums the ESP slices).
 template <class T>
 void device_expert_ffn_forward(const ExpertDims& d, const DeviceExpertWeights<T>& w, const T* xs,
                                const std::vector<int64_t>& offsets, bool add_b2,
-                               DeviceExpertScratch<T>& s, T* out, cuda::ExpertGemm how);
+                               DeviceExpertScratch<T>& s, T* out, cuda::ExpertGemm how,
+                               bool accumulate_out = false);
 
 // Weight and bias gradients are written, or added to with `accumulate`; dxs (this
-// slice's partial input gradient) is written.
+// slice's partial input gradient) is written, or added to with accumulate_dx.
 template <class T>
 void device_expert_ffn_backward(const ExpertDims& d, const DeviceExpertWeights<T>& w, const T* xs,
                                 const T* dout, const std::vector<int64_t>& offsets, bool accumulate,
                                 const DeviceExpertGrads<T>& g, DeviceExpertScratch<T>& s, T* dxs,
-                                cuda::ExpertGemm how);
+                                cuda::ExpertGemm how, bool accumulate_dx = false);
 
 }  // namespace paramoe

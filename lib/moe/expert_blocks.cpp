@@ -43,9 +43,7 @@ ExpertGrads expert_block_grads(const ExpertBlock& b, float* base) {
       base + b.w2, base + b.b2};
 }
 
-namespace {
-// The expert params in block order, with their offsets.
-std::vector<std::pair<Param*, int64_t>> in_block_order(MoeParams& p, const ExpertBlock& b) {
+std::vector<std::pair<Param*, int64_t>> expert_block_params(MoeParams& p, const ExpertBlock& b) {
   std::vector<std::pair<Param*, int64_t>> v = {{&p.w1, b.w1}, {&p.b1, b.b1}};
   if (p.swiglu) {
     v.push_back({&p.w3, b.w3});
@@ -55,45 +53,27 @@ std::vector<std::pair<Param*, int64_t>> in_block_order(MoeParams& p, const Exper
   v.push_back({&p.b2, b.b2});
   return v;
 }
-}  // namespace
 
 void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst) {
-  for (auto [param, at] : in_block_order(p, b))
+  for (auto [param, at] : expert_block_params(p, b))
     std::copy(param->value.begin(), param->value.end(), dst + at);
 }
 
 void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p) {
-  for (auto [param, at] : in_block_order(p, b))
+  for (auto [param, at] : expert_block_params(p, b))
     cpu::accumulate(src + at, static_cast<int64_t>(param->grad.size()), param->grad.data());
 }
-
-namespace {
-// Calls f(block index, ESP slice, the owner's first row, its rows' offsets from
-// there, the block's weights) for every gathered block, owner-major.
-template <class F>
-void each_block(const GatheredExperts& g, const int64_t* offsets, F f) {
-  const int64_t El = g.block.dims.experts;
-  std::vector<int64_t> local(El + 1);
-  for (int q = 0; q < g.owners; ++q) {
-    const int64_t first = offsets[q * El];
-    for (int64_t i = 0; i <= El; ++i) local[i] = offsets[q * El + i] - first;
-    for (int s = 0; s < g.slices; ++s) {
-      const int i = q * g.slices + s;
-      f(i, s, first, local.data(), expert_block_weights(g.block, g.blocks + i * g.block.size));
-    }
-  }
-}
-}  // namespace
 
 void gathered_experts_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
                               std::vector<ExpertActivations>& act, float* out) {
   const int64_t D = g.block.dims.d_model;
   act.resize(static_cast<size_t>(g.owners) * g.slices);
-  each_block(g, offsets,
-             [&](int i, int s, int64_t first, const int64_t* local, const ExpertWeights& w) {
-               expert_ffn_forward(g.block.dims, w, xs + first * D, local, s == 0, act[i],
-                                  out + first * D, /*accumulate=*/s > 0);
-             });
+  for_each_gathered_block(
+      g, offsets,
+      [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
+        expert_ffn_forward(g.block.dims, expert_block_weights(g.block, base), xs + first * D,
+                           local.data(), s == 0, act[i], out + first * D, /*accumulate=*/s > 0);
+      });
 }
 
 void gathered_experts_backward(const GatheredExperts& g, const float* xs,
@@ -102,12 +82,14 @@ void gathered_experts_backward(const GatheredExperts& g, const float* xs,
   PARAMOE_REQUIRE(act.size() == static_cast<size_t>(g.owners) * g.slices,
                   "gathered_experts_backward: no matching forward");
   const int64_t D = g.block.dims.d_model;
-  each_block(g, offsets,
-             [&](int i, int s, int64_t first, const int64_t* local, const ExpertWeights& w) {
-               ExpertGrads gr = expert_block_grads(g.block, grads + i * g.block.size);
-               expert_ffn_backward(g.block.dims, w, xs + first * D, act[i], dout + first * D, local,
-                                   gr, dxs + first * D, /*accumulate=*/s > 0);
-             });
+  for_each_gathered_block(
+      g, offsets,
+      [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
+        ExpertGrads gr = expert_block_grads(g.block, grads + i * g.block.size);
+        expert_ffn_backward(g.block.dims, expert_block_weights(g.block, base), xs + first * D,
+                            act[i], dout + first * D, local.data(), gr, dxs + first * D,
+                            /*accumulate=*/s > 0);
+      });
 }
 
 }  // namespace paramoe

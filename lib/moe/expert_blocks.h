@@ -10,6 +10,7 @@
 // ESP reduction does. Weight gradients land in blocks laid out alike, which a
 // reduce-scatter returns to their owners.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "moe/expert_ffn.h"
@@ -28,8 +29,12 @@ ExpertBlock expert_block(const ExpertDims& d);
 ExpertWeights expert_block_weights(const ExpertBlock& b, const float* base);
 ExpertGrads expert_block_grads(const ExpertBlock& b, float* base);
 
+// The expert params in block order, each with its offset in the block; a backend
+// copies them in and out of its own memory with this.
+std::vector<std::pair<Param*, int64_t>> expert_block_params(MoeParams& p, const ExpertBlock& b);
+
 // This rank's expert values → one block; one block of gradients → added to its
-// expert grads.
+// expert grads (host memory).
 void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst);
 void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p);
 
@@ -40,6 +45,23 @@ struct GatheredExperts {
   ExpertBlock block;
   const float* blocks = nullptr;
 };
+
+// Calls f(block index, ESP slice, the owner's first row, its rows' offsets from
+// there [E/ep + 1], the block's base) for every gathered block, owner-major. The
+// base is g.blocks + index × block size, in whatever memory g.blocks is in.
+template <class F>
+void for_each_gathered_block(const GatheredExperts& g, const int64_t* offsets, F f) {
+  const int64_t El = g.block.dims.experts;
+  std::vector<int64_t> local(El + 1);
+  for (int q = 0; q < g.owners; ++q) {
+    const int64_t first = offsets[q * El];
+    for (int64_t i = 0; i <= El; ++i) local[i] = offsets[q * El + i] - first;
+    for (int s = 0; s < g.slices; ++s) {
+      const int i = q * g.slices + s;
+      f(i, s, first, local, g.blocks + i * g.block.size);
+    }
+  }
+}
 
 // xs: this rank's rows sorted by slot (owner-major); offsets [E + 1] in slot order.
 // act gets owners × slices entries, which the backward reads.

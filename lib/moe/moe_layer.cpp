@@ -39,14 +39,14 @@ void MoeLayer::set_schedule(const std::string& name, int chunks) {
   if (cfg_.data_centric() && !cache_) {
     own_cache_ = std::make_unique<WeightCache>(coll_);
     cache_ = own_cache_.get();
-    cache_id_ = cache_->attach(params_);
+    cache_id_ = cache_->attach(params_, *backend_);
   }
 }
 
 void MoeLayer::use_weight_cache(WeightCache& shared) {
   own_cache_.reset();
   cache_ = &shared;
-  cache_id_ = shared.attach(params_);
+  cache_id_ = shared.attach(params_, *backend_);
 }
 
 void MoeLayer::load_params() {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "moe/backend_buffer.h"
 #include "moe/expert_blocks.h"
 #include "moe/router.h"
 
@@ -71,6 +72,14 @@ class StepBackend {
   virtual void gathered_expert_backward(const GatheredExperts& g, const float* dout,
                                         const float* xs, const std::vector<int64_t>& offsets,
                                         float* grads, float* dxs) = 0;
+
+  // The weight cache's side of data-centric execution: a buffer in this backend's
+  // memory; this layer's expert shard (its values, as this backend computes with
+  // them) packed into block b at dst; and a gradient block added into this layer's
+  // expert gradients (where expert_backward would have put them).
+  virtual std::unique_ptr<BackendBuffer> new_buffer() = 0;
+  virtual void pack_experts(const ExpertBlock& b, float* dst) = 0;
+  virtual void add_expert_grads(const ExpertBlock& b, const float* src) = 0;
 
   // The host MoeParams are the masters. load_params copies their values in after
   // they changed; store_grads adds the gradients accumulated here into theirs and

@@ -7,12 +7,12 @@
 
 namespace paramoe {
 
-int WeightCache::attach(MoeParams& params) {
+int WeightCache::attach(MoeParams& params, StepBackend& backend) {
   const ExpertBlock b = expert_block(params.dims());
   if (b.size > INT_MAX)
     throw Error("data-centric weight cache: one rank's expert shard has " + std::to_string(b.size) +
                 " floats, above the 2^31 an MPI count holds; use more ep or esp ranks");
-  layers_.push_back(Layer{&params, b});
+  layers_.push_back(Layer{&backend, b});
   return static_cast<int>(layers_.size()) - 1;
 }
 
@@ -25,12 +25,15 @@ int64_t WeightCache::capacity() const {
 // Sized on first use, when every layer has attached.
 void WeightCache::reserve() {
   const int64_t n = capacity();
-  if (static_cast<int64_t>(weights_.size()) >= n) return;
+  if (weights_ && weights_->size() >= n) return;
   PARAMOE_REQUIRE(incoming_ < 0, "weight cache resized while a gather is in flight");
-  weights_.assign(n, 0.0f);
-  grads_.assign(n, 0.0f);
-  pack_.assign(n / coll_.grid().size(Group::Expert), 0.0f);
-  mine_.assign(pack_.size(), 0.0f);
+  StepBackend& memory = *layers_.at(0).backend;
+  for (auto* b : {&weights_, &grads_, &pack_, &mine_})
+    if (!*b) *b = memory.new_buffer();
+  weights_->assign_zeros(n);
+  grads_->assign_zeros(n);
+  pack_->assign_zeros(n / coll_.grid().size(Group::Expert));
+  mine_->assign_zeros(pack_->size());
 }
 
 std::vector<int> WeightCache::block_counts(int id) const {
@@ -50,8 +53,8 @@ void WeightCache::start_gather(int id, bool prefetch) {
   wait_incoming();  // one gather at a time: they share the buffer
   holder_ = -1;
   Layer& l = layers_.at(id);
-  expert_block_pack(*l.params, l.block, pack_.data());
-  gather_ = coll_.start_allgatherv_rows(Group::Expert, pack_.data(), weights_.data(),
+  l.backend->pack_experts(l.block, pack_->data());
+  gather_ = coll_.start_allgatherv_rows(Group::Expert, pack_->data(), weights_->data(),
                                         block_counts(id), 1);
   incoming_ = id;
   incoming_prefetched_ = prefetch;
@@ -83,7 +86,7 @@ GatheredExperts WeightCache::complete(int id) {
   if (incoming_ == id) wait_incoming();
   PARAMOE_REQUIRE(holder_ == id, "weight cache: layer's weights used before they were requested");
   const ProcessGrid& g = coll_.grid();
-  return GatheredExperts{g.layout().ep, g.layout().esp, layers_[id].block, weights_.data()};
+  return GatheredExperts{g.layout().ep, g.layout().esp, layers_[id].block, weights_->data()};
 }
 
 void WeightCache::invalidate() {
@@ -92,23 +95,25 @@ void WeightCache::invalidate() {
 }
 
 float* WeightCache::zeroed_grads(int id) {
-  std::fill_n(grads_.begin(), layers_.at(id).block.size * coll_.grid().size(Group::Expert), 0.0f);
-  return grads_.data();
+  grads_->zero(layers_.at(id).block.size * coll_.grid().size(Group::Expert));
+  return grads_->data();
 }
 
 Collectives::Handle WeightCache::start_grad_reduce(int id) {
-  return coll_.start_reduce_scatterv_rows(Group::Expert, grads_.data(), mine_.data(),
+  return coll_.start_reduce_scatterv_rows(Group::Expert, grads_->data(), mine_->data(),
                                           block_counts(id), 1);
 }
 
 void WeightCache::add_grads(int id) {
   Layer& l = layers_.at(id);
-  expert_block_add_grads(l.block, mine_.data(), *l.params);
+  l.backend->add_expert_grads(l.block, mine_->data());
 }
 
 int64_t WeightCache::bytes() const {
-  return static_cast<int64_t>(sizeof(float)) *
-         static_cast<int64_t>(weights_.size() + grads_.size() + pack_.size() + mine_.size());
+  int64_t n = 0;
+  for (const auto* b : {&weights_, &grads_, &pack_, &mine_})
+    if (*b) n += (*b)->size();
+  return static_cast<int64_t>(sizeof(float)) * n;
 }
 
 }  // namespace paramoe

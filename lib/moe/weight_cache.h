@@ -14,12 +14,19 @@
 // Validity: a forward pass always gathers (the values may have changed since the
 // last pass); the backward reuses what the forward or a backward prefetch left.
 // invalidate() (MoeLayer::load_params) drops the contents.
+//
+// Memory: the buffers are made by the first attached layer's StepBackend, so they
+// are host memory on the CPU and device memory on the GPU, where the cache's
+// Collectives (the layers' own: MPI, NCCL or staged MPI) move them. Every attached
+// layer's backend computes in that one memory: a model's MoE layers share a device.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "comm/collectives.h"
 #include "moe/expert_blocks.h"
 #include "moe/moe_params.h"
+#include "moe/step_backend.h"
 
 namespace paramoe {
 
@@ -29,9 +36,10 @@ class WeightCache {
   WeightCache(const WeightCache&) = delete;
   WeightCache& operator=(const WeightCache&) = delete;
 
-  // Registers a layer's params (in execution order) and returns its id; a layer's
-  // neighbours for prefetching are ids ± 1.
-  int attach(MoeParams& params);
+  // Registers a layer (its params and the backend that packs them and takes their
+  // gradients, in execution order) and returns its id; a layer's neighbours for
+  // prefetching are ids ± 1.
+  int attach(MoeParams& params, StepBackend& backend);
   int layers() const { return static_cast<int>(layers_.size()); }
   int64_t block_floats(int id) const { return layers_.at(id).block.size; }
 
@@ -64,7 +72,7 @@ class WeightCache {
 
  private:
   struct Layer {
-    MoeParams* params;
+    StepBackend* backend;
     ExpertBlock block;
   };
   int64_t capacity() const;  // floats of the largest attached layer's gathered blocks
@@ -75,7 +83,7 @@ class WeightCache {
 
   Collectives& coll_;
   std::vector<Layer> layers_;
-  std::vector<float> weights_, grads_, pack_, mine_;
+  std::unique_ptr<BackendBuffer> weights_, grads_, pack_, mine_;
   int holder_ = -1;    // whose weights `weights_` holds, complete
   int incoming_ = -1;  // whose gather is in flight
   Collectives::Handle gather_ = 0;
