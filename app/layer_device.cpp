@@ -39,10 +39,14 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, M
     d.owned = std::move(staged);
   }
   d.coll = d.owned.get();
-  d.make = make_cuda_step_backend;
+  const auto precision =
+      cfg.precision == "bf16" ? CudaStepBackend::Precision::bf16 : CudaStepBackend::Precision::fp32;
+  d.make = [precision](const MoeConfig& moe, MoeParams& params) -> std::unique_ptr<StepBackend> {
+    return std::make_unique<CudaStepBackend>(moe, params, precision);
+  };
   d.describe = "device cuda:" + std::to_string(gpu) + " (" +
                (how == "nccl" ? std::string("NCCL") : std::string("MPI staged through host")) +
-               (clash ? ", ranks share a GPU)" : ")");
+               (clash ? ", ranks share a GPU" : "") + ", " + cfg.precision + " experts)";
   return d;
 #else
   (void)grid;

@@ -7,9 +7,11 @@
 //           index arrays are uploaded per step, collectives on the NCCL lanes);
 //   staged: the same over StagedMpiCollectives (rows through pinned host memory);
 //   dc:     nccl, data-centric: the expert shard packed into the device weight
-//           cache, gathered (one rank: a device copy) and run from there.
+//           cache, gathered (one rank: a device copy) and run from there;
+//   bf16:   nccl with bf16 expert GEMMs (CudaStepBackend::Precision::bf16).
 // The ratio nccl/fused is the price of the host-side plan at this shape, dc/nccl
-// that of the weight cache's packing and block-wise FFN.
+// that of the weight cache's packing and block-wise FFN, bf16/nccl the gain of the
+// bf16 expert GEMMs inside the fp32 layer.
 //   medium: 8192 tokens, D = 1024, H = 4096, 8 experts, top-2, SwiGLU
 //   small:  4096 tokens, D = 1024, H = 768, 64 experts, top-8, SwiGLU
 // Run under mpirun -np 1 (or as a singleton). Without a GPU it skips, saying why.
@@ -41,7 +43,7 @@ struct Shape {
   int tokens, d, h, experts, k;
 };
 constexpr Shape kShapes[] = {{"medium", 8192, 1024, 4096, 8, 2}, {"small", 4096, 1024, 768, 64, 8}};
-constexpr const char* kPathNames[] = {"fused", "nccl", "staged", "dc"};
+constexpr const char* kPathNames[] = {"fused", "nccl", "staged", "dc", "bf16"};
 
 paramoe::MoeConfig config_of(const Shape& s) {
   paramoe::MoeConfig cfg;
@@ -87,7 +89,14 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
     coll = std::make_unique<paramoe::StagedMpiCollectives>(grid);
   else
     coll = std::make_unique<paramoe::NcclCollectives>(grid);
-  paramoe::MoeLayer layer(cfg, *coll, "moe/", 7, paramoe::make_cuda_step_backend);
+  using Precision = paramoe::CudaStepBackend::Precision;
+  const Precision precision = path == 4 ? Precision::bf16 : Precision::fp32;
+  paramoe::MoeLayer layer(
+      cfg, *coll, "moe/", 7,
+      [precision](const paramoe::MoeConfig& c,
+                  paramoe::MoeParams& p) -> std::unique_ptr<paramoe::StepBackend> {
+        return std::make_unique<paramoe::CudaStepBackend>(c, p, precision);
+      });
   if (path == 0) {
     paramoe::DeviceMoeLayer<float> fused(cfg);
     std::map<std::string, std::vector<float>> host;
@@ -109,7 +118,7 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
 }
 
 BENCHMARK(BM_DistLayerFwdBwd)
-    ->ArgsProduct({{0, 1}, {0, 1, 2, 3}})
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3, 4}})
     ->ArgNames({"shape", "path"})
     ->UseManualTime()
     ->Iterations(20)

@@ -7,8 +7,9 @@
 //
 // Built a second time as test_moe_layer_cuda (PARAMOE_TEST_CUDA): the same layer on
 // the GPU (CudaStepBackend, fp32) with --coll nccl (one GPU per rank) or --coll mpi
-// (device rows staged through pinned host memory, so ranks may share a GPU). It
-// skips, printing "no GPU: " and the reason, where no device is found.
+// (device rows staged through pinned host memory, so ranks may share a GPU), in
+// fp32 or with --precision bf16 (bf16 expert GEMMs). It skips, printing "no GPU: "
+// and the reason, where no device is found.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -38,18 +39,37 @@ extern std::vector<std::string> g_args;
 
 namespace {
 
+// Relative L2 errors allowed, per tensor.
+struct Tolerances {
+  double y;
+  double grad;  // dx and the expert weights' gradients
+  double gate;  // the router's dWg
+  double loss;  // aux and z losses
+};
+
 // fp32 against a float64 reference: the longest reduction is over H = 32 or D = 16
 // terms plus the ESP/EP partial sums, so errors stay near 1e-7 relative; 1e-5 leaves
 // margin without hiding a wrong row or slice (which gives errors of order 1).
-constexpr double kRelTol = 1e-5;
 // The router's dWg on the GPU: a sum over tokens of products that mostly cancel in
 // the all-to-one case, summed by cuBLAS in another order; it measured 1.09e-5 on an
 // H100 (as in test_device_moe_layer), so it gets 2e-5 there.
+//
+// --precision bf16 (GPU only): the expert GEMMs read bf16 rows and weights (8-bit
+// mantissas, 2^-9 ≈ 2e-3 rounding per value), so y carries a few roundings of
+// that size and the gradients, which chain several GEMMs, more: the bounds of the
+// single-GPU bf16 layer's test (test_device_moe_layer: y 3e-2, gradients 6e-2).
+// The router and the losses stay fp32 on fp32 rows, so they keep the fp32 bound
+// (dWg, fed by the bf16 outputs through the gate weights' gradient, does not).
+// Not yet run on a GPU: these are the single-GPU layer's measured-and-margined
+// bounds, to be revisited once the distributed bf16 path has run.
+Tolerances tolerances() {
 #ifdef PARAMOE_TEST_CUDA
-constexpr double kGateGradTol = 2e-5;
+  if (arg_or("--precision", "fp32") == "bf16") return {3e-2, 6e-2, 6e-2, 1e-5};
+  return {1e-5, 1e-5, 2e-5, 1e-5};
 #else
-constexpr double kGateGradTol = kRelTol;
+  return {1e-5, 1e-5, 1e-5, 1e-5};
 #endif
+}
 
 // --a2a native|pairwise|ordered and --a2a-order greedy|bvn: the EP all-to-all method.
 void set_a2a_from_args(MpiCollectives& coll) {
@@ -99,7 +119,11 @@ Backend backend_for(const ProcessGrid& grid) {
   Backend b;
 #ifdef PARAMOE_TEST_CUDA
   b.gpu = true;
-  b.make = make_cuda_step_backend;
+  const auto precision = arg_or("--precision", "fp32") == "bf16" ? CudaStepBackend::Precision::bf16
+                                                                 : CudaStepBackend::Precision::fp32;
+  b.make = [precision](const MoeConfig& cfg, MoeParams& params) -> std::unique_ptr<StepBackend> {
+    return std::make_unique<CudaStepBackend>(cfg, params, precision);
+  };
   gpu_bind(grid);
   if (arg_or("--coll", "nccl") == "nccl") {
     b.coll = std::make_unique<NcclCollectives>(grid);
@@ -190,31 +214,33 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
 }
 
 void expect_matches_golden(const Result& r, const Fixture& f, int64_t D, const std::string& what) {
-  EXPECT_LE(rel_err(r.y.data(), f.at("y").data.data() + r.row0 * D, r.y.size()), kRelTol)
+  const Tolerances tol = tolerances();
+  EXPECT_LE(rel_err(r.y.data(), f.at("y").data.data() + r.row0 * D, r.y.size()), tol.y)
       << what << ": y";
-  EXPECT_LE(rel_err(r.dx.data(), f.at("dx").data.data() + r.row0 * D, r.dx.size()), kRelTol)
+  EXPECT_LE(rel_err(r.dx.data(), f.at("dx").data.data() + r.row0 * D, r.dx.size()), tol.grad)
       << what << ": dx";
-  EXPECT_NEAR(r.aux, f.at("aux_loss").data[0], kRelTol * std::abs(f.at("aux_loss").data[0]))
+  EXPECT_NEAR(r.aux, f.at("aux_loss").data[0], tol.loss * std::abs(f.at("aux_loss").data[0]))
       << what << ": aux_loss";
-  EXPECT_NEAR(r.z, f.at("z_loss").data[0], kRelTol * std::abs(f.at("z_loss").data[0]))
+  EXPECT_NEAR(r.z, f.at("z_loss").data[0], tol.loss * std::abs(f.at("z_loss").data[0]))
       << what << ": z_loss";
   for (const Param& p : r.params) {
     std::string key("d");
     key += p.name.substr(4) == "gate" ? std::string("wg") : p.name.substr(4);
     std::vector<float> ref(p.grad.size());
     hyperslab_extract(f.at(key).data.data(), p.global_shape, p.offset, p.shape, ref.data(), p.dim0);
-    EXPECT_LE(rel_err(p.grad.data(), ref.data(), ref.size()), key == "dwg" ? kGateGradTol : kRelTol)
+    EXPECT_LE(rel_err(p.grad.data(), ref.data(), ref.size()), key == "dwg" ? tol.gate : tol.grad)
         << what << ": " << key;
   }
 }
 
 void expect_agree(const Result& a, const Result& b, const std::string& what) {
-  EXPECT_LE(rel_err(a.y.data(), b.y.data(), a.y.size()), kRelTol) << what << ": y";
-  EXPECT_LE(rel_err(a.dx.data(), b.dx.data(), a.dx.size()), kRelTol) << what << ": dx";
-  EXPECT_NEAR(a.aux, b.aux, kRelTol * std::abs(b.aux)) << what << ": aux";
+  const Tolerances tol = tolerances();
+  EXPECT_LE(rel_err(a.y.data(), b.y.data(), a.y.size()), tol.y) << what << ": y";
+  EXPECT_LE(rel_err(a.dx.data(), b.dx.data(), a.dx.size()), tol.grad) << what << ": dx";
+  EXPECT_NEAR(a.aux, b.aux, tol.loss * std::abs(b.aux)) << what << ": aux";
   for (size_t i = 0; i < a.params.size(); ++i)
     EXPECT_LE(rel_err(a.params[i].grad.data(), b.params[i].grad.data(), a.params[i].grad.size()),
-              kRelTol)
+              a.params[i].name.ends_with("gate") ? tol.gate : tol.grad)
         << what << ": grad " << a.params[i].name;
 }
 

@@ -38,6 +38,8 @@ gpu_moe_layer_np1_mpi 1 --coll mpi
 gpu_moe_layer_np2_ep2_mpi 2 --coll mpi --mp 1 --ep 2 --esp 1
 gpu_moe_layer_np2_mp2_esp2_mpi 2 --coll mpi --mp 2 --ep 1 --esp 2
 gpu_moe_layer_np4_mp2_ep2_esp2_mpi 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2
+gpu_moe_layer_np1_nccl_bf16 1 --coll nccl --precision bf16
+gpu_moe_layer_np4_mp2_ep2_esp2_mpi_bf16 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2 --precision bf16
 LAYOUTS
 fi
 # The device collectives against the host MPI ones.
@@ -53,19 +55,21 @@ if [[ -e "$PACK/bin/test_collectives_cuda" ]]; then
 fi
 # paramoe train on the GPU against the CPU, as tests/CMakeLists.txt registers it.
 if [[ -e "$PACK/bin/paramoe" ]]; then
-  while read -r name np args; do
+  while read -r name np rtol args; do
     echo "== $name"
     # shellcheck disable=SC2086  # args is a word list
-    tests/gpu/compare_train_losses.sh 1e-6 mpirun --oversubscribe -np "$np" -- \
+    tests/gpu/compare_train_losses.sh "$rtol" mpirun --oversubscribe -np "$np" -- \
       "$PACK/bin/paramoe" train inputs/moe-tiny.toml $args </dev/null >"$out/$name.log" 2>&1 ||
       status=1
     tail -3 "$out/$name.log"
   done <<'RUNS'
-gpu_train_np1_nccl 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
-gpu_train_np4_mp2_ep2_esp2_mpi 4
-gpu_train_np1_nccl_s2 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.schedule=s2 --set moe.chunks=3
-gpu_train_np1_nccl_dc 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.expert_mode=data-centric
-gpu_train_np4_mp2_ep2_esp2_mpi_dc 4 --set moe.expert_mode=data-centric
+gpu_train_np1_nccl 1 1e-6 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
+gpu_train_np4_mp2_ep2_esp2_mpi 4 1e-6
+gpu_train_np1_nccl_s2 1 1e-6 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.schedule=s2 --set moe.chunks=3
+gpu_train_np1_nccl_dc 1 1e-6 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.expert_mode=data-centric
+gpu_train_np4_mp2_ep2_esp2_mpi_dc 4 1e-6 --set moe.expert_mode=data-centric
+gpu_train_np1_nccl_bf16 1 2e-2 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set device.precision=bf16
+gpu_train_np4_mp2_ep2_esp2_mpi_dc_bf16 4 2e-2 --set moe.expert_mode=data-centric --set device.precision=bf16
 RUNS
 fi
 # BENCH=0 runs the tests only.

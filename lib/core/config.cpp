@@ -32,6 +32,10 @@ void validate(const Config& c) {
   require(c.device.collectives == "auto" || c.device.collectives == "nccl" ||
               c.device.collectives == "mpi",
           o, "device", "collectives", "\"auto\", \"nccl\" or \"mpi\"");
+  require(c.device.precision == "fp32" || c.device.precision == "bf16", o, "device", "precision",
+          "\"fp32\" or \"bf16\"");
+  require(c.device.precision == "fp32" || c.device.type == "cuda", o, "device", "precision",
+          "\"fp32\" with device.type = \"cpu\" (bf16 expert GEMMs run on \"cuda\")");
   const MoeConfig& m = c.moe;
   require(m.d_model >= 1, o, "moe", "d_model", "an integer >= 1");
   require(m.d_hidden >= 1, o, "moe", "d_hidden", "an integer >= 1");
@@ -179,9 +183,9 @@ Config config_parse(const std::string& text, const std::string& origin,
        int_key("ranks_per_node", c.parallel.ranks_per_node),
        string_key("split", c.parallel.split)});
   read_section(root, origin, "plan", {string_key("cluster", c.plan.cluster)});
-  read_section(
-      root, origin, "device",
-      {string_key("type", c.device.type), string_key("collectives", c.device.collectives)});
+  read_section(root, origin, "device",
+               {string_key("type", c.device.type), string_key("collectives", c.device.collectives),
+                string_key("precision", c.device.precision)});
   MoeConfig& m = c.moe;
   read_section(
       root, origin, "moe",

@@ -22,8 +22,9 @@ std::vector<T> to_host(const T* device, int64_t n) {
 
 }  // namespace
 
-CudaStepBackend::CudaStepBackend(const MoeConfig& cfg, MoeParams& params, cuda::ExpertGemm how)
-    : cfg_(cfg), params_(params), how_(how) {
+CudaStepBackend::CudaStepBackend(const MoeConfig& cfg, MoeParams& params, Precision precision,
+                                 cuda::ExpertGemm how)
+    : cfg_(cfg), params_(params), precision_(precision), how_(how) {
   for (Param* p : params_.all()) {
     DeviceParam d;
     d.value = cuda::DeviceBuffer<float>(p->value.size());
@@ -36,6 +37,13 @@ CudaStepBackend::CudaStepBackend(const MoeConfig& cfg, MoeParams& params, cuda::
 
 void CudaStepBackend::load_params() {
   for (Param* p : params_.all()) dev_.at(p).value.upload(p->value);
+  bf16_holds_own_ = false;  // loaded when the experts next run
+}
+
+void CudaStepBackend::load_own_bf16() {
+  if (bf16_holds_own_) return;
+  bf16_.load(params_.dims(), weights());
+  bf16_holds_own_ = true;
 }
 
 void CudaStepBackend::store_grads() {
@@ -158,19 +166,32 @@ DeviceExpertWeights<float> CudaStepBackend::weights() {
           value(p.w2), value(p.b2)};
 }
 
+DeviceExpertGrads<float> CudaStepBackend::grads() {
+  MoeParams& p = params_;
+  const bool s = p.swiglu;
+  return {grad(p.w1), grad(p.b1), s ? grad(p.w3) : nullptr, s ? grad(p.b3) : nullptr,
+          grad(p.w2), grad(p.b2)};
+}
+
 void CudaStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,
                                      bool add_b2, float* out) {
-  device_expert_ffn_forward(params_.dims(), weights(), xs, offsets, add_b2, experts_, out, how_);
+  if (precision_ == Precision::bf16) {
+    load_own_bf16();
+    bf16_.forward(xs, offsets, add_b2, false, bf16_experts_, out, how_);
+  } else {
+    device_expert_ffn_forward(params_.dims(), weights(), xs, offsets, add_b2, experts_, out, how_);
+  }
 }
 
 void CudaStepBackend::expert_backward(const float* dout, const float* xs,
                                       const std::vector<int64_t>& offsets, float* dxs) {
-  MoeParams& p = params_;
-  const bool s = p.swiglu;
-  const DeviceExpertGrads<float> g{
-      grad(p.w1), grad(p.b1), s ? grad(p.w3) : nullptr, s ? grad(p.b3) : nullptr,
-      grad(p.w2), grad(p.b2)};
-  device_expert_ffn_backward(p.dims(), weights(), xs, dout, offsets, true, g, experts_, dxs, how_);
+  if (precision_ == Precision::bf16) {
+    load_own_bf16();
+    bf16_.backward(xs, dout, offsets, bf16_experts_, grads(), false, dxs, how_);
+  } else {
+    device_expert_ffn_backward(params_.dims(), weights(), xs, dout, offsets, true, grads(),
+                               experts_, dxs, how_);
+  }
 }
 
 namespace {
@@ -218,33 +239,55 @@ void CudaStepBackend::add_expert_grads(const ExpertBlock& b, const float* src) {
     cuda::accumulate(src + at, static_cast<int64_t>(param->grad.size()), grad(*param));
 }
 
+// The bf16 copy holds one block at a time, so each block is loaded before it runs,
+// in the backward again.
 void CudaStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
                                               const std::vector<int64_t>& offsets, float* out) {
   const int64_t D = g.block.dims.d_model;
-  gathered_.resize(static_cast<size_t>(g.owners) * g.slices);
+  const size_t blocks = static_cast<size_t>(g.owners) * g.slices;
+  gathered_.resize(precision_ == Precision::fp32 ? blocks : 0);
+  bf16_gathered_.resize(precision_ == Precision::bf16 ? blocks : 0);
   for_each_gathered_block(
       g, offsets.data(),
       [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
-        device_expert_ffn_forward(g.block.dims, device_block_weights(g.block, base), xs + first * D,
-                                  local, /*add_b2=*/s == 0, gathered_[i], out + first * D, how_,
-                                  /*accumulate_out=*/s > 0);
+        const DeviceExpertWeights<float> w = device_block_weights(g.block, base);
+        const bool add_b2 = s == 0, accumulate = s > 0;  // the slices sum into one output
+        if (precision_ == Precision::bf16) {
+          bf16_.load(g.block.dims, w);
+          bf16_holds_own_ = false;
+          bf16_.forward(xs + first * D, local, add_b2, accumulate, bf16_gathered_[i],
+                        out + first * D, how_);
+        } else {
+          device_expert_ffn_forward(g.block.dims, w, xs + first * D, local, add_b2, gathered_[i],
+                                    out + first * D, how_, accumulate);
+        }
       });
 }
 
 void CudaStepBackend::gathered_expert_backward(const GatheredExperts& g, const float* dout,
                                                const float* xs, const std::vector<int64_t>& offsets,
                                                float* grads, float* dxs) {
-  PARAMOE_REQUIRE(gathered_.size() == static_cast<size_t>(g.owners) * g.slices,
-                  "gathered_expert_backward: no matching forward");
+  const size_t blocks = static_cast<size_t>(g.owners) * g.slices;
+  PARAMOE_REQUIRE(
+      (precision_ == Precision::bf16 ? bf16_gathered_.size() : gathered_.size()) == blocks,
+      "gathered_expert_backward: no matching forward");
   const int64_t D = g.block.dims.d_model;
   for_each_gathered_block(
       g, offsets.data(),
       [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
-        device_expert_ffn_backward(g.block.dims, device_block_weights(g.block, base),
-                                   xs + first * D, dout + first * D, local, /*accumulate=*/true,
-                                   device_block_grads(g.block, grads + i * g.block.size),
-                                   gathered_[i], dxs + first * D, how_,
-                                   /*accumulate_dx=*/s > 0);
+        const DeviceExpertWeights<float> w = device_block_weights(g.block, base);
+        const DeviceExpertGrads<float> gr = device_block_grads(g.block, grads + i * g.block.size);
+        const bool accumulate_dx = s > 0;
+        if (precision_ == Precision::bf16) {
+          bf16_.load(g.block.dims, w);
+          bf16_holds_own_ = false;
+          bf16_.backward(xs + first * D, dout + first * D, local, bf16_gathered_[i], gr,
+                         accumulate_dx, dxs + first * D, how_);
+        } else {
+          device_expert_ffn_backward(g.block.dims, w, xs + first * D, dout + first * D, local,
+                                     /*accumulate=*/true, gr, gathered_[i], dxs + first * D, how_,
+                                     accumulate_dx);
+        }
       });
 }
 

@@ -1,14 +1,19 @@
 #pragma once
-// The StepBackend on one GPU in fp32: device buffers and kernels/cuda, mirroring
-// CpuStepBackend call for call. It holds device copies of the layer's MoeParams
-// (values, and gradients that accumulate here until store_grads). Its Collectives
-// must move device rows: NcclCollectives, or StagedMpiCollectives when ranks share
-// a GPU.
+// The StepBackend on one GPU: device buffers and kernels/cuda, mirroring
+// CpuStepBackend call for call. It holds fp32 device copies of the layer's
+// MoeParams (values, and gradients that accumulate here until store_grads). Its
+// Collectives must move device rows: NcclCollectives, or StagedMpiCollectives when
+// ranks share a GPU.
+//
+// Precision: fp32 throughout (the tests' mode), or bf16 expert FFNs
+// (bf16_expert_ffn.h: bf16 GEMM inputs, fp32 accumulation) inside an otherwise fp32
+// layer: router, rows on the wire, combine and gradients stay fp32.
 #include <map>
 #include <memory>
 
 #include "core/config.h"
 #include "kernels/cuda/device_buffer.h"
+#include "moe/bf16_expert_ffn.h"
 #include "moe/device_expert_ffn.h"
 #include "moe/device_router.h"
 #include "moe/moe_params.h"
@@ -18,7 +23,8 @@ namespace paramoe {
 
 class CudaStepBackend final : public StepBackend {
  public:
-  CudaStepBackend(const MoeConfig& cfg, MoeParams& params,
+  enum class Precision { fp32, bf16 };
+  CudaStepBackend(const MoeConfig& cfg, MoeParams& params, Precision precision = Precision::fp32,
                   cuda::ExpertGemm how = cuda::ExpertGemm::per_expert);
 
   float* out(const std::string& name, int64_t n) override;
@@ -71,12 +77,15 @@ class CudaStepBackend final : public StepBackend {
   float* value(Param& p) { return dev_.at(&p).value.data(); }
   float* grad(Param& p) { return dev_.at(&p).grad.data(); }
   DeviceExpertWeights<float> weights();
+  DeviceExpertGrads<float> grads();
+  void load_own_bf16();  // this layer's experts into bf16_, unless already there
   // Uploads a host index or weight array into reusable device scratch.
   const int32_t* upload(const std::vector<int32_t>& host);
   const float* upload(const std::vector<float>& host);
 
   const MoeConfig& cfg_;
   MoeParams& params_;
+  Precision precision_;
   cuda::ExpertGemm how_;
   std::map<const Param*, DeviceParam> dev_;
   std::map<std::string, cuda::DeviceBuffer<float>> buf_;
@@ -84,11 +93,17 @@ class CudaStepBackend final : public StepBackend {
   DeviceRouter router_;
   DeviceExpertScratch<float> experts_;
   std::vector<DeviceExpertScratch<float>> gathered_;  // per gathered block (data-centric)
+  // bf16: the expert copy (this layer's experts, or the gathered block running) and
+  // the activations, as above.
+  Bf16ExpertFfn bf16_;
+  bool bf16_holds_own_ = false;  // bf16_ holds this layer's experts, not a gathered block
+  DeviceExpertScratch<cuda::bf16> bf16_experts_;
+  std::vector<DeviceExpertScratch<cuda::bf16>> bf16_gathered_;
   cuda::DeviceBuffer<int32_t> index_;
   cuda::DeviceBuffer<float> weight_, dweight_;
 };
 
-// A StepBackendMaker (moe_layer.h) for MoeLayer on this rank's current GPU.
+// A StepBackendMaker (moe_layer.h) for MoeLayer on this rank's current GPU, in fp32.
 std::unique_ptr<StepBackend> make_cuda_step_backend(const MoeConfig& cfg, MoeParams& params);
 
 }  // namespace paramoe

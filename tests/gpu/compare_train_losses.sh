@@ -2,7 +2,7 @@
 # compare_train_losses.sh RTOL LAUNCH... -- PARAMOE CONFIG [--set ...]
 # Trains twice with the same config and seed, once with device.type=cpu and once
 # with device.type=cuda, and passes if every step's loss on the GPU is within RTOL
-# (relative) of the CPU's. Prints "no GPU: <why>" and exits 0 where there is no
+# (relative) of the CPU's (which runs fp32 whatever device.precision the GPU run has). Prints "no GPU: <why>" and exits 0 where there is no
 # GPU, which CTest's SKIP_REGULAR_EXPRESSION reports as skipped.
 set -u
 rtol=$1
@@ -22,7 +22,7 @@ if ! timeout 300 "${launch[@]}" "$@" --set device.type=cuda \
   echo "FAIL: the GPU run failed"
   exit 1
 fi
-if ! timeout 300 "${launch[@]}" "$@" --set device.type=cpu \
+if ! timeout 300 "${launch[@]}" "$@" --set device.type=cpu --set device.precision=fp32 \
   --set "train.metrics_csv=\"$work/cpu.csv\"" >"$work/cpu.log" 2>&1; then
   cat "$work/cpu.log"
   echo "FAIL: the CPU run failed"

@@ -537,6 +537,12 @@ TEST(CudaKernels, AccumulateMatchesCpu) {
     cpu::accumulate(x.data(), n, y.data());
     cuda::accumulate(gx.data(), n, gy.data());
     expect_close(gy.download(), y, 0.0f, "accumulate");  // one fp32 add: bit-exact
+    // From bf16: the CPU adds the values the bf16 copy holds, so still bit-exact.
+    const std::vector<float> xr = round_bf16(x);
+    const DeviceBuffer<bf16> bx = to_bf16(x);
+    cpu::accumulate(xr.data(), n, y.data());
+    cuda::accumulate(bx.data(), n, gy.data());
+    expect_close(gy.download(), y, 0.0f, "accumulate from bf16");
   }
 }
 

@@ -1,0 +1,101 @@
+#include "moe/bf16_expert_ffn.h"
+
+#include "kernels/cuda/elementwise.h"
+
+namespace paramoe {
+
+namespace {
+
+// The block's tensors in block order as (pointer, offset in the block, floats);
+// w3 and b3 only for SwiGLU.
+template <class P>
+struct Tensor {
+  P ptr;
+  int64_t at, size;
+};
+template <class P>
+std::vector<Tensor<P>> in_block_order(const ExpertBlock& b, P w1, P b1, P w3, P b3, P w2, P b2) {
+  const ExpertDims& d = b.dims;
+  const int64_t E = d.experts, D = d.d_model, H = d.hidden;
+  std::vector<Tensor<P>> v = {{w1, b.w1, E * D * H}, {b1, b.b1, E * H}};
+  if (d.swiglu) {
+    v.push_back({w3, b.w3, E * D * H});
+    v.push_back({b3, b.b3, E * H});
+  }
+  v.push_back({w2, b.w2, E * H * D});
+  v.push_back({b2, b.b2, E * D});
+  return v;
+}
+
+}  // namespace
+
+void Bf16ExpertFfn::load(const ExpertDims& d, const DeviceExpertWeights<float>& w) {
+  layout_ = expert_block(d);
+  value_.fit(layout_.size);
+  grad_.fit(layout_.size);
+  for (auto [src, at, n] : in_block_order(layout_, w.w1, w.b1, w.w3, w.b3, w.w2, w.b2))
+    cuda::cast(src, n, value_.data() + at);
+}
+
+// Pointers into a packed block (expert_blocks.h), in bf16.
+DeviceExpertWeights<cuda::bf16> Bf16ExpertFfn::weights() const {
+  const cuda::bf16* v = value_.data();
+  const bool sw = layout_.dims.swiglu;
+  return {
+      v + layout_.w1, v + layout_.b1, sw ? v + layout_.w3 : nullptr, sw ? v + layout_.b3 : nullptr,
+      v + layout_.w2, v + layout_.b2};
+}
+
+DeviceExpertGrads<cuda::bf16> Bf16ExpertFfn::grads() {
+  cuda::bf16* g = grad_.data();
+  const bool sw = layout_.dims.swiglu;
+  return {
+      g + layout_.w1, g + layout_.b1, sw ? g + layout_.w3 : nullptr, sw ? g + layout_.b3 : nullptr,
+      g + layout_.w2, g + layout_.b2};
+}
+
+const cuda::bf16* Bf16ExpertFfn::rows_in(const float* rows, int64_t n,
+                                         cuda::DeviceBuffer<cuda::bf16>& to) {
+  to.fit(n);
+  if (n) cuda::cast(rows, n, to.data());
+  return to.data();
+}
+
+void Bf16ExpertFfn::rows_out(const cuda::bf16* rows, int64_t n, bool accumulate, float* to) {
+  if (n == 0) return;
+  if (accumulate)
+    cuda::accumulate(rows, n, to);
+  else
+    cuda::cast(rows, n, to);
+}
+
+void Bf16ExpertFfn::forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
+                            bool accumulate_out, DeviceExpertScratch<cuda::bf16>& act, float* out,
+                            cuda::ExpertGemm how) {
+  const ExpertDims& d = layout_.dims;
+  const int64_t n = offsets[d.experts] * d.d_model;
+  const cuda::bf16* x = rows_in(xs, n, xs_);
+  result_.fit(n);
+  device_expert_ffn_forward(d, weights(), x, offsets, add_b2, act, result_.data(), how);
+  rows_out(result_.data(), n, accumulate_out, out);
+}
+
+void Bf16ExpertFfn::backward(const float* xs, const float* dout,
+                             const std::vector<int64_t>& offsets,
+                             DeviceExpertScratch<cuda::bf16>& act,
+                             const DeviceExpertGrads<float>& g, bool accumulate_dx, float* dxs,
+                             cuda::ExpertGemm how) {
+  const ExpertDims& d = layout_.dims;
+  const int64_t n = offsets[d.experts] * d.d_model;
+  const cuda::bf16* x = rows_in(xs, n, xs_);
+  const cuda::bf16* dy = rows_in(dout, n, dout_);
+  result_.fit(n);
+  // Written, not accumulated, in bf16 (empty experts get zeros); summed in fp32 below.
+  device_expert_ffn_backward(d, weights(), x, dy, offsets, /*accumulate=*/false, grads(), act,
+                             result_.data(), how);
+  for (auto [dst, at, size] : in_block_order(layout_, g.w1, g.b1, g.w3, g.b3, g.w2, g.b2))
+    cuda::accumulate(grad_.data() + at, size, dst);
+  rows_out(result_.data(), n, accumulate_dx, dxs);
+}
+
+}  // namespace paramoe
