@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "kernels/cpu/expert_ops.h"
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/router_ops.h"
+#include "kernels/cpu/wire_bf16.h"
 
 namespace paramoe::cpu {
 namespace {
@@ -144,4 +147,47 @@ TEST(RouterOps, SoftmaxRowsSumToOneAndLse) {
 }
 
 }  // namespace
+// bf16 on the wire: round to nearest, ties to even (as torch's .bfloat16() and
+// CUDA's __float2bfloat16), two per wire float, odd rows padded with zero. The
+// expected values are torch.tensor(inputs).bfloat16().float() (python3-torch).
+TEST(WireBf16, RoundsToNearestEvenAndPadsOddRows) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float one_ulp = std::ldexp(1.0f, -7);  // bf16's spacing in [1, 2)
+  // {input, its bf16 value}
+  const std::vector<std::pair<float, float>> cases = {
+      {1.0f, 1.0f},
+      {1.0f + std::ldexp(1.0f, -8), 1.0f},                                    // tie: to even (down)
+      {1.0f + 3 * std::ldexp(1.0f, -8), 1.0f + 2 * one_ulp},                  // tie: to even (up)
+      {1.0f + std::ldexp(1.0f, -8) + std::ldexp(1.0f, -20), 1.0f + one_ulp},  // above the tie
+      {-2.5f, -2.5f},
+      {inf, inf},
+      {-inf, -inf},
+      {std::numeric_limits<float>::max(), inf},          // rounds past bf16's largest finite value
+      {std::ldexp(1.0f, -130), std::ldexp(1.0f, -130)},  // subnormal, exactly representable
+  };
+  const int64_t cols = static_cast<int64_t>(cases.size());  // 9: odd, so one pad slot
+  std::vector<float> x(2 * cols), want(2 * cols), y(2 * cols, -1.0f);
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      x[r * cols + c] = (r ? -1.0f : 1.0f) * cases[c].first;
+      want[r * cols + c] = (r ? -1.0f : 1.0f) * cases[c].second;
+    }
+  const int64_t w = cpu::wire_bf16_cols(cols);
+  ASSERT_EQ(w, 5);
+  std::vector<float> wire(2 * w, std::nanf(""));
+  cpu::pack_bf16_rows(x.data(), 2, cols, wire.data());
+  cpu::unpack_bf16_rows(wire.data(), 2, cols, y.data());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y[i], want[i]) << "value " << i;
+  for (int64_t r = 0; r < 2; ++r) {  // the pad: the high half of each row's last float
+    uint32_t last;
+    std::memcpy(&last, &wire[r * w + w - 1], 4);
+    EXPECT_EQ(last >> 16, 0u) << "row " << r;
+  }
+  const float nan = std::nanf("");
+  float back = 0;
+  cpu::pack_bf16_rows(&nan, 1, 1, wire.data());
+  cpu::unpack_bf16_rows(wire.data(), 1, 1, &back);
+  EXPECT_TRUE(std::isnan(back));
+}
+
 }  // namespace paramoe::cpu

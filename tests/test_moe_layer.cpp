@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -62,13 +63,26 @@ struct Tolerances {
 // (dWg, fed by the bf16 outputs through the gate weights' gradient, does not).
 // Not yet run on a GPU: these are the single-GPU layer's measured-and-margined
 // bounds, to be revisited once the distributed bf16 path has run.
+//
+// --a2a-precision bf16: the dispatched rows, the expert outputs and their
+// gradients are each rounded to bf16 once on the wire (2^-9 relative), so y, dx
+// and the gradients measured 1.4e-3 to 4.2e-3 against the golden on the CPU, the
+// same at np 1, 4 and 8; 1e-2 leaves 2.5x margin, while a row lost in packing
+// gives errors of order 1. Data-centric runs (no token all-to-all) stay fp32, and
+// the schedules' agreement with s1 gets the same bound. Losses stay fp32.
 Tolerances tolerances() {
 #ifdef PARAMOE_TEST_CUDA
-  if (arg_or("--precision", "fp32") == "bf16") return {3e-2, 6e-2, 6e-2, 1e-5};
-  return {1e-5, 1e-5, 2e-5, 1e-5};
+  Tolerances t = arg_or("--precision", "fp32") == "bf16" ? Tolerances{3e-2, 6e-2, 6e-2, 1e-5}
+                                                         : Tolerances{1e-5, 1e-5, 2e-5, 1e-5};
 #else
-  return {1e-5, 1e-5, 1e-5, 1e-5};
+  Tolerances t{1e-5, 1e-5, 1e-5, 1e-5};
 #endif
+  if (arg_or("--a2a-precision", "fp32") == "bf16") {
+    t.y = std::max(t.y, 1e-2);
+    t.grad = std::max(t.grad, 1e-2);
+    t.gate = std::max(t.gate, 1e-2);
+  }
+  return t;
 }
 
 // --a2a native|pairwise|ordered and --a2a-order greedy|bvn: the EP all-to-all method.
@@ -174,6 +188,7 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
     cfg.schedule = "s1";
   }
   cfg.esp_weights = esp_weights_from_args();
+  cfg.a2a_precision = arg_or("--a2a-precision", "fp32");
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg);
   Backend b = backend_for(grid);
   MoeLayer layer(cfg, *b.coll, "moe/", 0, b.make);

@@ -39,7 +39,7 @@ gpu_moe_layer_np2_ep2_mpi 2 --coll mpi --mp 1 --ep 2 --esp 1
 gpu_moe_layer_np2_mp2_esp2_mpi 2 --coll mpi --mp 2 --ep 1 --esp 2
 gpu_moe_layer_np4_mp2_ep2_esp2_mpi 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2
 gpu_moe_layer_np1_nccl_bf16 1 --coll nccl --precision bf16
-gpu_moe_layer_np4_mp2_ep2_esp2_mpi_bf16 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2 --precision bf16
+gpu_moe_layer_np4_mp2_ep2_esp2_mpi_bf16 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2 --precision bf16 --a2a-precision bf16
 LAYOUTS
 fi
 # The device collectives against the host MPI ones.

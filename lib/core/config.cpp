@@ -57,6 +57,8 @@ void validate(const Config& c) {
   require(m.chunks >= 1, o, "moe", "chunks", "an integer >= 1");
   require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered" || m.a2a == "auto", o,
           "moe", "a2a", "\"native\", \"pairwise\", \"ordered\" or \"auto\"");
+  require(m.a2a_precision == "fp32" || m.a2a_precision == "bf16", o, "moe", "a2a_precision",
+          "\"fp32\" or \"bf16\"");
   require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",
           "\"greedy\" or \"bvn\"");
   require(m.expert_mode == "model-centric" || m.expert_mode == "data-centric" ||
@@ -195,7 +197,8 @@ Config config_parse(const std::string& text, const std::string& origin,
        bool_key("renormalize", m.renormalize), double_key("aux_loss_coef", m.aux_loss_coef),
        double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule),
        int_key("chunks", m.chunks), string_key("a2a", m.a2a), string_key("a2a_order", m.a2a_order),
-       string_key("expert_mode", m.expert_mode), string_key("weight_cache", m.weight_cache)});
+       string_key("a2a_precision", m.a2a_precision), string_key("expert_mode", m.expert_mode),
+       string_key("weight_cache", m.weight_cache)});
   ModelConfig& md = c.model;
   read_section(root, origin, "model",
                {string_key("type", md.type), int_key("vocab_size", md.vocab_size),

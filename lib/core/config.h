@@ -37,6 +37,9 @@ struct MoeConfig {
   // at most one peer and receives from at most one, ordered by a2a_order).
   std::string a2a = "native";
   std::string a2a_order = "greedy";  // greedy | bvn
+  // The rows the EP all-to-all carries: fp32, or bf16 (half the bytes; rounded
+  // once each way, the experts still compute on fp32 rows).
+  std::string a2a_precision = "fp32";
   // HEXA-MoE's execution modes. model-centric: tokens travel to the experts (the
   // schedule above). data-centric: every rank gathers the layer's expert weights
   // over the expert group, runs all experts on its own tokens and reduce-scatters

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/config.h"
+#include "kernels/cpu/wire_bf16.h"
 #include "moe/expert_ffn.h"
 #include "moe/moe_params.h"
 #include "moe/step_backend.h"
@@ -25,6 +26,13 @@ class CpuStepBackend final : public StepBackend {
   void copy(const float* src, int64_t n, float* dst) override;
   void upload(const float* host, int64_t n, float* dst) override { copy(host, n, dst); }
   void download(const float* src, int64_t n, float* host) override { copy(src, n, host); }
+
+  void pack_bf16_rows(const float* x, int64_t rows, int64_t cols, float* wire) override {
+    cpu::pack_bf16_rows(x, rows, cols, wire);
+  }
+  void unpack_bf16_rows(const float* wire, int64_t rows, int64_t cols, float* y) override {
+    cpu::unpack_bf16_rows(wire, rows, cols, y);
+  }
 
   void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
                    float* dst) override;

@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/wire_bf16.h"
 #include "moe/bf16_expert_ffn.h"
 #include "moe/device_expert_ffn.h"
 #include "moe/device_router.h"
@@ -35,6 +36,13 @@ class CudaStepBackend final : public StepBackend {
   void copy(const float* src, int64_t n, float* dst) override;
   void upload(const float* host, int64_t n, float* dst) override;
   void download(const float* src, int64_t n, float* host) override;
+
+  void pack_bf16_rows(const float* x, int64_t rows, int64_t cols, float* wire) override {
+    cuda::pack_bf16_rows(x, rows, cols, wire);
+  }
+  void unpack_bf16_rows(const float* wire, int64_t rows, int64_t cols, float* y) override {
+    cuda::unpack_bf16_rows(wire, rows, cols, y);
+  }
 
   void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
                    float* dst) override;

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/row_split.h"
 #include "core/timer.h"
+#include "kernels/cpu/wire_bf16.h"
 
 namespace paramoe {
 
@@ -106,7 +107,7 @@ class Executor {
 
   // The start step's record is pushed right after run() returns, at this index.
   void started(const Step& s, Collectives::Handle h, bool cache = false) {
-    pending_[s.out] = InFlight{h, c_.run.records.size(), cache};
+    pending_[s.out] = InFlight{h, c_.run.records.size(), cache, false};
   }
 
   void require_no_pending() const {
@@ -256,28 +257,51 @@ class Executor {
       gathered_ = cache().complete(c_.cache_id);
     else
       c_.coll.wait(it->second.handle);
+    if (it->second.unpack_bf16) unpack_wire(s.in);
     c_.run.records.at(it->second.record).end = now_seconds();
     pending_.erase(it);
     return 0;
   }
 
+  // With moe.a2a_precision = "bf16" the rows travel packed as bf16 pairs: packed
+  // into "<out>#send", received into "<out>#wire" and unpacked into the step's
+  // output once the collective completes (here, or at its Wait step).
   int64_t alltoallv(const Step& s) {
     const DispatchPlan& p = c_.run.plan;
     const auto send_rows =
         chunk_counts(s.reverse ? p.ep_recv_rows : p.ep_send_rows, s.chunk, s.chunks);
     const auto recv_rows =
         chunk_counts(s.reverse ? p.ep_send_rows : p.ep_recv_rows, s.chunk, s.chunks);
+    const int64_t n_send = std::accumulate(send_rows.begin(), send_rows.end(), int64_t{0});
+    const int64_t n_recv = std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0});
+    const bool bf16 = c_.cfg.a2a_precision == "bf16";
+    const int64_t width = bf16 ? cpu::wire_bf16_cols(D_) : D_;  // floats per row on the wire
     const float* x = in(s);
-    float* o = out(s, std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0}));
-    if (s.async)
-      started(s, c_.coll.start_alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_));
-    else
-      c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, D_);
+    float* o = out(s, n_recv);
+    if (bf16) {
+      float* packed = dev_.out(s.out + "#send", n_send * width);
+      dev_.pack_bf16_rows(x, n_send, D_, packed);
+      x = packed;
+      o = dev_.out(s.out + "#wire", n_recv * width);
+    }
+    const int w = static_cast<int>(width);
+    if (s.async) {
+      started(s, c_.coll.start_alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, w));
+      pending_.at(s.out).unpack_bf16 = bf16;
+    } else {
+      c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, w);
+      if (bf16) unpack_wire(s.out);
+    }
     int64_t sent = 0;
     const int me = rank(Group::Ep);
     for (int q = 0; q < p.ep; ++q)
       if (q != me) sent += send_rows[q];
-    return row_bytes(sent);
+    return sent * width * static_cast<int64_t>(sizeof(float));
+  }
+
+  void unpack_wire(const std::string& name) {
+    const std::string wire = name + "#wire";
+    dev_.unpack_bf16_rows(dev_.data(wire), rows(name), D_, dev_.data(name));
   }
 
   int64_t allgatherv(const Step& s) {
@@ -448,7 +472,8 @@ class Executor {
   struct InFlight {
     Collectives::Handle handle;
     size_t record;
-    bool cache;  // the weight cache's gather, which the cache completes
+    bool cache;                // the weight cache's gather, which the cache completes
+    bool unpack_bf16 = false;  // rows arrive as bf16 in "<name>#wire" (alltoallv)
   };
   std::map<std::string, InFlight> pending_;
 };

@@ -34,6 +34,11 @@ class StepBackend {
   virtual void upload(const float* host, int64_t n, float* dst) = 0;
   virtual void download(const float* src, int64_t n, float* host) = 0;
 
+  // Rows as bf16 on the wire (moe.a2a_precision = "bf16"): fp32 rows [rows, cols]
+  // packed into wire rows of (cols + 1) / 2 floats, and back (kernels/*/wire_bf16.h).
+  virtual void pack_bf16_rows(const float* x, int64_t rows, int64_t cols, float* wire) = 0;
+  virtual void unpack_bf16_rows(const float* wire, int64_t rows, int64_t cols, float* y) = 0;
+
   // Rows of row_len floats; indices and gate weights come from the host plan.
   virtual void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
                            float* dst) = 0;

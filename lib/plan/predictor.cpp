@@ -78,8 +78,13 @@ class Pricer {
       case Op::ScatterAddFromSend:
         return mem(a_ * row_ * 2);
       case Op::AllToAllV: {
-        bytes = a_ / r * row_ * (l_.ep - 1) / l_.ep;
-        return alltoall(a_ / r / l_.ep * row_);  // uniform routing: an equal block per peer
+        // bf16 on the wire: half the bytes, plus packing (read 4, write 2 bytes a
+        // value) and unpacking (read 2, write 4).
+        const double wire = static_cast<double>(s_.d_model) * s_.a2a_bytes_per_element;
+        const double pack =
+            s_.a2a_bytes_per_element < s_.bytes_per_element ? mem(a_ / r * s_.d_model * 12.0) : 0.0;
+        bytes = a_ / r * wire * (l_.ep - 1) / l_.ep;
+        return alltoall(a_ / r / l_.ep * wire) + pack;  // uniform routing: equal blocks
       }
       case Op::AllGatherV:
         bytes = a_ / r * row_ * (l_.esp - 1);
@@ -245,8 +250,15 @@ double place(const std::vector<Step>& steps, bool backward, const Pricer& price,
 }  // namespace
 
 LayerShape layer_shape(const MoeConfig& m, int64_t tokens) {
-  return LayerShape{tokens,  m.d_model,  m.d_hidden,        m.num_experts,
-                    m.top_k, m.swiglu(), m.capacity_factor, 4};
+  return LayerShape{tokens,
+                    m.d_model,
+                    m.d_hidden,
+                    m.num_experts,
+                    m.top_k,
+                    m.swiglu(),
+                    m.capacity_factor,
+                    4,
+                    m.a2a_precision == "bf16" ? 2 : 4};
 }
 
 Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,

@@ -39,6 +39,7 @@ struct LayerShape {
   bool swiglu = false;
   double capacity_factor = 0;  // 0: dropless
   int bytes_per_element = 4;
+  int a2a_bytes_per_element = 4;  // 2 with moe.a2a_precision = "bf16"
 };
 
 struct StepPrice {

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -39,6 +40,7 @@
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/router_ops.h"
 #include "kernels/cpu/row_ops.h"
+#include "kernels/cpu/wire_bf16.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/adamw_update.h"
 #include "kernels/cuda/attention.h"
@@ -55,6 +57,7 @@
 #include "kernels/cuda/layernorm.h"
 #include "kernels/cuda/router_ops.h"
 #include "kernels/cuda/row_ops.h"
+#include "kernels/cuda/wire_bf16.h"
 
 namespace paramoe {
 namespace {
@@ -551,6 +554,28 @@ TEST(CudaKernels, AccumulateMatchesCpu) {
 
 namespace paramoe {
 namespace {
+
+// The same bits on the wire as the CPU, for even and odd rows (pads included).
+TEST(CudaKernels, WireBf16MatchesCpuBitForBit) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  for (int64_t cols : {int64_t{1}, int64_t{16}, int64_t{33}}) {
+    const int64_t rows = 257, w = cpu::wire_bf16_cols(cols);
+    const auto x = randn(rows * cols, g);
+    std::vector<float> wire(rows * w), y(rows * cols);
+    cpu::pack_bf16_rows(x.data(), rows, cols, wire.data());
+    cpu::unpack_bf16_rows(wire.data(), rows, cols, y.data());
+    F gx(x), gwire(rows * w), gy(rows * cols);
+    gwire.poison();
+    gy.poison();
+    cuda::pack_bf16_rows(gx.data(), rows, cols, gwire.data());
+    cuda::unpack_bf16_rows(gwire.data(), rows, cols, gy.data());
+    const std::vector<float> got_wire = gwire.download();
+    EXPECT_EQ(std::memcmp(got_wire.data(), wire.data(), wire.size() * sizeof(float)), 0)
+        << "wire bits, cols " << cols;
+    expect_close(gy.download(), y, 0.0f, "unpacked rows");
+  }
+}
 
 TEST(CudaKernels, EmbeddingAndBiasMatchCpu) {
   REQUIRE_GPU();
