@@ -154,7 +154,8 @@ void fit_gemm(MPI_Comm world, int repeats, double& alpha_s, double& seconds_per_
   std::vector<std::array<double, 3>> a;
   for (size_t i = 0; i < f.size(); ++i) a.push_back({1.0 / t[i], f[i] / t[i], 0.0});
   std::array<double, 3> x{0, 0, 0};
-  least_squares(a, std::vector<double>(f.size(), 1.0), {true, true, false}, x);
+  PARAMOE_REQUIRE(least_squares(a, std::vector<double>(f.size(), 1.0), {true, true, false}, x),
+                  "calibrate: the GEMM timings do not determine a line");
   seconds_per_flop = x[1];
   alpha_s = std::max(0.0, x[0]);
 }

@@ -255,7 +255,7 @@ void expect_agree(const Result& a, const Result& b, const std::string& what) {
   EXPECT_NEAR(a.aux, b.aux, tol.loss * std::abs(b.aux)) << what << ": aux";
   for (size_t i = 0; i < a.params.size(); ++i)
     EXPECT_LE(rel_err(a.params[i].grad.data(), b.params[i].grad.data(), a.params[i].grad.size()),
-              a.params[i].name.ends_with("gate") ? tol.gate : tol.grad)
+              tol.grad)
         << what << ": grad " << a.params[i].name;
 }
 

@@ -1,40 +1,19 @@
 #include "moe/bf16_expert_ffn.h"
 
+#include <array>
+
 #include "kernels/cuda/elementwise.h"
 
 namespace paramoe {
-
-namespace {
-
-// The block's tensors in block order as (pointer, offset in the block, floats);
-// w3 and b3 only for SwiGLU.
-template <class P>
-struct Tensor {
-  P ptr;
-  int64_t at, size;
-};
-template <class P>
-std::vector<Tensor<P>> in_block_order(const ExpertBlock& b, P w1, P b1, P w3, P b3, P w2, P b2) {
-  const ExpertDims& d = b.dims;
-  const int64_t E = d.experts, D = d.d_model, H = d.hidden;
-  std::vector<Tensor<P>> v = {{w1, b.w1, E * D * H}, {b1, b.b1, E * H}};
-  if (d.swiglu) {
-    v.push_back({w3, b.w3, E * D * H});
-    v.push_back({b3, b.b3, E * H});
-  }
-  v.push_back({w2, b.w2, E * H * D});
-  v.push_back({b2, b.b2, E * D});
-  return v;
-}
-
-}  // namespace
 
 void Bf16ExpertFfn::load(const ExpertDims& d, const DeviceExpertWeights<float>& w) {
   layout_ = expert_block(d);
   value_.fit(layout_.size);
   grad_.fit(layout_.size);
-  for (auto [src, at, n] : in_block_order(layout_, w.w1, w.b1, w.w3, w.b3, w.w2, w.b2))
-    cuda::cast(src, n, value_.data() + at);
+  const std::array<const float*, 6> src = {w.w1, w.b1, w.w3, w.b3, w.w2, w.b2};
+  const std::array<BlockTensor, 6> t = expert_block_tensors(layout_);
+  for (size_t i = 0; i < t.size(); ++i)
+    if (t[i].size) cuda::cast(src[i], t[i].size, value_.data() + t[i].at);
 }
 
 // Pointers into a packed block (expert_blocks.h), in bf16.
@@ -93,8 +72,10 @@ void Bf16ExpertFfn::backward(const float* xs, const float* dout,
   // Written, not accumulated, in bf16 (empty experts get zeros); summed in fp32 below.
   device_expert_ffn_backward(d, weights(), x, dy, offsets, /*accumulate=*/false, grads(), act,
                              result_.data(), how);
-  for (auto [dst, at, size] : in_block_order(layout_, g.w1, g.b1, g.w3, g.b3, g.w2, g.b2))
-    cuda::accumulate(grad_.data() + at, size, dst);
+  const std::array<float*, 6> dst = {g.w1, g.b1, g.w3, g.b3, g.w2, g.b2};
+  const std::array<BlockTensor, 6> t = expert_block_tensors(layout_);
+  for (size_t i = 0; i < t.size(); ++i)
+    if (t[i].size) cuda::accumulate(grad_.data() + t[i].at, t[i].size, dst[i]);
   rows_out(result_.data(), n, accumulate_dx, dxs);
 }
 

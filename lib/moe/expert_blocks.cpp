@@ -43,14 +43,20 @@ ExpertGrads expert_block_grads(const ExpertBlock& b, float* base) {
       base + b.w2, base + b.b2};
 }
 
+std::array<BlockTensor, 6> expert_block_tensors(const ExpertBlock& b) {
+  const ExpertDims& d = b.dims;
+  const int64_t E = d.experts, D = d.d_model, H = d.hidden, sw = d.swiglu ? 1 : 0;
+  return {BlockTensor{b.w1, E * D * H},      BlockTensor{b.b1, E * H},
+          BlockTensor{b.w3, sw * E * D * H}, BlockTensor{b.b3, sw * E * H},
+          BlockTensor{b.w2, E * H * D},      BlockTensor{b.b2, E * D}};
+}
+
 std::vector<std::pair<Param*, int64_t>> expert_block_params(MoeParams& p, const ExpertBlock& b) {
-  std::vector<std::pair<Param*, int64_t>> v = {{&p.w1, b.w1}, {&p.b1, b.b1}};
-  if (p.swiglu) {
-    v.push_back({&p.w3, b.w3});
-    v.push_back({&p.b3, b.b3});
-  }
-  v.push_back({&p.w2, b.w2});
-  v.push_back({&p.b2, b.b2});
+  const std::array<Param*, 6> params = {&p.w1, &p.b1, &p.w3, &p.b3, &p.w2, &p.b2};
+  const std::array<BlockTensor, 6> t = expert_block_tensors(b);
+  std::vector<std::pair<Param*, int64_t>> v;
+  for (size_t i = 0; i < t.size(); ++i)
+    if (t[i].size) v.push_back({params[i], t[i].at});
   return v;
 }
 

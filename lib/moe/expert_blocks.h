@@ -9,6 +9,7 @@
 // the slices' outputs are summed (b2 by slice 0 only), as model-centric execution's
 // ESP reduction does. Weight gradients land in blocks laid out alike, which a
 // reduce-scatter returns to their owners.
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -26,6 +27,14 @@ struct ExpertBlock {
 };
 
 ExpertBlock expert_block(const ExpertDims& d);
+
+// One tensor's place in a block: its offset and its floats.
+struct BlockTensor {
+  int64_t at = 0, size = 0;
+};
+// The block's tensors in ExpertWeights order (w1, b1, w3, b3, w2, b2); w3 and b3
+// are empty (size 0) without SwiGLU.
+std::array<BlockTensor, 6> expert_block_tensors(const ExpertBlock& b);
 ExpertWeights expert_block_weights(const ExpertBlock& b, const float* base);
 ExpertGrads expert_block_grads(const ExpertBlock& b, float* base);
 
