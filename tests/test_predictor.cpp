@@ -142,6 +142,26 @@ TEST(Predictor, ReplicatedSendsMpTimesTheAllToAllBytesOfS1) {
   EXPECT_LT(total("s1", 1, c), total("replicated", 1, c));
 }
 
+// moe.a2a_precision = "bf16": half the all-to-all bytes, and the step is priced
+// as half the transfer plus the packing (read 4 + write 2, then read 2 + write 4
+// bytes a value, at the memory rate).
+TEST(Predictor, Bf16AllToAllHalvesTheBytesAndPaysThePacking) {
+  const ClusterSpec c = two_nodes_of_eight();
+  LayerShape bf16 = shape();
+  bf16.a2a_bytes_per_element = 2;
+  const Prediction p32 = predict_layer(schedule_build("s1"), shape(), kLayout, c);
+  const Prediction p16 = predict_layer(schedule_build("s1"), bf16, kLayout, c);
+  EXPECT_NEAR(alltoall_bytes(p16) / alltoall_bytes(p32), 0.5, 1e-12);
+  const StepPrice a32 = first_step(p32, Op::AllToAllV), a16 = first_step(p16, Op::AllToAllV);
+  const double rows = static_cast<double>(shape().tokens) / kLayout.mp * shape().top_k;
+  const double pack = rows * shape().d_model * 12.0 / (c.memory_GBps * 1e9);
+  // ep spans the nodes: the latency term is (ep − 1) inter-node latencies, the rest
+  // the transfer, which halves.
+  const double latency = (kLayout.ep - 1) * c.inter.latency_us * 1e-6;
+  const double t32 = a32.end - a32.start - latency;
+  EXPECT_NEAR(a16.end - a16.start, latency + t32 / 2 + pack, 1e-9 * (a32.end - a32.start));
+}
+
 TEST(Predictor, S2WithOneChunkIsS1PlusItsCopies) {
   const ClusterSpec c = two_nodes_of_eight();
   const double s1 = total("s1", 1, c), s2 = total("s2", 1, c);
