@@ -15,8 +15,8 @@ class LanguageModelTask : public TrainTask {
   explicit LanguageModelTask(const RunContext& rc)
       : rc_(rc),
         data_(rc.config.model, rc.config.data, static_cast<uint64_t>(rc.config.train.seed)),
-        model_(rc.config, *rc.coll, static_cast<uint64_t>(rc.config.train.seed), rc.layers.make,
-               rc.layers.coll) {
+        model_(rc.config, *rc.layers.coll, static_cast<uint64_t>(rc.config.train.seed),
+               rc.layers.make, rc.layers.make_dense) {
     const Config& c = rc.config;
     micro_seqs_ = c.train.tokens_per_step / c.model.seq_len / c.train.micro_batches;
     const int dp = rc.grid->layout().dp();

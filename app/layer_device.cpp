@@ -6,6 +6,7 @@
 #include "comm/gpu_binding.h"
 #include "comm/nccl_collectives.h"
 #include "comm/staged_mpi_collectives.h"
+#include "model/cuda_dense_backend.h"
 #include "moe/cuda_step_backend.h"
 #endif
 
@@ -44,6 +45,7 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, M
   d.make = [precision](const MoeConfig& moe, MoeParams& params) -> std::unique_ptr<StepBackend> {
     return std::make_unique<CudaStepBackend>(moe, params, precision);
   };
+  d.make_dense = make_cuda_dense_backend;
   d.describe = "device cuda:" + std::to_string(gpu) + " (" +
                (how == "nccl" ? std::string("NCCL") : std::string("MPI staged through host")) +
                (clash ? ", ranks share a GPU" : "") + ", " + cfg.precision + " experts)";

@@ -1,12 +1,14 @@
 #pragma once
-// Where the MoE layers run (config [device]): the collectives their rows move over
-// and the StepBackend they compute with. Host-side collectives (gradient sums,
-// statistics, checkpoints) stay on the run's MpiCollectives either way.
+// Where the model computes (config [device]): the collectives its rows move over,
+// the StepBackend its MoE layers compute with and the DenseBackend of the
+// transformers' dense parts. Host-side collectives (gradient sums, statistics,
+// checkpoints) stay on the run's MpiCollectives either way.
 #include <memory>
 #include <string>
 
 #include "comm/mpi_collectives.h"
 #include "core/config.h"
+#include "model/dense_backend.h"
 #include "moe/moe_layer.h"
 
 namespace paramoe {
@@ -15,6 +17,7 @@ struct LayerDevice {
   std::unique_ptr<Collectives> owned;  // null on the CPU, where `coll` is the host's
   Collectives* coll = nullptr;
   StepBackendMaker make = make_cpu_step_backend;
+  DenseBackendMaker make_dense = make_cpu_dense_backend;
   std::string describe;  // for the start-up log
 };
 

@@ -25,13 +25,13 @@
 #include "optim/grad_sync.h"
 #include "tests/fixture_io.h"
 #include "tests/mpi_test_args.h"
+#include "tests/require_gpu.h"
 
 #ifdef PARAMOE_TEST_CUDA
 #include "comm/gpu_binding.h"
 #include "comm/nccl_collectives.h"
 #include "comm/staged_mpi_collectives.h"
 #include "kernels/cuda/device_buffer.h"
-#include "kernels/cuda/device_info.h"
 #include "moe/cuda_step_backend.h"
 #endif
 
@@ -268,21 +268,6 @@ std::vector<std::string> schedules_for(const ParallelConfig& par) {
   if (esp_weights_from_args().empty()) s.push_back("dc");  // dc gathers even slices only
   return s;
 }
-
-// Every rank skips alike when there is no GPU (the CUDA build's tests only).
-#ifdef PARAMOE_TEST_CUDA
-#define REQUIRE_GPU()                                                      \
-  do {                                                                     \
-    std::string why_;                                                      \
-    int n_ = cuda::device_count(why_);                                     \
-    MPI_Allreduce(MPI_IN_PLACE, &n_, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD); \
-    if (n_ == 0) GTEST_SKIP() << "no GPU: " << why_;                       \
-  } while (0)
-#else
-#define REQUIRE_GPU() \
-  do {                \
-  } while (0)
-#endif
 
 TEST(MoeLayer, MatchesPyTorchGolden) {
   REQUIRE_GPU();

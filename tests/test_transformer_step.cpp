@@ -4,10 +4,18 @@
 // allows: the logits (each rank its rows and vocabulary slice), the loss, every
 // synchronised gradient, the global gradient norm and every parameter after
 // clipping and one AdamW step. Errors are reduced over all ranks.
+//
+// Built a second time as test_transformer_step_cuda (PARAMOE_TEST_CUDA): the whole
+// model on the GPU (CudaDenseBackend for the dense parts, CudaStepBackend for the
+// MoE layers, fp32) with --coll nccl (one GPU per rank) or --coll mpi (staged
+// through host memory, so ranks may share a GPU). The optimizer, gradient sync and
+// norm stay on the host masters, as in `paramoe train`. It skips, printing "no GPU: "
+// and the reason, where no device is found.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +27,15 @@
 #include "optim/grad_sync.h"
 #include "tests/fixture_io.h"
 #include "tests/mpi_test_args.h"
+#include "tests/require_gpu.h"
+
+#ifdef PARAMOE_TEST_CUDA
+#include "comm/gpu_binding.h"
+#include "comm/nccl_collectives.h"
+#include "comm/staged_mpi_collectives.h"
+#include "model/cuda_dense_backend.h"
+#include "moe/cuda_step_backend.h"
+#endif
 
 namespace paramoe::test {
 extern std::vector<std::string> g_args;
@@ -29,7 +46,15 @@ namespace {
 // gradients pass through ~10 chained ops whose reductions are ≤ 37 terms, so their
 // fp32 error is ~1e-6 relative; 2e-5 leaves margin, while a wrong slice, mask or
 // reduction gives errors of order 1.
+// On the GPU, cuBLAS and the kernels sum in other orders (the embedding's
+// gradient with atomics, in no fixed order), and the MoE layer's gate gradient
+// alone measured 1.09e-5 on an H100 (test_moe_layer); 1e-4 is a first bound, not
+// yet measured for the whole model, still four orders below a wrong slice.
+#ifdef PARAMOE_TEST_CUDA
+constexpr double kRelTol = 1e-4;
+#else
 constexpr double kRelTol = 2e-5;
+#endif
 // After one AdamW step the update is lr·m̂/(√v̂ + ε) = ±lr for every element whose
 // gradient is not ~0, so the parameters differ from their start by 1e-2 (lr) and
 // the comparison is dominated by the start values: 1e-6 relative is fp32 storage.
@@ -39,6 +64,31 @@ constexpr double kUpdatedTol = 1e-5;
 // added to a row's scores), which float64 gives as ~1e-17 and fp32 as ~1e-9. Such
 // elements are only checked to have moved by at most lr.
 constexpr double kZeroGrad = 1e-6;
+
+// Where the model computes: the host, or (CUDA build) the GPU over NCCL or staged MPI.
+struct Device {
+  std::unique_ptr<Collectives> coll;  // moves the model's activations
+  StepBackendMaker make = make_cpu_step_backend;
+  DenseBackendMaker make_dense = make_cpu_dense_backend;
+};
+
+Device device_for(const ProcessGrid& grid) {
+  Device d;
+#ifdef PARAMOE_TEST_CUDA
+  gpu_bind(grid);
+  if (arg_or("--coll", "nccl") == "nccl")
+    d.coll = std::make_unique<NcclCollectives>(grid);
+  else
+    d.coll = std::make_unique<StagedMpiCollectives>(grid);
+  d.make = [](const MoeConfig& cfg, MoeParams& params) -> std::unique_ptr<StepBackend> {
+    return std::make_unique<CudaStepBackend>(cfg, params);
+  };
+  d.make_dense = make_cuda_dense_backend;
+#else
+  d.coll = std::make_unique<MpiCollectives>(grid);
+#endif
+  return d;
+}
 
 std::vector<float> slice_of(const FixtureTensor& t, const Param& p) {
   std::vector<float> out(p.value.size());
@@ -57,8 +107,9 @@ void run_step(const std::string& kind, const std::string& schedule, int passes =
       config_load(golden_dir() + "/model_" + kind + ".toml", {"moe.schedule=\"" + schedule + "\""});
   cfg.parallel = par;
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
-  MpiCollectives coll(grid);
-  TransformerModel model(cfg, coll, /*seed=*/1);
+  MpiCollectives coll(grid);  // the host masters' gradient sync and the loss sums
+  Device dev = device_for(grid);
+  TransformerModel model(cfg, *dev.coll, /*seed=*/1, dev.make, dev.make_dense);
   const std::vector<Param*> params = model.params();
   for (Param* p : params) {
     const FixtureTensor& t = f.at("init/" + p->name);
@@ -90,13 +141,14 @@ void run_step(const std::string& kind, const std::string& schedule, int passes =
 
   // Logits: rows of this rank's sequences, columns of its vocabulary slice.
   const FixtureTensor& L = f.at("logits");
-  const int64_t V = L.shape[1], vl = static_cast<int64_t>(model.logits().size()) / (ns * S);
+  const std::vector<float> logits = model.logits();
+  const int64_t V = L.shape[1], vl = static_cast<int64_t>(logits.size()) / (ns * S);
   int64_t v0 = 0, vn = 0;
   split_rows(V, grid.layout().mp, grid.index().mp, v0, vn);
   ASSERT_EQ(vn, vl);
   std::vector<float> want(ns * S * vl);
   hyperslab_extract(L.data.data(), L.shape, {s0 * S, v0}, {ns * S, vl}, want.data());
-  EXPECT_LT(rel_err(model.logits().data(), want.data(), want.size()), kRelTol) << "logits";
+  EXPECT_LT(rel_err(logits.data(), want.data(), want.size()), kRelTol) << "logits";
 
   for (int k = 0; k < passes; ++k)
     model.backward(1.0f / static_cast<float>(targets_global * passes),
@@ -137,6 +189,7 @@ std::vector<std::string> schedules() {
 }
 
 TEST(TransformerStep, GptMatchesPyTorch) {
+  REQUIRE_GPU();
   for (const std::string& s : schedules()) {
     SCOPED_TRACE("schedule " + s);
     run_step("gpt", s);
@@ -144,10 +197,12 @@ TEST(TransformerStep, GptMatchesPyTorch) {
 }
 
 TEST(TransformerStep, ScaledBackwardsAccumulateToTheStep) {
+  REQUIRE_GPU();
   run_step("gpt", "s1", 2);
 }
 
 TEST(TransformerStep, BertMatchesPyTorch) {
+  REQUIRE_GPU();
   for (const std::string& s : schedules()) {
     SCOPED_TRACE("schedule " + s);
     run_step("bert", s);

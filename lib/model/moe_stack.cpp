@@ -8,11 +8,11 @@ namespace paramoe {
 
 MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
                    const StepBackendMaker& make)
-    : D_(cfg.d_model) {
+    : host_(make_cpu_dense_backend(coll)), D_(cfg.d_model) {
   ln_.reserve(layers);  // LayerNorms are referenced by params(); no reallocation
   for (int l = 0; l < layers; ++l) {
     const std::string prefix = "layers/" + std::to_string(l) + "/";
-    ln_.emplace_back(prefix + "ln", D_);
+    ln_.emplace_back(prefix + "ln", D_, *host_);
     moe_.push_back(std::make_unique<MoeLayer>(cfg, coll, prefix + "moe/", seed, make));
   }
   cache_ = weight_cache_share(cfg, coll, moe_layers());

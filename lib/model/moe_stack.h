@@ -7,6 +7,7 @@
 #include "comm/collectives.h"
 #include "core/config.h"
 #include "core/param.h"
+#include "model/dense_backend.h"
 #include "model/layer_norm.h"
 #include "moe/moe_layer.h"
 
@@ -36,6 +37,7 @@ class MoeStack {
   int64_t dropped_assignments() const;  // Σ over layers, global batch
 
  private:
+  std::unique_ptr<DenseBackend> host_;  // the LayerNorms' (on the host whatever `make` gives)
   int64_t D_;
   int64_t tokens_ = 0;
   std::vector<LayerNorm> ln_;

@@ -7,8 +7,11 @@
 //    slice (a Column layer's output); forward all-reduces the partial outputs over
 //    MP, then adds the replicated bias; backward needs no communication.
 // A Column then a Row layer (attention, MLP) costs one all-reduce each way.
+// Activations live in the backend's memory, and the all-reduces run on its
+// collectives.
 #include "comm/collectives.h"
 #include "core/param.h"
+#include "model/dense_backend.h"
 
 namespace paramoe {
 
@@ -18,10 +21,10 @@ class ParallelLinear {
  public:
   // w holds this rank's [in, out] block (its global shape may have more dims, as
   // QKV's [d_model, 3, heads, head_dim] does); b has this rank's out values.
-  ParallelLinear(Param w, Param b, MpSplit split, Collectives& coll);
+  ParallelLinear(Param w, Param b, MpSplit split, DenseBackend& be);
   // Column: columns [c0, c0 + cols) of a [in, out] weight; Row: rows [r0, r0 + rows).
-  static ParallelLinear column(const std::string& name, int64_t in, int64_t out, Collectives& coll);
-  static ParallelLinear row(const std::string& name, int64_t in, int64_t out, Collectives& coll);
+  static ParallelLinear column(const std::string& name, int64_t in, int64_t out, DenseBackend& be);
+  static ParallelLinear row(const std::string& name, int64_t in, int64_t out, DenseBackend& be);
 
   void forward(const float* x, int64_t n, float* y);
   // dx overwritten (nullable); parameter grads accumulate.
@@ -33,7 +36,7 @@ class ParallelLinear {
 
  private:
   MpSplit split_;
-  Collectives* coll_;
+  DenseBackend* be_;
   int64_t in_, out_;
 };
 

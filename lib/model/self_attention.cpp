@@ -7,8 +7,8 @@ namespace paramoe {
 
 namespace {
 
-ParallelLinear make_qkv(const std::string& name, int64_t D, int heads, Collectives& coll) {
-  const ProcessGrid& g = coll.grid();
+ParallelLinear make_qkv(const std::string& name, int64_t D, int heads, DenseBackend& be) {
+  const ProcessGrid& g = be.coll().grid();
   const int mp = g.size(Group::Mp);
   if (heads < mp)
     throw_collective("model.heads = " + std::to_string(heads) + ": expected >= parallel.mp = " +
@@ -19,26 +19,33 @@ ParallelLinear make_qkv(const std::string& name, int64_t D, int heads, Collectiv
   return ParallelLinear(
       param_make(name + "/w", {D, 3, heads, hd}, {0, 0, h0, 0}, {D, 3, hl, hd}, GradSync::Dp, true),
       param_make(name + "/b", {3, heads, hd}, {0, h0, 0}, {3, hl, hd}, GradSync::Dp, false),
-      MpSplit::Column, coll);
+      MpSplit::Column, be);
 }
 
-ParallelLinear make_proj(const std::string& name, int64_t D, int heads, Collectives& coll) {
+ParallelLinear make_proj(const std::string& name, int64_t D, int heads, DenseBackend& be) {
   // Row-parallel over this rank's heads: rows [h0·head_dim, (h0 + hl)·head_dim).
-  const ProcessGrid& g = coll.grid();
+  const ProcessGrid& g = be.coll().grid();
   int64_t h0 = 0, hl = 0;
   split_rows(heads, g.size(Group::Mp), g.index().mp, h0, hl);
   const int64_t hd = D / heads;
   return ParallelLinear(
       param_make(name + "/w", {D, D}, {h0 * hd, 0}, {hl * hd, D}, GradSync::Dp, true),
-      param_make(name + "/b", {D}, {0}, {D}, GradSync::Dp, false), MpSplit::Row, coll);
+      param_make(name + "/b", {D}, {0}, {D}, GradSync::Dp, false), MpSplit::Row, be);
 }
 
 }  // namespace
 
 SelfAttention::SelfAttention(const std::string& prefix, int64_t d_model, int heads, bool causal,
-                             Collectives& coll)
-    : qkv_(make_qkv(prefix + "/qkv", d_model, heads, coll)),
-      proj_(make_proj(prefix + "/proj", d_model, heads, coll)) {
+                             DenseBackend& be)
+    : be_(&be),
+      qkv_(make_qkv(prefix + "/qkv", d_model, heads, be)),
+      proj_(make_proj(prefix + "/proj", d_model, heads, be)),
+      x_(be.new_buffer()),
+      qkv_out_(be.new_buffer()),
+      probs_(be.new_buffer()),
+      ctx_(be.new_buffer()),
+      dctx_(be.new_buffer()),
+      dqkv_(be.new_buffer()) {
   shape_.heads = qkv_.w.shape[2];
   shape_.head_dim = d_model / heads;
   shape_.causal = causal;
@@ -49,22 +56,22 @@ void SelfAttention::forward(const float* x, int64_t batch, int64_t seq, const ui
   shape_.batch = batch;
   shape_.seq = seq;
   const int64_t n = batch * seq;
-  x_.assign(x, x + n * qkv_.in());
-  qkv_out_.resize(n * qkv_.out());
-  probs_.resize(batch * shape_.heads * seq * seq);
-  ctx_.resize(n * proj_.in());
-  qkv_.forward(x, n, qkv_out_.data());
-  cpu::attention_forward(shape_, qkv_out_.data(), key_valid, probs_.data(), ctx_.data());
-  proj_.forward(ctx_.data(), n, y);
+  be_->copy(x, n * qkv_.in(), x_->fit(n * qkv_.in()));
+  float* qkv = qkv_out_->fit(n * qkv_.out());
+  float* ctx = ctx_->fit(n * proj_.in());
+  qkv_.forward(x, n, qkv);
+  be_->attention_forward(shape_, qkv, key_valid, probs_->fit(batch * shape_.heads * seq * seq),
+                         ctx);
+  proj_.forward(ctx, n, y);
 }
 
 void SelfAttention::backward(const float* dy, float* dx) {
   const int64_t n = shape_.batch * shape_.seq;
-  dctx_.resize(ctx_.size());
-  dqkv_.resize(qkv_out_.size());
-  proj_.backward(ctx_.data(), dy, n, dctx_.data());
-  cpu::attention_backward(shape_, qkv_out_.data(), probs_.data(), dctx_.data(), dqkv_.data());
-  qkv_.backward(x_.data(), dqkv_.data(), n, dx);
+  float* dctx = dctx_->fit(n * proj_.in());
+  float* dqkv = dqkv_->fit(n * qkv_.out());
+  proj_.backward(ctx_->data(), dy, n, dctx);
+  be_->attention_backward(shape_, qkv_out_->data(), probs_->data(), dctx, dqkv);
+  qkv_.backward(x_->data(), dqkv, n, dx);
 }
 
 }  // namespace paramoe

@@ -3,12 +3,14 @@
 // column-parallel QKV projection gives each rank the queries, keys and values of its
 // heads, attention runs per head with no communication, and a row-parallel output
 // projection all-reduces the result. QKV's weight is stored [d_model, 3, heads,
-// head_dim] so that a rank's heads are one hyperslab of it.
+// head_dim] so that a rank's heads are one hyperslab of it. Activations live in
+// the backend's memory.
+#include <memory>
 #include <vector>
 
-#include "comm/collectives.h"
 #include "core/config.h"
 #include "kernels/cpu/attention.h"
+#include "model/dense_backend.h"
 #include "model/parallel_linear.h"
 
 namespace paramoe {
@@ -16,8 +18,9 @@ namespace paramoe {
 class SelfAttention {
  public:
   SelfAttention(const std::string& prefix, int64_t d_model, int heads, bool causal,
-                Collectives& coll);
-  // x, y: [batch·seq, d_model], replicated over MP; key_valid as attention.h (nullable).
+                DenseBackend& be);
+  // x, y: [batch·seq, d_model], replicated over MP; key_valid as attention.h
+  // (nullable, host memory).
   void forward(const float* x, int64_t batch, int64_t seq, const uint8_t* key_valid, float* y);
   void backward(const float* dy, float* dx);
   std::vector<Param*> params() { return {&qkv_.w, &qkv_.b, &proj_.w, &proj_.b}; }
@@ -25,9 +28,10 @@ class SelfAttention {
   ParallelLinear& proj() { return proj_; }
 
  private:
+  DenseBackend* be_;
   ParallelLinear qkv_, proj_;
   cpu::AttentionShape shape_{};
-  std::vector<float> x_, qkv_out_, probs_, ctx_, dctx_, dqkv_;
+  std::unique_ptr<BackendBuffer> x_, qkv_out_, probs_, ctx_, dctx_, dqkv_;
 };
 
 }  // namespace paramoe

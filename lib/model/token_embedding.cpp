@@ -1,8 +1,6 @@
 #include "model/token_embedding.h"
 
 #include "core/row_split.h"
-#include "kernels/cpu/elementwise.h"
-#include "kernels/cpu/embedding.h"
 #include "model/parallel_linear.h"
 
 namespace paramoe {
@@ -15,28 +13,29 @@ Param vocab_slice(int64_t vocab, int64_t D, const ProcessGrid& g) {
 }
 }  // namespace
 
-TokenEmbedding::TokenEmbedding(int64_t vocab, int64_t seq_len, int64_t d_model, Collectives& coll)
-    : wte(vocab_slice(vocab, d_model, coll.grid())),
+TokenEmbedding::TokenEmbedding(int64_t vocab, int64_t seq_len, int64_t d_model, DenseBackend& be)
+    : wte(vocab_slice(vocab, d_model, be.coll().grid())),
       wpe(param_make("wpe", {seq_len, d_model}, {0, 0}, {seq_len, d_model}, GradSync::Dp, false)),
-      coll_(&coll),
+      be_(&be),
       D_(d_model) {}
 
+// The position rows are added one sequence at a time (the table's first seq rows,
+// contiguous), so that a device backend launches per sequence, not per token.
 void TokenEmbedding::forward(const int32_t* ids, int64_t batch, int64_t seq, float* x) {
   batch_ = batch;
   seq_ = seq;
   const int64_t n = batch * seq;
   ids_.assign(ids, ids + n);
-  cpu::embedding_forward(ids, n, wte.value.data(), wte.offset[0], wte.shape[0], D_, x);
-  mp_allreduce(*coll_, x, n * D_);
-  for (int64_t i = 0; i < n; ++i)  // position i % seq
-    cpu::accumulate(wpe.value.data() + (i % seq) * D_, D_, x + i * D_);
+  be_->embedding_forward(ids, n, be_->value(wte), wte.offset[0], wte.shape[0], D_, x);
+  mp_allreduce(be_->coll(), x, n * D_);
+  for (int64_t b = 0; b < batch; ++b) be_->accumulate(be_->value(wpe), seq * D_, x + b * seq * D_);
 }
 
 void TokenEmbedding::backward(const float* dx) {
-  const int64_t n = batch_ * seq_;
-  cpu::embedding_backward(ids_.data(), n, dx, wte.offset[0], wte.shape[0], D_, wte.grad.data());
-  for (int64_t i = 0; i < n; ++i)
-    cpu::accumulate(dx + i * D_, D_, wpe.grad.data() + (i % seq_) * D_);
+  be_->embedding_backward(ids_.data(), batch_ * seq_, dx, wte.offset[0], wte.shape[0], D_,
+                          be_->grad(wte));
+  for (int64_t b = 0; b < batch_; ++b)
+    be_->accumulate(dx + b * seq_ * D_, seq_ * D_, be_->grad(wpe));
 }
 
 }  // namespace paramoe

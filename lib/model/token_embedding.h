@@ -3,17 +3,18 @@
 // over MP by vocabulary rows (Megatron's vocab-parallel embedding: each rank looks
 // up the ids in its slice, and an all-reduce over MP completes the rows); the
 // position table [seq_len, d_model] is replicated. The token table is also the
-// tied LM head's weight (lm_head_loss.h). Neither table is weight-decayed.
+// tied LM head's weight (lm_head_loss.h). Neither table is weight-decayed. The
+// ids are host memory; the rows live in the backend's memory.
 #include <vector>
 
-#include "comm/collectives.h"
 #include "core/param.h"
+#include "model/dense_backend.h"
 
 namespace paramoe {
 
 class TokenEmbedding {
  public:
-  TokenEmbedding(int64_t vocab, int64_t seq_len, int64_t d_model, Collectives& coll);
+  TokenEmbedding(int64_t vocab, int64_t seq_len, int64_t d_model, DenseBackend& be);
   // ids [batch, seq] → x [batch·seq, d_model], replicated over MP.
   void forward(const int32_t* ids, int64_t batch, int64_t seq, float* x);
   void backward(const float* dx);  // parameter grads accumulate
@@ -23,7 +24,7 @@ class TokenEmbedding {
   Param wte, wpe;
 
  private:
-  Collectives* coll_;
+  DenseBackend* be_;
   int64_t D_, batch_ = 0, seq_ = 0;
   std::vector<int32_t> ids_;
 };

@@ -5,20 +5,27 @@
 namespace paramoe {
 
 TransformerModel::TransformerModel(const Config& cfg, Collectives& coll, uint64_t seed,
-                                   const StepBackendMaker& make, Collectives* moe_coll)
-    : D_(cfg.moe.d_model),
-      embed_(cfg.model.vocab_size, cfg.model.seq_len, cfg.moe.d_model, coll),
-      ln_f_("ln_f", cfg.moe.d_model),
-      head_(embed_.wte, coll) {
+                                   const StepBackendMaker& make,
+                                   const DenseBackendMaker& make_dense)
+    : dense_(make_dense(coll)),
+      D_(cfg.moe.d_model),
+      embed_(cfg.model.vocab_size, cfg.model.seq_len, cfg.moe.d_model, *dense_),
+      ln_f_("ln_f", cfg.moe.d_model, *dense_),
+      head_(embed_.wte, *dense_),
+      x_(dense_->new_buffer()),
+      xf_(dense_->new_buffer()),
+      g_(dense_->new_buffer()),
+      gf_(dense_->new_buffer()) {
   const ModelConfig& m = cfg.model;
   for (int l = 0; l < cfg.train.layers; ++l) {
     const BlockShape shape{cfg.moe.d_model, m.d_ffn, m.heads, m.type == "gpt",
                            (l + 1) % m.moe_every == 0};
-    blocks_.push_back(std::make_unique<TransformerBlock>(l, shape, cfg.moe, coll,
-                                                         moe_coll ? *moe_coll : coll, seed, make));
+    blocks_.push_back(std::make_unique<TransformerBlock>(l, shape, cfg.moe, *dense_, seed, make));
   }
   init(m, cfg.train.layers, seed);
-  cache_ = weight_cache_share(cfg.moe, moe_coll ? *moe_coll : coll, moe_layers());
+  // The parameters have their final addresses now (the backend keys its copies by them).
+  for (Param* p : dense_params()) dense_->attach(*p);
+  cache_ = weight_cache_share(cfg.moe, coll, moe_layers());
 }
 
 void TransformerModel::init(const ModelConfig& m, int layers, uint64_t seed) {
@@ -48,11 +55,21 @@ std::vector<Param*> TransformerModel::params() {
   return out;
 }
 
+std::vector<Param*> TransformerModel::dense_params() {
+  std::vector<Param*> out = embed_.params();
+  for (auto& b : blocks_)
+    for (Param* p : b->dense_params()) out.push_back(p);
+  for (Param* p : ln_f_.params()) out.push_back(p);
+  return out;
+}
+
 void TransformerModel::load_params() {
+  dense_->load_params();
   for (MoeLayer* m : moe_layers()) m->load_params();
 }
 
 void TransformerModel::store_grads() {
+  dense_->store_grads();
   for (MoeLayer* m : moe_layers()) m->store_grads();
 }
 
@@ -71,23 +88,23 @@ std::vector<TransformerBlock*> TransformerModel::blocks() {
 
 double TransformerModel::forward(const TokenBatch& batch) {
   n_ = batch.tokens();
-  x_.resize(n_ * D_);
-  xf_.resize(n_ * D_);
-  embed_.forward(batch.input.data(), batch.sequences, batch.seq_len, x_.data());
+  float* x = x_->fit(n_ * D_);
+  float* xf = xf_->fit(n_ * D_);
+  embed_.forward(batch.input.data(), batch.sequences, batch.seq_len, x);
   const uint8_t* valid = batch.key_valid.empty() ? nullptr : batch.key_valid.data();
-  for (auto& b : blocks_) b->forward(x_.data(), batch.sequences, batch.seq_len, valid);
-  ln_f_.forward(x_.data(), n_, xf_.data());
-  return head_.forward(xf_.data(), n_, batch.target.data());
+  for (auto& b : blocks_) b->forward(x, batch.sequences, batch.seq_len, valid);
+  ln_f_.forward(x, n_, xf);
+  return head_.forward(xf, n_, batch.target.data());
 }
 
 void TransformerModel::backward(float ce_scale, float moe_scale) {
-  gf_.resize(n_ * D_);
-  g_.resize(n_ * D_);
-  head_.backward(ce_scale, gf_.data());
-  ln_f_.backward(gf_.data(), g_.data());
+  float* gf = gf_->fit(n_ * D_);
+  float* g = g_->fit(n_ * D_);
+  head_.backward(ce_scale, gf);
+  ln_f_.backward(gf, g);
   for (MoeLayer* m : moe_layers()) m->set_loss_scale(moe_scale);
-  for (size_t l = blocks_.size(); l-- > 0;) blocks_[l]->backward(g_.data());
-  embed_.backward(g_.data());
+  for (size_t l = blocks_.size(); l-- > 0;) blocks_[l]->backward(g);
+  embed_.backward(g);
 }
 
 float TransformerModel::aux_loss() const {

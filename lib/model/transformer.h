@@ -4,12 +4,13 @@
 // LayerNorm and the tied, vocab-parallel LM head. GPT attends causally and predicts
 // the next token; BERT attends both ways (padding masked) and predicts masked
 // tokens. Activations are [batch·seq, d_model] rows of this data-parallel shard,
-// replicated over MP.
+// replicated over MP, in the dense backend's memory (dense_backend.h).
 #include <memory>
 #include <vector>
 
 #include "core/config.h"
 #include "data/token_batch.h"
+#include "model/dense_backend.h"
 #include "model/layer_norm.h"
 #include "model/lm_head_loss.h"
 #include "model/token_embedding.h"
@@ -19,11 +20,12 @@ namespace paramoe {
 
 class TransformerModel {
  public:
-  // The dense parts communicate over `coll` (host memory); the MoE layers compute
-  // on the backend `make` gives and move rows over `moe_coll` (null: `coll`).
+  // The dense parts compute on the backend `make_dense` gives, the MoE layers on
+  // the one `make` gives; both keep their activations in the memory that `coll`
+  // moves (the host's for the CPU backends, the GPU's for the CUDA ones).
   TransformerModel(const Config& cfg, Collectives& coll, uint64_t seed,
                    const StepBackendMaker& make = make_cpu_step_backend,
-                   Collectives* moe_coll = nullptr);
+                   const DenseBackendMaker& make_dense = make_cpu_dense_backend);
 
   // Returns the summed cross-entropy over the batch's targeted positions.
   double forward(const TokenBatch& batch);
@@ -32,7 +34,8 @@ class TransformerModel {
   void backward(float ce_scale, float moe_scale);
 
   std::vector<Param*> params();
-  // As MoeStack: hand values to, and collect gradients from, the MoE layers' device.
+  // As MoeStack: hand values to, and collect gradients from, the device the model
+  // computes on (no-ops on the CPU).
   void load_params();
   void store_grads();
   std::vector<MoeLayer*> moe_layers();
@@ -41,18 +44,20 @@ class TransformerModel {
   float z_loss() const;
   double moe_seconds() const;  // in MoE layers since reset_timers
   void reset_timers();
-  const std::vector<float>& logits() const { return head_.logits(); }  // this rank's vocab slice
+  std::vector<float> logits() { return head_.logits(); }  // this rank's vocab slice, on the host
 
  private:
   void init(const ModelConfig& m, int layers, uint64_t seed);
+  std::vector<Param*> dense_params();
 
+  std::unique_ptr<DenseBackend> dense_;
   int64_t D_;
   TokenEmbedding embed_;
   std::vector<std::unique_ptr<TransformerBlock>> blocks_;
   LayerNorm ln_f_;
   LmHeadLoss head_;
   int64_t n_ = 0;
-  std::vector<float> x_, xf_, g_, gf_;
+  std::unique_ptr<BackendBuffer> x_, xf_, g_, gf_;
   std::unique_ptr<WeightCache> cache_;  // data-centric, shared by the MoE layers
 };
 

@@ -1,6 +1,8 @@
 #pragma once
 // One pre-LayerNorm transformer block: h = x + Attn(LN1(x)); y = h + FFN(LN2(h)),
-// where FFN is the dense MLP or, in MoE blocks, a distributed MoE layer.
+// where FFN is the dense MLP or, in MoE blocks, a distributed MoE layer. The
+// residual stream lives in the dense backend's memory, which is the MoE layer's
+// too (dense_backend.h).
 #include <memory>
 #include <vector>
 
@@ -19,13 +21,14 @@ struct BlockShape {
 
 class TransformerBlock {
  public:
-  TransformerBlock(int index, const BlockShape& shape, const MoeConfig& moe_cfg, Collectives& coll,
-                   Collectives& moe_coll, uint64_t seed, const StepBackendMaker& make);
+  TransformerBlock(int index, const BlockShape& shape, const MoeConfig& moe_cfg, DenseBackend& be,
+                   uint64_t seed, const StepBackendMaker& make);
   // x [batch·seq, d_model] is updated in place (the residual stream).
   void forward(float* x, int64_t batch, int64_t seq, const uint8_t* key_valid);
   // g: the residual stream's gradient, updated in place.
   void backward(float* g);
   std::vector<Param*> params();
+  std::vector<Param*> dense_params();  // those the dense backend computes with
   MoeLayer* moe() { return moe_.get(); }
   SelfAttention& attention() { return attn_; }
   DenseMlp* mlp() { return mlp_.get(); }
@@ -33,12 +36,13 @@ class TransformerBlock {
   void reset_moe_seconds() { moe_seconds_ = 0; }
 
  private:
+  DenseBackend* be_;
   int64_t D_, n_ = 0;
   LayerNorm ln1_, ln2_;
   SelfAttention attn_;
   std::unique_ptr<DenseMlp> mlp_;
   std::unique_ptr<MoeLayer> moe_;
-  std::vector<float> a_, t_, da_;
+  std::unique_ptr<BackendBuffer> a_, t_, da_;
   double moe_seconds_ = 0;
 };
 

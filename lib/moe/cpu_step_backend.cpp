@@ -86,21 +86,8 @@ void CpuStepBackend::expert_backward(const float* dout, const float* xs,
   expert_ffn_backward(params_.dims(), params_.weights(), xs, act_, dout, offsets.data(), g, dxs);
 }
 
-namespace {
-class HostBuffer final : public BackendBuffer {
- public:
-  void assign_zeros(int64_t n) override { v_.assign(n, 0.0f); }
-  void zero(int64_t n) override { std::fill_n(v_.begin(), n, 0.0f); }
-  float* data() override { return v_.data(); }
-  int64_t size() const override { return static_cast<int64_t>(v_.size()); }
-
- private:
-  std::vector<float> v_;
-};
-}  // namespace
-
 std::unique_ptr<BackendBuffer> CpuStepBackend::new_buffer() {
-  return std::make_unique<HostBuffer>();
+  return make_host_buffer();
 }
 
 void CpuStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,

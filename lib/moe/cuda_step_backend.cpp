@@ -4,6 +4,7 @@
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/row_ops.h"
+#include "moe/device_backend_buffer.h"
 
 namespace paramoe {
 
@@ -206,26 +207,10 @@ DeviceExpertGrads<float> device_block_grads(const ExpertBlock& b, float* base) {
   return {g.w1, g.b1, g.w3, g.b3, g.w2, g.b2};
 }
 
-class DeviceFloatBuffer final : public BackendBuffer {
- public:
-  void assign_zeros(int64_t n) override {
-    b_ = cuda::DeviceBuffer<float>(static_cast<size_t>(n));
-    b_.zero();
-  }
-  void zero(int64_t n) override {
-    if (n) PARAMOE_CUDA_CHECK(cudaMemsetAsync(b_.data(), 0, n * sizeof(float)));
-  }
-  float* data() override { return b_.data(); }
-  int64_t size() const override { return static_cast<int64_t>(b_.size()); }
-
- private:
-  cuda::DeviceBuffer<float> b_;
-};
-
 }  // namespace
 
 std::unique_ptr<BackendBuffer> CudaStepBackend::new_buffer() {
-  return std::make_unique<DeviceFloatBuffer>();
+  return make_device_buffer();
 }
 
 // Device to device on the compute stream, which the cache's gather waits for.

@@ -1,0 +1,164 @@
+#include "model/cuda_dense_backend.h"
+
+#include <map>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cuda/activation.h"
+#include "kernels/cuda/attention.h"
+#include "kernels/cuda/bias.h"
+#include "kernels/cuda/cross_entropy.h"
+#include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/embedding.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/layernorm.h"
+#include "moe/device_backend_buffer.h"
+
+namespace paramoe {
+
+namespace {
+
+// Everything runs on the legacy default stream, as CudaStepBackend does: a
+// synchronous copy there starts after the kernels queued before it, so the one
+// scratch buffer for host ids (or masks) is never overwritten while a kernel
+// still reads it.
+class CudaDenseBackend final : public DenseBackend {
+ public:
+  explicit CudaDenseBackend(Collectives& coll) : coll_(coll) {}
+
+  Collectives& coll() override { return coll_; }
+  std::unique_ptr<BackendBuffer> new_buffer() override { return make_device_buffer(); }
+
+  void attach(Param& p) override {
+    Mirror m{&p, cuda::DeviceBuffer<float>(p.value.size()),
+             cuda::DeviceBuffer<float>(p.value.size())};
+    m.value.upload(p.value);
+    m.grad.zero();
+    mirrors_.insert_or_assign(&p, std::move(m));
+  }
+  const float* value(const Param& p) override { return mirror(p).value.data(); }
+  float* grad(Param& p) override { return mirror(p).grad.data(); }
+  void load_params() override {
+    for (auto& [param, m] : mirrors_) m.value.upload(m.host->value);
+  }
+  void store_grads() override {
+    for (auto& [param, m] : mirrors_) {
+      const std::vector<float> g = m.grad.download();
+      cpu::accumulate(g.data(), static_cast<int64_t>(g.size()), m.host->grad.data());
+      m.grad.zero();
+    }
+  }
+
+  void upload(const float* host, int64_t n, float* dst) override {
+    if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
+  }
+  void download(const float* src, int64_t n, float* host) override {
+    if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host, src, n * sizeof(float), cudaMemcpyDeviceToHost));
+  }
+  void copy(const float* src, int64_t n, float* dst) override {
+    if (n)
+      PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
+  }
+  void accumulate(const float* src, int64_t n, float* dst) override {
+    cuda::accumulate(src, n, dst);
+  }
+
+  void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+            int64_t ldc) override {
+    cuda::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+  void bias_add(const float* bias, int64_t n, int64_t dim, float* y) override {
+    cuda::bias_add(bias, n, dim, y);
+  }
+  void bias_backward(const float* dy, int64_t n, int64_t dim, float* dbias) override {
+    cuda::bias_backward(dy, n, dim, dbias);
+  }
+  void layernorm_forward(const float* x, const float* gamma, const float* beta, int64_t rows,
+                         int64_t dim, float eps, float* y, float* mean, float* rstd) override {
+    cuda::layernorm_forward(x, gamma, beta, rows, dim, eps, y, mean, rstd);
+  }
+  void layernorm_backward(const float* x, const float* gamma, const float* mean, const float* rstd,
+                          const float* dy, int64_t rows, int64_t dim, float* dx, float* dgamma,
+                          float* dbeta) override {
+    cuda::layernorm_backward(x, gamma, mean, rstd, dy, rows, dim, dx, dgamma, dbeta);
+  }
+  void gelu_forward(const float* a, int64_t n, float* h) override { cuda::gelu_forward(a, n, h); }
+  void gelu_backward(const float* a, const float* dh, int64_t n, float* da) override {
+    cuda::gelu_backward(a, dh, n, da);
+  }
+  void attention_forward(const cpu::AttentionShape& s, const float* qkv, const uint8_t* key_valid,
+                         float* probs, float* out) override {
+    const uint8_t* mask = nullptr;
+    const int64_t keys = s.batch * s.seq;
+    if (key_valid && keys > 0) {
+      mask_.fit(static_cast<size_t>(keys));
+      PARAMOE_CUDA_CHECK(cudaMemcpy(mask_.data(), key_valid, keys, cudaMemcpyHostToDevice));
+      mask = mask_.data();
+    }
+    cuda::attention_forward(s, qkv, mask, probs, out);
+  }
+  void attention_backward(const cpu::AttentionShape& s, const float* qkv, const float* probs,
+                          const float* dout, float* dqkv) override {
+    scores_.fit(static_cast<size_t>(s.seq * s.seq));
+    cuda::attention_backward(s, qkv, probs, dout, dqkv, scores_.data());
+  }
+  void embedding_forward(const int32_t* ids, int64_t n, const float* table, int64_t v0,
+                         int64_t rows, int64_t dim, float* out) override {
+    cuda::embedding_forward(device_ids(ids, n), n, table, v0, rows, dim, out);
+  }
+  void embedding_backward(const int32_t* ids, int64_t n, const float* dout, int64_t v0,
+                          int64_t rows, int64_t dim, float* dtable) override {
+    cuda::embedding_backward(device_ids(ids, n), n, dout, v0, rows, dim, dtable);
+  }
+  void ce_row_max(const float* logits, int64_t n, int64_t V, float* row_max) override {
+    cuda::ce_row_max(logits, n, V, row_max);
+  }
+  void ce_sum_exp_and_target(const float* logits, int64_t n, int64_t V, int64_t v0,
+                             const int32_t* targets, const float* row_max, float* sum_exp,
+                             float* target_logit) override {
+    cuda::ce_sum_exp_and_target(logits, n, V, v0, device_ids(targets, n), row_max, sum_exp,
+                                target_logit);
+  }
+  void ce_backward(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
+                   const float* row_max, const float* sum_exp, float scale,
+                   float* dlogits) override {
+    cuda::ce_backward(logits, n, V, v0, device_ids(targets, n), row_max, sum_exp, scale, dlogits);
+  }
+
+ private:
+  struct Mirror {
+    Param* host;
+    cuda::DeviceBuffer<float> value, grad;
+  };
+
+  Mirror& mirror(const Param& p) {
+    auto it = mirrors_.find(&p);
+    if (it == mirrors_.end())
+      throw Error("CUDA dense backend: parameter " + p.name + " was not attached");
+    return it->second;
+  }
+  const int32_t* device_ids(const int32_t* host, int64_t n) {
+    ids_.fit(static_cast<size_t>(n));
+    if (n)
+      PARAMOE_CUDA_CHECK(
+          cudaMemcpy(ids_.data(), host, n * sizeof(int32_t), cudaMemcpyHostToDevice));
+    return ids_.data();
+  }
+
+  Collectives& coll_;
+  std::map<const Param*, Mirror> mirrors_;
+  cuda::DeviceBuffer<int32_t> ids_;
+  cuda::DeviceBuffer<uint8_t> mask_;
+  cuda::DeviceBuffer<float> scores_;  // one head's dP in the attention backward
+};
+
+}  // namespace
+
+std::unique_ptr<DenseBackend> make_cuda_dense_backend(Collectives& coll) {
+  return std::make_unique<CudaDenseBackend>(coll);
+}
+
+}  // namespace paramoe
