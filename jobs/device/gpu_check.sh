@@ -42,6 +42,20 @@ gpu_moe_layer_np1_nccl_bf16 1 --coll nccl --precision bf16
 gpu_moe_layer_np4_mp2_ep2_esp2_mpi_bf16 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2 --precision bf16 --a2a-precision bf16
 LAYOUTS
 fi
+# The GPT and BERT models wholly on the GPU against the PyTorch fixtures.
+if [[ -e "$PACK/bin/test_transformer_step_cuda" ]]; then
+  while read -r name np args; do
+    echo "== $name"
+    # shellcheck disable=SC2086  # args is a word list
+    mpirun --oversubscribe -np "$np" "$PACK/bin/test_transformer_step_cuda" $args </dev/null \
+      >"$out/$name.log" 2>&1 || status=1
+    tail -3 "$out/$name.log"
+  done <<'LAYOUTS'
+gpu_transformer_step_np1_nccl 1 --coll nccl --mp 1 --ep 1 --esp 1
+gpu_transformer_step_np2_mpi 2 --coll mpi --mp 2 --ep 1 --esp 2
+gpu_transformer_step_np4_mpi 4 --coll mpi --mp 2 --ep 2 --esp 2 --rpn 2
+LAYOUTS
+fi
 # The device collectives against the host MPI ones.
 if [[ -e "$PACK/bin/test_collectives_cuda" ]]; then
   for run in "1 nccl" "1 mpi" "2 mpi" "4 mpi"; do
@@ -55,21 +69,26 @@ if [[ -e "$PACK/bin/test_collectives_cuda" ]]; then
 fi
 # paramoe train on the GPU against the CPU, as tests/CMakeLists.txt registers it.
 if [[ -e "$PACK/bin/paramoe" ]]; then
-  while read -r name np rtol args; do
+  lm="--set data.train=tests/inputs/corpus_small.txt --set data.val_fraction=0.1 --set train.steps=40 --set train.val_every=0"
+  while read -r name np rtol config args; do
     echo "== $name"
+    [[ $config == inputs/models/* ]] && args="$lm $args"
     # shellcheck disable=SC2086  # args is a word list
     tests/gpu/compare_train_losses.sh "$rtol" mpirun --oversubscribe -np "$np" -- \
-      "$PACK/bin/paramoe" train inputs/moe-tiny.toml $args </dev/null >"$out/$name.log" 2>&1 ||
+      "$PACK/bin/paramoe" train "$config" $args </dev/null >"$out/$name.log" 2>&1 ||
       status=1
     tail -3 "$out/$name.log"
   done <<'RUNS'
-gpu_train_np1_nccl 1 1e-6 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
-gpu_train_np4_mp2_ep2_esp2_mpi 4 1e-6
-gpu_train_np1_nccl_s2 1 1e-6 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.schedule=s2 --set moe.chunks=3
-gpu_train_np1_nccl_dc 1 1e-6 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.expert_mode=data-centric
-gpu_train_np4_mp2_ep2_esp2_mpi_dc 4 1e-6 --set moe.expert_mode=data-centric
-gpu_train_np1_nccl_bf16 1 2e-2 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set device.precision=bf16
-gpu_train_np4_mp2_ep2_esp2_mpi_dc_bf16 4 2e-2 --set moe.expert_mode=data-centric --set device.precision=bf16
+gpu_train_np1_nccl 1 1e-6 inputs/moe-tiny.toml --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
+gpu_train_np4_mp2_ep2_esp2_mpi 4 1e-6 inputs/moe-tiny.toml
+gpu_train_np1_nccl_s2 1 1e-6 inputs/moe-tiny.toml --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.schedule=s2 --set moe.chunks=3
+gpu_train_np1_nccl_dc 1 1e-6 inputs/moe-tiny.toml --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set moe.expert_mode=data-centric
+gpu_train_np4_mp2_ep2_esp2_mpi_dc 4 1e-6 inputs/moe-tiny.toml --set moe.expert_mode=data-centric
+gpu_train_np1_nccl_bf16 1 2e-2 inputs/moe-tiny.toml --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set device.precision=bf16
+gpu_train_np4_mp2_ep2_esp2_mpi_dc_bf16 4 2e-2 inputs/moe-tiny.toml --set moe.expert_mode=data-centric --set device.precision=bf16
+gpu_train_gpt_np1_nccl 1 1e-3 inputs/models/gpt2-moe-tiny.toml --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
+gpu_train_gpt_np4_mp2_ep2_esp2_mpi 4 1e-3 inputs/models/gpt2-moe-tiny.toml
+gpu_train_bert_np4_mp2_ep2_esp2_mpi 4 1e-3 inputs/models/bert-moe-tiny.toml
 RUNS
 fi
 # BENCH=0 runs the tests only.
