@@ -14,7 +14,7 @@ class SyntheticTask : public TrainTask {
   explicit SyntheticTask(const RunContext& rc)
       : rc_(rc),
         model_(rc.config.moe, rc.config.train.layers, *rc.layers.coll,
-               static_cast<uint64_t>(rc.config.train.seed), rc.layers.make),
+               static_cast<uint64_t>(rc.config.train.seed), rc.layers.make, rc.layers.make_dense),
         teacher_(rc.config.moe.d_model, static_cast<uint64_t>(rc.config.train.seed) ^ 0x5eedull) {
     // This rank's data-parallel shard of the global batch (MP ranks share it).
     split_rows_by(rc.config.train.tokens_per_step, rc.grid->layout().dp(), rc.split.dp,

@@ -1,20 +1,22 @@
 #include "model/moe_stack.h"
 
-#include <algorithm>
-
-#include "kernels/cpu/elementwise.h"
-
 namespace paramoe {
 
 MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
-                   const StepBackendMaker& make)
-    : host_(make_cpu_dense_backend(coll)), D_(cfg.d_model) {
+                   const StepBackendMaker& make, const DenseBackendMaker& make_dense)
+    : dense_(make_dense(coll)),
+      D_(cfg.d_model),
+      x_(dense_->new_buffer()),
+      ln_out_(dense_->new_buffer()),
+      moe_out_(dense_->new_buffer()) {
   ln_.reserve(layers);  // LayerNorms are referenced by params(); no reallocation
   for (int l = 0; l < layers; ++l) {
     const std::string prefix = "layers/" + std::to_string(l) + "/";
-    ln_.emplace_back(prefix + "ln", D_, *host_);
+    ln_.emplace_back(prefix + "ln", D_, *dense_);
     moe_.push_back(std::make_unique<MoeLayer>(cfg, coll, prefix + "moe/", seed, make));
   }
+  for (LayerNorm& ln : ln_)
+    for (Param* p : ln.params()) dense_->attach(*p);
   cache_ = weight_cache_share(cfg, coll, moe_layers());
 }
 
@@ -28,10 +30,12 @@ std::vector<Param*> MoeStack::params() {
 }
 
 void MoeStack::load_params() {
+  dense_->load_params();
   for (auto& m : moe_) m->load_params();
 }
 
 void MoeStack::store_grads() {
+  dense_->store_grads();
   for (auto& m : moe_) m->store_grads();
 }
 
@@ -43,23 +47,33 @@ std::vector<MoeLayer*> MoeStack::moe_layers() {
 
 void MoeStack::forward(const float* x, int64_t tokens, float* y) {
   tokens_ = tokens;
-  std::vector<float> cur(x, x + tokens * D_), ln(tokens * D_), moe_out(tokens * D_);
+  const int64_t n = tokens * D_;
+  float* cur = x_->fit(n);
+  float* ln = ln_out_->fit(n);
+  float* out = moe_out_->fit(n);
+  dense_->upload(x, n, cur);
   for (size_t l = 0; l < moe_.size(); ++l) {
-    ln_[l].forward(cur.data(), tokens, ln.data());
-    moe_[l]->forward_host(ln.data(), tokens, moe_out.data());
-    cpu::accumulate(moe_out.data(), tokens * D_, cur.data());
+    ln_[l].forward(cur, tokens, ln);
+    moe_[l]->forward(ln, tokens, out);
+    dense_->accumulate(out, n, cur);
   }
-  std::copy(cur.begin(), cur.end(), y);
+  dense_->download(cur, n, y);
 }
 
+// The forward's buffers are free again: the stream's gradient reuses x_, and a
+// block's input and output gradients reuse the others.
 void MoeStack::backward(const float* dy, float* dx) {
-  std::vector<float> grad(dy, dy + tokens_ * D_), dln(tokens_ * D_), dres(tokens_ * D_);
+  const int64_t n = tokens_ * D_;
+  float* grad = x_->data();
+  float* dln = ln_out_->data();
+  float* dres = moe_out_->data();
+  dense_->upload(dy, n, grad);
   for (size_t l = moe_.size(); l-- > 0;) {
-    moe_[l]->backward_host(grad.data(), dln.data());
-    ln_[l].backward(dln.data(), dres.data());
-    cpu::accumulate(dres.data(), tokens_ * D_, grad.data());
+    moe_[l]->backward(grad, dln);
+    ln_[l].backward(dln, dres);
+    dense_->accumulate(dres, n, grad);
   }
-  if (dx) std::copy(grad.begin(), grad.end(), dx);
+  if (dx) dense_->download(grad, n, dx);
 }
 
 float MoeStack::aux_loss() const {

@@ -1,6 +1,6 @@
 #pragma once
-// A stack of pre-LayerNorm residual MoE blocks: x ← x + MoE(LN(x)). It is the model
-// of the first `paramoe train` and of layer benchmarks, until the GPT/BERT models land.
+// A stack of pre-LayerNorm residual MoE blocks: x ← x + MoE(LN(x)), the synthetic
+// model of `paramoe train` (model.type = "stack") for layer studies.
 #include <memory>
 #include <vector>
 
@@ -15,12 +15,14 @@ namespace paramoe {
 
 class MoeStack {
  public:
-  // The MoE layers compute on the backend `make` gives (moe_layer.h) and move rows
-  // over `coll`; the stack's own LayerNorms and residuals, its inputs and outputs
-  // stay on the host.
+  // The MoE layers compute on the backend `make` gives (moe_layer.h), the
+  // LayerNorms and residuals on the one `make_dense` gives, both in the memory
+  // `coll` moves; only the inputs and outputs cross to the host.
   MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
-           const StepBackendMaker& make = make_cpu_step_backend);
+           const StepBackendMaker& make = make_cpu_step_backend,
+           const DenseBackendMaker& make_dense = make_cpu_dense_backend);
 
+  // x, y, dy and dx (nullable) are host memory.
   void forward(const float* x, int64_t tokens, float* y);
   void backward(const float* dy, float* dx);
 
@@ -37,10 +39,11 @@ class MoeStack {
   int64_t dropped_assignments() const;  // Σ over layers, global batch
 
  private:
-  std::unique_ptr<DenseBackend> host_;  // the LayerNorms' (on the host whatever `make` gives)
+  std::unique_ptr<DenseBackend> dense_;
   int64_t D_;
   int64_t tokens_ = 0;
   std::vector<LayerNorm> ln_;
+  std::unique_ptr<BackendBuffer> x_, ln_out_, moe_out_;  // the residual stream and a block's
   std::vector<std::unique_ptr<MoeLayer>> moe_;
   std::unique_ptr<WeightCache> cache_;  // data-centric, shared by the layers
 };
