@@ -166,7 +166,7 @@ int cmd_train(const TrainArgs& args) {
 
   CheckpointMeta start;
   if (!args.resume.empty()) start = resume(args.resume, rc, opt, slabs);
-  task->load_params();  // the initial or restored values, onto the layers' device
+  task->load_params();  // the initial or restored values, onto the model's device
   int64_t tokens_seen = start.tokens_seen;
   if (start.step > 0 && start.step >= tc.steps)  // step > 0 only after a resume
     log_info("resume: the checkpoint is at step " + std::to_string(start.step) +

@@ -23,8 +23,8 @@ class TrainTask {
   virtual ~TrainTask() = default;
   virtual std::vector<Param*> params() = 0;
   virtual std::vector<MoeLayer*> moe_layers() = 0;
-  virtual void load_params() = 0;  // values → the MoE layers' device
-  virtual void store_grads() = 0;  // gradients ← the MoE layers' device
+  virtual void load_params() = 0;  // values → the device the model computes on
+  virtual void store_grads() = 0;  // gradients ← the device the model computes on
   // Forward and backward over the global batch that starts at data position
   // `tokens_seen` (this rank's shard of it): gradients accumulate. The loss is
   // agreed by every rank. Collective.
