@@ -40,11 +40,7 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, M
     d.owned = std::move(staged);
   }
   d.coll = d.owned.get();
-  const auto precision =
-      cfg.precision == "bf16" ? CudaStepBackend::Precision::bf16 : CudaStepBackend::Precision::fp32;
-  d.make = [precision](const MoeConfig& moe, MoeParams& params) -> std::unique_ptr<StepBackend> {
-    return std::make_unique<CudaStepBackend>(moe, params, precision);
-  };
+  d.make = cuda_step_backend_maker(cuda_precision_from_string(cfg.precision));
   d.make_dense = make_cuda_dense_backend;
   d.describe = "device cuda:" + std::to_string(gpu) + " (" +
                (how == "nccl" ? std::string("NCCL") : std::string("MPI staged through host")) +

@@ -91,12 +91,7 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
     coll = std::make_unique<paramoe::NcclCollectives>(grid);
   using Precision = paramoe::CudaStepBackend::Precision;
   const Precision precision = path == 4 ? Precision::bf16 : Precision::fp32;
-  paramoe::MoeLayer layer(
-      cfg, *coll, "moe/", 7,
-      [precision](const paramoe::MoeConfig& c,
-                  paramoe::MoeParams& p) -> std::unique_ptr<paramoe::StepBackend> {
-        return std::make_unique<paramoe::CudaStepBackend>(c, p, precision);
-      });
+  paramoe::MoeLayer layer(cfg, *coll, "moe/", 7, paramoe::cuda_step_backend_maker(precision));
   if (path == 0) {
     paramoe::DeviceMoeLayer<float> fused(cfg);
     std::map<std::string, std::vector<float>> host;

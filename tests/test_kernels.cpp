@@ -146,7 +146,6 @@ TEST(RouterOps, SoftmaxRowsSumToOneAndLse) {
   }
 }
 
-}  // namespace
 // bf16 on the wire: round to nearest, ties to even (as torch's .bfloat16() and
 // CUDA's __float2bfloat16), two per wire float, odd rows padded with zero. The
 // expected values are torch.tensor(inputs).bfloat16().float() (python3-torch).
@@ -190,4 +189,5 @@ TEST(WireBf16, RoundsToNearestEvenAndPadsOddRows) {
   EXPECT_TRUE(std::isnan(back));
 }
 
+}  // namespace
 }  // namespace paramoe::cpu

@@ -133,11 +133,7 @@ Backend backend_for(const ProcessGrid& grid) {
   Backend b;
 #ifdef PARAMOE_TEST_CUDA
   b.gpu = true;
-  const auto precision = arg_or("--precision", "fp32") == "bf16" ? CudaStepBackend::Precision::bf16
-                                                                 : CudaStepBackend::Precision::fp32;
-  b.make = [precision](const MoeConfig& cfg, MoeParams& params) -> std::unique_ptr<StepBackend> {
-    return std::make_unique<CudaStepBackend>(cfg, params, precision);
-  };
+  b.make = cuda_step_backend_maker(cuda_precision_from_string(arg_or("--precision", "fp32")));
   gpu_bind(grid);
   if (arg_or("--coll", "nccl") == "nccl") {
     b.coll = std::make_unique<NcclCollectives>(grid);

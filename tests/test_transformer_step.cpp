@@ -80,9 +80,7 @@ Device device_for(const ProcessGrid& grid) {
     d.coll = std::make_unique<NcclCollectives>(grid);
   else
     d.coll = std::make_unique<StagedMpiCollectives>(grid);
-  d.make = [](const MoeConfig& cfg, MoeParams& params) -> std::unique_ptr<StepBackend> {
-    return std::make_unique<CudaStepBackend>(cfg, params);
-  };
+  d.make = cuda_step_backend_maker();
   d.make_dense = make_cuda_dense_backend;
 #else
   d.coll = std::make_unique<MpiCollectives>(grid);

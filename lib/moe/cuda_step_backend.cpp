@@ -276,8 +276,16 @@ void CudaStepBackend::gathered_expert_backward(const GatheredExperts& g, const f
       });
 }
 
-std::unique_ptr<StepBackend> make_cuda_step_backend(const MoeConfig& cfg, MoeParams& params) {
-  return std::make_unique<CudaStepBackend>(cfg, params);
+CudaStepBackend::Precision cuda_precision_from_string(const std::string& s) {
+  if (s == "fp32") return CudaStepBackend::Precision::fp32;
+  if (s == "bf16") return CudaStepBackend::Precision::bf16;
+  throw Error("device.precision = \"" + s + "\": expected \"fp32\" or \"bf16\"");
+}
+
+StepBackendMaker cuda_step_backend_maker(CudaStepBackend::Precision precision) {
+  return [precision](const MoeConfig& cfg, MoeParams& params) -> std::unique_ptr<StepBackend> {
+    return std::make_unique<CudaStepBackend>(cfg, params, precision);
+  };
 }
 
 }  // namespace paramoe

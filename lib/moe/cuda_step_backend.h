@@ -17,6 +17,7 @@
 #include "moe/bf16_expert_ffn.h"
 #include "moe/device_expert_ffn.h"
 #include "moe/device_router.h"
+#include "moe/moe_layer.h"
 #include "moe/moe_params.h"
 #include "moe/step_backend.h"
 
@@ -111,7 +112,10 @@ class CudaStepBackend final : public StepBackend {
   cuda::DeviceBuffer<float> weight_, dweight_;
 };
 
-// A StepBackendMaker (moe_layer.h) for MoeLayer on this rank's current GPU, in fp32.
-std::unique_ptr<StepBackend> make_cuda_step_backend(const MoeConfig& cfg, MoeParams& params);
+// device.precision's value ("fp32" or "bf16", validated by the config) as a Precision.
+CudaStepBackend::Precision cuda_precision_from_string(const std::string& s);
+// A StepBackendMaker (moe_layer.h) for MoeLayers on this rank's current GPU.
+StepBackendMaker cuda_step_backend_maker(
+    CudaStepBackend::Precision precision = CudaStepBackend::Precision::fp32);
 
 }  // namespace paramoe

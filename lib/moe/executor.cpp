@@ -106,8 +106,8 @@ class Executor {
   }
 
   // The start step's record is pushed right after run() returns, at this index.
-  void started(const Step& s, Collectives::Handle h, bool cache = false) {
-    pending_[s.out] = InFlight{h, c_.run.records.size(), cache, false};
+  void started(const Step& s, Collectives::Handle h, bool cache = false, bool unpack_bf16 = false) {
+    pending_[s.out] = InFlight{h, c_.run.records.size(), cache, unpack_bf16};
   }
 
   void require_no_pending() const {
@@ -286,8 +286,8 @@ class Executor {
     }
     const int w = static_cast<int>(width);
     if (s.async) {
-      started(s, c_.coll.start_alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, w));
-      pending_.at(s.out).unpack_bf16 = bf16;
+      started(s, c_.coll.start_alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, w),
+              /*cache=*/false, bf16);
     } else {
       c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, w);
       if (bf16) unpack_wire(s.out);

@@ -2,8 +2,9 @@
 # compare_train_losses.sh RTOL LAUNCH... -- PARAMOE CONFIG [--set ...]
 # Trains twice with the same config and seed, once with device.type=cpu and once
 # with device.type=cuda, and passes if every step's loss on the GPU is within RTOL
-# (relative) of the CPU's (which runs fp32 whatever device.precision the GPU run has). Prints "no GPU: <why>" and exits 0 where there is no
-# GPU, which CTest's SKIP_REGULAR_EXPRESSION reports as skipped.
+# (relative) of the CPU's, which runs fp32 whatever device.precision the GPU run
+# has. Prints "no GPU: <why>" and exits 0 where there is no GPU, which CTest's
+# SKIP_REGULAR_EXPRESSION reports as skipped.
 set -u
 rtol=$1
 shift
