@@ -72,7 +72,8 @@ int cmd_bench_ckpt(const BenchCkptArgs& args) {
 
   MoeStack model(cfg.moe, cfg.train.layers, *rc.coll, static_cast<uint64_t>(cfg.train.seed));
   std::vector<Param*> params = model.params();
-  AdamW opt(params, AdamWConfig{});
+  const std::unique_ptr<OptimizerMemory> mem = make_host_optimizer_memory();
+  AdamW opt(resident_on_host(params), AdamWConfig{}, *mem);
   for (size_t i = 0; i < params.size(); ++i) {  // non-trivial moments, like a trained state
     opt.first_moment(i) = params[i]->value;
     opt.second_moment(i) = params[i]->value;

@@ -23,8 +23,8 @@
 #include "core/timer.h"
 #include "moe/schedule.h"
 #include "optim/adamw.h"
+#include "optim/grad_allreduce.h"
 #include "optim/grad_norm.h"
-#include "optim/grad_sync.h"
 #include "optim/lr_schedule.h"
 #include "plan/traffic.h"
 
@@ -36,7 +36,8 @@ std::string layout_string(const Layout& l) {
          " ep=" + std::to_string(l.ep) + " esp=" + std::to_string(l.esp);
 }
 
-// Loads `what` (see checkpoint_resolve) into the model and optimizer; returns the
+// Loads `what` (see checkpoint_resolve) into the host Params and moments (AdamW::
+// from_host then moves them to where the model computes); returns the
 // metadata, with step = 0 when there is nothing to resume from yet.
 CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
                       const std::vector<TensorSlab>& slabs) {
@@ -149,10 +150,16 @@ int cmd_train(const TrainArgs& args) {
   const TrainConfig& tc = cfg.train;
 
   std::unique_ptr<TrainTask> task = make_train_task(rc);
-  std::vector<Param*> params = task->params();
-  AdamW opt(params, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
+  // The optimizer runs where the parameters' live copies are (the GPU's memory
+  // with device.type = "cuda"), on the collectives that move that memory.
+  const std::vector<ResidentParam> live = task->resident_params();
+  std::vector<Param*> params;
+  for (const ResidentParam& r : live) params.push_back(r.param);
+  const std::unique_ptr<OptimizerMemory> mem = rc.layers.make_optimizer_memory();
+  AdamW opt(live, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay}, *mem);
   std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
-  const GradNorm grad_norm(params, *rc.coll);
+  GradAllreduce grad_sync(live, *rc.layers.coll, *mem);
+  const GradNorm grad_norm(live, *rc.layers.coll, *mem);
   rebalance_validate(rc);
   log_info("paramoe train: " + task->describe());
   const std::string schedule = cfg.moe.effective_schedule();
@@ -166,7 +173,8 @@ int cmd_train(const TrainArgs& args) {
 
   CheckpointMeta start;
   if (!args.resume.empty()) start = resume(args.resume, rc, opt, slabs);
-  task->load_params();  // the initial or restored values, onto the model's device
+  opt.from_host();  // the initial or restored values and moments, onto the model's device
+  task->values_changed();
   int64_t tokens_seen = start.tokens_seen;
   if (start.step > 0 && start.step >= tc.steps)  // step > 0 only after a resume
     log_info("resume: the checkpoint is at step " + std::to_string(start.step) +
@@ -180,8 +188,7 @@ int cmd_train(const TrainArgs& args) {
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     const double t0 = now_seconds();
     const StepResult r = task->run_step(tokens_seen);
-    task->store_grads();
-    grad_sync(params, *rc.coll);
+    grad_sync.run();
     const double norm = grad_norm.clip(tc.grad_clip);
     const int done = step + 1;
     if (!std::isfinite(r.loss) || !std::isfinite(norm))
@@ -191,8 +198,8 @@ int cmd_train(const TrainArgs& args) {
                        "are kept");
     const double lr = lr_at(step, tc.warmup_steps, tc.steps, tc.lr, tc.min_lr_ratio);
     opt.step(lr);
-    for (Param* p : params) p->zero_grad();
-    task->load_params();
+    zero_grads(live, *mem);
+    task->values_changed();
     tokens_seen += tc.tokens_per_step;
     if (rebalance_experts(task->moe_layers(), opt, rc, done))
       slabs = train_state_slabs(params, opt);
@@ -237,8 +244,10 @@ int cmd_train(const TrainArgs& args) {
     const bool periodic = cfg.checkpoint.every > 0 && done % cfg.checkpoint.every == 0;
     const bool exiting = cfg.checkpoint.exit_after > 0 &&
                          done - start.step == cfg.checkpoint.exit_after && done < tc.steps;
-    if (checkpointing && (periodic || done == tc.steps || signal || exiting))
+    if (checkpointing && (periodic || done == tc.steps || signal || exiting)) {
+      opt.to_host();
       save(rc, done, tokens_seen, slabs);
+    }
     if (exiting && !signal) {
       log_info("checkpoint.exit_after=" + std::to_string(cfg.checkpoint.exit_after) +
                ": stopping at step " + std::to_string(done) + " of " + std::to_string(tc.steps));

@@ -70,6 +70,7 @@ bool rebalance_experts(const std::vector<MoeLayer*>& layers, AdamW& opt, const R
     char line[256];
     if (apply) {
       const double t0 = now_seconds();
+      if (!moved_any) opt.to_host();  // the moves run on the host's values and moments
       layer.apply_placement(next, [&](const Param& p) { return opt.moments_of(p); });
       std::snprintf(line, sizeof line,
                     "placement: step %d layer %zu: moved %d of %d experts; expert time / ideal "
@@ -85,6 +86,7 @@ bool rebalance_experts(const std::vector<MoeLayer*>& layers, AdamW& opt, const R
     }
     log_info(line);
   }
+  if (moved_any) opt.from_host();
   return moved_any;
 }
 

@@ -27,10 +27,9 @@ class LanguageModelTask : public TrainTask {
                        "micro_batches), expected at least one per data-parallel rank (dp = " +
                        std::to_string(dp) + ")");
   }
-  std::vector<Param*> params() override { return model_.params(); }
   std::vector<MoeLayer*> moe_layers() override { return model_.moe_layers(); }
-  void load_params() override { model_.load_params(); }
-  void store_grads() override { model_.store_grads(); }
+  std::vector<ResidentParam> resident_params() override { return model_.resident_params(); }
+  void values_changed() override { model_.values_changed(); }
 
   StepResult run_step(int64_t tokens_seen) override {
     const int M = rc_.config.train.micro_batches;

@@ -8,6 +8,7 @@
 #include "comm/staged_mpi_collectives.h"
 #include "model/cuda_dense_backend.h"
 #include "moe/cuda_step_backend.h"
+#include "optim/cuda_optimizer_memory.h"
 #endif
 
 namespace paramoe {
@@ -42,6 +43,7 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, M
   d.coll = d.owned.get();
   d.make = cuda_step_backend_maker(cuda_precision_from_string(cfg.precision));
   d.make_dense = make_cuda_dense_backend;
+  d.make_optimizer_memory = make_cuda_optimizer_memory;
   d.describe = "device cuda:" + std::to_string(gpu) + " (" +
                (how == "nccl" ? std::string("NCCL") : std::string("MPI staged through host")) +
                (clash ? ", ranks share a GPU" : "") + ", " + cfg.precision + " experts)";

@@ -1,8 +1,10 @@
 #pragma once
 // Where the model computes (config [device]): the collectives its rows move over,
-// the StepBackend its MoE layers compute with and the DenseBackend of the
-// transformers' dense parts. Host-side collectives (gradient sums, statistics,
-// checkpoints) stay on the run's MpiCollectives either way.
+// the StepBackend its MoE layers compute with, the DenseBackend of the
+// transformers' dense parts and the memory the optimizer runs in (gradient sums,
+// norm, AdamW, beside the parameters' live copies). Statistics and checkpoints stay
+// on the run's host MpiCollectives either way.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,6 +12,7 @@
 #include "core/config.h"
 #include "model/dense_backend.h"
 #include "moe/moe_layer.h"
+#include "optim/optimizer_memory.h"
 
 namespace paramoe {
 
@@ -18,6 +21,8 @@ struct LayerDevice {
   Collectives* coll = nullptr;
   StepBackendMaker make = make_cpu_step_backend;
   DenseBackendMaker make_dense = make_cpu_dense_backend;
+  std::function<std::unique_ptr<OptimizerMemory>()> make_optimizer_memory =
+      make_host_optimizer_memory;
   std::string describe;  // for the start-up log
 };
 

@@ -20,10 +20,9 @@ class SyntheticTask : public TrainTask {
     split_rows_by(rc.config.train.tokens_per_step, rc.grid->layout().dp(), rc.split.dp,
                   rc.grid->index().dp, row0_, rows_);
   }
-  std::vector<Param*> params() override { return model_.params(); }
   std::vector<MoeLayer*> moe_layers() override { return model_.moe_layers(); }
-  void load_params() override { model_.load_params(); }
-  void store_grads() override { model_.store_grads(); }
+  std::vector<ResidentParam> resident_params() override { return model_.resident_params(); }
+  void values_changed() override { model_.values_changed(); }
 
   StepResult run_step(int64_t tokens_seen) override {
     const int64_t D = rc_.config.moe.d_model, T = rc_.config.train.tokens_per_step;

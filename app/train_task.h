@@ -21,10 +21,11 @@ struct StepResult {
 class TrainTask {
  public:
   virtual ~TrainTask() = default;
-  virtual std::vector<Param*> params() = 0;
   virtual std::vector<MoeLayer*> moe_layers() = 0;
-  virtual void load_params() = 0;  // values → the device the model computes on
-  virtual void store_grads() = 0;  // gradients ← the device the model computes on
+  // The parameters with their live copies, on the device the model computes on;
+  // the optimizer updates them there, then calls values_changed.
+  virtual std::vector<ResidentParam> resident_params() = 0;
+  virtual void values_changed() = 0;
   // Forward and backward over the global batch that starts at data position
   // `tokens_seen` (this rank's shard of it): gradients accumulate. The loss is
   // agreed by every rank. Collective.

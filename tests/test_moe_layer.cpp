@@ -22,7 +22,7 @@
 #include "comm/mpi_collectives.h"
 #include "core/row_split.h"
 #include "moe/moe_layer.h"
-#include "optim/grad_sync.h"
+#include "optim/grad_allreduce.h"
 #include "tests/fixture_io.h"
 #include "tests/mpi_test_args.h"
 #include "tests/require_gpu.h"
@@ -124,7 +124,7 @@ MoeConfig case_config(const std::string& name) {
 // The layer's collectives and, on the GPU, its device inputs and outputs.
 struct Backend {
   std::unique_ptr<Collectives> coll;
-  MpiCollectives* mpi = nullptr;  // the host side, for grad_sync and the a2a choice
+  MpiCollectives* mpi = nullptr;  // the host side, for the gradient sum and the a2a choice
   StepBackendMaker make = make_cpu_step_backend;
   bool gpu = false;
 };
@@ -217,7 +217,8 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   forward_backward(layer, b.gpu, x, gy, r.rows * D, r);
   // Gradients are host values now on either backend: sum them over host MPI.
   MpiCollectives host(grid);
-  grad_sync(layer.params().all(), host);
+  const std::unique_ptr<OptimizerMemory> mem = make_host_optimizer_memory();
+  GradAllreduce(resident_on_host(layer.params().all()), host, *mem).run();
   r.aux = layer.aux_loss();
   r.z = layer.z_loss();
   for (Param* p : layer.params().all()) r.params.push_back(*p);

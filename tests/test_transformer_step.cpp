@@ -8,9 +8,10 @@
 // Built a second time as test_transformer_step_cuda (PARAMOE_TEST_CUDA): the whole
 // model on the GPU (CudaDenseBackend for the dense parts, CudaStepBackend for the
 // MoE layers, fp32) with --coll nccl (one GPU per rank) or --coll mpi (staged
-// through host memory, so ranks may share a GPU). The optimizer, gradient sync and
-// norm stay on the host masters, as in `paramoe train`. It skips, printing "no GPU: "
-// and the reason, where no device is found.
+// through host memory, so ranks may share a GPU). The gradient sync, norm, clipping
+// and AdamW run on the GPU too, on the live copies (CudaOptimizerMemory), as in
+// `paramoe train`. It skips, printing "no GPU: " and the reason, where no device is
+// found.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -23,8 +24,8 @@
 #include "core/row_split.h"
 #include "model/transformer.h"
 #include "optim/adamw.h"
+#include "optim/grad_allreduce.h"
 #include "optim/grad_norm.h"
-#include "optim/grad_sync.h"
 #include "tests/fixture_io.h"
 #include "tests/mpi_test_args.h"
 #include "tests/require_gpu.h"
@@ -35,6 +36,7 @@
 #include "comm/staged_mpi_collectives.h"
 #include "model/cuda_dense_backend.h"
 #include "moe/cuda_step_backend.h"
+#include "optim/cuda_optimizer_memory.h"
 #endif
 
 namespace paramoe::test {
@@ -70,6 +72,7 @@ struct Device {
   std::unique_ptr<Collectives> coll;  // moves the model's activations
   StepBackendMaker make = make_cpu_step_backend;
   DenseBackendMaker make_dense = make_cpu_dense_backend;
+  std::unique_ptr<OptimizerMemory> mem = make_host_optimizer_memory();
 };
 
 Device device_for(const ProcessGrid& grid) {
@@ -82,6 +85,7 @@ Device device_for(const ProcessGrid& grid) {
     d.coll = std::make_unique<StagedMpiCollectives>(grid);
   d.make = cuda_step_backend_maker();
   d.make_dense = make_cuda_dense_backend;
+  d.mem = make_cuda_optimizer_memory();
 #else
   d.coll = std::make_unique<MpiCollectives>(grid);
 #endif
@@ -115,6 +119,7 @@ void run_step(const std::string& kind, const std::string& schedule, int passes =
     p->value = slice_of(t, *p);
   }
   model.load_params();
+  const std::vector<ResidentParam> live = model.resident_params();
 
   // This data-parallel rank's sequences.
   const int64_t B = f.at("tokens").shape[0], S = f.at("tokens").shape[1];
@@ -151,19 +156,24 @@ void run_step(const std::string& kind, const std::string& schedule, int passes =
   for (int k = 0; k < passes; ++k)
     model.backward(1.0f / static_cast<float>(targets_global * passes),
                    1.0f / static_cast<float>(passes));
-  model.store_grads();
-  grad_sync(params, coll);
-  for (Param* p : params)
-    EXPECT_LT(rel_err(p->grad.data(), slice_of(f.at("grad/" + p->name), *p).data(), p->grad.size()),
-              kRelTol)
-        << "grad of " << p->name;
+  GradAllreduce(live, *dev.coll, *dev.mem).run();
+  for (const ResidentParam& r : live) {
+    const Param& p = *r.param;
+    std::vector<float> g(p.grad.size());
+    dev.mem->download(r.grad, static_cast<int64_t>(g.size()), g.data());
+    EXPECT_LT(rel_err(g.data(), slice_of(f.at("grad/" + p.name), p).data(), g.size()), kRelTol)
+        << "grad of " << p.name;
+  }
 
-  GradNorm norm(params, coll);
+  GradNorm norm(live, *dev.coll, *dev.mem);
   const double n = norm.clip(cfg.train.grad_clip);
   EXPECT_NEAR(n, f.at("grad_norm").data[0], 2e-5 * n);
-  AdamW opt(params, AdamWConfig{cfg.train.beta1, cfg.train.beta2, cfg.train.adam_eps,
-                                cfg.train.weight_decay});
+  AdamW opt(
+      live,
+      AdamWConfig{cfg.train.beta1, cfg.train.beta2, cfg.train.adam_eps, cfg.train.weight_decay},
+      *dev.mem);
   opt.step(cfg.train.lr);
+  opt.to_host();
   for (size_t i = 0; i < params.size(); ++i) {
     Param* p = params[i];
     std::vector<float> want = slice_of(f.at("updated/" + p->name), *p);

@@ -31,6 +31,12 @@ Param param_make(std::string name, std::vector<int64_t> global_shape, std::vecto
   return p;
 }
 
+std::vector<ResidentParam> resident_on_host(const std::vector<Param*>& params) {
+  std::vector<ResidentParam> out;
+  for (Param* p : params) out.push_back({p, p->value.data(), p->grad.data()});
+  return out;
+}
+
 void param_set_dim0(Param& p, std::vector<int64_t> rows) {
   PARAMOE_REQUIRE(!p.shape.empty() && static_cast<int64_t>(rows.size()) == p.shape[0],
                   "param " + p.name + ": dim0 needs one index per local row");

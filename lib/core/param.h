@@ -29,6 +29,21 @@ struct Param {
   void zero_grad();
 };
 
+// A parameter and the live copy of its value and gradient that the model computes
+// with: the Param's own vectors on the CPU, a backend's device arrays on the GPU.
+// The optimizer updates this copy in place; the Param's vectors are brought up to
+// date from it only where the host needs them (checkpoints, expert moves). The
+// pointers stay valid for the model's lifetime: Param vectors never reallocate
+// after construction (expert moves permute rows in place).
+struct ResidentParam {
+  Param* param = nullptr;
+  float* value = nullptr;
+  float* grad = nullptr;
+};
+
+// Each parameter's own host vectors as its live copy (the CPU backends).
+std::vector<ResidentParam> resident_on_host(const std::vector<Param*>& params);
+
 Param param_make(std::string name, std::vector<int64_t> global_shape, std::vector<int64_t> offset,
                  std::vector<int64_t> shape, GradSync sync, bool weight_decay);
 

@@ -25,6 +25,7 @@ class CpuDenseBackend final : public DenseBackend {
   void attach(Param&) override {}
   const float* value(const Param& p) override { return p.value.data(); }
   float* grad(Param& p) override { return p.grad.data(); }
+  ResidentParam resident(Param& p) override { return {&p, p.value.data(), p.grad.data()}; }
   void load_params() override {}
   void store_grads() override {}
 

@@ -40,6 +40,10 @@ class CudaDenseBackend final : public DenseBackend {
   }
   const float* value(const Param& p) override { return mirror(p).value.data(); }
   float* grad(Param& p) override { return mirror(p).grad.data(); }
+  ResidentParam resident(Param& p) override {
+    Mirror& m = mirror(p);
+    return {&p, m.value.data(), m.grad.data()};
+  }
   void load_params() override {
     for (auto& [param, m] : mirrors_) m.value.upload(m.host->value);
   }

@@ -7,11 +7,12 @@
 // the one its Collectives move (MP all-reduces) and the MoE layers' StepBackend
 // computes in, so activations cross between dense and MoE blocks without copies.
 //
-// The host Params are the masters, as for the MoE layers: the optimizer, gradient
-// sync and checkpoints read and write them. A backend with memory of its own keeps
-// a copy of each parameter it computes with (attach); load_params copies the host
-// values in after they changed, and store_grads adds the gradients accumulated
-// there into the host's and zeroes its own.
+// A backend with memory of its own keeps a copy of each parameter it computes with
+// (attach): the live copy (resident) that the backward accumulates into and the
+// optimizer updates in place, as for the MoE layers. The host Params are the
+// checkpoints' view; load_params copies their values in after they changed, and
+// store_grads adds the gradients accumulated there into the host's and zeroes its
+// own.
 //
 // Token ids, targets and padding masks are passed in host memory: they come from
 // the data loader, and a device backend copies them in where a kernel reads them.
@@ -38,6 +39,7 @@ class DenseBackend {
   virtual void attach(Param& p) = 0;
   virtual const float* value(const Param& p) = 0;
   virtual float* grad(Param& p) = 0;
+  virtual ResidentParam resident(Param& p) = 0;
   virtual void load_params() = 0;
   virtual void store_grads() = 0;
 

@@ -1,5 +1,7 @@
 #include "model/moe_stack.h"
 
+#include "model/resident_params.h"
+
 namespace paramoe {
 
 MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
@@ -27,6 +29,14 @@ std::vector<Param*> MoeStack::params() {
     for (Param* p : moe_[l]->params().all()) out.push_back(p);
   }
   return out;
+}
+
+std::vector<ResidentParam> MoeStack::resident_params() {
+  return resident_params_of(params(), *dense_, moe_layers());
+}
+
+void MoeStack::values_changed() {
+  for (auto& m : moe_) m->values_changed();
 }
 
 void MoeStack::load_params() {

@@ -27,8 +27,13 @@ class MoeStack {
   void backward(const float* dy, float* dx);
 
   std::vector<Param*> params();
-  // After params() values change (optimizer step, checkpoint load): give them to the
-  // layers' backends. Before reading params() gradients: collect the backends'.
+  // params() with their live copies (the LayerNorms' in the dense backend, the MoE
+  // layers' in theirs), which the optimizer updates in place; after it did,
+  // values_changed drops the copies derived from them.
+  std::vector<ResidentParam> resident_params();
+  void values_changed();
+  // After the host params() values change (checkpoint load): give them to the
+  // backends. Before reading the host params() gradients: collect the backends'.
   void load_params();
   void store_grads();
   std::vector<MoeLayer*> moe_layers();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/resident_params.h"
+
 namespace paramoe {
 
 TransformerModel::TransformerModel(const Config& cfg, Collectives& coll, uint64_t seed,
@@ -61,6 +63,14 @@ std::vector<Param*> TransformerModel::dense_params() {
     for (Param* p : b->dense_params()) out.push_back(p);
   for (Param* p : ln_f_.params()) out.push_back(p);
   return out;
+}
+
+std::vector<ResidentParam> TransformerModel::resident_params() {
+  return resident_params_of(params(), *dense_, moe_layers());
+}
+
+void TransformerModel::values_changed() {
+  for (MoeLayer* m : moe_layers()) m->values_changed();
 }
 
 void TransformerModel::load_params() {

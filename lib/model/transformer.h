@@ -34,8 +34,11 @@ class TransformerModel {
   void backward(float ce_scale, float moe_scale);
 
   std::vector<Param*> params();
-  // As MoeStack: hand values to, and collect gradients from, the device the model
-  // computes on (no-ops on the CPU).
+  // As MoeStack: params() with their live copies, for the optimizer; what drops
+  // the copies derived from them after it updated them; and the copies between the
+  // host Params and the device the model computes on (no-ops on the CPU).
+  std::vector<ResidentParam> resident_params();
+  void values_changed();
   void load_params();
   void store_grads();
   std::vector<MoeLayer*> moe_layers();

@@ -3,12 +3,12 @@
 // "bf16"): the GEMMs read bf16 copies of the weights and rows and accumulate in
 // fp32, while everything around them stays fp32: the rows the collectives move,
 // the master weights, and the gradients that accumulate over micro-batches and that
-// grad_sync sums. Rows are cast on the way in; outputs, input gradients and weight
-// gradients are cast on the way out, or added where the ESP slices or the gradient
+// the optimizer sums over replicas. Rows are cast on the way in; outputs, input gradients and
+// weight gradients are cast on the way out, or added where the ESP slices or the gradient
 // accumulation sum them.
 //
 // One object per backend holds one bf16 weight copy (and its gradients): a layer's
-// own experts, loaded once per load_params, or data-centric's gathered blocks, one
+// own experts, loaded once per change of the values, or data-centric's gathered blocks, one
 // after another, each loaded before it runs. The activations the backward reads are
 // the caller's (one scratch per gathered block).
 #include <cstdint>

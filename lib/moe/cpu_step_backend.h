@@ -68,6 +68,8 @@ class CpuStepBackend final : public StepBackend {
     expert_block_add_grads(b, src, params_);
   }
 
+  ResidentParam resident(Param& p) override { return {&p, p.value.data(), p.grad.data()}; }
+  void values_changed() override {}
   void load_params() override {}
   void store_grads() override {}
 

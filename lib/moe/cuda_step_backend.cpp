@@ -38,7 +38,7 @@ CudaStepBackend::CudaStepBackend(const MoeConfig& cfg, MoeParams& params, Precis
 
 void CudaStepBackend::load_params() {
   for (Param* p : params_.all()) dev_.at(p).value.upload(p->value);
-  bf16_holds_own_ = false;  // loaded when the experts next run
+  values_changed();
 }
 
 void CudaStepBackend::load_own_bf16() {

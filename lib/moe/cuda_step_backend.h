@@ -76,6 +76,8 @@ class CudaStepBackend final : public StepBackend {
   void pack_experts(const ExpertBlock& b, float* dst) override;
   void add_expert_grads(const ExpertBlock& b, const float* src) override;
 
+  ResidentParam resident(Param& p) override { return {&p, value(p), grad(p)}; }
+  void values_changed() override { bf16_holds_own_ = false; }  // recast when next run
   void load_params() override;
   void store_grads() override;
 

@@ -49,9 +49,20 @@ void MoeLayer::use_weight_cache(WeightCache& shared) {
   cache_id_ = shared.attach(params_, *backend_);
 }
 
-void MoeLayer::load_params() {
+std::vector<ResidentParam> MoeLayer::resident_params() {
+  std::vector<ResidentParam> out;
+  for (Param* p : params_.all()) out.push_back(backend_->resident(*p));
+  return out;
+}
+
+void MoeLayer::values_changed() {
   if (cache_) cache_->invalidate();
+  backend_->values_changed();
+}
+
+void MoeLayer::load_params() {
   backend_->load_params();
+  if (cache_) cache_->invalidate();
 }
 
 // The forward pass reads buffer "x" and writes "y"; the backward reads "dy" and

@@ -35,6 +35,11 @@ class MoeLayer {
   void forward_host(const float* x, int64_t tokens, float* y);
   void backward_host(const float* dy, float* dx);
 
+  // params() with their live copies in the backend (the optimizer's view).
+  std::vector<ResidentParam> resident_params();
+  // After the optimizer changed the live values in place: drops the copies made
+  // from them (weight cache, bf16 experts).
+  void values_changed();
   // For a backend with memory of its own: after the host params() values change,
   // load them; before reading params() gradients, store them (adds and zeroes the
   // backend's). Both are no-ops on the CPU.

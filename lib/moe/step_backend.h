@@ -86,9 +86,15 @@ class StepBackend {
   virtual void pack_experts(const ExpertBlock& b, float* dst) = 0;
   virtual void add_expert_grads(const ExpertBlock& b, const float* src) = 0;
 
-  // The host MoeParams are the masters. load_params copies their values in after
-  // they changed; store_grads adds the gradients accumulated here into theirs and
-  // zeroes its own. Both are no-ops on the host backend.
+  // The parameters' live copies, which the backward accumulates into and the
+  // optimizer updates in place (the MoeParams' own vectors on the host backend).
+  virtual ResidentParam resident(Param& p) = 0;
+  // The live values changed in place (an optimizer step): drop what was derived
+  // from them (the bf16 expert copy).
+  virtual void values_changed() = 0;
+  // Between the host MoeParams and the live copies: load_params copies their values
+  // in after the host's changed; store_grads adds the gradients accumulated here
+  // into theirs and zeroes its own. Both are no-ops on the host backend.
   virtual void load_params() = 0;
   virtual void store_grads() = 0;
 };

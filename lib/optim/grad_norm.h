@@ -5,17 +5,19 @@
 // counted once per replica. Each parameter's replica count, (Σ_ranks local
 // elements) / global elements, is measured once at construction, so the rule holds
 // for any layout and any uneven split. Used for clipping and for the non-finite check.
+// Reads and scales the live gradients where they are (mem); only one double per
+// parameter comes back to the host.
 #include <vector>
 
 #include "comm/collectives.h"
-#include "core/param.h"
+#include "optim/optimizer_memory.h"
 
 namespace paramoe {
 
 class GradNorm {
  public:
   // Collective over the world; params in the same order on every rank.
-  GradNorm(const std::vector<Param*>& params, Collectives& coll);
+  GradNorm(const std::vector<ResidentParam>& params, Collectives& coll, OptimizerMemory& mem);
   // √(Σ g²) of the full (unsharded, synchronised) gradient; collective. NaN or Inf
   // when any gradient element is.
   double global_norm() const;
@@ -25,9 +27,12 @@ class GradNorm {
   double clip(double max_norm) const;
 
  private:
-  std::vector<Param*> params_;
+  std::vector<ResidentParam> params_;
   Collectives& coll_;
+  OptimizerMemory& mem_;
   std::vector<double> inv_replicas_;
+  std::vector<const float*> grads_;
+  std::vector<int64_t> sizes_;
 };
 
 }  // namespace paramoe

@@ -549,6 +549,30 @@ TEST(CudaKernels, AccumulateMatchesCpu) {
   }
 }
 
+TEST(CudaKernels, ScaleAndSumSquaresMatchCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  DeviceBuffer<double> got(2);
+  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{1000}, int64_t{300001}, int64_t{5000011}}) {
+    auto x = randn(n, g);
+    F gx(x);
+    cpu::scale(x.data(), n, 0.37f);
+    cuda::scale(gx.data(), n, 0.37f);
+    expect_close(gx.download(), x, 0.0f, "scale");  // one fp32 multiply: bit-exact
+    double want = 0.0;
+    cpu::sum_squares(x.data(), n, &want);
+    got.poison();
+    cuda::sum_squares(gx.data(), n, got.data());
+    cuda::sum_squares(gx.data(), n, got.data() + 1);
+    const std::vector<double> sums = got.download();
+    // Double sums of n positive terms in two orders: each within n·2⁻⁵³ of the exact
+    // sum (the squares of fp32 values are exact in double).
+    const double bound = 2.0 * static_cast<double>(std::max<int64_t>(n, 1)) * 0x1p-53 * want;
+    EXPECT_NEAR(sums[0], want, bound) << "sum_squares n=" << n;
+    EXPECT_EQ(sums[0], sums[1]) << "sum_squares is not deterministic, n=" << n;
+  }
+}
+
 }  // namespace
 }  // namespace paramoe
 
