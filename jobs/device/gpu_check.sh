@@ -91,6 +91,25 @@ gpu_train_gpt_np4_mp2_ep2_esp2_mpi 4 1e-3 inputs/models/gpt2-moe-tiny.toml
 gpu_train_bert_np4_mp2_ep2_esp2_mpi 4 1e-3 inputs/models/bert-moe-tiny.toml
 RUNS
 fi
+# Checkpoint restart and expert moves with the model on the GPU, as
+# tests/CMakeLists.txt registers them (gpu_ckpt_*). The scenarios' Python only
+# reads CSVs; it runs without the packed libraries.
+if [[ -e "$PACK/bin/paramoe" ]]; then
+  printf '#!/bin/sh\nexec env -u LD_LIBRARY_PATH python3 "$@"\n' >"$work/python3"
+  chmod +x "$work/python3"
+  while read -r name scenario args; do
+    echo "== $name"
+    # shellcheck disable=SC2086  # args is a word list
+    PARAMOE="$PACK/bin/paramoe" CONFIG=$PWD/inputs/moe-tiny.toml MPIEXEC="mpirun --oversubscribe" \
+      PYTHON="$work/python3" bash tests/ckpt/on_gpu.sh 1e-5 "$scenario" $args </dev/null \
+      >"$out/$name.log" 2>&1 || status=1
+    tail -3 "$out/$name.log"
+  done <<'RUNS'
+gpu_ckpt_restart_np1_nccl restart_bitexact.sh 1 --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
+gpu_ckpt_restart_np4_mpi restart_bitexact.sh 4
+gpu_ckpt_placement_np4_mpi placement.sh 4
+RUNS
+fi
 # BENCH=0 runs the tests only.
 [[ ${BENCH:-1} == 0 ]] && { tar -C "$work" -czf "${OUT:-/tmp}/gpu_check.tgz" . ; exit $status; }
 for b in "$PACK"/bin/bench_cuda_*; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # placement.sh NP: moving experts between steps changes nothing in the results.
 #   1. 12 steps with experts moved to a random placement every 2 steps give the
-#      same losses, bit for bit, as 12 steps without moves, and the same final
+#      same losses, bit for bit (within LOSS_RTOL on the GPU: common.sh), as 12
+#      steps without moves, and the same final
 #      checkpoint (files store tensors by logical expert, so h5diff compares them).
 #   2. Stopping at step 5 (experts moved at steps 2 and 4) and resuming — the
 #      resumed run starts from the contiguous placement — still gives those losses.
@@ -18,19 +19,18 @@ train "$np" "${common[@]}" "${moves[@]}" --set checkpoint.dir=moved \
   --set train.metrics_csv=moved.csv > moved.log 2>&1 || { cat moved.log; fail "run with moves"; }
 n=$(grep -c "placement: step .* moved" moved.log) || true
 [[ $n -ge 6 ]] || { cat moved.log; fail "expected moves at steps 2..12, saw $n"; }
-diff <(losses still.csv) <(losses moved.csv) || fail "losses differ after expert moves"
-for g in /params /optimizer; do
-  h5diff -q still/ckpt-00000012.h5 moved/ckpt-00000012.h5 $g $g || fail "$g differs"
-done
-ok "$n expert moves: losses of 12 steps and the final checkpoint bit-identical"
+same_losses still.csv moved.csv || fail "losses differ after expert moves"
+same_state still/ckpt-00000012.h5 moved/ckpt-00000012.h5 || fail "final checkpoint differs"
+if [[ -n ${LOSS_RTOL:-} ]]; then ok "$n expert moves: losses of 12 steps $same_how"
+else ok "$n expert moves: losses of 12 steps and the final checkpoint bit-identical"; fi
 
 train "$np" "${common[@]}" "${moves[@]}" --set checkpoint.dir=split --set checkpoint.exit_after=5 \
   --set train.metrics_csv=split.csv > first.log 2>&1 || { cat first.log; fail "first part"; }
 train "$np" "${common[@]}" "${moves[@]}" --set checkpoint.dir=split \
   --set train.metrics_csv=split.csv --resume > second.log 2>&1 || { cat second.log; fail "resume"; }
 grep -q "resume: split/ckpt-00000005.h5 at step 5" second.log || fail "did not resume at 5"
-diff <(losses still.csv) <(losses split.csv) || fail "losses differ after a move + resume"
-ok "checkpoint written after moves, loaded under the contiguous placement: losses identical"
+same_losses still.csv split.csv || fail "losses differ after a move + resume"
+ok "checkpoint written after moves, loaded under the contiguous placement: losses $same_how"
 
 speeds=""  # the first half of the ranks 3x faster than the rest
 for ((r = 0; r < np; ++r)); do
@@ -40,7 +40,7 @@ speeds="[${speeds%,}]"
 train "$np" "${common[@]}" --set placement.every=3 --set "placement.device_speeds=$speeds" \
   --set train.metrics_csv=fast.csv --set train.traffic_csv=traffic.csv > fast.log 2>&1 || { cat fast.log; fail "unequal devices"; }
 grep -q "placement: step 3 layer 0: moved" fast.log || { cat fast.log; fail "no move toward fast ranks"; }
-diff <(losses still.csv) <(losses fast.csv) || fail "losses differ under the load policy"
+same_losses still.csv fast.csv || fail "losses differ under the load policy"
 ok "device_speeds=$speeds: $(grep -m1 'placement: step 3 layer 0' fast.log)"
 ep=$(grep -o 'ep=[0-9]*' fast.log | head -1 | cut -d= -f2)
 [[ $(wc -l < traffic.csv) -eq $ep ]] || { cat traffic.csv; fail "traffic.csv is not ${ep}x${ep}"; }

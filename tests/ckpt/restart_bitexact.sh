@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # restart_bitexact.sh NP [--set parallel.…]: 20 steps straight, and 10 steps + checkpoint + restart +
 # 10 steps, under the same layout, give bit-identical losses and final parameters
-# and optimizer moments.
+# and optimizer moments (within LOSS_RTOL on the GPU: common.sh).
 source "$(dirname "$0")/common.sh"
 np=$1; shift
 common=(--set train.steps=20 --set checkpoint.every=5 "$@")
@@ -13,10 +13,7 @@ grep -q "stopping at step 10 of 20" first.log || fail "first half did not stop a
 train "$np" "${common[@]}" --set checkpoint.dir=split --set train.metrics_csv=split.csv --resume \
   > second.log 2>&1 || { cat second.log; fail "second half"; }
 grep -q "resume: split/ckpt-00000010.h5 at step 10" second.log || fail "did not resume at 10"
-diff <(losses straight.csv) <(losses split.csv) || fail "losses differ"
-ok "losses of steps 1-20 identical ($(losses split.csv | wc -l) rows, 17 significant digits)"
-for g in /params /optimizer; do
-  h5diff -q straight/ckpt-00000020.h5 split/ckpt-00000020.h5 $g $g ||
-    fail "$g differs after the restart"
-done
-ok "final parameters and AdamW moments bit-identical (h5diff, no tolerance)"
+same_losses straight.csv split.csv || fail "losses differ"
+ok "losses of steps 1-20 $same_how ($(losses split.csv | wc -l) rows, 17 significant digits)"
+same_state straight/ckpt-00000020.h5 split/ckpt-00000020.h5 || fail "state differs after the restart"
+[[ -n ${LOSS_RTOL:-} ]] || ok "final parameters and AdamW moments bit-identical (h5diff, no tolerance)"
