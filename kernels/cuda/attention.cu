@@ -44,46 +44,53 @@ __global__ void softmax_backward_kernel(float* dp, const float* p, int64_t S, fl
 
 }  // namespace
 
+// Each sequence's heads run as one strided-batched GEMM (head h's columns start h·hd
+// into a qkv row; its probabilities are the h-th S×S block), so a pass makes batch
+// cuBLAS calls per product rather than batch·heads.
 void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t* key_valid,
                        float* probs, float* out, cudaStream_t stream) {
-  const int64_t S = s.seq, hd = s.head_dim, width = s.heads * hd, ld = 3 * width;
-  if (s.batch * s.heads * S == 0) return;
+  const int64_t S = s.seq, hd = s.head_dim, H = s.heads, width = H * hd, ld = 3 * width;
+  if (s.batch * H * S == 0) return;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.heads; ++h) {
-      const float* q = qkv + b * S * ld + h * hd;
-      gemm(false, true, S, S, hd, scale, q, ld, q + width, ld, 0.0f,
-           probs + (b * s.heads + h) * S * S, S, stream);
-    }
-  masked_softmax_kernel<<<static_cast<unsigned>(s.batch * s.heads * S), detail::kThreads, 0,
-                          stream>>>(probs, s.heads, S, s.causal, key_valid);
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const float* q = qkv + b * S * ld;
+    gemm_strided_batched(false, true, S, S, hd, scale, q, ld, hd, q + width, ld, hd, 0.0f,
+                         probs + b * H * S * S, S, S * S, H, stream);
+  }
+  masked_softmax_kernel<<<static_cast<unsigned>(s.batch * H * S), detail::kThreads, 0, stream>>>(
+      probs, H, S, s.causal, key_valid);
   PARAMOE_CUDA_LAUNCHED();
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.heads; ++h) {
-      const float* q = qkv + b * S * ld + h * hd;
-      gemm(false, false, S, hd, S, 1.0f, probs + (b * s.heads + h) * S * S, S, q + 2 * width, ld,
-           0.0f, out + b * S * width + h * hd, width, stream);
-    }
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const float* q = qkv + b * S * ld;
+    gemm_strided_batched(false, false, S, hd, S, 1.0f, probs + b * H * S * S, S, S * S,
+                         q + 2 * width, ld, hd, 0.0f, out + b * S * width, width, hd, H, stream);
+  }
 }
 
 void attention_backward(const AttentionShape& s, const float* qkv, const float* probs,
-                        const float* dout, float* dqkv, float* scratch_ss, cudaStream_t stream) {
-  const int64_t S = s.seq, hd = s.head_dim, width = s.heads * hd, ld = 3 * width;
+                        const float* dout, float* dqkv, float* scratch, cudaStream_t stream) {
+  const int64_t S = s.seq, hd = s.head_dim, H = s.heads, width = H * hd, ld = 3 * width;
+  if (s.batch * H * S == 0) return;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.heads; ++h) {
-      const float* q = qkv + b * S * ld + h * hd;
-      const float* p = probs + (b * s.heads + h) * S * S;
-      const float* dO = dout + b * S * width + h * hd;
-      float* dq = dqkv + b * S * ld + h * hd;
-      gemm(false, true, S, S, hd, 1.0f, dO, width, q + 2 * width, ld, 0.0f, scratch_ss, S, stream);
-      gemm(true, false, S, hd, S, 1.0f, p, S, dO, width, 0.0f, dq + 2 * width, ld, stream);
-      softmax_backward_kernel<<<static_cast<unsigned>(S), detail::kThreads, 0, stream>>>(
-          scratch_ss, p, S, scale);
-      PARAMOE_CUDA_LAUNCHED();
-      gemm(false, false, S, hd, S, 1.0f, scratch_ss, S, q + width, ld, 0.0f, dq, ld, stream);
-      gemm(true, false, S, hd, S, 1.0f, scratch_ss, S, q, ld, 0.0f, dq + width, ld, stream);
-    }
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const float* q = qkv + b * S * ld;
+    const float* p = probs + b * H * S * S;
+    const float* dO = dout + b * S * width;
+    float* dq = dqkv + b * S * ld;
+    // dP = dO·Vᵀ and dV = Pᵀ·dO, per head.
+    gemm_strided_batched(false, true, S, S, hd, 1.0f, dO, width, hd, q + 2 * width, ld, hd, 0.0f,
+                         scratch, S, S * S, H, stream);
+    gemm_strided_batched(true, false, S, hd, S, 1.0f, p, S, S * S, dO, width, hd, 0.0f,
+                         dq + 2 * width, ld, hd, H, stream);
+    softmax_backward_kernel<<<static_cast<unsigned>(H * S), detail::kThreads, 0, stream>>>(
+        scratch, p, S, scale);
+    PARAMOE_CUDA_LAUNCHED();
+    // dQ = dS·K and dK = dSᵀ·Q.
+    gemm_strided_batched(false, false, S, hd, S, 1.0f, scratch, S, S * S, q + width, ld, hd, 0.0f,
+                         dq, ld, hd, H, stream);
+    gemm_strided_batched(true, false, S, hd, S, 1.0f, scratch, S, S * S, q, ld, hd, 0.0f,
+                         dq + width, ld, hd, H, stream);
+  }
 }
 
 }  // namespace paramoe::cuda

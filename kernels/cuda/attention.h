@@ -1,7 +1,8 @@
 #pragma once
 // Multi-head self-attention on the GPU, the mirror of kernels/cpu/attention.h: the
-// same qkv layout, masks and saved probabilities (device pointers), on cuBLAS GEMMs
-// per (sequence, head) and one block per score row for the softmax.
+// same qkv layout, masks and saved probabilities (device pointers), on one
+// strided-batched cuBLAS GEMM per (sequence, product) over the heads and one block
+// per score row for the softmax.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -15,8 +16,8 @@ using cpu::AttentionShape;
 void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t* key_valid,
                        float* probs, float* out, cudaStream_t stream = nullptr);
 void attention_backward(const AttentionShape& s, const float* qkv, const float* probs,
-                        const float* dout, float* dqkv, float* scratch_ss,
+                        const float* dout, float* dqkv, float* scratch,
                         cudaStream_t stream = nullptr);
-// scratch_ss: seq·seq floats of device memory for one head's dP at a time.
+// scratch: heads·seq·seq floats of device memory, one sequence's dP at a time.
 
 }  // namespace paramoe::cuda

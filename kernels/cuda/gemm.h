@@ -19,6 +19,12 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
           int64_t lda, const bf16* b, int64_t ldb, float beta, bf16* c, int64_t ldc,
           cudaStream_t stream = nullptr);
 
+// fp32 only (attention's heads): cublasGemmStridedBatchedEx, true fp32.
+void gemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, int64_t stride_a, const float* b,
+                          int64_t ldb, int64_t stride_b, float beta, float* c, int64_t ldc,
+                          int64_t stride_c, int64_t batch, cudaStream_t stream = nullptr);
+
 // The calling thread's cuBLAS handle, bound to `stream`.
 cublasHandle_t blas_handle(cudaStream_t stream);
 

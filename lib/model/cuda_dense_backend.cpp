@@ -106,7 +106,7 @@ class CudaDenseBackend final : public DenseBackend {
   }
   void attention_backward(const cpu::AttentionShape& s, const float* qkv, const float* probs,
                           const float* dout, float* dqkv) override {
-    scores_.fit(static_cast<size_t>(s.seq * s.seq));
+    scores_.fit(static_cast<size_t>(s.heads * s.seq * s.seq));
     cuda::attention_backward(s, qkv, probs, dout, dqkv, scores_.data());
   }
   void embedding_forward(const int32_t* ids, int64_t n, const float* table, int64_t v0,
@@ -156,7 +156,7 @@ class CudaDenseBackend final : public DenseBackend {
   std::map<const Param*, Mirror> mirrors_;
   cuda::DeviceBuffer<int32_t> ids_;
   cuda::DeviceBuffer<uint8_t> mask_;
-  cuda::DeviceBuffer<float> scores_;  // one head's dP in the attention backward
+  cuda::DeviceBuffer<float> scores_;  // one sequence's dP in the attention backward
 };
 
 }  // namespace

@@ -248,6 +248,29 @@ TEST(CudaKernels, GemmMatchesCpu) {
   }
 }
 
+// Strided and padded: each batch member's matrices start `stride` floats apart with
+// a gap between them, so a wrong stride or a swapped operand stride reads the gap.
+TEST(CudaKernels, GemmStridedBatchedMatchesCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  const int64_t m = 17, n = 9, k = 12, batch = 5, gap = 3;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+      const int64_t sa = m * k + gap, sb = k * n + gap, sc = m * n + gap;
+      const auto a = randn(sa * batch, g), b = randn(sb * batch, g), c0 = randn(sc * batch, g);
+      std::vector<float> want = c0;
+      cpu::gemm_strided_batched(ta, tb, m, n, k, 0.5f, a.data(), lda, sa, b.data(), ldb, sb, 0.0f,
+                                want.data(), n, sc, batch);
+      F da(a), db(b), dc(c0);
+      cuda::gemm_strided_batched(ta, tb, m, n, k, 0.5f, da.data(), lda, sa, db.data(), ldb, sb,
+                                 0.0f, dc.data(), n, sc, batch);
+      // The gaps keep c0's values on both sides (exact); the products agree to fp32
+      // summation order over k = 12 terms.
+      expect_close(dc.download(), want, 2e-5f, "strided batched gemm C");
+    }
+}
+
 TEST(CudaKernels, ActivationsMatchCpu) {
   REQUIRE_GPU();
   FRESH_RNG(g);
@@ -671,7 +694,8 @@ TEST(CudaKernels, AttentionMatchesCpu) {
     std::vector<float> probs(s.batch * s.heads * s.seq * s.seq), out(n * width),
         dqkv(n * 3 * width);
     DeviceBuffer<uint8_t> gv(valid);
-    F gq(qkv), gp(probs.size()), go(out.size()), gdo(dout), gdq(dqkv.size()), ss(s.seq * s.seq);
+    F gq(qkv), gp(probs.size()), go(out.size()), gdo(dout), gdq(dqkv.size()),
+        ss(s.heads * s.seq * s.seq);
     cpu::attention_forward(s, qkv.data(), mask, probs.data(), out.data());
     gp.poison();
     go.poison();
