@@ -12,6 +12,19 @@
 
 namespace paramoe::cuda {
 
+// Floats between host and device memory, finished when they return (a copy on the
+// legacy default stream also waits for the kernels queued before it), and within
+// the device, queued on that stream. The backends' upload, download and copy.
+inline void copy_to_device(const float* host, int64_t n, float* dst) {
+  if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
+}
+inline void copy_to_host(const float* src, int64_t n, float* host) {
+  if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host, src, n * sizeof(float), cudaMemcpyDeviceToHost));
+}
+inline void copy_on_device(const float* src, int64_t n, float* dst) {
+  if (n) PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
+}
+
 template <class T>
 class DeviceBuffer {
  public:

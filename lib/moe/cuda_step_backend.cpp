@@ -76,15 +76,15 @@ int64_t CudaStepBackend::size(const std::string& name) const {
 }
 
 void CudaStepBackend::copy(const float* src, int64_t n, float* dst) {
-  if (n) PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
+  cuda::copy_on_device(src, n, dst);
 }
 
 void CudaStepBackend::upload(const float* host, int64_t n, float* dst) {
-  if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
+  cuda::copy_to_device(host, n, dst);
 }
 
 void CudaStepBackend::download(const float* src, int64_t n, float* host) {
-  if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host, src, n * sizeof(float), cudaMemcpyDeviceToHost));
+  cuda::copy_to_host(src, n, host);
 }
 
 // A synchronous copy on the legacy default stream runs after the kernels queued

@@ -16,15 +16,12 @@ class CudaOptimizerMemory final : public OptimizerMemory {
     return owned_.emplace_back(host).data();
   }
   void upload(const float* host, int64_t n, float* dst) override {
-    if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
+    cuda::copy_to_device(host, n, dst);
   }
   void download(const float* src, int64_t n, float* host) override {
-    if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host, src, n * sizeof(float), cudaMemcpyDeviceToHost));
+    cuda::copy_to_host(src, n, host);
   }
-  void copy(const float* src, int64_t n, float* dst) override {
-    if (n)
-      PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
-  }
+  void copy(const float* src, int64_t n, float* dst) override { cuda::copy_on_device(src, n, dst); }
   void zero(float* x, int64_t n) override {
     if (n) PARAMOE_CUDA_CHECK(cudaMemsetAsync(x, 0, n * sizeof(float)));
   }
