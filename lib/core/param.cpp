@@ -31,9 +31,13 @@ Param param_make(std::string name, std::vector<int64_t> global_shape, std::vecto
   return p;
 }
 
+ResidentParam resident_on_host(Param& p) {
+  return {&p, p.value.data(), p.grad.data()};
+}
+
 std::vector<ResidentParam> resident_on_host(const std::vector<Param*>& params) {
   std::vector<ResidentParam> out;
-  for (Param* p : params) out.push_back({p, p->value.data(), p->grad.data()});
+  for (Param* p : params) out.push_back(resident_on_host(*p));
   return out;
 }
 

@@ -41,7 +41,8 @@ struct ResidentParam {
   float* grad = nullptr;
 };
 
-// Each parameter's own host vectors as its live copy (the CPU backends).
+// A parameter's own host vectors as its live copy (the CPU backends).
+ResidentParam resident_on_host(Param& p);
 std::vector<ResidentParam> resident_on_host(const std::vector<Param*>& params);
 
 Param param_make(std::string name, std::vector<int64_t> global_shape, std::vector<int64_t> offset,

@@ -23,9 +23,7 @@ class CpuDenseBackend final : public DenseBackend {
   std::unique_ptr<BackendBuffer> new_buffer() override { return make_host_buffer(); }
 
   void attach(Param&) override {}
-  const float* value(const Param& p) override { return p.value.data(); }
-  float* grad(Param& p) override { return p.grad.data(); }
-  ResidentParam resident(Param& p) override { return {&p, p.value.data(), p.grad.data()}; }
+  ResidentParam resident(Param& p) override { return resident_on_host(p); }
   void load_params() override {}
   void store_grads() override {}
 

@@ -38,8 +38,6 @@ class CudaDenseBackend final : public DenseBackend {
     m.grad.zero();
     mirrors_.insert_or_assign(&p, std::move(m));
   }
-  const float* value(const Param& p) override { return mirror(p).value.data(); }
-  float* grad(Param& p) override { return mirror(p).grad.data(); }
   ResidentParam resident(Param& p) override {
     Mirror& m = mirror(p);
     return {&p, m.value.data(), m.grad.data()};

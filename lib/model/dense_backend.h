@@ -37,9 +37,9 @@ class DenseBackend {
 
   // A parameter as this backend computes with it; attach before the first use.
   virtual void attach(Param& p) = 0;
-  virtual const float* value(const Param& p) = 0;
-  virtual float* grad(Param& p) = 0;
   virtual ResidentParam resident(Param& p) = 0;
+  const float* value(Param& p) { return resident(p).value; }
+  float* grad(Param& p) { return resident(p).grad; }
   virtual void load_params() = 0;
   virtual void store_grads() = 0;
 

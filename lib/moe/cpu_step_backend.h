@@ -68,7 +68,7 @@ class CpuStepBackend final : public StepBackend {
     expert_block_add_grads(b, src, params_);
   }
 
-  ResidentParam resident(Param& p) override { return {&p, p.value.data(), p.grad.data()}; }
+  ResidentParam resident(Param& p) override { return resident_on_host(p); }
   void values_changed() override {}
   void load_params() override {}
   void store_grads() override {}
