@@ -41,12 +41,13 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, M
     d.owned = std::move(staged);
   }
   d.coll = d.owned.get();
-  d.make = cuda_step_backend_maker(cuda_precision_from_string(cfg.precision));
-  d.make_dense = make_cuda_dense_backend;
+  const CudaStepBackend::Precision precision = cuda_precision_from_string(cfg.precision);
+  d.make = cuda_step_backend_maker(precision);
+  d.make_dense = cuda_dense_backend_maker(precision);
   d.make_optimizer_memory = make_cuda_optimizer_memory;
   d.describe = "device cuda:" + std::to_string(gpu) + " (" +
                (how == "nccl" ? std::string("NCCL") : std::string("MPI staged through host")) +
-               (clash ? ", ranks share a GPU" : "") + ", " + cfg.precision + " experts)";
+               (clash ? ", ranks share a GPU" : "") + ", " + cfg.precision + " GEMMs)";
   return d;
 #else
   (void)grid;

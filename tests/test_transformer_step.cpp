@@ -84,7 +84,7 @@ Device device_for(const ProcessGrid& grid) {
   else
     d.coll = std::make_unique<StagedMpiCollectives>(grid);
   d.make = cuda_step_backend_maker();
-  d.make_dense = make_cuda_dense_backend;
+  d.make_dense = cuda_dense_backend_maker();
   d.mem = make_cuda_optimizer_memory();
 #else
   d.coll = std::make_unique<MpiCollectives>(grid);

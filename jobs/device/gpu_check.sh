@@ -89,6 +89,8 @@ gpu_train_np4_mp2_ep2_esp2_mpi_dc_bf16 4 2e-2 inputs/moe-tiny.toml --set moe.exp
 gpu_train_gpt_np1_nccl 1 1e-3 inputs/models/gpt2-moe-tiny.toml --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1
 gpu_train_gpt_np4_mp2_ep2_esp2_mpi 4 1e-3 inputs/models/gpt2-moe-tiny.toml
 gpu_train_bert_np4_mp2_ep2_esp2_mpi 4 1e-3 inputs/models/bert-moe-tiny.toml
+gpu_train_gpt_np1_nccl_bf16 1 3e-2 inputs/models/gpt2-moe-tiny.toml --set parallel.mp=1 --set parallel.ep=1 --set parallel.esp=1 --set device.precision=bf16
+gpu_train_bert_np4_mp2_ep2_esp2_mpi_bf16 4 3e-2 inputs/models/bert-moe-tiny.toml --set device.precision=bf16
 RUNS
 fi
 # Checkpoint restart and expert moves with the model on the GPU, as

@@ -24,4 +24,10 @@ void cast(const bf16* x, int64_t n, float* y, cudaStream_t stream) {
   PARAMOE_CUDA_LAUNCHED();
 }
 
+const bf16* cast_into(const float* x, int64_t n, DeviceBuffer<bf16>& to, cudaStream_t stream) {
+  to.fit(static_cast<size_t>(n));
+  if (n) cast(x, n, to.data(), stream);
+  return to.data();
+}
+
 }  // namespace paramoe::cuda

@@ -35,7 +35,7 @@ void validate(const Config& c) {
   require(c.device.precision == "fp32" || c.device.precision == "bf16", o, "device", "precision",
           "\"fp32\" or \"bf16\"");
   require(c.device.precision == "fp32" || c.device.type == "cuda", o, "device", "precision",
-          "\"fp32\" with device.type = \"cpu\" (bf16 expert GEMMs run on \"cuda\")");
+          "\"fp32\" with device.type = \"cpu\" (bf16 GEMMs run on \"cuda\")");
   const MoeConfig& m = c.moe;
   require(m.d_model >= 1, o, "moe", "d_model", "an integer >= 1");
   require(m.d_hidden >= 1, o, "moe", "d_hidden", "an integer >= 1");

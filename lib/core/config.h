@@ -151,7 +151,7 @@ struct PlacementConfig {
 struct DeviceConfig {
   std::string type = "cpu";          // cpu | cuda
   std::string collectives = "auto";  // auto | nccl | mpi (cuda only)
-  std::string precision = "fp32";    // fp32 | bf16: the expert GEMMs' inputs (cuda only)
+  std::string precision = "fp32";    // fp32 | bf16: every GEMM's inputs (cuda only)
 };
 
 // The cost model's inputs for moe.schedule = "auto".

@@ -7,6 +7,7 @@
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/attention.h"
+#include "kernels/cuda/bf16.h"
 #include "kernels/cuda/bias.h"
 #include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/device_buffer.h"
@@ -26,7 +27,8 @@ namespace {
 // still reads it.
 class CudaDenseBackend final : public DenseBackend {
  public:
-  explicit CudaDenseBackend(Collectives& coll) : coll_(coll) {}
+  CudaDenseBackend(Collectives& coll, CudaStepBackend::Precision precision)
+      : coll_(coll), bf16_(precision == CudaStepBackend::Precision::bf16) {}
 
   Collectives& coll() override { return coll_; }
   std::unique_ptr<BackendBuffer> new_buffer() override { return make_device_buffer(); }
@@ -67,7 +69,14 @@ class CudaDenseBackend final : public DenseBackend {
   void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
             const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
             int64_t ldc) override {
-    cuda::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (bf16_ && k > 0) {
+      cuda::gemm(trans_a, trans_b, m, n, k, alpha,
+                 cuda::cast_into(a, cuda::stored_extent(trans_a, m, k, lda), a16_), lda,
+                 cuda::cast_into(b, cuda::stored_extent(trans_b, k, n, ldb), b16_), ldb, beta, c,
+                 ldc);
+    } else {
+      cuda::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
   }
   void bias_add(const float* bias, int64_t n, int64_t dim, float* y) override {
     cuda::bias_add(bias, n, dim, y);
@@ -97,12 +106,13 @@ class CudaDenseBackend final : public DenseBackend {
       PARAMOE_CUDA_CHECK(cudaMemcpy(mask_.data(), key_valid, keys, cudaMemcpyHostToDevice));
       mask = mask_.data();
     }
-    cuda::attention_forward(s, qkv, mask, probs, out);
+    cuda::attention_forward(s, qkv, mask, probs, out, bf16_ ? &attention16_ : nullptr);
   }
   void attention_backward(const cpu::AttentionShape& s, const float* qkv, const float* probs,
                           const float* dout, float* dqkv) override {
     scores_.fit(static_cast<size_t>(s.heads * s.seq * s.seq));
-    cuda::attention_backward(s, qkv, probs, dout, dqkv, scores_.data());
+    cuda::attention_backward(s, qkv, probs, dout, dqkv, scores_.data(),
+                             bf16_ ? &attention16_ : nullptr);
   }
   void embedding_forward(const int32_t* ids, int64_t n, const float* table, int64_t v0,
                          int64_t rows, int64_t dim, float* out) override {
@@ -148,16 +158,21 @@ class CudaDenseBackend final : public DenseBackend {
   }
 
   Collectives& coll_;
+  const bool bf16_;  // GEMMs on bf16 copies of their operands
   std::map<const Param*, Mirror> mirrors_;
   cuda::DeviceBuffer<int32_t> ids_;
   cuda::DeviceBuffer<uint8_t> mask_;
-  cuda::DeviceBuffer<float> scores_;  // one sequence's dP in the attention backward
+  cuda::DeviceBuffer<float> scores_;          // one sequence's dP in the attention backward
+  cuda::DeviceBuffer<cuda::bf16> a16_, b16_;  // bf16: the operands of the GEMM running
+  cuda::AttentionBf16Scratch attention16_;
 };
 
 }  // namespace
 
-std::unique_ptr<DenseBackend> make_cuda_dense_backend(Collectives& coll) {
-  return std::make_unique<CudaDenseBackend>(coll);
+DenseBackendMaker cuda_dense_backend_maker(CudaStepBackend::Precision precision) {
+  return [precision](Collectives& coll) -> std::unique_ptr<DenseBackend> {
+    return std::make_unique<CudaDenseBackend>(coll, precision);
+  };
 }
 
 }  // namespace paramoe

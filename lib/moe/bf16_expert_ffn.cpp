@@ -33,13 +33,6 @@ DeviceExpertGrads<cuda::bf16> Bf16ExpertFfn::grads() {
       g + layout_.w2, g + layout_.b2};
 }
 
-const cuda::bf16* Bf16ExpertFfn::rows_in(const float* rows, int64_t n,
-                                         cuda::DeviceBuffer<cuda::bf16>& to) {
-  to.fit(n);
-  if (n) cuda::cast(rows, n, to.data());
-  return to.data();
-}
-
 void Bf16ExpertFfn::rows_out(const cuda::bf16* rows, int64_t n, bool accumulate, float* to) {
   if (n == 0) return;
   if (accumulate)
@@ -53,7 +46,7 @@ void Bf16ExpertFfn::forward(const float* xs, const std::vector<int64_t>& offsets
                             cuda::ExpertGemm how) {
   const ExpertDims& d = layout_.dims;
   const int64_t n = offsets[d.experts] * d.d_model;
-  const cuda::bf16* x = rows_in(xs, n, xs_);
+  const cuda::bf16* x = cuda::cast_into(xs, n, xs_);
   result_.fit(n);
   device_expert_ffn_forward(d, weights(), x, offsets, add_b2, act, result_.data(), how);
   rows_out(result_.data(), n, accumulate_out, out);
@@ -66,8 +59,8 @@ void Bf16ExpertFfn::backward(const float* xs, const float* dout,
                              cuda::ExpertGemm how) {
   const ExpertDims& d = layout_.dims;
   const int64_t n = offsets[d.experts] * d.d_model;
-  const cuda::bf16* x = rows_in(xs, n, xs_);
-  const cuda::bf16* dy = rows_in(dout, n, dout_);
+  const cuda::bf16* x = cuda::cast_into(xs, n, xs_);
+  const cuda::bf16* dy = cuda::cast_into(dout, n, dout_);
   result_.fit(n);
   // Written, not accumulated, in bf16 (empty experts get zeros); summed in fp32 below.
   device_expert_ffn_backward(d, weights(), x, dy, offsets, /*accumulate=*/false, grads(), act,

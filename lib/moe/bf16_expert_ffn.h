@@ -39,8 +39,6 @@ class Bf16ExpertFfn {
  private:
   DeviceExpertWeights<cuda::bf16> weights() const;
   DeviceExpertGrads<cuda::bf16> grads();
-  // Casts fp32 rows into `to`, resized to fit.
-  const cuda::bf16* rows_in(const float* rows, int64_t n, cuda::DeviceBuffer<cuda::bf16>& to);
   // Casts or adds bf16 rows into fp32 `to`.
   static void rows_out(const cuda::bf16* rows, int64_t n, bool accumulate, float* to);
 

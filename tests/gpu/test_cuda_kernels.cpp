@@ -271,6 +271,46 @@ TEST(CudaKernels, GemmStridedBatchedMatchesCpu) {
     }
 }
 
+// The span a cast must cover (host arithmetic: runs without a GPU too). A 3×4 op(X)
+// stored with ld 6 spans two full rows and one of 4; transposed, X is 4×3 in ld 6.
+TEST(CudaKernels, StoredExtentCoversTheOperand) {
+  EXPECT_EQ(cuda::stored_extent(false, 3, 4, 6), 2 * 6 + 4);
+  EXPECT_EQ(cuda::stored_extent(true, 3, 4, 6), 3 * 6 + 3);
+  EXPECT_EQ(cuda::stored_extent(false, 1, 5, 9), 5);
+  EXPECT_EQ(cuda::stored_extent(false, 0, 5, 9), 0);
+  EXPECT_EQ(cuda::stored_extent(true, 5, 0, 9), 0);
+}
+
+// bf16 inputs, fp32 C, as the dense backend runs its GEMMs with device.precision =
+// "bf16": operands padded (ld > cols) and cast over their stored extent only. The
+// CPU reference runs on the same rounded inputs, so the products are exact and only
+// the fp32 sums differ; tensor cores may align the fp32 partial sums with truncation,
+// so the bound is the fp32 GEMMs' 2e-4 (unmeasured for this path).
+TEST(CudaKernels, GemmBf16InputsMatchCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  const int64_t pad = 3;
+  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{3, 5, 7}, {64, 33, 129}}) {
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const int64_t lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad;
+        const auto a = round_bf16(randn((ta ? k : m) * lda, g));
+        const auto b = round_bf16(randn((tb ? n : k) * ldb, g));
+        const auto c0 = randn(m * n, g);
+        std::vector<float> want = c0;
+        cpu::gemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 1.0f, want.data(), n);
+        F da(a), db(b), dc(c0);
+        DeviceBuffer<bf16> a16(a.size()), b16(b.size());
+        a16.poison();
+        b16.poison();
+        cuda::cast(da.data(), cuda::stored_extent(ta, m, k, lda), a16.data());
+        cuda::cast(db.data(), cuda::stored_extent(tb, k, n, ldb), b16.data());
+        cuda::gemm(ta, tb, m, n, k, 0.5f, a16.data(), lda, b16.data(), ldb, 1.0f, dc.data(), n);
+        expect_close(dc.download(), want, 2e-4f, "bf16-input gemm C");
+      }
+  }
+}
+
 TEST(CudaKernels, ActivationsMatchCpu) {
   REQUIRE_GPU();
   FRESH_RNG(g);
@@ -706,6 +746,44 @@ TEST(CudaKernels, AttentionMatchesCpu) {
     gdq.poison();
     cuda::attention_backward(s, gq.data(), gp.data(), gdo.data(), gdq.data(), ss.data());
     expect_close(gdq.download(), dqkv, 2e-4f, "attention dqkv");
+  }
+}
+
+// bf16 products (device.precision = "bf16"): qkv and dout are given already rounded,
+// so the scores are exact products summed in fp32 and the probabilities keep the
+// fp32 bound's order (1e-4: tensor-core sums, unmeasured). The GPU then rounds the
+// probabilities and dS to bf16 where the CPU keeps them fp32: 2⁻⁹ relative per
+// operand, summed over S terms of one sign pattern, so out and dqkv get the bf16
+// storage bound, 2e-2 of the tensor's largest value. A product left in fp32 or fed
+// the wrong operand is off by order 1.
+TEST(CudaKernels, AttentionMatchesCpuBf16) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  for (bool causal : {true, false}) {
+    SCOPED_TRACE(causal ? "causal" : "bidirectional, padded");
+    cpu::AttentionShape s{3, 17, 4, 8, causal};
+    const int64_t n = s.batch * s.seq, width = s.heads * s.head_dim;
+    const auto qkv = round_bf16(randn(n * 3 * width, g)), dout = round_bf16(randn(n * width, g));
+    std::vector<uint8_t> valid(n, 1);
+    for (int64_t j = 11; j < s.seq; ++j) valid[s.seq + j] = 0;
+    const uint8_t* mask = causal ? nullptr : valid.data();
+    std::vector<float> probs(s.batch * s.heads * s.seq * s.seq), out(n * width),
+        dqkv(n * 3 * width);
+    DeviceBuffer<uint8_t> gv(valid);
+    F gq(qkv), gp(probs.size()), go(out.size()), gdo(dout), gdq(dqkv.size()),
+        ss(s.heads * s.seq * s.seq);
+    cuda::AttentionBf16Scratch scratch;
+    cpu::attention_forward(s, qkv.data(), mask, probs.data(), out.data());
+    gp.poison();
+    go.poison();
+    cuda::attention_forward(s, gq.data(), causal ? nullptr : gv.data(), gp.data(), go.data(),
+                            &scratch);
+    expect_close(gp.download(), probs, 1e-4f, "bf16 attention probs");
+    expect_close(go.download(), out, 2e-2f, "bf16 attention out");
+    cpu::attention_backward(s, qkv.data(), probs.data(), dout.data(), dqkv.data());
+    gdq.poison();
+    cuda::attention_backward(s, gq.data(), gp.data(), gdo.data(), gdq.data(), ss.data(), &scratch);
+    expect_close(gdq.download(), dqkv, 2e-2f, "bf16 attention dqkv");
   }
 }
 
