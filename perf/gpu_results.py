@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Turns one GPU check (jobs/device/gpu_check.sh: bench_cuda_esmm.json,
-bench_cuda_moe_layer.json, torch_moe_layer.csv, bench_cuda_dist_layer.json) into
-the result tables of perf/results: ESMM vs dense cuBLAS, the MoE layer vs plain
-PyTorch, and the distributed GPU path vs the fused single-GPU layer. A table whose
+bench_cuda_moe_layer.json, torch_moe_layer.csv, bench_cuda_dist_layer.json,
+gpu_train_throughput.csv) into the result tables of perf/results: ESMM vs dense
+cuBLAS, the MoE layer vs plain PyTorch, the distributed GPU path vs the fused
+single-GPU layer, and whole-model training in fp32 and bf16. A table whose
 inputs the check did not produce is left as it is.
 
 usage: perf/gpu_results.py DIR DEVICE_NAME
@@ -63,9 +64,16 @@ def dist_layer_table(d, device):
     write("perf/results/gpu_dist_layer_vs_fused.csv", rows)
 
 
+def train_table(d, device):
+    # perf/gpu_train_throughput.sh wrote it whole, device name included.
+    rows = list(csv.DictReader(open(f"{d}/gpu_train_throughput.csv")))
+    write("perf/results/gpu_train_throughput.csv", rows)
+
+
 def main(d, device):
     tables = [("bench_cuda_esmm.json", esmm_table), ("bench_cuda_moe_layer.json", layer_table),
-              ("bench_cuda_dist_layer.json", dist_layer_table)]
+              ("bench_cuda_dist_layer.json", dist_layer_table),
+              ("gpu_train_throughput.csv", train_table)]
     for source, table in tables:
         if os.path.exists(f"{d}/{source}"):
             table(d, device)

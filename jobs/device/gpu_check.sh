@@ -130,5 +130,13 @@ if [[ -e "$PACK/bin/bench_cuda_moe_layer" ]]; then
     >"$out/torch_moe_layer.log" 2>&1 || status=1
   cat "$out/torch_moe_layer.log"
 fi
+# The whole GPT-MoE model training on the GPU, fp32 against bf16.
+if [[ -e "$PACK/bin/paramoe" ]]; then
+  echo "== gpu_train_throughput"
+  PARAMOE="$PACK/bin/paramoe" LAUNCH="mpirun --oversubscribe -np 1" \
+    bash perf/gpu_train_throughput.sh "$out/gpu_train_throughput.csv" \
+    >"$out/gpu_train_throughput.log" 2>&1 || status=1
+  cat "$out/gpu_train_throughput.log"
+fi
 tar -C "$work" -czf "${OUT:-/tmp}/gpu_check.tgz" .
 exit $status
