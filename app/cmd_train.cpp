@@ -2,6 +2,7 @@
 // token data, or the synthetic MoE stack) with AdamW, gradient clipping and
 // warmup + cosine LR. Checkpoints (every N steps, at the end, and on SIGUSR1/SIGTERM) hold
 // everything a bit-exact restart needs; --resume loads one under any process grid.
+#include <array>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -106,8 +107,11 @@ void write_traffic(const RunContext& rc, TrainTask& task) {
 }
 
 // The largest per-rank peak resident set, the training state paramoe holds
-// (parameters, gradients and both AdamW moments: 4 floats per element) and the
-// data-centric weight caches, with how their gathers were served.
+// (parameters, gradients and both AdamW moments: 4 floats per element, in host
+// memory and, on a GPU, again in device memory) and the data-centric weight caches,
+// with how their gathers were served. On a GPU also the device memory in use: the
+// device buffers grow to the largest step and are kept, so at the end of the run
+// this is the run's peak, less the stream-ordered pool's transient scratch.
 void log_memory(const RunContext& rc, const std::vector<Param*>& params,
                 const std::vector<MoeLayer*>& layers) {
   double state = 0.0;
@@ -131,6 +135,15 @@ void log_memory(const RunContext& rc, const std::vector<Param*>& params,
                 "%.2f MiB (largest rank)",
                 m[0] / (1 << 20), m[1] / (1 << 20), m[2] / (1 << 20));
   log_info(line);
+  if (rc.layers.device_memory) {
+    std::array<double, 2> gpu = rc.layers.device_memory();
+    rc.coll->allreduce_max(Group::World, gpu.data(), 2);
+    std::snprintf(line, sizeof line,
+                  "GPU memory: %.1f MiB in use of %.1f MiB (cudaMemGetInfo at the end of the run; "
+                  "ranks sharing a GPU count each other's; largest rank)",
+                  gpu[0] / (1 << 20), gpu[1] / (1 << 20));
+    log_info(line);
+  }
   if (caches.empty()) return;
   std::snprintf(line, sizeof line,
                 "weight cache: %zu cache(s) for %zu MoE layers; %lld gathers, %lld of them "

@@ -6,6 +6,7 @@
 #include "comm/gpu_binding.h"
 #include "comm/nccl_collectives.h"
 #include "comm/staged_mpi_collectives.h"
+#include "kernels/cuda/device_info.h"
 #include "model/cuda_dense_backend.h"
 #include "moe/cuda_step_backend.h"
 #include "optim/cuda_optimizer_memory.h"
@@ -45,6 +46,11 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, M
   d.make = cuda_step_backend_maker(precision);
   d.make_dense = cuda_dense_backend_maker(precision);
   d.make_optimizer_memory = make_cuda_optimizer_memory;
+  d.device_memory = [] {
+    size_t used = 0, total = 0;
+    cuda::memory_in_use(used, total);
+    return std::array<double, 2>{static_cast<double>(used), static_cast<double>(total)};
+  };
   d.describe = "device cuda:" + std::to_string(gpu) + " (" +
                (how == "nccl" ? std::string("NCCL") : std::string("MPI staged through host")) +
                (clash ? ", ranks share a GPU" : "") + ", " + cfg.precision + " GEMMs)";

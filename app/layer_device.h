@@ -4,6 +4,7 @@
 // transformers' dense parts and the memory the optimizer runs in (gradient sums,
 // norm, AdamW, beside the parameters' live copies). Statistics and checkpoints stay
 // on the run's host MpiCollectives either way.
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@ struct LayerDevice {
   std::function<std::unique_ptr<OptimizerMemory>()> make_optimizer_memory =
       make_host_optimizer_memory;
   std::string describe;  // for the start-up log
+  // {bytes in use, total bytes} of this rank's GPU; null on the CPU.
+  std::function<std::array<double, 2>()> device_memory;
 };
 
 // Collective over the grid's world. Throws a collective Error naming device.type

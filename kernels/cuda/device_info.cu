@@ -1,5 +1,6 @@
 #include <cuda_runtime.h>
 
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_info.h"
 
 namespace paramoe::cuda {
@@ -13,6 +14,12 @@ int device_count(std::string& why) {
   }
   if (n == 0) why = "no CUDA device visible";
   return n;
+}
+
+void memory_in_use(size_t& used, size_t& total) {
+  size_t free = 0;
+  PARAMOE_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  used = total - free;
 }
 
 }  // namespace paramoe::cuda
