@@ -720,14 +720,17 @@ TEST(CudaKernels, CrossEntropyPiecesMatchCpu) {
   expect_close(gdl.download(), dl, 1e-5f, "ce dlogits");
 }
 
-TEST(CudaKernels, AttentionMatchesCpu) {
-  REQUIRE_GPU();
-  FRESH_RNG(g);
+// Attention on the GPU against the CPU, causal and bidirectional with padding, in
+// fp32 (bf16 null) or with bf16 products; the tolerances per tensor are the caller's.
+// bf16 rounds qkv and dout first, so that both sides start from the same values.
+void expect_attention_matches_cpu(std::mt19937& g, cuda::AttentionBf16Scratch* bf16,
+                                  float probs_tol, float out_tol, float dqkv_tol) {
+  const auto input = [&](size_t n) { return bf16 ? round_bf16(randn(n, g)) : randn(n, g); };
   for (bool causal : {true, false}) {
     SCOPED_TRACE(causal ? "causal" : "bidirectional, padded");
     cpu::AttentionShape s{3, 17, 4, 8, causal};
     const int64_t n = s.batch * s.seq, width = s.heads * s.head_dim;
-    const auto qkv = randn(n * 3 * width, g), dout = randn(n * width, g);
+    const auto qkv = input(n * 3 * width), dout = input(n * width);
     std::vector<uint8_t> valid(n, 1);
     for (int64_t j = 11; j < s.seq; ++j) valid[s.seq + j] = 0;  // sequence 1 padded after 11
     const uint8_t* mask = causal ? nullptr : valid.data();
@@ -739,52 +742,33 @@ TEST(CudaKernels, AttentionMatchesCpu) {
     cpu::attention_forward(s, qkv.data(), mask, probs.data(), out.data());
     gp.poison();
     go.poison();
-    cuda::attention_forward(s, gq.data(), causal ? nullptr : gv.data(), gp.data(), go.data());
-    expect_close(gp.download(), probs, 1e-5f, "attention probs");
-    expect_close(go.download(), out, 2e-4f, "attention out");
+    cuda::attention_forward(s, gq.data(), causal ? nullptr : gv.data(), gp.data(), go.data(), bf16);
+    expect_close(gp.download(), probs, probs_tol, "attention probs");
+    expect_close(go.download(), out, out_tol, "attention out");
     cpu::attention_backward(s, qkv.data(), probs.data(), dout.data(), dqkv.data());
     gdq.poison();
-    cuda::attention_backward(s, gq.data(), gp.data(), gdo.data(), gdq.data(), ss.data());
-    expect_close(gdq.download(), dqkv, 2e-4f, "attention dqkv");
+    cuda::attention_backward(s, gq.data(), gp.data(), gdo.data(), gdq.data(), ss.data(), bf16);
+    expect_close(gdq.download(), dqkv, dqkv_tol, "attention dqkv");
   }
 }
 
-// bf16 products (device.precision = "bf16"): qkv and dout are given already rounded,
-// so the scores are exact products summed in fp32 and the probabilities keep the
-// fp32 bound's order (1e-4: tensor-core sums, unmeasured). The GPU then rounds the
+TEST(CudaKernels, AttentionMatchesCpu) {
+  REQUIRE_GPU();
+  FRESH_RNG(g);
+  expect_attention_matches_cpu(g, nullptr, 1e-5f, 2e-4f, 2e-4f);
+}
+
+// bf16 products (device.precision = "bf16"): with qkv and dout already rounded, the
+// scores are exact products summed in fp32 and the probabilities keep the fp32
+// bound's order (1e-4: tensor-core sums, unmeasured). The GPU then rounds the
 // probabilities and dS to bf16 where the CPU keeps them fp32: 2⁻⁹ relative per
-// operand, summed over S terms of one sign pattern, so out and dqkv get the bf16
-// storage bound, 2e-2 of the tensor's largest value. A product left in fp32 or fed
-// the wrong operand is off by order 1.
+// operand, so out and dqkv get the bf16 storage bound, 2e-2 of the tensor's largest
+// value. A product left in fp32 or fed the wrong operand is off by order 1.
 TEST(CudaKernels, AttentionMatchesCpuBf16) {
   REQUIRE_GPU();
   FRESH_RNG(g);
-  for (bool causal : {true, false}) {
-    SCOPED_TRACE(causal ? "causal" : "bidirectional, padded");
-    cpu::AttentionShape s{3, 17, 4, 8, causal};
-    const int64_t n = s.batch * s.seq, width = s.heads * s.head_dim;
-    const auto qkv = round_bf16(randn(n * 3 * width, g)), dout = round_bf16(randn(n * width, g));
-    std::vector<uint8_t> valid(n, 1);
-    for (int64_t j = 11; j < s.seq; ++j) valid[s.seq + j] = 0;
-    const uint8_t* mask = causal ? nullptr : valid.data();
-    std::vector<float> probs(s.batch * s.heads * s.seq * s.seq), out(n * width),
-        dqkv(n * 3 * width);
-    DeviceBuffer<uint8_t> gv(valid);
-    F gq(qkv), gp(probs.size()), go(out.size()), gdo(dout), gdq(dqkv.size()),
-        ss(s.heads * s.seq * s.seq);
-    cuda::AttentionBf16Scratch scratch;
-    cpu::attention_forward(s, qkv.data(), mask, probs.data(), out.data());
-    gp.poison();
-    go.poison();
-    cuda::attention_forward(s, gq.data(), causal ? nullptr : gv.data(), gp.data(), go.data(),
-                            &scratch);
-    expect_close(gp.download(), probs, 1e-4f, "bf16 attention probs");
-    expect_close(go.download(), out, 2e-2f, "bf16 attention out");
-    cpu::attention_backward(s, qkv.data(), probs.data(), dout.data(), dqkv.data());
-    gdq.poison();
-    cuda::attention_backward(s, gq.data(), gp.data(), gdo.data(), gdq.data(), ss.data(), &scratch);
-    expect_close(gdq.download(), dqkv, 2e-2f, "bf16 attention dqkv");
-  }
+  cuda::AttentionBf16Scratch scratch;
+  expect_attention_matches_cpu(g, &scratch, 1e-4f, 2e-2f, 2e-2f);
 }
 
 }  // namespace
