@@ -132,15 +132,33 @@ __global__ void bias_rows_kernel(T* y, const T* b, int64_t rows, int64_t n, floa
   }
 }
 
-// db (+)= column sums of x [rows, n]: one thread per column, rows walked in order.
+// ESS over all experts in one launch: block (x, y) sums columns [32x, 32x + 32) of
+// expert first + y, eight row lanes walking that expert's rows in strides of 8 and
+// then added lane by lane: reads coalesced along rows, work for every SM even when
+// each expert has few columns (one thread per column per expert left most of the
+// GPU idle and took a launch per expert), and the same order on every run.
+constexpr int kEssColumns = 32, kEssLanes = 8, kEssMaxExperts = 256;
+// The experts' row offsets, passed by value (2 KiB of the 4 KiB of kernel
+// parameters), so no host-to-device copy precedes the launch.
+struct EssOffsets {
+  int64_t row[kEssMaxExperts + 1];
+};
+
 template <class T>
-__global__ void column_sums_kernel(const T* x, int64_t rows, int64_t n, bool accumulate, T* db) {
-  for (int64_t j = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; j < n;
-       j += int64_t{gridDim.x} * blockDim.x) {
-    float s = accumulate ? detail::load(db + j) : 0.0f;
-    for (int64_t i = 0; i < rows; ++i) s += detail::load(x + i * n + j);
-    detail::store(db + j, s);
-  }
+__global__ void expert_column_sums_kernel(const T* x, EssOffsets o, int64_t n, bool accumulate,
+                                          T* db) {
+  __shared__ float lanes[kEssLanes][kEssColumns];
+  const int64_t e = blockIdx.y, j = blockIdx.x * int64_t{kEssColumns} + threadIdx.x;
+  float s = 0.0f;
+  if (j < n)
+    for (int64_t r = o.row[e] + threadIdx.y; r < o.row[e + 1]; r += kEssLanes)
+      s += detail::load(x + r * n + j);
+  lanes[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();
+  if (threadIdx.y != 0 || j >= n) return;
+  float sum = accumulate ? detail::load(db + e * n + j) : 0.0f;
+  for (int l = 0; l < kEssLanes; ++l) sum += lanes[l][threadIdx.x];
+  detail::store(db + e * n + j, sum);
 }
 
 template <class T>
@@ -186,9 +204,15 @@ void estmm_t(const T* a, const T* b, const int64_t* offsets, int64_t E, int64_t 
 template <class T>
 void ess_t(const T* x, const int64_t* offsets, int64_t E, int64_t n, bool accumulate, T* db,
            cudaStream_t stream) {
-  for (int64_t e = 0; e < E; ++e) {
-    column_sums_kernel<<<detail::grid_for(n), detail::kThreads, 0, stream>>>(
-        x + offsets[e] * n, offsets[e + 1] - offsets[e], n, accumulate, db + e * n);
+  if (n == 0) return;
+  const dim3 block(kEssColumns, kEssLanes);
+  for (int64_t first = 0; first < E; first += kEssMaxExperts) {
+    const int64_t count = std::min<int64_t>(kEssMaxExperts, E - first);
+    EssOffsets o;
+    for (int64_t i = 0; i <= count; ++i) o.row[i] = offsets[first + i];
+    const dim3 grid(static_cast<unsigned>((n + kEssColumns - 1) / kEssColumns),
+                    static_cast<unsigned>(count));
+    expert_column_sums_kernel<<<grid, block, 0, stream>>>(x, o, n, accumulate, db + first * n);
     PARAMOE_CUDA_LAUNCHED();
   }
 }

@@ -227,7 +227,8 @@ TEST_P(ExpertOps, EsmmEstmmMatchCpuBf16) {
 INSTANTIATE_TEST_SUITE_P(
     Shapes, ExpertOps,
     ::testing::Combine(::testing::Values(GemmShape{4, 9, 7, 5}, GemmShape{6, 40, 64, 48},
-                                         GemmShape{16, 70, 128, 96}, GemmShape{3, 300, 256, 160}),
+                                         GemmShape{16, 70, 128, 96}, GemmShape{3, 300, 256, 160},
+                                         GemmShape{300, 3, 8, 40}),
                        ::testing::Values(cuda::ExpertGemm::per_expert, cuda::ExpertGemm::streams,
                                          cuda::ExpertGemm::grouped)));
 
