@@ -122,37 +122,64 @@ cudaDataType_t type_of<bf16>() {
   return CUDA_R_16BF;
 }
 
-// y[i] = beta·y[i] + b for `rows` rows of n.
+// Up to 256 experts' row offsets (absolute rows of x or y), passed to a kernel by
+// value (2 KiB of the 4 KiB of kernel parameters): one launch serves all those
+// experts, with no host-to-device copy before it.
+constexpr int kMaxExpertsPerLaunch = 256;
+struct ExpertRows {
+  int64_t row[kMaxExpertsPerLaunch + 1];
+  int count;
+};
+
+// Calls launch(first, rows) for each run of up to 256 experts from `offsets`.
+template <class Launch>
+void for_expert_runs(const int64_t* offsets, int64_t E, Launch launch) {
+  for (int64_t first = 0; first < E; first += kMaxExpertsPerLaunch) {
+    ExpertRows r;
+    r.count = static_cast<int>(std::min<int64_t>(kMaxExpertsPerLaunch, E - first));
+    for (int i = 0; i <= r.count; ++i) r.row[i] = offsets[first + i];
+    launch(first, r);
+  }
+}
+
+// y (rows r.row[0] to r.row[count]) = beta·y + each row's expert's bias, all experts in
+// one launch. A row's expert is the last e with r.row[e] <= row (empty experts are
+// passed over); a warp's elements mostly share a row, so their search agrees.
 template <class T>
-__global__ void bias_rows_kernel(T* y, const T* b, int64_t rows, int64_t n, float beta) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < rows * n;
+__global__ void expert_bias_rows_kernel(T* y, const T* bias, ExpertRows r, int64_t n, float beta) {
+  const int64_t last = r.row[r.count] * n;
+  for (int64_t i = r.row[0] * n + blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < last;
        i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t row = i / n;
+    int lo = 0, hi = r.count - 1;
+    while (lo < hi) {
+      const int mid = (lo + hi + 1) / 2;
+      if (r.row[mid] <= row)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
     const float prev = beta != 0.0f ? beta * detail::load(y + i) : 0.0f;
-    detail::store(y + i, prev + detail::load(b + i % n));
+    detail::store(y + i, prev + detail::load(bias + lo * n + i % n));
   }
 }
 
 // ESS over all experts in one launch: block (x, y) sums columns [32x, 32x + 32) of
-// expert first + y, eight row lanes walking that expert's rows in strides of 8 and
-// then added lane by lane: reads coalesced along rows, work for every SM even when
-// each expert has few columns (one thread per column per expert left most of the
-// GPU idle and took a launch per expert), and the same order on every run.
-constexpr int kEssColumns = 32, kEssLanes = 8, kEssMaxExperts = 256;
-// The experts' row offsets, passed by value (2 KiB of the 4 KiB of kernel
-// parameters), so no host-to-device copy precedes the launch.
-struct EssOffsets {
-  int64_t row[kEssMaxExperts + 1];
-};
+// expert y, eight row lanes walking that expert's rows in strides of 8 and then
+// added lane by lane: reads coalesced along rows, work for every SM even when each
+// expert has few columns (one thread per column per expert left most of the GPU
+// idle and took a launch per expert), and the same order on every run.
+constexpr int kEssColumns = 32, kEssLanes = 8;
 
 template <class T>
-__global__ void expert_column_sums_kernel(const T* x, EssOffsets o, int64_t n, bool accumulate,
+__global__ void expert_column_sums_kernel(const T* x, ExpertRows r, int64_t n, bool accumulate,
                                           T* db) {
   __shared__ float lanes[kEssLanes][kEssColumns];
   const int64_t e = blockIdx.y, j = blockIdx.x * int64_t{kEssColumns} + threadIdx.x;
   float s = 0.0f;
   if (j < n)
-    for (int64_t r = o.row[e] + threadIdx.y; r < o.row[e + 1]; r += kEssLanes)
-      s += detail::load(x + r * n + j);
+    for (int64_t i = r.row[e] + threadIdx.y; i < r.row[e + 1]; i += kEssLanes)
+      s += detail::load(x + i * n + j);
   lanes[threadIdx.y][threadIdx.x] = s;
   __syncthreads();
   if (threadIdx.y != 0 || j >= n) return;
@@ -164,18 +191,20 @@ __global__ void expert_column_sums_kernel(const T* x, EssOffsets o, int64_t n, b
 template <class T>
 void esmm_t(const T* x, const T* w, const T* bias, const int64_t* offsets, int64_t E, int64_t k,
             int64_t n, bool trans_w, bool accumulate, T* y, cudaStream_t stream, ExpertGemm how) {
+  // With a bias, y starts as (y +) bias, and the GEMMs add to it.
+  if (bias && n > 0)
+    for_expert_runs(offsets, E, [&](int64_t first, const ExpertRows& r) {
+      const int64_t elements = (r.row[r.count] - r.row[0]) * n;
+      expert_bias_rows_kernel<<<detail::grid_for(elements), detail::kThreads, 0, stream>>>(
+          y, bias + first * n, r, n, accumulate ? 1.0f : 0.0f);
+      PARAMOE_CUDA_LAUNCHED();
+    });
+  const float beta = accumulate || bias ? 1.0f : 0.0f;
   std::vector<Problem> ps;
   for (int64_t e = 0; e < E; ++e) {
     const int64_t r0 = offsets[e], rows = offsets[e + 1] - offsets[e];
     if (rows == 0) continue;
     T* ye = y + r0 * n;
-    float beta = accumulate ? 1.0f : 0.0f;
-    if (bias) {
-      bias_rows_kernel<<<detail::grid_for(rows * n), detail::kThreads, 0, stream>>>(
-          ye, bias + e * n, rows, n, beta);
-      PARAMOE_CUDA_LAUNCHED();
-      beta = 1.0f;
-    }
     ps.push_back(Problem{false, trans_w, static_cast<int>(rows), static_cast<int>(n),
                          static_cast<int>(k), x + r0 * k, static_cast<int>(k), w + e * k * n,
                          static_cast<int>(trans_w ? k : n), ye, static_cast<int>(n), beta});
@@ -205,16 +234,13 @@ template <class T>
 void ess_t(const T* x, const int64_t* offsets, int64_t E, int64_t n, bool accumulate, T* db,
            cudaStream_t stream) {
   if (n == 0) return;
-  const dim3 block(kEssColumns, kEssLanes);
-  for (int64_t first = 0; first < E; first += kEssMaxExperts) {
-    const int64_t count = std::min<int64_t>(kEssMaxExperts, E - first);
-    EssOffsets o;
-    for (int64_t i = 0; i <= count; ++i) o.row[i] = offsets[first + i];
+  for_expert_runs(offsets, E, [&](int64_t first, const ExpertRows& r) {
     const dim3 grid(static_cast<unsigned>((n + kEssColumns - 1) / kEssColumns),
-                    static_cast<unsigned>(count));
-    expert_column_sums_kernel<<<grid, block, 0, stream>>>(x, o, n, accumulate, db + first * n);
+                    static_cast<unsigned>(r.count));
+    expert_column_sums_kernel<<<grid, dim3(kEssColumns, kEssLanes), 0, stream>>>(
+        x, r, n, accumulate, db + first * n);
     PARAMOE_CUDA_LAUNCHED();
-  }
+  });
 }
 
 }  // namespace
