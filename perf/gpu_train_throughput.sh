@@ -78,7 +78,7 @@ for precision in ${PRECISIONS:-fp32 bf16}; do
       --set "train.metrics_jsonl=\"$work/$precision-$r.jsonl\"" </dev/null >"$work/$precision-$r.log" 2>&1 ||
       { cat "$work/$precision-$r.log"; exit 1; }
   done
-  line=$(/usr/bin/env -u LD_LIBRARY_PATH python3 - "$work" "$precision" "$repeats" "$flops_per_token" <<'PY'
+  line=$(env -u LD_LIBRARY_PATH python3 - "$work" "$precision" "$repeats" "$flops_per_token" <<'PY'
 import json, statistics, sys
 work, precision, reps, fpt = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 tok, ms = [], []

@@ -109,7 +109,7 @@ void run_step(const std::string& kind, const std::string& schedule, int passes =
       config_load(golden_dir() + "/model_" + kind + ".toml", {"moe.schedule=\"" + schedule + "\""});
   cfg.parallel = par;
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
-  MpiCollectives coll(grid);  // the host masters' gradient sync and the loss sums
+  MpiCollectives coll(grid);  // the loss sums, on the host
   Device dev = device_for(grid);
   TransformerModel model(cfg, *dev.coll, /*seed=*/1, dev.make, dev.make_dense);
   const std::vector<Param*> params = model.params();

@@ -25,7 +25,6 @@ class CpuDenseBackend final : public DenseBackend {
   void attach(Param&) override {}
   ResidentParam resident(Param& p) override { return resident_on_host(p); }
   void load_params() override {}
-  void store_grads() override {}
 
   void upload(const float* host, int64_t n, float* dst) override { std::copy_n(host, n, dst); }
   void download(const float* src, int64_t n, float* host) override { std::copy_n(src, n, host); }

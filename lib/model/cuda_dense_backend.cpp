@@ -1,10 +1,8 @@
 #include "model/cuda_dense_backend.h"
 
 #include <map>
-#include <vector>
 
 #include "core/error.h"
-#include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/bf16.h"
@@ -46,13 +44,6 @@ class CudaDenseBackend final : public DenseBackend {
   }
   void load_params() override {
     for (auto& [param, m] : mirrors_) m.value.upload(m.host->value);
-  }
-  void store_grads() override {
-    for (auto& [param, m] : mirrors_) {
-      const std::vector<float> g = m.grad.download();
-      cpu::accumulate(g.data(), static_cast<int64_t>(g.size()), m.host->grad.data());
-      m.grad.zero();
-    }
   }
 
   void upload(const float* host, int64_t n, float* dst) override {

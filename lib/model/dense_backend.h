@@ -10,9 +10,8 @@
 // A backend with memory of its own keeps a copy of each parameter it computes with
 // (attach): the live copy (resident) that the backward accumulates into and the
 // optimizer updates in place, as for the MoE layers. The host Params are the
-// checkpoints' view; load_params copies their values in after they changed, and
-// store_grads adds the gradients accumulated there into the host's and zeroes its
-// own.
+// checkpoints' view; load_params copies their values in after they changed (the
+// optimizer's to_host / from_host move values and moments during training).
 //
 // Token ids, targets and padding masks are passed in host memory: they come from
 // the data loader, and a device backend copies them in where a kernel reads them.
@@ -41,7 +40,6 @@ class DenseBackend {
   const float* value(Param& p) { return resident(p).value; }
   float* grad(Param& p) { return resident(p).grad; }
   virtual void load_params() = 0;
-  virtual void store_grads() = 0;
 
   // Between host memory and this backend's; both finish before they return.
   virtual void upload(const float* host, int64_t n, float* dst) = 0;

@@ -39,16 +39,6 @@ void MoeStack::values_changed() {
   for (auto& m : moe_) m->values_changed();
 }
 
-void MoeStack::load_params() {
-  dense_->load_params();
-  for (auto& m : moe_) m->load_params();
-}
-
-void MoeStack::store_grads() {
-  dense_->store_grads();
-  for (auto& m : moe_) m->store_grads();
-}
-
 std::vector<MoeLayer*> MoeStack::moe_layers() {
   std::vector<MoeLayer*> out;
   for (auto& m : moe_) out.push_back(m.get());

@@ -32,10 +32,6 @@ class MoeStack {
   // values_changed drops the copies derived from them.
   std::vector<ResidentParam> resident_params();
   void values_changed();
-  // After the host params() values change (checkpoint load): give them to the
-  // backends. Before reading the host params() gradients: collect the backends'.
-  void load_params();
-  void store_grads();
   std::vector<MoeLayer*> moe_layers();
   float aux_loss() const;  // Σ over layers, with coefficients
   float z_loss() const;

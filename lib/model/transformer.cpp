@@ -78,11 +78,6 @@ void TransformerModel::load_params() {
   for (MoeLayer* m : moe_layers()) m->load_params();
 }
 
-void TransformerModel::store_grads() {
-  dense_->store_grads();
-  for (MoeLayer* m : moe_layers()) m->store_grads();
-}
-
 std::vector<MoeLayer*> TransformerModel::moe_layers() {
   std::vector<MoeLayer*> out;
   for (auto& b : blocks_)

@@ -34,13 +34,12 @@ class TransformerModel {
   void backward(float ce_scale, float moe_scale);
 
   std::vector<Param*> params();
-  // As MoeStack: params() with their live copies, for the optimizer; what drops
-  // the copies derived from them after it updated them; and the copies between the
-  // host Params and the device the model computes on (no-ops on the CPU).
+  // As MoeStack: params() with their live copies, for the optimizer, and what drops
+  // the copies derived from them after it updated them. load_params gives the host
+  // params() values to the backends after they were set there (a no-op on the CPU).
   std::vector<ResidentParam> resident_params();
   void values_changed();
   void load_params();
-  void store_grads();
   std::vector<MoeLayer*> moe_layers();
   std::vector<TransformerBlock*> blocks();
   float aux_loss() const;  // Σ over MoE layers, with coefficients
