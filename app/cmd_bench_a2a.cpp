@@ -16,7 +16,7 @@
 #include <fstream>
 #include <functional>
 
-#include "app/commands.h"
+#include "app/command.h"
 #include "comm/a2a_order.h"
 #include "comm/alltoallv_methods.h"
 #include "core/csv_file.h"
@@ -27,6 +27,20 @@
 #include "plan/traffic.h"
 
 namespace paramoe {
+
+namespace {
+
+struct BenchA2aArgs {
+  std::string traffic = "zipf";  // uniform | zipf | hot, or a CSV file (train.traffic_csv)
+  int experts_per_rank = 4;
+  int tokens = 4096;  // per rank, generated traffic
+  int64_t bytes_per_row = 4096;
+  int repeats = 20;
+  std::vector<std::string> methods = {"native", "pairwise", "ordered-greedy", "ordered-bvn"};
+  std::string csv;
+};
+
+}  // namespace
 namespace {
 
 struct Method {
@@ -66,7 +80,7 @@ double timed(MPI_Comm comm, int repeats, const std::function<void()>& f) {
 
 }  // namespace
 
-int cmd_bench_a2a(const BenchA2aArgs& a) {
+static int cmd_bench_a2a(const BenchA2aArgs& a) {
   MPI_Comm comm = MPI_COMM_WORLD;
   int me = 0, n = 1;
   MPI_CHECK(MPI_Comm_rank(comm, &me));
@@ -182,6 +196,24 @@ int cmd_bench_a2a(const BenchA2aArgs& a) {
   }
   MPI_Type_free(&row);
   return 0;
+}
+
+void add_bench_a2a_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<BenchA2aArgs>();
+  CLI::App* cmd = command_group(app, "bench", "benchmarks of layers and schedules")
+                      ->add_subcommand("a2a",
+                                       "the all-to-all(v) as native, pairwise and ordered "
+                                       "(greedy, bvn) on one traffic matrix, against the bound "
+                                       "from the measured port bandwidth");
+  cmd->add_option("--traffic", args->traffic,
+                  "uniform, zipf, hot, or a CSV matrix file (train.traffic_csv)");
+  cmd->add_option("--experts-per-rank", args->experts_per_rank, "experts per rank");
+  cmd->add_option("--tokens", args->tokens, "tokens per rank (generated traffic)");
+  cmd->add_option("--bytes-per-row", args->bytes_per_row, "bytes per token row");
+  cmd->add_option("--repeats", args->repeats, "timed repeats (median is reported)");
+  cmd->add_option("--methods", args->methods, "methods to time")->delimiter(',');
+  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  out.push_back({cmd, [args] { return cmd_bench_a2a(*args); }});
 }
 
 }  // namespace paramoe

@@ -12,9 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "app/commands.h"
-#include "app/run_context.h"
-#include "app/train_state.h"
+#include "app/command.h"
 #include "ckpt/checkpoint_dir.h"
 #include "core/csv_file.h"
 #include "core/error.h"
@@ -23,10 +21,24 @@
 #include "core/stats.h"
 #include "core/timer.h"
 #include "model/moe_stack.h"
+#include "train/run_context.h"
+#include "train/train_state.h"
 
 namespace fs = std::filesystem;
 
 namespace paramoe {
+
+namespace {
+
+struct BenchCkptArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string dir = "bench-ckpt";  // scratch directory, removed afterwards
+  int repeats = 0;                 // 0: the config's [bench] repeats
+  std::string csv;                 // empty: no file
+};
+
+}  // namespace
 namespace {
 
 // Writes `bytes` to path sequentially and fsyncs; returns the seconds taken.
@@ -63,14 +75,14 @@ double raw_read(const std::string& path) {
 
 }  // namespace
 
-int cmd_bench_ckpt(const BenchCkptArgs& args) {
+static int cmd_bench_ckpt(const BenchCkptArgs& args) {
   RunContext rc = run_context_create(args.config, args.overrides);
   const Config& cfg = rc.config;
   MPI_Comm world = rc.grid->comm(Group::World);
   const bool root = rc.grid->world_rank() == 0;
   const int repeats = args.repeats > 0 ? args.repeats : cfg.bench.repeats;
 
-  MoeStack model(cfg.moe, cfg.train.layers, *rc.coll, static_cast<uint64_t>(cfg.train.seed));
+  MoeStack model(rc.moe_layers, *rc.coll, static_cast<uint64_t>(cfg.train.seed));
   std::vector<Param*> params = model.params();
   const std::unique_ptr<OptimizerMemory> mem = make_host_optimizer_memory();
   AdamW opt(resident_on_host(params), AdamWConfig{}, *mem);
@@ -146,6 +158,19 @@ int cmd_bench_ckpt(const BenchCkptArgs& args) {
         << rr / rd << "\n";
   }
   return 0;
+}
+
+void add_bench_ckpt_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<BenchCkptArgs>();
+  CLI::App* cmd = command_group(app, "bench", "benchmarks of layers and schedules")
+                      ->add_subcommand("ckpt",
+                                       "checkpoint write/read time and GB/s against the raw "
+                                       "bandwidth of the directory");
+  add_config_options(cmd, args->config, args->overrides);
+  cmd->add_option("--dir", args->dir, "scratch directory (removed afterwards)");
+  cmd->add_option("--repeats", args->repeats, "timed repeats (median is reported)");
+  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  out.push_back({cmd, [args] { return cmd_bench_ckpt(*args); }});
 }
 
 }  // namespace paramoe

@@ -7,8 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "app/commands.h"
-#include "app/layer_timing.h"
+#include "app/command.h"
 #include "comm/mpi_collectives.h"
 #include "core/csv_file.h"
 #include "core/error.h"
@@ -16,11 +15,26 @@
 #include "core/rng.h"
 #include "core/row_split.h"
 #include "core/stats.h"
+#include "moe/layer_timing.h"
 #include "plan/cluster.h"
 #include "plan/layer_grid.h"
 #include "plan/schedule_choice.h"
 
 namespace paramoe {
+
+namespace {
+
+// paramoe bench grid: every point of a layer grid under every schedule and auto.
+struct BenchGridArgs {
+  std::string grid;     // inputs/grids/*.toml
+  std::string cluster;  // for predictions and auto; empty: measured only
+  std::string csv;
+  int ranks_per_node = 0;  // emulated nodes for the process grid; 0: detect
+  int warmup = 1;
+  int repeats = 5;
+};
+
+}  // namespace
 
 namespace {
 
@@ -32,7 +46,7 @@ struct Row {
 
 }  // namespace
 
-int cmd_bench_grid(const BenchGridArgs& args) {
+static int cmd_bench_grid(const BenchGridArgs& args) {
   const LayerGrid grid = grid_load(args.grid);
   ClusterSpec cluster;
   const bool predict = !args.cluster.empty();
@@ -139,6 +153,23 @@ int cmd_bench_grid(const BenchGridArgs& args) {
     throw_collective("bench grid: no point of " + args.grid + " fits " + std::to_string(world) +
                      " ranks");
   return 0;
+}
+
+void add_bench_grid_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<BenchGridArgs>();
+  CLI::App* cmd = command_group(app, "bench", "benchmarks of layers and schedules")
+                      ->add_subcommand("grid",
+                                       "every point of a layer grid (inputs/grids) under "
+                                       "replicated, s1, s2 and auto: measured and predicted "
+                                       "forward+backward times to CSV");
+  cmd->add_option("grid", args->grid, "grid file (inputs/grids/*.toml)")->required();
+  cmd->add_option("--cluster", args->cluster,
+                  "cluster file for the predictions and auto (e.g. from paramoe calibrate)");
+  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  cmd->add_option("--ranks-per-node", args->ranks_per_node, "emulate nodes of N consecutive ranks");
+  cmd->add_option("--warmup", args->warmup, "untimed passes per schedule");
+  cmd->add_option("--repeats", args->repeats, "timed passes per schedule (median)");
+  out.push_back({cmd, [args] { return cmd_bench_grid(*args); }});
 }
 
 }  // namespace paramoe

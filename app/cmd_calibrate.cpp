@@ -22,8 +22,7 @@
 #include <fstream>
 #include <vector>
 
-#include "app/commands.h"
-#include "app/layer_timing.h"
+#include "app/command.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -32,10 +31,24 @@
 #include "core/timer.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm.h"
+#include "moe/layer_timing.h"
+#include "plan/calibration_fit.h"
 #include "plan/cluster.h"
 #include "plan/predictor.h"
 
 namespace paramoe {
+
+namespace {
+
+// paramoe calibrate: measure this machine's cost-model parameters.
+struct CalibrateArgs {
+  std::string out = "cluster.toml";
+  std::string name = "calibrated";
+  int ranks_per_node = 0;  // 0: from MPI_COMM_TYPE_SHARED
+  int repeats = 5;
+};
+
+}  // namespace
 
 namespace {
 
@@ -109,37 +122,6 @@ double time_gemm(MPI_Comm world, int64_t m, int64_t n, int64_t k, int repeats) {
   });
 }
 
-// x minimising |A·x − r| over the columns marked in `use` (the others stay 0), by
-// the normal equations; false if they are singular.
-bool least_squares(const std::vector<std::array<double, 3>>& a, const std::vector<double>& r,
-                   const std::array<bool, 3>& use, std::array<double, 3>& x) {
-  std::vector<int> cols;
-  for (int j = 0; j < 3; ++j)
-    if (use[j]) cols.push_back(j);
-  const int n = static_cast<int>(cols.size());
-  std::vector<std::vector<double>> m(n, std::vector<double>(n + 1, 0.0));
-  for (size_t i = 0; i < a.size(); ++i)
-    for (int p = 0; p < n; ++p) {
-      for (int q = 0; q < n; ++q) m[p][q] += a[i][cols[p]] * a[i][cols[q]];
-      m[p][n] += a[i][cols[p]] * r[i];
-    }
-  for (int p = 0; p < n; ++p) {  // Gauss-Jordan with partial pivoting
-    int best = p;
-    for (int q = p + 1; q < n; ++q)
-      if (std::fabs(m[q][p]) > std::fabs(m[best][p])) best = q;
-    std::swap(m[p], m[best]);
-    if (std::fabs(m[p][p]) < 1e-12) return false;
-    for (int q = 0; q < n; ++q) {
-      if (q == p) continue;
-      const double f = m[q][p] / m[p][p];
-      for (int k = p; k <= n; ++k) m[q][k] -= f * m[p][k];
-    }
-  }
-  x = {0, 0, 0};
-  for (int p = 0; p < n; ++p) x[cols[p]] = m[p][n] / m[p][p];
-  return true;
-}
-
 // t = α + β·FLOPs fitted by weighted least squares over GEMMs of the shapes MoE experts run
 // (tens to thousands of rows, widths 128 to 1024), as FSMoE models the expert GEMM.
 void fit_gemm(MPI_Comm world, int repeats, double& alpha_s, double& seconds_per_flop) {
@@ -149,15 +131,8 @@ void fit_gemm(MPI_Comm world, int repeats, double& alpha_s, double& seconds_per_
       f.push_back(2.0 * m * w * w);
       t.push_back(time_gemm(world, m, w, w, repeats));
     }
-  // Relative error (weights 1/t²), so the small GEMMs count as much as the big:
-  // rows (1/t, f/t) against 1.
-  std::vector<std::array<double, 3>> a;
-  for (size_t i = 0; i < f.size(); ++i) a.push_back({1.0 / t[i], f[i] / t[i], 0.0});
-  std::array<double, 3> x{0, 0, 0};
-  PARAMOE_REQUIRE(least_squares(a, std::vector<double>(f.size(), 1.0), {true, true, false}, x),
+  PARAMOE_REQUIRE(gemm_line_fit(f, t, alpha_s, seconds_per_flop),
                   "calibrate: the GEMM timings do not determine a line");
-  seconds_per_flop = x[1];
-  alpha_s = std::max(0.0, x[0]);
 }
 
 // GELU forward elements per second (exact erf, as the experts run it).
@@ -179,29 +154,6 @@ double copy_GBps(MPI_Comm world, int repeats) {
          sustained_seconds(world, repeats, [&] { std::memcpy(b.data(), a.data(), kBytes); }) / 1e9;
 }
 
-// The rates scaled by one factor: compute takes `scale` times as long.
-ClusterSpec scale_compute(ClusterSpec c, double scale) {
-  c.gemm_TFLOPs /= scale;
-  c.memory_GBps /= scale;
-  c.activation_Gps /= scale;
-  c.launch_us *= scale;
-  return c;
-}
-
-// The link rates scaled by one factor: transfers take `scale` times as long.
-ClusterSpec scale_links(ClusterSpec c, double scale) {
-  c.intra.bandwidth_GBps /= scale;
-  c.inter.bandwidth_GBps /= scale;
-  return c;
-}
-
-struct ExecutorFit {
-  double latency_us = 0;       // per collective message
-  double compute_scale = 1;    // the measured rates' compute times, times this
-  double bandwidth_scale = 1;  // the ping-pongs' transfer times, times this
-  int layers = 0;              // how many layers the fit saw
-};
-
 // The collective latency, a compute scale and a bandwidth scale fitted on the
 // executor itself: small to medium MoE layers run under s1 (tokens travel) and dc
 // (weights travel), and the three values that make the predictor match them
@@ -218,9 +170,7 @@ struct ExecutorFit {
 ExecutorFit fit_on_executor(const ClusterSpec& cluster, int rpn, int repeats) {
   int world = 1;
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
-  // Rows of r = (p0 + α·pa + u·pc + v·pb − m) / m in (α, u = scale − 1, v = scale − 1).
-  std::vector<std::array<double, 3>> a;
-  std::vector<double> r;
+  ExecutorFitter fitter(cluster);
   for (int esp : {1, 2}) {
     if (world % esp || rpn % esp) continue;
     struct Shape {
@@ -250,43 +200,15 @@ ExecutorFit fit_on_executor(const ClusterSpec& cluster, int rpn, int repeats) {
         const double measured = median(time_layer(layer, x, dy, rows, 1, repeats, coll).step_s);
         Layout l = grid.layout();
         l.ranks_per_node = rpn;
-        const LayerShape shape = layer_shape(m, tokens);
-        const Schedule s = schedule_build(schedule);
-        ClusterSpec c = cluster;
-        c.intra.latency_us = c.inter.latency_us = 0;
-        const double p0 = predict_layer(s, shape, l, c).total();
-        const double pc = predict_layer(s, shape, l, scale_compute(c, 2.0)).total() - p0;
-        const double pb = predict_layer(s, shape, l, scale_links(c, 2.0)).total() - p0;
-        c.intra.latency_us = c.inter.latency_us = 1000;
-        const double pa = (predict_layer(s, shape, l, c).total() - p0) / 1000;
-        a.push_back({pa / measured, pc / measured, pb / measured});
-        r.push_back((measured - p0) / measured);
+        fitter.add(schedule, layer_shape(m, tokens), l, measured);
       }
   }
-  ExecutorFit fit;
-  fit.layers = static_cast<int>(r.size());
-  // All three; without a negative latency; then without a bandwidth the layers do
-  // not pin (one rank: no link) or would make faster than copies.
-  std::array<double, 3> x{0, 0, 0};
-  bool solved = false;
-  for (const std::array<bool, 3>& use :
-       {std::array<bool, 3>{true, true, true}, std::array<bool, 3>{false, true, true},
-        std::array<bool, 3>{true, true, false}, std::array<bool, 3>{false, true, false}}) {
-    if (!least_squares(a, r, use, x)) continue;
-    if (x[0] < 0 || 1.0 + x[2] < 0.25) continue;
-    solved = true;
-    break;
-  }
-  if (!solved) return fit;
-  fit.latency_us = x[0];
-  fit.compute_scale = std::max(0.25, 1.0 + x[1]);
-  fit.bandwidth_scale = std::min(4.0, 1.0 + x[2]);
-  return fit;
+  return fitter.solve();
 }
 
 }  // namespace
 
-int cmd_calibrate(const CalibrateArgs& args) {
+static int cmd_calibrate(const CalibrateArgs& args) {
   MPI_Comm world = MPI_COMM_WORLD;
   int me = 0, n = 1;
   MPI_CHECK(MPI_Comm_rank(world, &me));
@@ -404,6 +326,20 @@ int cmd_calibrate(const CalibrateArgs& args) {
     log_info(line);
   }
   return 0;
+}
+
+void add_calibrate_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<CalibrateArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "calibrate",
+      "measure link bandwidths and latencies (intra- and inter-node), GEMM and memory rates, "
+      "and write a cluster file for plan and schedule = auto");
+  cmd->add_option("--out", args->out, "cluster file to write");
+  cmd->add_option("--name", args->name, "the cluster's name in the file");
+  cmd->add_option("--ranks-per-node", args->ranks_per_node,
+                  "emulate nodes of N consecutive ranks (default: shared-memory nodes)");
+  cmd->add_option("--repeats", args->repeats, "timed repeats (medians)");
+  out.push_back({cmd, [args] { return cmd_calibrate(*args); }});
 }
 
 }  // namespace paramoe

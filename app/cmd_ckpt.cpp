@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "app/commands.h"
+#include "app/command.h"
 #include "ckpt/checkpoint_file.h"
 #include "ckpt/h5_util.h"
 #include "comm/agreement.h"
@@ -12,6 +12,15 @@
 #include "core/slab.h"
 
 namespace paramoe {
+
+namespace {
+
+struct CkptArgs {
+  std::string file;
+  std::string out;  // export only
+};
+
+}  // namespace
 namespace {
 
 bool is_rank0() {
@@ -22,7 +31,7 @@ bool is_rank0() {
 
 }  // namespace
 
-int cmd_ckpt_inspect(const CkptArgs& args) {
+static int cmd_ckpt_inspect(const CkptArgs& args) {
   agree_on(MPI_COMM_WORLD, [&] {
     if (!is_rank0()) return;
     const CheckpointInfo info = checkpoint_inspect(args.file);
@@ -57,7 +66,7 @@ int cmd_ckpt_inspect(const CkptArgs& args) {
   return 0;
 }
 
-int cmd_ckpt_export(const CkptArgs& args) {
+static int cmd_ckpt_export(const CkptArgs& args) {
   agree_on(MPI_COMM_WORLD, [&] {
     if (!is_rank0()) return;
     h5::silence_error_stack();
@@ -97,6 +106,21 @@ int cmd_ckpt_export(const CkptArgs& args) {
                 static_cast<long long>(info.meta.step), args.out.c_str());
   });
   return 0;
+}
+
+void add_ckpt_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<CkptArgs>();
+  CLI::App* ckpt = app.add_subcommand("ckpt", "inspect and export HDF5 checkpoints");
+  ckpt->require_subcommand(1);
+  CLI::App* inspect = ckpt->add_subcommand(
+      "inspect", "list tensors, shapes, dtypes, step, layout and config; verify every checksum");
+  inspect->add_option("file", args->file, "checkpoint file (.h5)")->required();
+  out.push_back({inspect, [args] { return cmd_ckpt_inspect(*args); }});
+  CLI::App* exp = ckpt->add_subcommand(
+      "export", "write the parameters alone to a plain HDF5 file, one dataset per tensor");
+  exp->add_option("file", args->file, "checkpoint file (.h5)")->required();
+  exp->add_option("out", args->out, "output HDF5 file")->required();
+  out.push_back({exp, [args] { return cmd_ckpt_export(*args); }});
 }
 
 }  // namespace paramoe

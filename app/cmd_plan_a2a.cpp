@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/commands.h"
+#include "app/command.h"
 #include "comm/a2a_order.h"
 #include "comm/a2a_simulate.h"
 #include "core/csv_file.h"
@@ -18,6 +18,27 @@
 #include "plan/traffic.h"
 
 namespace paramoe {
+
+namespace {
+
+struct PlanA2aArgs {
+  std::vector<int> ranks = {8, 16, 32, 64, 128, 256};
+  std::vector<std::string> traffic = {"uniform", "zipf", "hot"};  // kinds, or one CSV file
+  int experts_per_rank = 4;
+  int tokens = 4096;  // per rank
+  int top_k = 2;
+  double zipf_s = 1.2;
+  double hot_fraction = 0.5;
+  int64_t bytes_per_row = 4096;               // D × 4 (fp32 D = 1024)
+  std::vector<double> bandwidth_gbps = {25};  // one value, or classes assigned in equal blocks
+  double latency_us = 0;
+  int seeds = 10;
+  std::vector<std::string> methods = {"bvn",    "greedy",         "pairwise",
+                                      "random", "shortest-first", "all-at-once"};
+  std::string csv;
+};
+
+}  // namespace
 namespace {
 
 constexpr int kMaxAllAtOnceRanks = 64;  // the fluid simulation grows as n⁴
@@ -124,9 +145,38 @@ void run(const PlanA2aArgs& a) {
 
 }  // namespace
 
-int cmd_plan_a2a(const PlanA2aArgs& args) {
+static int cmd_plan_a2a(const PlanA2aArgs& args) {
   as_collective([&] { run(args); });
   return 0;
+}
+
+void add_plan_a2a_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<PlanA2aArgs>();
+  CLI::App* cmd = command_group(app, "plan", "predict and plan without running")
+                      ->add_subcommand("a2a",
+                                       "all-to-all orders (bvn, greedy, pairwise, random, "
+                                       "shortest-first, all-at-once) under the big-switch model: "
+                                       "simulated makespan against the lower bound T*");
+  cmd->add_option("--ranks", args->ranks, "rank counts to sweep")->delimiter(',');
+  cmd->add_option("--traffic", args->traffic,
+                  "traffic kinds (uniform, zipf, hot), or one CSV file of an n x n matrix of rows")
+      ->delimiter(',');
+  cmd->add_option("--experts-per-rank", args->experts_per_rank, "experts per rank");
+  cmd->add_option("--tokens", args->tokens, "tokens per rank");
+  cmd->add_option("--top-k", args->top_k, "experts per token");
+  cmd->add_option("--zipf-s", args->zipf_s, "Zipf exponent of expert popularity");
+  cmd->add_option("--hot-fraction", args->hot_fraction,
+                  "share of picks that go to the one hot expert");
+  cmd->add_option("--bytes-per-row", args->bytes_per_row, "bytes per token row");
+  cmd->add_option("--bandwidth", args->bandwidth_gbps,
+                  "link GB/s per rank: one value, or classes given to equal blocks of ranks "
+                  "(e.g. 100,80,50,40)")
+      ->delimiter(',');
+  cmd->add_option("--latency-us", args->latency_us, "start-up latency per message");
+  cmd->add_option("--seeds", args->seeds, "matrices per point (seeds 1..N)");
+  cmd->add_option("--methods", args->methods, "methods to compare")->delimiter(',');
+  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  out.push_back({cmd, [args] { return cmd_plan_a2a(*args); }});
 }
 
 }  // namespace paramoe

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <map>
 
-#include "app/commands.h"
+#include "app/command.h"
 #include "core/config.h"
 #include "core/csv_file.h"
 #include "core/error.h"
@@ -19,6 +19,22 @@
 #include "plan/schedule_choice.h"
 
 namespace paramoe {
+
+namespace {
+
+// paramoe plan --model M --cluster C: predicted layer time per layout and schedule.
+struct PlanLayerArgs {
+  std::string model;        // a paramoe config: [moe] and bench.tokens_per_step (global batch)
+  std::string cluster;      // inputs/clusters/*.toml
+  std::vector<int> layout;  // mp,ep,esp; empty: every layout with mp = esp
+  std::vector<int> chunks = {2, 4, 8};  // s2 pipeline degrees to price
+  std::vector<std::string> overrides;
+  std::string csv;
+  std::string grid;  // instead of --model: every point of a grid (inputs/grids) that fits
+  int nodes = 0;     // overrides the cluster file's node count; 0: keep
+};
+
+}  // namespace
 
 namespace {
 
@@ -105,7 +121,7 @@ int plan_grid(const PlanLayerArgs& args, const ClusterSpec& cluster) {
 
 }  // namespace
 
-int cmd_plan_layer(const PlanLayerArgs& args) {
+static int cmd_plan_layer(const PlanLayerArgs& args) {
   if (!args.grid.empty() && !args.cluster.empty()) {
     ClusterSpec cluster = cluster_load(args.cluster);
     if (args.nodes > 0) cluster.nodes = args.nodes;
@@ -166,6 +182,29 @@ int cmd_plan_layer(const PlanLayerArgs& args) {
           << c.p.intra * 1e3 << "," << c.p.inter * 1e3 << "," << c.p.overlap() * 1e3 << "\n";
   }
   return 0;
+}
+
+void add_plan_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<PlanLayerArgs>();
+  CLI::App* cmd = command_group(
+      app, "plan",
+      "predict and plan without running (one process). Without a subcommand: the predicted "
+      "forward+backward time of the model's MoE layer per layout and schedule on a cluster");
+  cmd->require_subcommand(0, 1);
+  cmd->add_option("--model", args->model,
+                  "paramoe config: [moe] and bench.tokens_per_step (the global batch)");
+  cmd->add_option("--cluster", args->cluster, "cluster file (inputs/clusters/*.toml)");
+  cmd->add_option("--layout", args->layout, "mp,ep,esp (default: all with mp = esp)")
+      ->delimiter(',')
+      ->expected(3);
+  cmd->add_option("--chunks", args->chunks, "s2 pipeline degrees to price")->delimiter(',');
+  cmd->add_option("--set", args->overrides, "override a key of the model config");
+  cmd->add_option("--csv", args->csv, "append the predictions to this CSV file");
+  cmd->add_option("--grid", args->grid,
+                  "instead of --model: predict every point of a layer grid (inputs/grids) "
+                  "that fits the cluster, and summarise the speedups");
+  cmd->add_option("--nodes", args->nodes, "override the cluster file's node count");
+  out.push_back({cmd, [args] { return cmd_plan_layer(*args); }});
 }
 
 }  // namespace paramoe

@@ -13,7 +13,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "app/commands.h"
+#include "app/command.h"
 #include "comm/a2a_order.h"
 #include "core/csv_file.h"
 #include "core/error.h"
@@ -24,6 +24,27 @@
 #include "plan/traffic.h"
 
 namespace paramoe {
+
+namespace {
+
+struct PlanPlacementArgs {
+  std::vector<int> ep = {8};
+  std::vector<std::string> traffic = {"zipf", "hot"};
+  std::string loads;  // a file of per-expert loads, instead of generated traffic
+  int experts_per_rank = 4;
+  int tokens = 4096;  // per rank
+  int top_k = 2;
+  double zipf_s = 1.2;
+  double hot_fraction = 0.5;
+  std::vector<double> speeds = {1};           // relative device speeds, classes in equal blocks
+  std::vector<double> bandwidth_gbps = {25};  // link GB/s, classes in equal blocks
+  int64_t bytes_per_row = 4096;
+  int seeds = 10;
+  bool show_plan = false;
+  std::string csv;
+};
+
+}  // namespace
 namespace {
 
 // Loads from a file: numbers separated by commas or newlines, one per expert.
@@ -152,9 +173,39 @@ void run(const PlanPlacementArgs& a) {
 
 }  // namespace
 
-int cmd_plan_placement(const PlanPlacementArgs& args) {
+static int cmd_plan_placement(const PlanPlacementArgs& args) {
   as_collective([&] { run(args); });
   return 0;
+}
+
+void add_plan_placement_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<PlanPlacementArgs>();
+  CLI::App* cmd = command_group(app, "plan", "predict and plan without running")
+                      ->add_subcommand("placement",
+                                       "expert placement: contiguous, random and load-aware "
+                                       "(heaviest experts to the fastest devices) compared on "
+                                       "expert time and the all-to-all bound");
+  cmd->add_option("--ep", args->ep, "EP sizes to sweep")->delimiter(',');
+  cmd->add_option("--traffic", args->traffic, "traffic kinds (uniform, zipf, hot)")->delimiter(',');
+  cmd->add_option("--loads", args->loads,
+                  "a file of per-expert loads (comma or newline separated) instead");
+  cmd->add_option("--experts-per-rank", args->experts_per_rank, "experts per EP rank");
+  cmd->add_option("--tokens", args->tokens, "tokens per rank");
+  cmd->add_option("--top-k", args->top_k, "experts per token");
+  cmd->add_option("--zipf-s", args->zipf_s, "Zipf exponent of expert popularity");
+  cmd->add_option("--hot-fraction", args->hot_fraction,
+                  "share of picks that go to the one hot expert");
+  cmd->add_option("--speeds", args->speeds,
+                  "relative device speeds: one value, or classes given to equal blocks of ranks")
+      ->delimiter(',');
+  cmd->add_option("--bandwidth", args->bandwidth_gbps,
+                  "link GB/s: one value, or classes given to equal blocks of ranks")
+      ->delimiter(',');
+  cmd->add_option("--bytes-per-row", args->bytes_per_row, "bytes per token row");
+  cmd->add_option("--seeds", args->seeds, "load draws per point (seeds 1..N)");
+  cmd->add_flag("--show-plan", args->show_plan, "print which rank holds which experts");
+  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  out.push_back({cmd, [args] { return cmd_plan_placement(*args); }});
 }
 
 }  // namespace paramoe

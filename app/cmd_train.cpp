@@ -1,285 +1,44 @@
-// paramoe train: the model of the config (model.type: a GPT/BERT MoE transformer on
-// token data, or the synthetic MoE stack) with AdamW, gradient clipping and
-// warmup + cosine LR. Checkpoints (every N steps, at the end, and on SIGUSR1/SIGTERM) hold
-// everything a bit-exact restart needs; --resume loads one under any process grid.
-#include <array>
-#include <cmath>
-#include <csignal>
-#include <cstdio>
-#include <filesystem>
-#include <set>
-
-#include "app/commands.h"
-#include "app/expert_rebalance.h"
-#include "app/preemption.h"
-#include "app/run_context.h"
-#include "app/train_metrics.h"
-#include "app/train_state.h"
-#include "app/train_task.h"
-#include "ckpt/checkpoint_dir.h"
-#include "comm/agreement.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/memory_usage.h"
-#include "core/timer.h"
-#include "moe/schedule.h"
-#include "optim/adamw.h"
-#include "optim/grad_allreduce.h"
-#include "optim/grad_norm.h"
-#include "optim/lr_schedule.h"
-#include "plan/traffic.h"
+// paramoe train CONFIG [--resume [WHAT]] [--calibrate-speed]: the training loop
+// lives in lib/train (trainer.h); this file is its command line.
+#include "app/command.h"
+#include "train/preemption.h"
+#include "train/trainer.h"
 
 namespace paramoe {
+
 namespace {
 
-std::string layout_string(const Layout& l) {
-  return "world=" + std::to_string(l.world) + " mp=" + std::to_string(l.mp) +
-         " ep=" + std::to_string(l.ep) + " esp=" + std::to_string(l.esp);
-}
-
-// Loads `what` (see checkpoint_resolve) into the host Params and moments (AdamW::
-// from_host then moves them to where the model computes); returns the
-// metadata, with step = 0 when there is nothing to resume from yet.
-CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
-                      const std::vector<TensorSlab>& slabs) {
-  const Config& cfg = rc.config;
-  MPI_Comm world = rc.grid->comm(Group::World);
-  const std::string path = checkpoint_resolve(what, cfg.checkpoint.dir, world);
-  if (path.empty()) {
-    log_info("resume: no checkpoint in " + cfg.checkpoint.dir + " yet; starting from step 0");
-    return CheckpointMeta{};
-  }
-  const double t0 = now_seconds();
-  CheckpointMeta meta = checkpoint_read(path, world, slabs);
-  if (meta.rng_seed != cfg.train.seed)
-    throw_collective(path + ": written with train.seed=" + std::to_string(meta.rng_seed) +
-                     ", but the config has train.seed=" + std::to_string(cfg.train.seed) +
-                     " (the data stream and teacher would change)");
-  opt.set_steps_taken(static_cast<int>(meta.step));
-  const Layout& now = rc.grid->layout();
-  const bool same = meta.layout.world == now.world && meta.layout.mp == now.mp &&
-                    meta.layout.ep == now.ep && meta.layout.esp == now.esp;
-  log_info("resume: " + path + " at step " + std::to_string(meta.step) + ", written under " +
-           layout_string(meta.layout) + (same ? "" : "; resharded to " + layout_string(now)) +
-           " (" + std::to_string(now_seconds() - t0) + " s)");
-  return meta;
-}
-
-void save(const RunContext& rc, int64_t step, int64_t tokens_seen,
-          const std::vector<TensorSlab>& slabs) {
-  const Config& cfg = rc.config;
-  CheckpointMeta meta;
-  meta.step = step;
-  meta.tokens_seen = tokens_seen;
-  meta.rng_seed = cfg.train.seed;
-  meta.rng_counter = step;
-  meta.config_toml = cfg.source_text;
-  meta.layout = rc.grid->layout();
-  const double t0 = now_seconds();
-  const std::string path =
-      checkpoint_save(cfg.checkpoint.dir, cfg.checkpoint.keep, cfg.checkpoint.verify,
-                      rc.grid->comm(Group::World), meta, slabs);
-  const double secs = now_seconds() - t0;
-  if (rc.grid->world_rank() == 0) {
-    const double mb = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
-    char line[512];
-    std::snprintf(line, sizeof line, "checkpoint: %s (%.2f MB in %.3f s, %.1f MB/s)", path.c_str(),
-                  mb, secs, mb / secs);
-    log_info(line);
-  }
-}
-
-// The first MoE layer's last dispatch, as the EP group of world rank 0 saw it.
-void write_traffic(const RunContext& rc, TrainTask& task) {
-  const std::vector<int>& mine = task.moe_layers().front()->last_run().plan.ep_send_rows;
-  const int ep = rc.grid->size(Group::Ep);
-  if (static_cast<int>(mine.size()) != ep) return;  // no step has run
-  std::vector<int> all(static_cast<size_t>(ep) * ep);
-  MPI_CHECK(
-      MPI_Gather(mine.data(), ep, MPI_INT, all.data(), ep, MPI_INT, 0, rc.grid->comm(Group::Ep)));
-  TrafficMatrix m(ep);
-  for (size_t k = 0; k < all.size(); ++k) m.d[k] = all[k];
-  agree_on(rc.grid->comm(Group::World), [&] {
-    if (rc.grid->world_rank() == 0) write_traffic_csv(rc.config.train.traffic_csv, m);
-  });
-  log_info("traffic: layer 0's EP all-to-all rows of the last step written to " +
-           rc.config.train.traffic_csv);
-}
-
-// The largest per-rank peak resident set, the training state paramoe holds
-// (parameters, gradients and both AdamW moments: 4 floats per element, in host
-// memory and, on a GPU, again in device memory) and the data-centric weight caches,
-// with how their gathers were served. On a GPU also the device memory in use: the
-// device buffers grow to the largest step and are kept, so at the end of the run
-// this is the run's peak, less the stream-ordered pool's transient scratch.
-void log_memory(const RunContext& rc, const std::vector<Param*>& params,
-                const std::vector<MoeLayer*>& layers) {
-  double state = 0.0;
-  for (const Param* p : params) state += 4.0 * sizeof(float) * static_cast<double>(p->value.size());
-  std::set<const WeightCache*> caches;
-  for (const MoeLayer* m : layers)
-    if (m->weight_cache()) caches.insert(m->weight_cache());
-  double cache = 0.0;
-  WeightCache::Stats served;
-  for (const WeightCache* c : caches) {
-    cache += static_cast<double>(c->bytes());
-    served.gathers += c->stats().gathers;
-    served.prefetched += c->stats().prefetched;
-    served.reused += c->stats().reused;
-  }
-  double m[3] = {static_cast<double>(peak_rss_bytes()), state, cache};
-  rc.coll->allreduce_max(Group::World, m, 3);
-  char line[200];
-  std::snprintf(line, sizeof line,
-                "memory: peak resident set %.1f MiB, training state %.2f MiB, weight cache "
-                "%.2f MiB (largest rank)",
-                m[0] / (1 << 20), m[1] / (1 << 20), m[2] / (1 << 20));
-  log_info(line);
-  if (rc.layers.device_memory) {
-    std::array<double, 2> gpu = rc.layers.device_memory();
-    rc.coll->allreduce_max(Group::World, gpu.data(), 2);
-    std::snprintf(line, sizeof line,
-                  "GPU memory: %.1f MiB in use of %.1f MiB (cudaMemGetInfo at the end of the run; "
-                  "ranks sharing a GPU count each other's; largest rank)",
-                  gpu[0] / (1 << 20), gpu[1] / (1 << 20));
-    log_info(line);
-  }
-  if (caches.empty()) return;
-  std::snprintf(line, sizeof line,
-                "weight cache: %zu cache(s) for %zu MoE layers; %lld gathers, %lld of them "
-                "prefetched by the neighbouring layer; %lld backward passes reused the "
-                "forward's weights (rank 0)",
-                caches.size(), layers.size(), static_cast<long long>(served.gathers),
-                static_cast<long long>(served.prefetched), static_cast<long long>(served.reused));
-  log_info(line);
-}
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string resume;  // empty: start fresh; "latest", a directory or a checkpoint file
+  bool calibrate_speed = false;
+};
 
 }  // namespace
 
-int cmd_train(const TrainArgs& args) {
-  preemption_install();
-  RunContext rc = run_context_create(args.config, args.overrides, args.calibrate_speed);
-  const Config& cfg = rc.config;
-  const TrainConfig& tc = cfg.train;
-
-  std::unique_ptr<TrainTask> task = make_train_task(rc);
-  // The optimizer runs where the parameters' live copies are (the GPU's memory
-  // with device.type = "cuda"), on the collectives that move that memory.
-  const std::vector<ResidentParam> live = task->resident_params();
-  std::vector<Param*> params;
-  for (const ResidentParam& r : live) params.push_back(r.param);
-  const std::unique_ptr<OptimizerMemory> mem = rc.layers.make_optimizer_memory();
-  AdamW opt(live, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay}, *mem);
-  std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
-  GradAllreduce grad_sync(live, *rc.layers.coll, *mem);
-  const GradNorm grad_norm(live, *rc.layers.coll, *mem);
-  rebalance_validate(rc);
-  log_info("paramoe train: " + task->describe());
-  const std::string schedule = cfg.moe.effective_schedule();
-  log_info("MoE: " + cfg.moe.expert_mode + ", schedule " + schedule + ", " +
-           std::to_string(cfg.moe.num_experts) + " experts top-" + std::to_string(cfg.moe.top_k) +
-           ", " + std::to_string(task->moe_layers().size()) + " MoE layers" +
-           (cfg.moe.data_centric() ? ", weight cache " + cfg.moe.weight_cache : ""));
-  std::string steps = schedule_describe(schedule_build(schedule, cfg.moe.chunks));
-  steps.pop_back();  // log_info ends the line itself
-  log_info(steps);
-
-  CheckpointMeta start;
-  if (!args.resume.empty()) start = resume(args.resume, rc, opt, slabs);
-  opt.from_host();  // the initial or restored values and moments, onto the model's device
-  task->values_changed();
-  int64_t tokens_seen = start.tokens_seen;
-  if (start.step > 0 && start.step >= tc.steps)  // step > 0 only after a resume
-    log_info("resume: the checkpoint is at step " + std::to_string(start.step) +
-             " >= train.steps=" + std::to_string(tc.steps) + "; nothing to train");
-
-  const bool rank0 = rc.grid->world_rank() == 0;
-  MetricsLog metrics(rank0 ? tc.metrics_csv : "", rank0 ? tc.metrics_jsonl : "",
-                     /*append=*/start.step > 0);
-  ProgressBar progress(rank0 && tc.log_every > 1, tc.steps);
-  const bool checkpointing = !cfg.checkpoint.dir.empty();
-  for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
-    const double t0 = now_seconds();
-    const StepResult r = task->run_step(tokens_seen);
-    grad_sync.run();
-    const double norm = grad_norm.clip(tc.grad_clip);
-    const int done = step + 1;
-    if (!std::isfinite(r.loss) || !std::isfinite(norm))
-      throw_collective(std::string(std::isfinite(r.loss) ? "gradient norm" : "loss") +
-                       " became non-finite at step " + std::to_string(done) +
-                       "; stopping (lower train.lr or set train.grad_clip?); earlier checkpoints "
-                       "are kept");
-    const double lr = lr_at(step, tc.warmup_steps, tc.steps, tc.lr, tc.min_lr_ratio);
-    opt.step(lr);
-    zero_grads(live, *mem);
-    task->values_changed();
-    tokens_seen += tc.tokens_per_step;
-    if (rebalance_experts(task->moe_layers(), opt, rc, done))
-      slabs = train_state_slabs(params, opt);
-
-    // The step time, the MoE and all-to-all times and any preemption signal, agreed by all.
-    double a2a = 0.0;
-    for (MoeLayer* m : task->moe_layers()) a2a += m->last_run().alltoall_seconds();
-    double agreed[4] = {now_seconds() - t0, task->take_moe_seconds(), a2a,
-                        static_cast<double>(preemption_signal())};
-    rc.coll->allreduce_max(Group::World, agreed, 4);
-    StepMetrics sm{done,
-                   r.loss,
-                   r.aux,
-                   r.z,
-                   lr,
-                   norm,
-                   agreed[0],
-                   tc.tokens_per_step / agreed[0],
-                   agreed[1] / agreed[0],
-                   agreed[2],
-                   0};
-    for (MoeLayer* m : task->moe_layers()) sm.dropped += m->last_run().routing.dropped_global;
-    if (done % tc.log_every == 0 || done == tc.steps) {
-      progress.clear();
-      log_info(format_step_line(sm, tc.steps, cfg.moe.capacity_factor > 0));
-    } else {
-      progress.update(done);
-    }
-    metrics.step(sm);
-    if (task->has_validation() && tc.val_every > 0 &&
-        (done % tc.val_every == 0 || done == tc.steps)) {
-      const double val = task->validate();
-      progress.clear();
-      char line[128];
-      std::snprintf(line, sizeof line, "step %5d/%d | val loss %.6f (%d batches)", done, tc.steps,
-                    val, tc.val_batches);
-      log_info(line);
-      metrics.validation(done, val);
-    }
-
-    const int signal = static_cast<int>(agreed[3]);
-    const bool periodic = cfg.checkpoint.every > 0 && done % cfg.checkpoint.every == 0;
-    const bool exiting = cfg.checkpoint.exit_after > 0 &&
-                         done - start.step == cfg.checkpoint.exit_after && done < tc.steps;
-    if (checkpointing && (periodic || done == tc.steps || signal || exiting)) {
-      opt.to_host();
-      save(rc, done, tokens_seen, slabs);
-    }
-    if (exiting && !signal) {
-      log_info("checkpoint.exit_after=" + std::to_string(cfg.checkpoint.exit_after) +
-               ": stopping at step " + std::to_string(done) + " of " + std::to_string(tc.steps));
-      return 0;
-    }
-    if (signal) {
-      const std::string name = signal == SIGUSR1 ? "SIGUSR1" : "SIGTERM";
-      if (checkpointing)
-        log_info("preempted by " + name + ": checkpoint written at step " + std::to_string(done) +
-                 "; exiting (resume with --resume latest)");
-      else
-        log_warn("preempted by " + name + " at step " + std::to_string(done) +
-                 "; checkpoint.dir is not set, so no checkpoint was written");
-      return 0;
-    }
-  }
-  if (!tc.traffic_csv.empty()) write_traffic(rc, *task);
-  log_memory(rc, params, task->moe_layers());
-  return 0;
+void add_train_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "train", "train the config's model: GPT/BERT MoE on token data, or the synthetic MoE stack");
+  add_config_options(cmd, args->config, args->overrides);
+  CLI::Option* resume =
+      cmd->add_option("--resume", args->resume,
+                      "continue from a checkpoint: 'latest' (the default when no value is given; "
+                      "starts fresh if checkpoint.dir has none yet), a checkpoint directory, or "
+                      "a .h5 file. Any parallel layout may load it.")
+          ->expected(0, 1);
+  cmd->add_flag("--calibrate-speed", args->calibrate_speed,
+                "with parallel.split = \"speed\": time a GEMM on every rank at start-up "
+                "and split the work by the measured speeds (else plan.cluster's speeds)");
+  out.push_back({cmd, [args, resume] {
+                   if (resume->count() > 0 && args->resume.empty()) args->resume = "latest";
+                   preemption_install();
+                   const RunContext rc =
+                       run_context_create(args->config, args->overrides, args->calibrate_speed);
+                   train_run(rc, args->resume);
+                   return 0;
+                 }});
 }
 
 }  // namespace paramoe

@@ -121,7 +121,7 @@ Trainee make_trainee(const ParallelConfig& par, uint64_t seed, int layers = 2,
   Trainee t;
   t.grid = std::make_unique<ProcessGrid>(ProcessGrid::create(MPI_COMM_WORLD, par, cfg));
   t.coll = std::make_unique<MpiCollectives>(*t.grid);
-  t.model = std::make_unique<MoeStack>(cfg, layers, *t.coll, seed);
+  t.model = std::make_unique<MoeStack>(std::vector<MoeConfig>(layers, cfg), *t.coll, seed);
   for (Param* p : t.model->params()) {
     Param m = *p;
     m.name = p->name + "/adam_m";

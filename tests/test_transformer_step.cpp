@@ -111,7 +111,8 @@ void run_step(const std::string& kind, const std::string& schedule, int passes =
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
   MpiCollectives coll(grid);  // the loss sums, on the host
   Device dev = device_for(grid);
-  TransformerModel model(cfg, *dev.coll, /*seed=*/1, dev.make, dev.make_dense);
+  TransformerModel model(cfg, std::vector<MoeConfig>(cfg.moe_layer_count(), cfg.moe), *dev.coll,
+                         /*seed=*/1, dev.make, dev.make_dense);
   const std::vector<Param*> params = model.params();
   for (Param* p : params) {
     const FixtureTensor& t = f.at("init/" + p->name);

@@ -172,6 +172,12 @@ struct Config {
   PlacementConfig placement;
   std::string origin;       // file name or "<defaults>", used in messages
   std::string source_text;  // the effective TOML, for logs and checkpoints
+
+  // How many MoE layers the model has: every block of the synthetic stack, every
+  // moe_every-th block of a transformer.
+  int moe_layer_count() const {
+    return model.transformer() ? train.layers / model.moe_every : train.layers;
+  }
 };
 
 // Parses `path` and applies `overrides` ("section.key=value", TOML values; bare

@@ -4,22 +4,22 @@
 
 namespace paramoe {
 
-MoeStack::MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
+MoeStack::MoeStack(const std::vector<MoeConfig>& layers, Collectives& coll, uint64_t seed,
                    const StepBackendMaker& make, const DenseBackendMaker& make_dense)
     : dense_(make_dense(coll)),
-      D_(cfg.d_model),
+      D_(layers.front().d_model),
       x_(dense_->new_buffer()),
       ln_out_(dense_->new_buffer()),
       moe_out_(dense_->new_buffer()) {
-  ln_.reserve(layers);  // LayerNorms are referenced by params(); no reallocation
-  for (int l = 0; l < layers; ++l) {
+  ln_.reserve(layers.size());  // LayerNorms are referenced by params(); no reallocation
+  for (size_t l = 0; l < layers.size(); ++l) {
     const std::string prefix = "layers/" + std::to_string(l) + "/";
     ln_.emplace_back(prefix + "ln", D_, *dense_);
-    moe_.push_back(std::make_unique<MoeLayer>(cfg, coll, prefix + "moe/", seed, make));
+    moe_.push_back(std::make_unique<MoeLayer>(layers[l], coll, prefix + "moe/", seed, make));
   }
   for (LayerNorm& ln : ln_)
     for (Param* p : ln.params()) dense_->attach(*p);
-  cache_ = weight_cache_share(cfg, coll, moe_layers());
+  cache_ = weight_cache_share(coll, moe_layers());
 }
 
 std::vector<Param*> MoeStack::params() {

@@ -18,7 +18,8 @@ class MoeStack {
   // The MoE layers compute on the backend `make` gives (moe_layer.h), the
   // LayerNorms and residuals on the one `make_dense` gives, both in the memory
   // `coll` moves; only the inputs and outputs cross to the host.
-  MoeStack(const MoeConfig& cfg, int layers, Collectives& coll, uint64_t seed,
+  // One MoE block per entry of `layers` (each layer's config as it runs).
+  MoeStack(const std::vector<MoeConfig>& layers, Collectives& coll, uint64_t seed,
            const StepBackendMaker& make = make_cpu_step_backend,
            const DenseBackendMaker& make_dense = make_cpu_dense_backend);
 

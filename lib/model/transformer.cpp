@@ -2,12 +2,13 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "model/resident_params.h"
 
 namespace paramoe {
 
-TransformerModel::TransformerModel(const Config& cfg, Collectives& coll, uint64_t seed,
-                                   const StepBackendMaker& make,
+TransformerModel::TransformerModel(const Config& cfg, const std::vector<MoeConfig>& moe_configs,
+                                   Collectives& coll, uint64_t seed, const StepBackendMaker& make,
                                    const DenseBackendMaker& make_dense)
     : dense_(make_dense(coll)),
       D_(cfg.moe.d_model),
@@ -19,15 +20,19 @@ TransformerModel::TransformerModel(const Config& cfg, Collectives& coll, uint64_
       g_(dense_->new_buffer()),
       gf_(dense_->new_buffer()) {
   const ModelConfig& m = cfg.model;
+  PARAMOE_REQUIRE(static_cast<int>(moe_configs.size()) == cfg.moe_layer_count(),
+                  "TransformerModel: expected one MoE config per MoE layer");
+  size_t next_moe = 0;
   for (int l = 0; l < cfg.train.layers; ++l) {
     const BlockShape shape{cfg.moe.d_model, m.d_ffn, m.heads, m.type == "gpt",
                            (l + 1) % m.moe_every == 0};
-    blocks_.push_back(std::make_unique<TransformerBlock>(l, shape, cfg.moe, *dense_, seed, make));
+    const MoeConfig& moe = shape.moe ? moe_configs[next_moe++] : cfg.moe;
+    blocks_.push_back(std::make_unique<TransformerBlock>(l, shape, moe, *dense_, seed, make));
   }
   init(m, cfg.train.layers, seed);
   // The parameters have their final addresses now (the backend keys its copies by them).
   for (Param* p : dense_params()) dense_->attach(*p);
-  cache_ = weight_cache_share(cfg.moe, coll, moe_layers());
+  cache_ = weight_cache_share(coll, moe_layers());
 }
 
 void TransformerModel::init(const ModelConfig& m, int layers, uint64_t seed) {

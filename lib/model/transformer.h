@@ -23,8 +23,10 @@ class TransformerModel {
   // The dense parts compute on the backend `make_dense` gives, the MoE layers on
   // the one `make` gives; both keep their activations in the memory that `coll`
   // moves (the host's for the CPU backends, the GPU's for the CUDA ones).
-  TransformerModel(const Config& cfg, Collectives& coll, uint64_t seed,
-                   const StepBackendMaker& make = make_cpu_step_backend,
+  // `moe_configs`: the config of each MoE layer as it runs, in block order
+  // (cfg.moe_layer_count() of them).
+  TransformerModel(const Config& cfg, const std::vector<MoeConfig>& moe_configs, Collectives& coll,
+                   uint64_t seed, const StepBackendMaker& make = make_cpu_step_backend,
                    const DenseBackendMaker& make_dense = make_cpu_dense_backend);
 
   // Returns the summed cross-entropy over the batch's targeted positions.

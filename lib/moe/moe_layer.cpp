@@ -139,11 +139,14 @@ void MoeLayer::apply_placement(const ExpertPlacement& to, const StateLookup& sta
   load_params();
 }
 
-std::unique_ptr<WeightCache> weight_cache_share(const MoeConfig& cfg, Collectives& coll,
+std::unique_ptr<WeightCache> weight_cache_share(Collectives& coll,
                                                 const std::vector<MoeLayer*>& layers) {
-  if (!cfg.data_centric() || cfg.weight_cache != "shared") return nullptr;
-  auto cache = std::make_unique<WeightCache>(coll);
-  for (MoeLayer* m : layers) m->use_weight_cache(*cache);
+  std::unique_ptr<WeightCache> cache;
+  for (MoeLayer* m : layers) {
+    if (!m->config().data_centric() || m->config().weight_cache != "shared") continue;
+    if (!cache) cache = std::make_unique<WeightCache>(coll);
+    m->use_weight_cache(*cache);
+  }
   return cache;
 }
 

@@ -69,6 +69,7 @@ class MoeLayer {
   const std::vector<double>& expert_load() const { return expert_load_; }
   void reset_expert_load();
   const MoeRun& last_run() const { return run_; }
+  const MoeConfig& config() const { return cfg_; }  // as it runs (schedule, mode, chunks)
   // The weight of the last forward's aux and z losses in the loss the next backward
   // differentiates: 1 / micro-batches under gradient accumulation.
   void set_loss_scale(float s) { run_.routing.loss_scale = s; }
@@ -94,10 +95,10 @@ class MoeLayer {
   int cache_id_ = 0;
 };
 
-// Data-centric layers with moe.weight_cache = "shared": one cache that all of
-// `layers` (in execution order) gather into, which the caller keeps alive while
-// they run; null for any other config (each data-centric layer keeps its own).
-std::unique_ptr<WeightCache> weight_cache_share(const MoeConfig& cfg, Collectives& coll,
+// The data-centric layers of `layers` (in execution order) with moe.weight_cache =
+// "shared": one cache that they all gather into, which the caller keeps alive while
+// they run; null when there are none (each other data-centric layer keeps its own).
+std::unique_ptr<WeightCache> weight_cache_share(Collectives& coll,
                                                 const std::vector<MoeLayer*>& layers);
 
 }  // namespace paramoe

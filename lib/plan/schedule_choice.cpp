@@ -49,4 +49,38 @@ const ScheduleOption& schedule_best(const std::vector<ScheduleOption>& options, 
   return *best;
 }
 
+MoeConfig moe_layer_resolve(const MoeConfig& given, const LayerShape& shape, const Layout& layout,
+                            const ClusterSpec& cluster, std::string& line) {
+  line.clear();
+  MoeConfig m = given;
+  const bool auto_schedule = m.schedule == "auto", auto_mode = m.expert_mode == "auto";
+  if (!auto_schedule && !auto_mode) return m;
+  std::vector<ScheduleOption> options;
+  if (auto_schedule)
+    options = schedule_options(shape, layout, cluster);
+  else
+    options.push_back(schedule_option(m.schedule, m.chunks, shape, layout, cluster));
+  if (auto_mode) options.push_back(schedule_option("dc", 1, shape, layout, cluster));
+  std::string why;
+  const ScheduleOption& best = schedule_best(options, why);
+  if (best.name == "dc") {
+    m.expert_mode = "data-centric";
+    if (auto_schedule) m.schedule = "s1";  // unused while data-centric
+  } else {
+    if (auto_mode) m.expert_mode = "model-centric";
+    m.schedule = best.name;
+    m.chunks = best.chunks;
+  }
+  line = auto_mode ? "expert_mode auto: " : "schedule auto: ";
+  line += best.name == "dc"   ? std::string("data-centric")
+          : best.name == "s2" ? "s2 with " + std::to_string(best.chunks) + " chunks"
+                              : best.name;
+  if (auto_mode && best.name != "dc") line += " (model-centric)";
+  line += " on " + cluster.name + " (" + why + ")";
+  if (cluster.world() != layout.world)
+    line += "; note: the cluster file describes " + std::to_string(cluster.world()) +
+            " ranks, this run has " + std::to_string(layout.world);
+  return m;
+}
+
 }  // namespace paramoe

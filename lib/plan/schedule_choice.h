@@ -37,4 +37,15 @@ std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layo
 // reason listing every option's predicted time.
 const ScheduleOption& schedule_best(const std::vector<ScheduleOption>& options, std::string& why);
 
+// moe.schedule = "auto" and moe.expert_mode = "auto" for one MoE layer of `shape`
+// (its tokens: one data-parallel shard's): `given` with the predicted-best
+// schedule, chunks and expert mode filled in, and a line for the log saying what
+// was chosen and why. The candidates are the model-centric schedules (every one
+// the layout allows when the schedule is "auto", else the one named) and, when the
+// mode is "auto", data-centric execution. Pure: every rank that asks with the same
+// inputs gets the same answer, so no collective is needed. `given` without "auto"
+// comes back unchanged, with an empty line.
+MoeConfig moe_layer_resolve(const MoeConfig& given, const LayerShape& shape, const Layout& layout,
+                            const ClusterSpec& cluster, std::string& line);
+
 }  // namespace paramoe

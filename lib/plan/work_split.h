@@ -20,12 +20,20 @@ namespace paramoe {
 struct WorkSplit {
   std::vector<double> speeds;  // per world rank, the fastest = 1; empty: an even split
   std::vector<double> dp;      // per data-parallel index (data-centric); empty: even
+  std::vector<double> esp;     // per ESP index (model-centric), MoeConfig::esp_weights; empty: even
   std::string describe;        // for the log; empty for an even split
 };
 
-// Collective. Sets cfg.moe.esp_weights for a model-centric speed split; throws a
-// collective Error naming the key when parallel.split = "speed" has no speeds.
-WorkSplit work_split_resolve(Config& cfg, const ProcessGrid& grid, bool calibrate);
+// Collective. `data_centric`: whether the MoE layers run data-centric (the batch is
+// split) or model-centric (the experts' hidden dimension is). Throws a collective
+// Error naming the key when parallel.split = "speed" has no speeds.
+WorkSplit work_split_resolve(const Config& cfg, bool data_centric, const ProcessGrid& grid,
+                             bool calibrate);
+
+// The shares from given speeds (one per world rank), with no collective: what
+// work_split_resolve does once the speeds are known.
+WorkSplit work_split_from_speeds(std::vector<double> speeds, const std::string& source,
+                                 int64_t d_hidden, bool data_centric, const Layout& layout);
 
 // Every rank times the same single-threaded sgemm at once (they share the machine
 // as they will in training), in three windows of 24 calls after a warm-up window;

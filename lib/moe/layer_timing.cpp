@@ -1,4 +1,4 @@
-#include "app/layer_timing.h"
+#include "moe/layer_timing.h"
 
 #include "core/error.h"
 #include "core/timer.h"

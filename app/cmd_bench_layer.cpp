@@ -6,9 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "app/commands.h"
-#include "app/layer_timing.h"
-#include "app/run_context.h"
+#include "app/command.h"
 #include "comm/agreement.h"
 #include "core/csv_file.h"
 #include "core/error.h"
@@ -17,12 +15,27 @@
 #include "core/stats.h"
 #include "core/timer.h"
 #include "core/trace.h"
+#include "moe/layer_timing.h"
 #include "moe/moe_layer.h"
 #include "moe/step_trace.h"
 #include "plan/cluster.h"
 #include "plan/predictor.h"
+#include "train/run_context.h"
 
 namespace paramoe {
+
+namespace {
+
+struct BenchLayerArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::vector<std::string> schedules;  // empty: the config's [bench] schedules
+  int repeats = 0;                     // 0: the config's
+  std::string csv;                     // empty: the config's
+  std::string trace;                   // directory for per-rank Chrome traces; empty: none
+};
+
+}  // namespace
 
 namespace {
 struct BenchRow {
@@ -36,13 +49,13 @@ struct BenchRow {
 };
 }  // namespace
 
-int cmd_bench_layer(const BenchLayerArgs& args) {
+static int cmd_bench_layer(const BenchLayerArgs& args) {
   RunContext rc = run_context_create(args.config, args.overrides);
   BenchConfig bc = rc.config.bench;
   if (!args.schedules.empty()) bc.schedules = args.schedules;
   if (args.repeats > 0) bc.repeats = args.repeats;
   if (!args.csv.empty()) bc.csv = args.csv;
-  const MoeConfig& mc = rc.config.moe;
+  const MoeConfig& mc = rc.moe_layers.front();
   const int64_t D = mc.d_model;
   const uint64_t seed = static_cast<uint64_t>(rc.config.train.seed);
 
@@ -160,6 +173,23 @@ int cmd_bench_layer(const BenchLayerArgs& args) {
           << r.a2a_bytes_mean << "," << r.a2a_bytes_max << "," << r.predicted_ms << "\n";
   }
   return 0;
+}
+
+void add_bench_layer_command(CLI::App& app, Commands& out) {
+  auto args = std::make_shared<BenchLayerArgs>();
+  CLI::App* cmd = command_group(app, "bench", "benchmarks of layers and schedules")
+                      ->add_subcommand("layer",
+                                       "median forward+backward time and all-to-all bytes of one "
+                                       "MoE layer per schedule");
+  add_config_options(cmd, args->config, args->overrides);
+  cmd->add_option("--schedules", args->schedules, "schedules to compare; the first is the baseline")
+      ->delimiter(',');
+  cmd->add_option("--repeats", args->repeats, "timed repeats (median is reported)");
+  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  cmd->add_option("--trace", args->trace,
+                  "write each rank's steps of the last repeat of every schedule as a "
+                  "Chrome trace, DIR/trace-rank<k>.json (perf/trace_merge.py joins them)");
+  out.push_back({cmd, [args] { return cmd_bench_layer(*args); }});
 }
 
 }  // namespace paramoe

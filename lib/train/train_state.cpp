@@ -1,4 +1,4 @@
-#include "app/train_state.h"
+#include "train/train_state.h"
 
 namespace paramoe {
 

@@ -1,9 +1,9 @@
 // model.type = "stack": MoE blocks regress a fixed random teacher (data/synthetic_teacher.h).
-#include "app/train_task.h"
 #include "core/row_split.h"
 #include "core/timer.h"
 #include "data/synthetic_teacher.h"
 #include "model/moe_stack.h"
+#include "train/train_task.h"
 
 namespace paramoe {
 
@@ -13,8 +13,8 @@ class SyntheticTask : public TrainTask {
  public:
   explicit SyntheticTask(const RunContext& rc)
       : rc_(rc),
-        model_(rc.config.moe, rc.config.train.layers, *rc.layers.coll,
-               static_cast<uint64_t>(rc.config.train.seed), rc.layers.make, rc.layers.make_dense),
+        model_(rc.moe_layers, *rc.layers.coll, static_cast<uint64_t>(rc.config.train.seed),
+               rc.layers.make, rc.layers.make_dense),
         teacher_(rc.config.moe.d_model, static_cast<uint64_t>(rc.config.train.seed) ^ 0x5eedull) {
     // This rank's data-parallel shard of the global batch (MP ranks share it).
     split_rows_by(rc.config.train.tokens_per_step, rc.grid->layout().dp(), rc.split.dp,

@@ -1,4 +1,4 @@
-#include "app/expert_rebalance.h"
+#include "train/expert_rebalance.h"
 
 #include <cstdio>
 #include <numeric>

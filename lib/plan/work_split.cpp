@@ -1,4 +1,4 @@
-#include "app/work_split.h"
+#include "plan/work_split.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -53,33 +53,10 @@ std::string shares(const char* what, int64_t total, const std::vector<double>& w
 
 }  // namespace
 
-WorkSplit work_split_resolve(Config& cfg, const ProcessGrid& grid, bool calibrate) {
+WorkSplit work_split_from_speeds(std::vector<double> speeds, const std::string& source,
+                                 int64_t d_hidden, bool data_centric, const Layout& l) {
   WorkSplit ws;
-  if (cfg.parallel.split != "speed") {
-    if (calibrate)
-      throw_collective(cfg.origin +
-                       ": --calibrate-speed needs parallel.split = \"speed\" (it sets the shares "
-                       "of work the speeds decide)");
-    return ws;
-  }
-  const Layout& l = grid.layout();
-  std::string source;
-  if (calibrate) {
-    ws.speeds = calibrate_speeds(grid);
-    source = "calibrated (sgemm)";
-  } else {
-    if (cfg.plan.cluster.empty())
-      throw_collective(cfg.origin +
-                       ": [parallel] split = \"speed\": expected speeds from plan.cluster "
-                       "([device] speeds) or from train --calibrate-speed");
-    const ClusterSpec cl = cluster_load(cfg.plan.cluster);
-    if (static_cast<int>(cl.speeds.size()) != l.world)
-      throw_collective(cl.origin + ": device.speeds: expected one speed per rank (" +
-                       std::to_string(l.world) + " for this run), got " +
-                       std::to_string(cl.speeds.size()));
-    ws.speeds = cl.speeds;
-    source = cl.origin;
-  }
+  ws.speeds = std::move(speeds);
   char buf[32];
   ws.describe = "split by speed: speeds";
   for (double s : ws.speeds) {
@@ -87,14 +64,39 @@ WorkSplit work_split_resolve(Config& cfg, const ProcessGrid& grid, bool calibrat
     ws.describe += buf;
   }
   ws.describe += " (" + source + ");";
-  if (cfg.moe.data_centric()) {
+  if (data_centric) {
     ws.dp = slowest_speeds(ws.speeds, index_of_ranks(l, &GroupIndex::dp), l.dp());
     ws.describe += shares(" data-parallel batch shares (per 1000 rows)", 1000, ws.dp);
   } else {
-    cfg.moe.esp_weights = slowest_speeds(ws.speeds, index_of_ranks(l, &GroupIndex::esp), l.esp);
-    ws.describe += shares(" ESP hidden slices", cfg.moe.d_hidden, cfg.moe.esp_weights);
+    ws.esp = slowest_speeds(ws.speeds, index_of_ranks(l, &GroupIndex::esp), l.esp);
+    ws.describe += shares(" ESP hidden slices", d_hidden, ws.esp);
   }
   return ws;
+}
+
+WorkSplit work_split_resolve(const Config& cfg, bool data_centric, const ProcessGrid& grid,
+                             bool calibrate) {
+  if (cfg.parallel.split != "speed") {
+    if (calibrate)
+      throw_collective(cfg.origin +
+                       ": --calibrate-speed needs parallel.split = \"speed\" (it sets the shares "
+                       "of work the speeds decide)");
+    return WorkSplit{};
+  }
+  const Layout& l = grid.layout();
+  if (calibrate)
+    return work_split_from_speeds(calibrate_speeds(grid), "calibrated (sgemm)", cfg.moe.d_hidden,
+                                  data_centric, l);
+  if (cfg.plan.cluster.empty())
+    throw_collective(cfg.origin +
+                     ": [parallel] split = \"speed\": expected speeds from plan.cluster "
+                     "([device] speeds) or from train --calibrate-speed");
+  const ClusterSpec cl = cluster_load(cfg.plan.cluster);
+  if (static_cast<int>(cl.speeds.size()) != l.world)
+    throw_collective(cl.origin + ": device.speeds: expected one speed per rank (" +
+                     std::to_string(l.world) + " for this run), got " +
+                     std::to_string(cl.speeds.size()));
+  return work_split_from_speeds(cl.speeds, cl.origin, cfg.moe.d_hidden, data_centric, l);
 }
 
 }  // namespace paramoe

@@ -1,4 +1,4 @@
-#include "app/train_task.h"
+#include "train/train_task.h"
 
 namespace paramoe {
 

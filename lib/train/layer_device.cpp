@@ -1,4 +1,4 @@
-#include "app/layer_device.h"
+#include "train/layer_device.h"
 
 #include "core/error.h"
 

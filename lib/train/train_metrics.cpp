@@ -1,4 +1,4 @@
-#include "app/train_metrics.h"
+#include "train/train_metrics.h"
 
 #include <unistd.h>
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "app/run_context.h"
 #include "core/param.h"
 #include "moe/moe_layer.h"
+#include "train/run_context.h"
 
 namespace paramoe {
 

@@ -1,4 +1,4 @@
-#include "app/preemption.h"
+#include "train/preemption.h"
 
 #include <csignal>
 
@@ -24,6 +24,10 @@ void preemption_install() {
 
 int preemption_signal() {
   return g_signal;
+}
+
+void preemption_reset() {
+  g_signal = 0;
 }
 
 }  // namespace paramoe

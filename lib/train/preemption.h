@@ -7,5 +7,6 @@ namespace paramoe {
 
 void preemption_install();  // handlers for SIGUSR1 and SIGTERM
 int preemption_signal();    // the signal received so far on this rank, or 0
+void preemption_reset();    // forgets it (a process that trains again, e.g. a test)
 
 }  // namespace paramoe

@@ -1,10 +1,10 @@
 // model.type = "gpt" | "bert": a TransformerModel on a TokenDataset, with gradient
 // accumulation over train.micro_batches and validation.
-#include "app/train_task.h"
 #include "core/error.h"
 #include "core/row_split.h"
 #include "data/token_dataset.h"
 #include "model/transformer.h"
+#include "train/train_task.h"
 
 namespace paramoe {
 
@@ -15,8 +15,8 @@ class LanguageModelTask : public TrainTask {
   explicit LanguageModelTask(const RunContext& rc)
       : rc_(rc),
         data_(rc.config.model, rc.config.data, static_cast<uint64_t>(rc.config.train.seed)),
-        model_(rc.config, *rc.layers.coll, static_cast<uint64_t>(rc.config.train.seed),
-               rc.layers.make, rc.layers.make_dense) {
+        model_(rc.config, rc.moe_layers, *rc.layers.coll,
+               static_cast<uint64_t>(rc.config.train.seed), rc.layers.make, rc.layers.make_dense) {
     const Config& c = rc.config;
     micro_seqs_ = c.train.tokens_per_step / c.model.seq_len / c.train.micro_batches;
     const int dp = rc.grid->layout().dp();

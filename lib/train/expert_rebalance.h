@@ -3,9 +3,9 @@
 // placement.every steps, plan each MoE layer's placement from its routers' counts
 // since the last plan and move the experts (weights and AdamW moments) when the
 // plan is predicted to be faster by placement.min_gain. Collective over the world.
-#include "app/run_context.h"
 #include "moe/moe_layer.h"
 #include "optim/adamw.h"
+#include "train/run_context.h"
 
 namespace paramoe {
 

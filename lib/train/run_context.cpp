@@ -1,0 +1,77 @@
+#include "train/run_context.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "kernels/cpu/gemm.h"
+#include "plan/cluster.h"
+#include "plan/schedule_choice.h"
+
+namespace paramoe {
+
+namespace {
+
+// Each MoE layer's config as it runs: moe.schedule = "auto" and moe.expert_mode =
+// "auto" priced for this run's layout and one data-parallel shard of
+// train.tokens_per_step (every rank predicts the same from the same files, so all
+// agree without a collective). Every MoE layer has the same shape today, so the
+// choice is logged once when they agree.
+std::vector<MoeConfig> moe_layers_resolve(const Config& c, const ProcessGrid& grid) {
+  const int count = std::max(1, c.moe_layer_count());
+  if (c.moe.schedule != "auto" && c.moe.expert_mode != "auto")
+    return std::vector<MoeConfig>(count, c.moe);
+  const ClusterSpec cluster = cluster_load(c.plan.cluster);
+  Layout layout = grid.layout();
+  layout.ranks_per_node = cluster.ranks_per_node;
+  std::vector<MoeConfig> out;
+  std::string last;
+  for (int l = 0; l < count; ++l) {
+    const LayerShape shape = layer_shape(c.moe, c.train.tokens_per_step / layout.dp());
+    std::string line;
+    out.push_back(moe_layer_resolve(c.moe, shape, layout, cluster, line));
+    if (line != last) log_info((count > 1 ? "MoE layer " + std::to_string(l) + ": " : "") + line);
+    last = line;
+  }
+  return out;
+}
+
+// moe.a2a = "auto" prices the methods with the link the EP all-to-all crosses.
+A2aLinkModel a2a_model_for(const Config& c, const ProcessGrid& grid) {
+  A2aLinkModel model;
+  if (c.moe.a2a != "auto") return model;
+  const ClusterSpec cluster = cluster_load(c.plan.cluster);
+  const Link& link = grid.num_nodes() > 1 ? cluster.inter : cluster.intra;
+  model.bytes_per_s = {link.bandwidth_GBps * 1e9};
+  model.latency_s = link.latency_us * 1e-6;
+  return model;
+}
+
+}  // namespace
+
+RunContext run_context_create(const std::string& config_path,
+                              const std::vector<std::string>& overrides, bool calibrate_speed,
+                              MPI_Comm world) {
+  RunContext rc;
+  rc.config = config_load(config_path, overrides);
+  cpu::blas_set_threads_default();
+  rc.grid =
+      std::make_unique<ProcessGrid>(ProcessGrid::create(world, rc.config.parallel, rc.config.moe));
+  rc.moe_layers = moe_layers_resolve(rc.config, *rc.grid);
+  // The batch is split by speed when the layers run data-centric, the experts'
+  // hidden dimension when they run model-centric.
+  rc.split = work_split_resolve(rc.config, rc.moe_layers.front().data_centric(), *rc.grid,
+                                calibrate_speed);
+  if (!rc.split.describe.empty()) log_info(rc.split.describe);
+  for (MoeConfig& m : rc.moe_layers)
+    if (!m.data_centric()) m.esp_weights = rc.split.esp;
+  rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
+  const A2aLinkModel a2a_model = a2a_model_for(rc.config, *rc.grid);
+  rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),
+                        order_algorithm_from_string(rc.config.moe.a2a_order), a2a_model);
+  rc.layers = layer_device_create(rc.config, *rc.grid, *rc.coll, a2a_model);
+  log_info("paramoe: config " + rc.config.origin + " | " + rc.grid->describe() + " | " +
+           rc.layers.describe);
+  return rc;
+}
+
+}  // namespace paramoe
