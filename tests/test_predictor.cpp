@@ -133,6 +133,29 @@ TEST(Predictor, PricesEveryStepOfTheList) {
   }
 }
 
+// The router's collectives are steps of their own: the capacity scan costs two
+// small collectives over MP only where tokens were split over MP and capacity is
+// on; the loss statistics one small collective over the ranks with distinct tokens.
+TEST(Predictor, PricesTheRoutersCollectivesAsStepsOfTheirOwn) {
+  const ClusterSpec c = two_nodes_of_eight();
+  LayerShape capped = shape();
+  capped.capacity_factor = 1.25;
+  for (const char* name : {"replicated", "s1", "dc"}) {
+    for (const LayerShape& sh : {shape(), capped}) {
+      const Prediction p = predict_layer(schedule_build(name), sh, kLayout, c);
+      const StepPrice scan = first_step(p, Op::CapacityScan);
+      const StepPrice stats = first_step(p, Op::LossStats);
+      const bool priced = sh.capacity_factor > 0 && std::string(name) != "replicated";
+      // Two latency-bound collectives over MP (8 ranks on one node: 3 hops of 5 us each).
+      EXPECT_NEAR(scan.end - scan.start, priced ? 2 * 3 * 5e-6 : 0.0, 1e-12) << name;
+      EXPECT_EQ(scan.bytes, priced ? 2.0 * 4 * sh.experts * (kLayout.mp - 1) : 0.0) << name;
+      // replicated sums over dp (2 ranks on 2 nodes), the others over the world (16).
+      const double hops = std::string(name) == "replicated" ? 1 : 4;
+      EXPECT_NEAR(stats.end - stats.start, hops * 10e-6, 1e-12) << name;
+    }
+  }
+}
+
 TEST(Predictor, ReplicatedSendsMpTimesTheAllToAllBytesOfS1) {
   const ClusterSpec c = two_nodes_of_eight();
   const double s1 = alltoall_bytes(predict_layer(schedule_build("s1"), shape(), kLayout, c));

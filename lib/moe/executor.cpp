@@ -47,8 +47,14 @@ class Executor {
         return split_mp(s);
       case Op::GatherMp:
         return gather_mp(s);
-      case Op::Gate:
-        return gate(s);
+      case Op::Route:
+        return route(s);
+      case Op::CapacityScan:
+        return capacity_scan();
+      case Op::LossStats:
+        return loss_stats(s);
+      case Op::BuildPlan:
+        return build_plan();
       case Op::CountsExchange:
         return counts_exchange();
       case Op::CountsGatherEsp:
@@ -149,24 +155,39 @@ class Executor {
     return row_bytes(n) * (size(Group::Mp) - 1);
   }
 
-  int64_t gate(const Step& s) {
-    const MoeConfig& cfg = c_.cfg;
+  int64_t route(const Step& s) {
+    dev_.route(in(s), rows(s.in), c_.run.routing);
+    return 0;
+  }
+
+  // Capacity by position over the whole MP group's tokens (when they were split
+  // over MP): each expert's count in total and before this rank.
+  int64_t capacity_scan() {
+    if (c_.cfg.capacity_factor <= 0) return 0;
     Routing& r = c_.run.routing;
-    dev_.route(in(s), rows(s.in), r);
-    if (cfg.capacity_factor > 0) {
-      std::vector<int> counts = router_choice_counts(r);
-      std::vector<int> total = counts, before(counts.size(), 0);
-      if (c_.run.split) {  // capacity is decided over the whole MP group's tokens
-        c_.coll.allreduce_sum_int(Group::Mp, total.data(), static_cast<int>(total.size()));
-        c_.coll.exscan_sum_int(Group::Mp, counts.data(), before.data(),
-                               static_cast<int>(counts.size()));
-      }
-      router_apply_capacity(r, before, total, router_capacity(cfg, c_.run.tokens));
+    std::vector<int> counts = router_choice_counts(r);
+    std::vector<int> total = counts, before(counts.size(), 0);
+    int64_t bytes = 0;
+    if (c_.run.split) {
+      const int n = static_cast<int>(total.size());
+      c_.coll.allreduce_sum_int(Group::Mp, total.data(), n);
+      c_.coll.exscan_sum_int(Group::Mp, counts.data(), before.data(), n);
+      bytes = 2 * static_cast<int64_t>(sizeof(int)) * n * (size(Group::Mp) - 1);
     }
+    router_apply_capacity(r, before, total, router_capacity(c_.cfg, c_.run.tokens));
+    return bytes;
+  }
+
+  int64_t loss_stats(const Step& s) {
+    Routing& r = c_.run.routing;
     std::vector<double> stats = router_local_stats(r);
     c_.coll.allreduce_sum(s.group, stats.data(), stats.size());
-    router_set_losses(r, stats, cfg);
-    dispatch_plan_build_send(r, size(Group::Ep), c_.placement.slot_of, c_.run.plan);
+    router_set_losses(r, stats, c_.cfg);
+    return static_cast<int64_t>(sizeof(double) * stats.size()) * (size(s.group) - 1);
+  }
+
+  int64_t build_plan() {
+    dispatch_plan_build_send(c_.run.routing, size(Group::Ep), c_.placement.slot_of, c_.run.plan);
     return 0;
   }
 

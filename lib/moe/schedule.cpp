@@ -12,8 +12,14 @@ const char* op_name(Op op) {
       return "split_mp";
     case Op::GatherMp:
       return "allgather_mp";
-    case Op::Gate:
-      return "gate";
+    case Op::Route:
+      return "route";
+    case Op::CapacityScan:
+      return "capacity_scan";
+    case Op::LossStats:
+      return "loss_stats";
+    case Op::BuildPlan:
+      return "build_plan";
     case Op::CountsExchange:
       return "counts_alltoall";
     case Op::CountsGatherEsp:
@@ -93,6 +99,8 @@ bool op_is_collective(Op op) {
     case Op::AllReduce:
     case Op::GatherWeights:
     case Op::ReduceScatterGrads:
+    case Op::CapacityScan:
+    case Op::LossStats:
       return true;
     default:
       return false;
@@ -112,25 +120,40 @@ Step coll(Op op, std::string in, std::string out, Group g, Lane lane, bool rever
   return s;
 }
 
+// The router's forward as steps, so that every collective is a step of its own
+// that the predictor prices: the routing (local); the capacity scan, counts summed
+// and prefix-summed over MP so that capacity by position counts the whole MP
+// group's tokens (it moves nothing when dropless, or where the MP ranks hold the
+// same tokens); and the aux and z losses' statistics summed over `loss_group` (the
+// ranks that hold distinct tokens). The two collectives are a few bytes each,
+// blocking and latency-bound: they run on the issuing thread (Lane::Local) rather
+// than queue behind the bandwidth lanes. The dispatch plan (BuildPlan, or
+// LocalPlan for data-centric execution) follows.
+void add_gate(std::vector<Step>& steps, const std::string& in, Group loss_group) {
+  steps.push_back(local(Op::Route, in, ""));
+  steps.push_back(coll(Op::CapacityScan, "", "", Group::Mp, Lane::Local));
+  steps.push_back(coll(Op::LossStats, "", "", loss_group, Lane::Local));
+}
+
 // Every MP rank holds the same tokens, gates them all and sends them to its own EP
 // group; the ESP slices' partial outputs are summed by an all-reduce over ESP (= MP).
 Schedule build_replicated() {
   Schedule s;
   s.name = "replicated";
-  Step gate = local(Op::Gate, "x", "");
-  gate.group = Group::Dp;  // distinct tokens live on distinct dp ranks
-  s.forward = {
-      gate,
-      coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
-      local(Op::PermuteToSend, "x", "send"),
-      coll(Op::AllToAllV, "send", "recv", Group::Ep, Lane::Inter),
-      local(Op::PermuteToExperts, "recv", "xs"),
-      local(Op::ExpertForward, "xs", "ys"),
-      local(Op::UnpermuteFromExperts, "ys", "yl"),
-      coll(Op::AllReduce, "yl", "yl", Group::Esp, Lane::Intra),
-      coll(Op::AllToAllV, "yl", "ret", Group::Ep, Lane::Inter, true),
-      local(Op::Combine, "ret", "y"),
-  };
+  add_gate(s.forward, "x", Group::Dp);  // distinct tokens live on distinct dp ranks
+  s.forward.insert(s.forward.end(),
+                   {
+                       local(Op::BuildPlan, "", ""),
+                       coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
+                       local(Op::PermuteToSend, "x", "send"),
+                       coll(Op::AllToAllV, "send", "recv", Group::Ep, Lane::Inter),
+                       local(Op::PermuteToExperts, "recv", "xs"),
+                       local(Op::ExpertForward, "xs", "ys"),
+                       local(Op::UnpermuteFromExperts, "ys", "yl"),
+                       coll(Op::AllReduce, "yl", "yl", Group::Esp, Lane::Intra),
+                       coll(Op::AllToAllV, "yl", "ret", Group::Ep, Lane::Inter, true),
+                       local(Op::Combine, "ret", "y"),
+                   });
   s.backward = {
       local(Op::CombineBackward, "dy", "dsend", "ret"),
       coll(Op::AllToAllV, "dsend", "drecv", Group::Ep, Lane::Inter),
@@ -247,15 +270,12 @@ void add_combine(std::vector<Step>& v, const std::string& full, const std::strin
 Schedule build_split(const std::string& name, int r, bool pipelined) {
   Schedule s;
   s.name = name;
-  Step gate = local(Op::Gate, "xl", "");
-  gate.group = Group::World;  // after the split every rank owns distinct tokens
-  s.forward = {
-      local(Op::SplitMp, "x", "xl"),
-      gate,
-      coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
-      coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra),
-      local(Op::PermuteToSend, "xl", "send"),
-  };
+  s.forward = {local(Op::SplitMp, "x", "xl")};
+  add_gate(s.forward, "xl", Group::World);  // after the split every rank owns distinct tokens
+  s.forward.push_back(local(Op::BuildPlan, "", ""));
+  s.forward.push_back(coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter));
+  s.forward.push_back(coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra));
+  s.forward.push_back(local(Op::PermuteToSend, "xl", "send"));
   add_dispatch(s.forward, "send", "gath", r, pipelined);
   s.forward.push_back(local(Op::PermuteToExperts, "gath", "xs"));
   s.forward.push_back(local(Op::ExpertForward, "xs", "ys"));
@@ -291,26 +311,23 @@ Schedule build_split(const std::string& name, int r, bool pipelined) {
 Schedule build_data_centric() {
   Schedule s;
   s.name = "dc";
-  Step gate = local(Op::Gate, "xl", "");
-  gate.group = Group::World;
   Step gather = coll(Op::GatherWeights, "", "wcache", Group::Expert, Lane::Inter);
   gather.async = true;
   Step reduce = coll(Op::ReduceScatterGrads, "", "wgrad", Group::Expert, Lane::Inter);
   reduce.async = true;
   Step prefetch_back = local(Op::PrefetchWeights, "", "");
   prefetch_back.reverse = true;
-  s.forward = {
-      local(Op::SplitMp, "x", "xl"),
-      gather,
-      gate,
-      local(Op::LocalPlan, "", ""),
-      local(Op::PermuteToSend, "xl", "xs"),
-      wait_for("wcache", Lane::Inter, 0, 1),
-      local(Op::GatheredExpertForward, "xs", "ys"),
-      local(Op::PrefetchWeights, "", ""),
-      local(Op::Combine, "ys", "yl"),
-      coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra),
-  };
+  s.forward = {local(Op::SplitMp, "x", "xl"), gather};
+  add_gate(s.forward, "xl", Group::World);
+  s.forward.insert(s.forward.end(), {
+                                        local(Op::LocalPlan, "", ""),
+                                        local(Op::PermuteToSend, "xl", "xs"),
+                                        wait_for("wcache", Lane::Inter, 0, 1),
+                                        local(Op::GatheredExpertForward, "xs", "ys"),
+                                        local(Op::PrefetchWeights, "", ""),
+                                        local(Op::Combine, "ys", "yl"),
+                                        coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra),
+                                    });
   s.backward = {
       local(Op::SplitMp, "dy", "dyl"),
       gather,

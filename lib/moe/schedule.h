@@ -12,7 +12,10 @@ namespace paramoe {
 enum class Op {
   SplitMp,               // in → out: this MP rank's rows of a tensor replicated over MP
   GatherMp,              // all-gather(v) of rows over MP: the inverse of SplitMp
-  Gate,                  // router on `in`; small collectives for global loss stats and capacity
+  Route,                 // router on `in`: logits, softmax, top-k (no capacity yet)
+  CapacityScan,          // counts over MP (total and before this rank) for capacity by position
+  LossStats,             // the aux and z losses' statistics summed over `group`
+  BuildPlan,             // the send side of the dispatch plan from the routing
   CountsExchange,        // all-to-all of per-expert row counts over EP
   CountsGatherEsp,       // all-gather of the received counts over ESP
   PermuteToSend,         // token rows → send rows, expert-major

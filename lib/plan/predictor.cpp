@@ -44,7 +44,7 @@ std::vector<int> group_of_rank0(Group g, const Layout& l) {
 class Pricer {
  public:
   Pricer(const LayerShape& s, const Layout& l, const ClusterSpec& c, bool split)
-      : s_(s), l_(l), c_(c) {
+      : s_(s), l_(l), c_(c), split_(split) {
     double slowest = 1.0;
     if (!c.speeds.empty()) slowest = *std::min_element(c.speeds.begin(), c.speeds.end());
     speed_ = slowest;
@@ -65,9 +65,14 @@ class Pricer {
       case Op::GatherMp:
         bytes = tl_ * row_ * (l_.mp - 1);
         return ring(Group::Mp, tl_ * row_) + alone_copy(Group::Mp, tl_ * row_);
-      case Op::Gate:
-        return gemm(2.0 * tl_ * s_.d_model * s_.experts, 1) + mem(tl_ * s_.experts * 4.0 * 3) +
-               small(st.group);
+      case Op::Route:
+        return gemm(2.0 * tl_ * s_.d_model * s_.experts, 1) + mem(tl_ * s_.experts * 4.0 * 3);
+      case Op::CapacityScan:  // an all-reduce and an exclusive scan of E counts over MP
+        if (s_.capacity_factor <= 0 || !split_) return 0;
+        bytes = 2.0 * sizeof(int) * s_.experts * (l_.mp - 1);
+        return 2 * small(Group::Mp);
+      case Op::LossStats:
+        return small(st.group);
       case Op::CountsExchange:
         return (l_.ep - 1) * link(Group::Ep).latency_us * 1e-6;
       case Op::CountsGatherEsp:
@@ -113,6 +118,7 @@ class Pricer {
         return expert_gemm(1.0, a_, 1, s_.experts * l_.esp);
       case Op::GatheredExpertBackward:
         return expert_gemm(2.0, a_, 1, s_.experts * l_.esp);
+      case Op::BuildPlan:
       case Op::LocalPlan:
         return mem(a_ * 4.0 * 3);
       case Op::GatherWeights: {
@@ -206,6 +212,7 @@ class Pricer {
   const LayerShape& s_;
   const Layout& l_;
   const ClusterSpec& c_;
+  bool split_;
   double speed_ = 1.0;
   double tl_ = 0, a_ = 0, n_ = 0, row_ = 0;
 };
