@@ -19,9 +19,9 @@ train() {  # bin jsonl
   mpirun --oversubscribe -np 4 "$1" train inputs/models/gpt2-moe-tiny.toml --set train.steps=100 \
     --set train.val_every=0 --set train.log_every=100 --set train.metrics_jsonl="$2" \
     </dev/null >/dev/null
-  /usr/bin/python3 -c 'import json,statistics,sys
-rows=[json.loads(l) for l in open(sys.argv[1])][10:]
-print(f"{statistics.median(r[\"tokens_per_s\"] for r in rows if \"tokens_per_s\" in r):.1f}")' "$2"
+  /usr/bin/python3 -c 'import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])][10:]
+print("%.1f" % statistics.median(r["tokens_per_s"] for r in rows if "tokens_per_s" in r))' "$2"
 }
 layer() {  # bin csv schedule
   rm -f "$2"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -153,6 +154,40 @@ TEST(Predictor, PricesTheRoutersCollectivesAsStepsOfTheirOwn) {
       const double hops = std::string(name) == "replicated" ? 1 : 4;
       EXPECT_NEAR(stats.end - stats.start, hops * 10e-6, 1e-12) << name;
     }
+  }
+}
+
+// Buffer names resolve to slots once, when the schedule is built: every name a
+// step uses has one slot, and the slot names it back.
+TEST(Schedule, ResolvesEveryBufferNameToOneSlot) {
+  for (const char* name : {"replicated", "s1", "s2", "dc"}) {
+    const Schedule s = schedule_build(name, 3);
+    const int n = static_cast<int>(s.buffers.size());
+    for (int slot : {s.x, s.y, s.dy, s.dx, s.dwg}) ASSERT_TRUE(slot >= 0 && slot < n) << name;
+    EXPECT_EQ(s.buffers[s.x], "x");
+    EXPECT_EQ(s.buffers[s.dx], "dx");
+    EXPECT_EQ(s.buffers[s.dwg], "dwg");
+    std::set<std::string> unique(s.buffers.begin(), s.buffers.end());
+    EXPECT_EQ(unique.size(), s.buffers.size()) << name << ": a name has two slots";
+    for (const std::vector<Step>* pass : {&s.forward, &s.backward})
+      for (const Step& st : *pass) {
+        const std::pair<const std::string*, int> uses[] = {
+            {&st.in, st.in_slot}, {&st.out, st.out_slot}, {&st.aux, st.aux_slot}};
+        for (const auto& [buffer, slot] : uses) {
+          if (buffer->empty()) {
+            EXPECT_EQ(slot, -1) << name << " " << op_name(st.op);
+          } else {
+            ASSERT_TRUE(slot >= 0 && slot < n) << name << " " << op_name(st.op);
+            EXPECT_EQ(s.buffers[slot], *buffer) << name << " " << op_name(st.op);
+          }
+        }
+        const bool a2a = st.op == Op::AllToAllV;
+        EXPECT_EQ(st.wire_send_slot >= 0, a2a) << name;
+        EXPECT_EQ(st.wire_recv_slot >= 0, a2a) << name;
+        if (a2a) {
+          EXPECT_EQ(s.buffers[st.wire_recv_slot], st.out + "#wire");
+        }
+      }
   }
 }
 

@@ -14,21 +14,14 @@ int64_t rows_of(const std::vector<int32_t>& index) {
 }
 }  // namespace
 
-float* CpuStepBackend::out(const std::string& name, int64_t n) {
-  auto& b = buf_[name];
-  b.assign(n, 0.0f);
-  live_.insert(name);
-  return b.data();
-}
-
-float* CpuStepBackend::data(const std::string& name) {
-  if (!live_.count(name))
-    throw Error("schedule step reads buffer \"" + name + "\" that no earlier step wrote");
-  return buf_.at(name).data();
-}
-
-int64_t CpuStepBackend::size(const std::string& name) const {
-  return live_.count(name) ? static_cast<int64_t>(buf_.at(name).size()) : 0;
+float* CpuStepBackend::out(int slot, int64_t n) {
+  if (slot >= std::ssize(buf_)) {
+    buf_.resize(slot + 1);
+    live_.resize(slot + 1, false);
+  }
+  buf_[slot].assign(n, 0.0f);
+  live_[slot] = true;
+  return buf_[slot].data();
 }
 
 void CpuStepBackend::copy(const float* src, int64_t n, float* dst) {

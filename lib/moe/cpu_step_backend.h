@@ -1,8 +1,8 @@
 #pragma once
 // The reference StepBackend: host vectors and kernels/cpu, on the layer's own
 // MoeParams.
-#include <map>
-#include <set>
+#include <algorithm>
+#include <vector>
 
 #include "core/config.h"
 #include "kernels/cpu/wire_bf16.h"
@@ -16,13 +16,13 @@ class CpuStepBackend final : public StepBackend {
  public:
   CpuStepBackend(const MoeConfig& cfg, MoeParams& params) : cfg_(cfg), params_(params) {}
 
-  float* out(const std::string& name, int64_t n) override;
-  float* data(const std::string& name) override;
-  int64_t size(const std::string& name) const override;
-  bool has(const std::string& name) const override { return live_.count(name) > 0; }
+  float* out(int slot, int64_t n) override;
+  float* data(int slot) override { return buf_[slot].data(); }
+  int64_t size(int slot) const override { return has(slot) ? std::ssize(buf_[slot]) : 0; }
+  bool has(int slot) const override { return slot >= 0 && slot < std::ssize(live_) && live_[slot]; }
   // Keeps the vectors (and their pages) for the next pass: freeing and refaulting
   // every buffer each step costs more than the row copies themselves.
-  void clear() override { live_.clear(); }
+  void clear() override { std::fill(live_.begin(), live_.end(), false); }
   void copy(const float* src, int64_t n, float* dst) override;
   void upload(const float* host, int64_t n, float* dst) override { copy(host, n, dst); }
   void download(const float* src, int64_t n, float* host) override { copy(src, n, host); }
@@ -76,8 +76,8 @@ class CpuStepBackend final : public StepBackend {
  private:
   const MoeConfig& cfg_;
   MoeParams& params_;
-  std::map<std::string, std::vector<float>> buf_;
-  std::set<std::string> live_;  // the buffers written since the last clear
+  std::vector<std::vector<float>> buf_;  // by slot
+  std::vector<bool> live_;               // the buffers written since the last clear
   ExpertActivations act_;
   std::vector<ExpertActivations> gathered_act_;  // per gathered block
 };

@@ -56,23 +56,16 @@ void CudaStepBackend::store_grads() {
   }
 }
 
-float* CudaStepBackend::out(const std::string& name, int64_t n) {
-  auto& b = buf_[name];
+float* CudaStepBackend::out(int slot, int64_t n) {
+  if (slot >= std::ssize(buf_)) {
+    buf_.resize(slot + 1);
+    size_.resize(slot + 1, -1);
+  }
+  cuda::DeviceBuffer<float>& b = buf_[slot];
   b.fit(static_cast<size_t>(n));
   if (n) PARAMOE_CUDA_CHECK(cudaMemsetAsync(b.data(), 0, n * sizeof(float)));
-  size_[name] = n;
+  size_[slot] = n;
   return b.data();
-}
-
-float* CudaStepBackend::data(const std::string& name) {
-  if (!size_.count(name))
-    throw Error("schedule step reads buffer \"" + name + "\" that no earlier step wrote");
-  return buf_.at(name).data();
-}
-
-int64_t CudaStepBackend::size(const std::string& name) const {
-  auto it = size_.find(name);
-  return it == size_.end() ? 0 : it->second;
 }
 
 void CudaStepBackend::copy(const float* src, int64_t n, float* dst) {

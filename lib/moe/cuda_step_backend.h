@@ -8,8 +8,10 @@
 // Precision: fp32 throughout (the tests' mode), or bf16 expert FFNs
 // (bf16_expert_ffn.h: bf16 GEMM inputs, fp32 accumulation) inside an otherwise fp32
 // layer: router, rows on the wire, combine and gradients stay fp32.
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "core/config.h"
 #include "kernels/cuda/device_buffer.h"
@@ -29,11 +31,14 @@ class CudaStepBackend final : public StepBackend {
   CudaStepBackend(const MoeConfig& cfg, MoeParams& params, Precision precision = Precision::fp32,
                   cuda::ExpertGemm how = cuda::ExpertGemm::per_expert);
 
-  float* out(const std::string& name, int64_t n) override;
-  float* data(const std::string& name) override;
-  int64_t size(const std::string& name) const override;
-  bool has(const std::string& name) const override { return size_.count(name) > 0; }
-  void clear() override { size_.clear(); }  // keeps the allocations for the next pass
+  float* out(int slot, int64_t n) override;
+  float* data(int slot) override { return buf_[slot].data(); }
+  int64_t size(int slot) const override { return has(slot) ? size_[slot] : 0; }
+  bool has(int slot) const override {
+    return slot >= 0 && slot < std::ssize(size_) && size_[slot] >= 0;
+  }
+  // Keeps the allocations for the next pass.
+  void clear() override { std::fill(size_.begin(), size_.end(), int64_t{-1}); }
   void copy(const float* src, int64_t n, float* dst) override;
   void upload(const float* host, int64_t n, float* dst) override;
   void download(const float* src, int64_t n, float* host) override;
@@ -99,8 +104,8 @@ class CudaStepBackend final : public StepBackend {
   Precision precision_;
   cuda::ExpertGemm how_;
   std::map<const Param*, DeviceParam> dev_;
-  std::map<std::string, cuda::DeviceBuffer<float>> buf_;
-  std::map<std::string, int64_t> size_;
+  std::vector<cuda::DeviceBuffer<float>> buf_;  // by slot
+  std::vector<int64_t> size_;                   // -1: not written since the last clear
   DeviceRouter router_;
   DeviceExpertScratch<float> experts_;
   std::vector<DeviceExpertScratch<float>> gathered_;  // per gathered block (data-centric)

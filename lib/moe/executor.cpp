@@ -113,26 +113,34 @@ class Executor {
 
   // The start step's record is pushed right after run() returns, at this index.
   void started(const Step& s, Collectives::Handle h, bool cache = false, bool unpack_bf16 = false) {
-    pending_[s.out] = InFlight{h, c_.run.records.size(), cache, unpack_bf16};
+    pending_[s.out_slot] =
+        InFlight{h, c_.run.records.size(), cache, unpack_bf16 ? s.wire_recv_slot : -1};
   }
 
   void require_no_pending() const {
     if (!pending_.empty())
-      throw Error("schedule ends with the collective writing \"" + pending_.begin()->first +
+      throw Error("schedule ends with the collective writing \"" + name(pending_.begin()->first) +
                   "\" still in flight (no Wait step)");
   }
 
  private:
-  float* in(const Step& s) { return dev_.data(s.in); }
-  float* out(const Step& s, int64_t rows) { return dev_.out(s.out, rows * D_); }
-  int64_t rows(const std::string& name) const { return dev_.size(name) / D_; }
+  const std::string& name(int slot) const { return c_.schedule.buffers.at(slot); }
+  // A buffer an earlier step wrote.
+  float* read(int slot) {
+    if (!dev_.has(slot))
+      throw Error("schedule step reads buffer \"" + name(slot) + "\" that no earlier step wrote");
+    return dev_.data(slot);
+  }
+  float* in(const Step& s) { return read(s.in_slot); }
+  float* out(const Step& s, int64_t rows) { return dev_.out(s.out_slot, rows * D_); }
+  int64_t rows(int slot) const { return dev_.size(slot) / D_; }
   int64_t row_bytes(int64_t r) const { return r * D_ * static_cast<int64_t>(sizeof(float)); }
   int rank(Group g) const { return c_.coll.grid().rank(g); }
   int size(Group g) const { return c_.coll.grid().size(g); }
 
   int64_t split_mp(const Step& s) {
     const int mp = size(Group::Mp), me = rank(Group::Mp);
-    const int64_t T = rows(s.in);
+    const int64_t T = rows(s.in_slot);
     c_.run.split = true;
     c_.run.mp_rows.assign(mp, 0);
     for (int i = 0; i < mp; ++i) {
@@ -148,7 +156,7 @@ class Executor {
   }
 
   int64_t gather_mp(const Step& s) {
-    const int64_t n = rows(s.in);
+    const int64_t n = rows(s.in_slot);
     const float* x = in(s);
     float* o = out(s, std::accumulate(c_.run.mp_rows.begin(), c_.run.mp_rows.end(), int64_t{0}));
     c_.coll.allgatherv_rows(Group::Mp, x, o, c_.run.mp_rows, D_);
@@ -156,7 +164,7 @@ class Executor {
   }
 
   int64_t route(const Step& s) {
-    dev_.route(in(s), rows(s.in), c_.run.routing);
+    dev_.route(in(s), rows(s.in_slot), c_.run.routing);
     return 0;
   }
 
@@ -265,28 +273,28 @@ class Executor {
     const auto idx = chunk_index(blocks, s.chunk, s.chunks);
     const float* x = in(s);
     float* full = s.chunk == 0 ? out(s, std::accumulate(blocks.begin(), blocks.end(), int64_t{0}))
-                               : dev_.data(s.out);
+                               : read(s.out_slot);
     dev_.scatter_rows(x, idx, D_, full);
     return 0;
   }
 
   int64_t wait(const Step& s) {
-    auto it = pending_.find(s.in);
+    auto it = pending_.find(s.in_slot);
     if (it == pending_.end())
       throw Error("schedule waits for \"" + s.in + "\", which no collective is writing");
     if (it->second.cache)
       gathered_ = cache().complete(c_.cache_id);
     else
       c_.coll.wait(it->second.handle);
-    if (it->second.unpack_bf16) unpack_wire(s.in);
+    if (it->second.wire >= 0) unpack_wire(s.in_slot, it->second.wire);
     c_.run.records.at(it->second.record).end = now_seconds();
     pending_.erase(it);
     return 0;
   }
 
   // With moe.a2a_precision = "bf16" the rows travel packed as bf16 pairs: packed
-  // into "<out>#send", received into "<out>#wire" and unpacked into the step's
-  // output once the collective completes (here, or at its Wait step).
+  // into the step's wire send buffer, received into its wire buffer and unpacked
+  // into its output once the collective completes (here, or at its Wait step).
   int64_t alltoallv(const Step& s) {
     const DispatchPlan& p = c_.run.plan;
     const auto send_rows =
@@ -300,10 +308,10 @@ class Executor {
     const float* x = in(s);
     float* o = out(s, n_recv);
     if (bf16) {
-      float* packed = dev_.out(s.out + "#send", n_send * width);
+      float* packed = dev_.out(s.wire_send_slot, n_send * width);
       dev_.pack_bf16_rows(x, n_send, D_, packed);
       x = packed;
-      o = dev_.out(s.out + "#wire", n_recv * width);
+      o = dev_.out(s.wire_recv_slot, n_recv * width);
     }
     const int w = static_cast<int>(width);
     if (s.async) {
@@ -311,7 +319,7 @@ class Executor {
               /*cache=*/false, bf16);
     } else {
       c_.coll.alltoallv_rows(Group::Ep, x, send_rows, o, recv_rows, w);
-      if (bf16) unpack_wire(s.out);
+      if (bf16) unpack_wire(s.out_slot, s.wire_recv_slot);
     }
     int64_t sent = 0;
     const int me = rank(Group::Ep);
@@ -320,14 +328,13 @@ class Executor {
     return sent * width * static_cast<int64_t>(sizeof(float));
   }
 
-  void unpack_wire(const std::string& name) {
-    const std::string wire = name + "#wire";
-    dev_.unpack_bf16_rows(dev_.data(wire), rows(name), D_, dev_.data(name));
+  void unpack_wire(int slot, int wire) {
+    dev_.unpack_bf16_rows(read(wire), rows(slot), D_, read(slot));
   }
 
   int64_t allgatherv(const Step& s) {
     const auto peer_rows = esp_chunk_rows(s.chunk, s.chunks);
-    const int64_t n = rows(s.in);
+    const int64_t n = rows(s.in_slot);
     const float* x = in(s);
     float* o = out(s, std::accumulate(peer_rows.begin(), peer_rows.end(), int64_t{0}));
     if (s.async)
@@ -339,7 +346,7 @@ class Executor {
 
   int64_t reduce_scatterv(const Step& s) {
     const auto peer_rows = esp_chunk_rows(s.chunk, s.chunks);
-    const int64_t n = rows(s.in), mine = peer_rows[rank(Group::Esp)];
+    const int64_t n = rows(s.in_slot), mine = peer_rows[rank(Group::Esp)];
     const float* x = in(s);
     float* o = out(s, mine);
     if (s.async)
@@ -350,12 +357,10 @@ class Executor {
   }
 
   int64_t allreduce(const Step& s) {
-    const int64_t count = dev_.size(s.in);
-    if (s.in != s.out) {
-      const float* x = in(s);
-      dev_.copy(x, count, dev_.out(s.out, count));
-    }
-    c_.coll.allreduce_sum(s.group, dev_.data(s.out), static_cast<size_t>(count));
+    const float* x = in(s);
+    const int64_t count = dev_.size(s.in_slot);
+    if (s.in_slot != s.out_slot) dev_.copy(x, count, dev_.out(s.out_slot, count));
+    c_.coll.allreduce_sum(s.group, read(s.out_slot), static_cast<size_t>(count));
     const int n = size(s.group);
     return count * static_cast<int64_t>(sizeof(float)) * 2 * (n - 1) / std::max(n, 1);
   }
@@ -376,14 +381,15 @@ class Executor {
 
   int64_t expert_forward(const Step& s) {
     const float* x = in(s);
-    dev_.expert_forward(x, c_.run.plan.expert_offsets, rank(Group::Esp) == 0, out(s, rows(s.in)));
+    dev_.expert_forward(x, c_.run.plan.expert_offsets, rank(Group::Esp) == 0,
+                        out(s, rows(s.in_slot)));
     return 0;
   }
 
   int64_t expert_backward(const Step& s) {
     const float* dy = in(s);
-    const float* x = dev_.data(s.aux);
-    dev_.expert_backward(dy, x, c_.run.plan.expert_offsets, out(s, rows(s.in)));
+    const float* x = read(s.aux_slot);
+    dev_.expert_backward(dy, x, c_.run.plan.expert_offsets, out(s, rows(s.in_slot)));
     return 0;
   }
 
@@ -396,7 +402,7 @@ class Executor {
 
   int64_t combine_backward(const Step& s) {
     const float* dy = in(s);
-    const float* ret = dev_.data(s.aux);
+    const float* ret = read(s.aux_slot);
     dev_.combine_rows_backward(dy, ret, c_.run.plan.send_pos, c_.run.routing, D_,
                                out(s, c_.run.plan.send_rows()));
     return 0;
@@ -409,9 +415,9 @@ class Executor {
   }
 
   int64_t gate_backward(const Step& s) {
-    const float* x = dev_.data(s.aux);
-    float* dx = dev_.data(s.out);
-    float* dwg = dev_.out("dwg", D_ * c_.cfg.num_experts);
+    const float* x = read(s.aux_slot);
+    float* dx = read(s.out_slot);
+    float* dwg = dev_.out(c_.schedule.dwg, D_ * c_.cfg.num_experts);
     dev_.router_backward(c_.run.routing, x, dx, dwg);
     return 0;
   }
@@ -458,17 +464,17 @@ class Executor {
   int64_t gathered_expert_forward(const Step& s) {
     PARAMOE_REQUIRE(gathered_.blocks, "gathered_expert_fwd before the weights' wait");
     const float* x = in(s);
-    dev_.gathered_expert_forward(gathered_, x, c_.run.plan.expert_offsets, out(s, rows(s.in)));
+    dev_.gathered_expert_forward(gathered_, x, c_.run.plan.expert_offsets, out(s, rows(s.in_slot)));
     return 0;
   }
 
   int64_t gathered_expert_backward(const Step& s) {
     PARAMOE_REQUIRE(gathered_.blocks, "gathered_expert_bwd before the weights' wait");
     const float* dy = in(s);
-    const float* x = dev_.data(s.aux);
+    const float* x = read(s.aux_slot);
     float* grads = cache().zeroed_grads(c_.cache_id);
     dev_.gathered_expert_backward(gathered_, dy, x, c_.run.plan.expert_offsets, grads,
-                                  out(s, rows(s.in)));
+                                  out(s, rows(s.in_slot)));
     return 0;
   }
 
@@ -493,17 +499,17 @@ class Executor {
   struct InFlight {
     Collectives::Handle handle;
     size_t record;
-    bool cache;                // the weight cache's gather, which the cache completes
-    bool unpack_bf16 = false;  // rows arrive as bf16 in "<name>#wire" (alltoallv)
+    bool cache;     // the weight cache's gather, which the cache completes
+    int wire = -1;  // the slot its rows arrive in as bf16, to unpack (alltoallv); -1: none
   };
-  std::map<std::string, InFlight> pending_;
+  std::map<int, InFlight> pending_;  // by the slot of the buffer it writes
 };
 
 }  // namespace
 
-void schedule_execute(const std::vector<Step>& steps, bool backward, ExecContext& ctx) {
+void schedule_execute(bool backward, ExecContext& ctx) {
   Executor ex(ctx, backward);
-  for (const Step& s : steps) {
+  for (const Step& s : backward ? ctx.schedule.backward : ctx.schedule.forward) {
     const double t0 = now_seconds();
     const int64_t bytes = ex.run(s);
     ctx.run.records.push_back(

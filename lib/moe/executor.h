@@ -12,6 +12,7 @@
 namespace paramoe {
 
 struct ExecContext {
+  const Schedule& schedule;  // the steps, and the buffers they name by slot
   const MoeConfig& cfg;
   Collectives& coll;
   StepBackend& dev;
@@ -21,6 +22,7 @@ struct ExecContext {
   int cache_id;        // this layer's id in `cache`
 };
 
-void schedule_execute(const std::vector<Step>& steps, bool backward, ExecContext& ctx);
+// Runs the schedule's forward or backward steps.
+void schedule_execute(bool backward, ExecContext& ctx);
 
 }  // namespace paramoe

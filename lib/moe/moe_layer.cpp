@@ -65,33 +65,34 @@ void MoeLayer::load_params() {
   if (cache_) cache_->invalidate();
 }
 
-// The forward pass reads buffer "x" and writes "y"; the backward reads "dy" and
-// writes "dx". The callers below fill and empty them from device or host memory.
+// The forward pass reads buffer x and writes y; the backward reads dy and writes dx
+// (slots of the schedule's buffers). The callers below fill and empty them from device or host
+// memory.
 float* MoeLayer::begin_forward(int64_t tokens) {
   run_ = MoeRun{};
   run_.tokens = tokens;
   backend_->clear();
-  return backend_->out("x", tokens * cfg_.d_model);
+  return backend_->out(schedule_.x, tokens * cfg_.d_model);
 }
 
 const float* MoeLayer::run_forward() {
-  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
-  schedule_execute(schedule_.forward, false, ctx);
+  ExecContext ctx{schedule_, cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
+  schedule_execute(/*backward=*/false, ctx);
   const Routing& r = run_.routing;
   for (int64_t a = 0; a < r.tokens * r.k; ++a)
     if (r.kept[a]) expert_load_[r.expert[a]] += 1.0;
-  return backend_->data("y");
+  return backend_->data(schedule_.y);
 }
 
 float* MoeLayer::begin_backward() {
-  PARAMOE_REQUIRE(backend_->has("y"), "MoeLayer::backward called before forward");
-  return backend_->out("dy", run_.tokens * cfg_.d_model);
+  PARAMOE_REQUIRE(backend_->has(schedule_.y), "MoeLayer::backward called before forward");
+  return backend_->out(schedule_.dy, run_.tokens * cfg_.d_model);
 }
 
 const float* MoeLayer::run_backward() {
-  ExecContext ctx{cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
-  schedule_execute(schedule_.backward, true, ctx);
-  return backend_->data("dx");
+  ExecContext ctx{schedule_, cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
+  schedule_execute(/*backward=*/true, ctx);
+  return backend_->data(schedule_.dx);
 }
 
 void MoeLayer::forward(const float* x, int64_t tokens, float* y) {

@@ -1,5 +1,6 @@
 #include "moe/schedule.h"
 
+#include <map>
 #include <sstream>
 
 #include "core/error.h"
@@ -347,9 +348,7 @@ Schedule build_data_centric() {
   return s;
 }
 
-}  // namespace
-
-Schedule schedule_build(const std::string& name, int chunks) {
+Schedule build(const std::string& name, int chunks) {
   if (name == "replicated") return build_replicated();
   if (name == "s1") return build_split("s1", 1, false);
   if (name == "dc") return build_data_centric();
@@ -359,6 +358,40 @@ Schedule schedule_build(const std::string& name, int chunks) {
   }
   throw_collective("unknown schedule \"" + name +
                    "\" (expected \"replicated\", \"s1\", \"s2\" or \"dc\")");
+}
+
+// Numbers every buffer name once, in order of first use.
+void resolve_slots(Schedule& s) {
+  std::map<std::string, int> slots;
+  auto slot = [&](const std::string& name) {
+    if (name.empty()) return -1;
+    const auto [it, fresh] = slots.try_emplace(name, static_cast<int>(s.buffers.size()));
+    if (fresh) s.buffers.push_back(name);
+    return it->second;
+  };
+  s.x = slot("x");
+  s.y = slot("y");
+  s.dy = slot("dy");
+  s.dx = slot("dx");
+  s.dwg = slot("dwg");
+  for (std::vector<Step>* pass : {&s.forward, &s.backward})
+    for (Step& st : *pass) {
+      st.in_slot = slot(st.in);
+      st.out_slot = slot(st.out);
+      st.aux_slot = slot(st.aux);
+      if (st.op == Op::AllToAllV) {
+        st.wire_send_slot = slot(st.out + "#send");
+        st.wire_recv_slot = slot(st.out + "#wire");
+      }
+    }
+}
+
+}  // namespace
+
+Schedule schedule_build(const std::string& name, int chunks) {
+  Schedule s = build(name, chunks);
+  resolve_slots(s);
+  return s;
 }
 
 std::string schedule_describe(const Schedule& s) {

@@ -64,12 +64,23 @@ struct Step {
   int chunks = 1;      // 1: whole blocks
   bool async = false;  // a collective that a later Wait step completes
   ChunkLayout layout = ChunkLayout::EpSend;
+  // Where in, out and aux live: slots of Schedule::buffers (-1 for none), resolved
+  // once by schedule_build, so that running a step looks nothing up by name. An
+  // all-to-all also has slots for its rows packed as bf16 on the wire
+  // (moe.a2a_precision = "bf16"): the packed send rows and the received wire rows.
+  int in_slot = -1, out_slot = -1, aux_slot = -1;
+  int wire_send_slot = -1, wire_recv_slot = -1;
 };
 
 struct Schedule {
   std::string name;
   std::vector<Step> forward;
   std::vector<Step> backward;
+  std::vector<std::string> buffers;  // every buffer both passes use, by slot
+  // The layer's input and output and their gradients (the caller fills x and dy
+  // and reads y and dx), and the router's gate gradient, which the router's
+  // backward writes besides its step's out.
+  int x = -1, y = -1, dy = -1, dx = -1, dwg = -1;
 };
 
 const char* op_name(Op op);

@@ -22,12 +22,13 @@ class StepBackend {
  public:
   virtual ~StepBackend() = default;
 
-  // Named float buffers. `out` makes (or remakes) one of n zeros; `data` throws an
-  // Error naming the buffer if no earlier step wrote it.
-  virtual float* out(const std::string& name, int64_t n) = 0;
-  virtual float* data(const std::string& name) = 0;
-  virtual int64_t size(const std::string& name) const = 0;
-  virtual bool has(const std::string& name) const = 0;
+  // Float buffers by slot (Schedule::buffers). `out` makes (or remakes) one of n
+  // zeros; `data` reads one that `has` says was written since the last clear (the
+  // executor checks, naming the buffer).
+  virtual float* out(int slot, int64_t n) = 0;
+  virtual float* data(int slot) = 0;
+  virtual int64_t size(int slot) const = 0;
+  virtual bool has(int slot) const = 0;
   virtual void clear() = 0;  // forgets every buffer (a new forward pass)
   virtual void copy(const float* src, int64_t n, float* dst) = 0;
   // Between host memory and this backend's; both finish before they return.
