@@ -1,26 +1,28 @@
-// Forward + backward of the single-GPU MoE layer (DeviceMoeLayer, bf16 storage,
-// fp32 accumulation and router), timed with CUDA events: the number that
+// Forward + backward of the MoE layer that trains (MoeLayer on CudaStepBackend,
+// NCCL lanes, np 1) with bf16 expert GEMMs (device.precision = "bf16": fp32 rows,
+// router and accumulation), timed with CUDA events: the number that
 // perf/torch_moe_layer.py measures for a plain PyTorch layer of the same shape on
-// the same GPU. SwiGLU experts, renormalised top-k, dropless.
+// the same GPU. SwiGLU experts, renormalised top-k, dropless, schedule s1, for each
+// way of launching the expert GEMM groups.
 //   mixtral: 4096 tokens, D = 4096, H = 14336, 8 experts, top-2
 //   small:   4096 tokens, D = 2048, H = 1536, 64 experts, top-8
-// Without a GPU the benchmarks skip with the reason.
+// Run under mpirun -np 1 (or as a singleton). Without a GPU the benchmarks skip
+// with the reason.
 #include <benchmark/benchmark.h>
+#include <mpi.h>
 
-#include <algorithm>
-#include <cmath>
-#include <map>
 #include <string>
-#include <vector>
 
+#include "comm/gpu_binding.h"
+#include "comm/nccl_collectives.h"
 #include "kernels/cuda/device_info.h"
 #include "kernels/cuda/random_fill.h"
-#include "moe/device_moe_layer.h"
+#include "moe/cuda_step_backend.h"
+#include "moe/moe_layer.h"
 #include "perf/cuda_event_timer.h"
 
 namespace {
 
-using paramoe::cuda::bf16;
 using paramoe::cuda::DeviceBuffer;
 
 struct Shape {
@@ -30,24 +32,6 @@ struct Shape {
 constexpr Shape kShapes[] = {{"mixtral", 4096, 4096, 14336, 8, 2},
                              {"small", 4096, 2048, 1536, 64, 8}};
 constexpr const char* kHowNames[] = {"per_expert", "streams", "grouped"};
-
-// U(±scale) from a xorshift generator: gigabytes of weights in seconds, made once
-// per (size, seed) and shared by every benchmark of that shape.
-const std::vector<float>& host_uniform(size_t n, uint32_t seed, float scale) {
-  static std::map<std::pair<size_t, uint32_t>, std::vector<float>> cache;
-  auto& v = cache[{n, seed}];
-  if (v.size() != n) {
-    v.resize(n);
-    uint64_t x = 0x9E3779B97F4A7C15ull * (seed + 1);
-    for (auto& f : v) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      f = (static_cast<float>(x >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * scale;
-    }
-  }
-  return v;
-}
 
 void BM_MoeLayerFwdBwd(benchmark::State& state) {
   std::string why;
@@ -64,27 +48,25 @@ void BM_MoeLayerFwdBwd(benchmark::State& state) {
   cfg.top_k = s.k;
   cfg.activation = "swiglu";
   cfg.capacity_factor = 0.0;
-  paramoe::DeviceMoeLayer<bf16> layer(cfg, how);
-  // Weights ~ U(±1/sqrt(fan_in)), as nn.Linear initialises them.
-  const int64_t E = s.experts, D = s.d, H = s.h;
-  const float sd = 1.0f / std::sqrt(static_cast<float>(D)),
-              sh = 1.0f / std::sqrt(static_cast<float>(H));
-  layer.set_params({{"wg", host_uniform(D * E, 1, sd)},
-                    {"w1", host_uniform(E * D * H, 2, sd)},
-                    {"b1", host_uniform(E * H, 3, sd)},
-                    {"w3", host_uniform(E * D * H, 4, sd)},
-                    {"b3", host_uniform(E * H, 5, sd)},
-                    {"w2", host_uniform(E * H * D, 6, sh)},
-                    {"b2", host_uniform(E * D, 7, sh)}});
-  DeviceBuffer<bf16> x(s.tokens * D), dy(s.tokens * D), y(s.tokens * D), dx(s.tokens * D);
-  paramoe::cuda::fill_uniform(x.data(), s.tokens * D, 11, 1.0f);
-  paramoe::cuda::fill_uniform(dy.data(), s.tokens * D, 12, 1e-2f);
+  cfg.schedule = "s1";
+  paramoe::ProcessGrid grid = paramoe::ProcessGrid::create(MPI_COMM_WORLD, {}, cfg);
+  paramoe::gpu_bind(grid);
+  paramoe::NcclCollectives coll(grid);
+  // The layer's own seeded initialisation (moe_params.h), as in training.
+  paramoe::MoeLayer layer(
+      cfg, coll, "moe/", 7,
+      paramoe::cuda_step_backend_maker(paramoe::CudaStepBackend::Precision::bf16, how));
+  const int64_t n = int64_t{s.tokens} * s.d;
+  DeviceBuffer<float> x(n), dy(n), y(n), dx(n);
+  paramoe::cuda::fill_uniform(x.data(), n, 11, 1.0f);
+  paramoe::cuda::fill_uniform(dy.data(), n, 12, 1e-2f);
   auto step = [&] {
     layer.forward(x.data(), s.tokens, y.data());
     layer.backward(dy.data(), dx.data());
   };
   // 3 GEMMs forward, 6 backward, each 2·N·D·H over N = tokens·k routed rows.
-  paramoe::perf::time_gpu_steps(state, 18.0 * s.tokens * s.k * D * H, step);
+  paramoe::perf::time_gpu_steps(state, 18.0 * s.tokens * s.k * s.d * static_cast<double>(s.h),
+                                step);
   state.SetLabel(std::string(s.name) + "/" + kHowNames[state.range(1)]);
 }
 
@@ -97,4 +79,11 @@ BENCHMARK(BM_MoeLayerFwdBwd)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  MPI_Finalize();
+  return 0;
+}

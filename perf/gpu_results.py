@@ -2,8 +2,8 @@
 """Turns one GPU check (jobs/device/gpu_check.sh: bench_cuda_esmm.json,
 bench_cuda_moe_layer.json, torch_moe_layer.csv, bench_cuda_dist_layer.json,
 gpu_train_throughput.csv) into the result tables of perf/results: ESMM vs dense
-cuBLAS, the MoE layer vs plain PyTorch, the distributed GPU path vs the fused
-single-GPU layer, and whole-model training in fp32 and bf16. A table whose
+cuBLAS, the MoE layer that trains vs plain PyTorch, the layer by collectives
+backend, expert mode and precision, and whole-model training in fp32 and bf16. A table whose
 inputs the check did not produce is left as it is.
 
 usage: perf/gpu_results.py DIR DEVICE_NAME
@@ -59,9 +59,8 @@ def dist_layer_table(d, device):
     rows = []
     for (shape, path), (t, tf) in ms.items():
         rows.append({"device": device, "shape": shape, "path": path, "median_ms": f"{t:.2f}",
-                     "tflops": f"{tf:.1f}", "vs_fused": f"{t / ms[(shape, 'fused')][0]:.3f}",
-                     "vs_nccl": f"{t / ms[(shape, 'nccl')][0]:.3f}"})
-    write("perf/results/gpu_dist_layer_vs_fused.csv", rows)
+                     "tflops": f"{tf:.1f}", "vs_nccl": f"{t / ms[(shape, 'nccl')][0]:.3f}"})
+    write("perf/results/gpu_dist_layer_paths.csv", rows)
 
 
 def train_table(d, device):

@@ -275,9 +275,10 @@ CudaStepBackend::Precision cuda_precision_from_string(const std::string& s) {
   throw Error("device.precision = \"" + s + "\": expected \"fp32\" or \"bf16\"");
 }
 
-StepBackendMaker cuda_step_backend_maker(CudaStepBackend::Precision precision) {
-  return [precision](const MoeConfig& cfg, MoeParams& params) -> std::unique_ptr<StepBackend> {
-    return std::make_unique<CudaStepBackend>(cfg, params, precision);
+StepBackendMaker cuda_step_backend_maker(CudaStepBackend::Precision precision,
+                                         cuda::ExpertGemm how) {
+  return [precision, how](const MoeConfig& cfg, MoeParams& params) -> std::unique_ptr<StepBackend> {
+    return std::make_unique<CudaStepBackend>(cfg, params, precision, how);
   };
 }
 

@@ -121,8 +121,10 @@ class CudaStepBackend final : public StepBackend {
 
 // device.precision's value ("fp32" or "bf16", validated by the config) as a Precision.
 CudaStepBackend::Precision cuda_precision_from_string(const std::string& s);
-// A StepBackendMaker (moe_layer.h) for MoeLayers on this rank's current GPU.
+// A StepBackendMaker (moe_layer.h) for MoeLayers on this rank's current GPU; `how`
+// launches the expert GEMM groups (kernels/cuda/expert_ops.h).
 StepBackendMaker cuda_step_backend_maker(
-    CudaStepBackend::Precision precision = CudaStepBackend::Precision::fp32);
+    CudaStepBackend::Precision precision = CudaStepBackend::Precision::fp32,
+    cuda::ExpertGemm how = cuda::ExpertGemm::per_expert);
 
 }  // namespace paramoe
