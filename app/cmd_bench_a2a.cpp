@@ -13,15 +13,14 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 
 #include "app/command.h"
 #include "comm/a2a_order.h"
 #include "comm/alltoallv_methods.h"
-#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/result_table.h"
 #include "core/stats.h"
 #include "core/timer.h"
 #include "plan/traffic.h"
@@ -151,12 +150,18 @@ static int cmd_bench_a2a(const BenchA2aArgs& a) {
       if (q != r) total_bytes += static_cast<double>(bytes.at(r, q));
   const double aggregate_bound = n > 1 ? total_bytes / (n * port_bw) : 0.0;
 
-  std::ofstream csv;
-  if (!a.csv.empty() && me == 0)
-    csv = open_csv(a.csv,
-                   "ranks,traffic,bytes_per_row,port_bytes,port_gbs,bound_ms,method,repeats,"
-                   "median_ms,ratio_to_bound,aggregate_bound_ms,ratio_to_aggregate_bound",
-                   /*append=*/true, "bench csv");
+  ResultTable table({{"ranks"},
+                     {"traffic"},
+                     {"bytes_per_row"},
+                     {"port_bytes"},
+                     {"port_gbs"},
+                     {"bound_ms"},
+                     {"method", "method", "%s"},
+                     {"repeats"},
+                     {"median_ms", "median ms", "%.3f"},
+                     {"ratio_to_bound", "vs T*", "%.3f"},
+                     {"aggregate_bound_ms"},
+                     {"ratio_to_aggregate_bound", "vs aggregate", "%.3f"}});
   const std::string label =
       from_file ? std::filesystem::path(a.traffic).filename().string() : a.traffic;
   if (me == 0) {
@@ -166,7 +171,6 @@ static int cmd_bench_a2a(const BenchA2aArgs& a) {
                 a.repeats, port_bw / 1e9, bound * 1e3);
     std::printf("aggregate bound (all off-rank bytes / (n x port bandwidth)) = %.3f ms\n",
                 aggregate_bound * 1e3);
-    std::printf("%-15s %10s %10s %14s\n", "method", "median ms", "vs T*", "vs aggregate");
   }
   for (const Method& mt : methods) {
     std::fill(recv.begin(), recv.end(), 0);
@@ -186,13 +190,13 @@ static int cmd_bench_a2a(const BenchA2aArgs& a) {
         timed(comm, a.repeats, [&] { alltoallv_rows_with(mt.method, mt.order, comm, buf); });
     const double ratio = bound > 0 ? t / bound : 0.0;
     const double agg_ratio = aggregate_bound > 0 ? t / aggregate_bound : 0.0;
-    if (me == 0) {
-      std::printf("%-15s %10.3f %10.3f %14.3f\n", mt.name.c_str(), t * 1e3, ratio, agg_ratio);
-      if (csv.is_open())
-        csv << n << "," << label << "," << a.bytes_per_row << "," << port_bytes << ","
-            << port_bw / 1e9 << "," << bound * 1e3 << "," << mt.name << "," << a.repeats << ","
-            << t * 1e3 << "," << ratio << "," << aggregate_bound * 1e3 << "," << agg_ratio << "\n";
-    }
+    table.add({int64_t{n}, label, a.bytes_per_row, static_cast<int64_t>(port_bytes), port_bw / 1e9,
+               bound * 1e3, mt.name, int64_t{a.repeats}, t * 1e3, ratio, aggregate_bound * 1e3,
+               agg_ratio});
+  }
+  if (me == 0) {
+    for (const std::string& line : table.lines()) std::printf("%s\n", line.c_str());
+    if (!a.csv.empty()) table.append_csv(a.csv, "bench csv");
   }
   MPI_Type_free(&row);
   return 0;
@@ -210,9 +214,8 @@ void add_bench_a2a_command(CLI::App& app, Commands& out) {
   cmd->add_option("--experts-per-rank", args->experts_per_rank, "experts per rank");
   cmd->add_option("--tokens", args->tokens, "tokens per rank (generated traffic)");
   cmd->add_option("--bytes-per-row", args->bytes_per_row, "bytes per token row");
-  cmd->add_option("--repeats", args->repeats, "timed repeats (median is reported)");
+  add_bench_options(cmd, args->repeats, args->csv);
   cmd->add_option("--methods", args->methods, "methods to time")->delimiter(',');
-  cmd->add_option("--csv", args->csv, "append results to this CSV file");
   out.push_back({cmd, [args] { return cmd_bench_a2a(*args); }});
 }
 

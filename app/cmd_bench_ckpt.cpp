@@ -10,13 +10,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "app/command.h"
 #include "ckpt/checkpoint_dir.h"
-#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/result_table.h"
 #include "core/slab.h"
 #include "core/stats.h"
 #include "core/timer.h"
@@ -146,16 +145,30 @@ static int cmd_bench_ckpt(const BenchCkptArgs& args) {
                 w, gb / w, gb / rw, rw / w, rd, gb / rd, gb / rr, rr / rd);
   log_info(line);
   if (!args.csv.empty() && root) {
-    std::ofstream out = open_csv(
-        args.csv,
-        "world,mp,ep,esp,layers,d_model,d_hidden,experts,state_bytes,file_bytes,repeats,"
-        "write_s,write_GBps,raw_write_GBps,write_vs_raw,read_s,read_GBps,raw_read_GBps,read_vs_raw",
-        /*append=*/true, "bench csv");
-    out << l.world << "," << l.mp << "," << l.ep << "," << l.esp << "," << cfg.train.layers << ","
-        << cfg.moe.d_model << "," << cfg.moe.d_hidden << "," << cfg.moe.num_experts << ","
-        << state_bytes << "," << file_bytes << "," << repeats << "," << w << "," << gb / w << ","
-        << gb / rw << "," << rw / w << "," << rd << "," << gb / rd << "," << gb / rr << ","
-        << rr / rd << "\n";
+    ResultTable table({{"world"},
+                       {"mp"},
+                       {"ep"},
+                       {"esp"},
+                       {"layers"},
+                       {"d_model"},
+                       {"d_hidden"},
+                       {"experts"},
+                       {"state_bytes"},
+                       {"file_bytes"},
+                       {"repeats"},
+                       {"write_s"},
+                       {"write_GBps"},
+                       {"raw_write_GBps"},
+                       {"write_vs_raw"},
+                       {"read_s"},
+                       {"read_GBps"},
+                       {"raw_read_GBps"},
+                       {"read_vs_raw"}});
+    table.add({int64_t{l.world}, int64_t{l.mp}, int64_t{l.ep}, int64_t{l.esp},
+               int64_t{cfg.train.layers}, int64_t{cfg.moe.d_model}, int64_t{cfg.moe.d_hidden},
+               int64_t{cfg.moe.num_experts}, static_cast<int64_t>(state_bytes), file_bytes,
+               int64_t{repeats}, w, gb / w, gb / rw, rw / w, rd, gb / rd, gb / rr, rr / rd});
+    table.append_csv(args.csv, "bench csv");
   }
   return 0;
 }
@@ -168,8 +181,7 @@ void add_bench_ckpt_command(CLI::App& app, Commands& out) {
                                        "bandwidth of the directory");
   add_config_options(cmd, args->config, args->overrides);
   cmd->add_option("--dir", args->dir, "scratch directory (removed afterwards)");
-  cmd->add_option("--repeats", args->repeats, "timed repeats (median is reported)");
-  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  add_bench_options(cmd, args->repeats, args->csv);
   out.push_back({cmd, [args] { return cmd_bench_ckpt(*args); }});
 }
 

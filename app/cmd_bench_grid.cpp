@@ -5,13 +5,12 @@
 // time of that option. Writes one CSV row per point and schedule with the
 // measured and predicted forward+backward times.
 #include <cstdio>
-#include <fstream>
 
 #include "app/command.h"
 #include "comm/mpi_collectives.h"
-#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/result_table.h"
 #include "core/rng.h"
 #include "core/row_split.h"
 #include "core/stats.h"
@@ -38,6 +37,27 @@ struct BenchGridArgs {
 
 namespace {
 
+const std::vector<ResultTable::Column> kColumns = {{"grid"},
+                                                   {"point"},
+                                                   {"world"},
+                                                   {"mp"},
+                                                   {"ep"},
+                                                   {"esp"},
+                                                   {"batch"},
+                                                   {"seq_len"},
+                                                   {"d_model"},
+                                                   {"d_hidden"},
+                                                   {"experts"},
+                                                   {"top_k"},
+                                                   {"capacity_factor"},
+                                                   {"activation"},
+                                                   {"schedule"},
+                                                   {"chunks"},
+                                                   {"measured_ms"},
+                                                   {"predicted_ms"},
+                                                   {"alltoall_bytes_per_rank"},
+                                                   {"auto_pick"}};
+
 struct Row {
   std::string schedule;
   int chunks;
@@ -57,13 +77,6 @@ static int cmd_bench_grid(const BenchGridArgs& args) {
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &me));
 
-  std::ofstream csv;
-  if (!args.csv.empty() && me == 0)
-    csv = open_csv(args.csv,
-                   "grid,point,world,mp,ep,esp,batch,seq_len,d_model,d_hidden,experts,top_k,"
-                   "capacity_factor,activation,schedule,chunks,measured_ms,predicted_ms,"
-                   "alltoall_bytes_per_rank,auto_pick",
-                   /*append=*/true, "bench grid csv");
   int ran = 0, skipped = 0;
   for (size_t i = 0; i < grid.points.size(); ++i) {
     const GridPoint& p = grid.points[i];
@@ -94,18 +107,21 @@ static int cmd_bench_grid(const BenchGridArgs& args) {
     else  // the same candidates, unpriced
       for (const auto& [name, r] : schedule_candidates(lay, grid.chunks, grid.schedules))
         options.push_back({name, r, {}});
-    // The options take turns, one timed repeat each per round (after its warm-up),
-    // so that a slow spell of this shared machine falls on all of them alike rather
-    // than on whichever ran then.
-    std::vector<std::vector<double>> step_s(options.size());
-    std::vector<double> a2a_bytes(options.size());
-    for (int round = 0; round < args.repeats; ++round)
-      for (size_t o = 0; o < options.size(); ++o) {
-        layer.set_schedule(options[o].name, options[o].chunks);
-        const LayerTiming t = time_layer(layer, x, dy, rows, args.warmup, 1, coll);
-        step_s[o].push_back(t.step_s[0]);
-        a2a_bytes[o] = t.alltoall_bytes_mean;
-      }
+    // The options take turns, one pass each per round: first the warm-up rounds
+    // (which also grow every buffer to its largest size), then the timed ones.
+    const int n = static_cast<int>(options.size());
+    std::vector<std::vector<double>> step_s(n);
+    std::vector<double> a2a_bytes(n);
+    take_turns(n, args.warmup, [&](int o) {
+      layer.set_schedule(options[o].name, options[o].chunks);
+      time_layer(layer, x, dy, rows, 1, 0, coll);
+    });
+    take_turns(n, args.repeats, [&](int o) {
+      layer.set_schedule(options[o].name, options[o].chunks);
+      const LayerTiming t = time_layer(layer, x, dy, rows, 0, 1, coll);
+      step_s[o].push_back(t.step_s[0]);
+      a2a_bytes[o] = t.alltoall_bytes_mean;
+    });
     std::vector<Row> rows_out;
     for (size_t o = 0; o < options.size(); ++o)
       rows_out.push_back(Row{options[o].name, options[o].chunks, median(step_s[o]) * 1e3,
@@ -138,14 +154,30 @@ static int cmd_bench_grid(const BenchGridArgs& args) {
       line += buf;
     }
     log_info(line + " ms (measured/predicted)" + (pick.empty() ? "" : ", auto picks " + pick));
-    if (csv.is_open())
-      for (const Row& r : rows_out)
-        csv << csv_field(grid.name) << "," << i << "," << world << "," << p.mp << "," << p.ep << ","
-            << p.esp << "," << p.batch << "," << p.seq_len << "," << cfg.d_model << ","
-            << cfg.d_hidden << "," << cfg.num_experts << "," << cfg.top_k << ","
-            << cfg.capacity_factor << "," << cfg.activation << "," << r.schedule << "," << r.chunks
-            << "," << r.measured_ms << "," << r.predicted_ms << "," << r.a2a_bytes << "," << pick
-            << "\n";
+    ResultTable table(kColumns);
+    for (const Row& r : rows_out)
+      table.add({grid.name,
+                 static_cast<int64_t>(i),
+                 int64_t{world},
+                 int64_t{p.mp},
+                 int64_t{p.ep},
+                 int64_t{p.esp},
+                 int64_t{p.batch},
+                 int64_t{p.seq_len},
+                 int64_t{cfg.d_model},
+                 int64_t{cfg.d_hidden},
+                 int64_t{cfg.num_experts},
+                 int64_t{cfg.top_k},
+                 cfg.capacity_factor,
+                 cfg.activation,
+                 r.schedule,
+                 int64_t{r.chunks},
+                 r.measured_ms,
+                 r.predicted_ms,
+                 r.a2a_bytes,
+                 pick});
+    // Point by point, so that a long sweep that stops keeps what it measured.
+    if (!args.csv.empty() && me == 0) table.append_csv(args.csv, "bench grid csv");
   }
   log_info("bench grid: " + std::to_string(ran) + " points run, " + std::to_string(skipped) +
            " skipped (their layout does not fit " + std::to_string(world) + " ranks)");
@@ -165,10 +197,9 @@ void add_bench_grid_command(CLI::App& app, Commands& out) {
   cmd->add_option("grid", args->grid, "grid file (inputs/grids/*.toml)")->required();
   cmd->add_option("--cluster", args->cluster,
                   "cluster file for the predictions and auto (e.g. from paramoe calibrate)");
-  cmd->add_option("--csv", args->csv, "append results to this CSV file");
   cmd->add_option("--ranks-per-node", args->ranks_per_node, "emulate nodes of N consecutive ranks");
   cmd->add_option("--warmup", args->warmup, "untimed passes per schedule");
-  cmd->add_option("--repeats", args->repeats, "timed passes per schedule (median)");
+  add_bench_options(cmd, args->repeats, args->csv);
   out.push_back({cmd, [args] { return cmd_bench_grid(*args); }});
 }
 

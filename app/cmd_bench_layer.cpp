@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "app/command.h"
 #include "comm/agreement.h"
-#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/result_table.h"
 #include "core/rng.h"
 #include "core/stats.h"
 #include "core/timer.h"
@@ -85,16 +84,36 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
   }
   LayerShape shape = layer_shape(mc, bc.tokens_per_step / priced.dp());
 
+  // The schedules take turns, one pass each per round: first bench.warmup untimed
+  // rounds (which also grow every buffer to its largest size), then the timed ones.
+  const int n = static_cast<int>(bc.schedules.size());
+  std::vector<std::vector<double>> step_s(n), a2a_s(n);
+  std::vector<LayerTiming> last(n);
+  std::vector<std::vector<StepRecord>> records(n);  // with --trace: each one's last timed pass
+  take_turns(n, bc.warmup, [&](int v) {
+    layer.set_schedule(bc.schedules[v]);
+    time_layer(layer, x, dy, rows, 1, 0, *rc.coll);
+  });
+  take_turns(n, bc.repeats, [&](int v) {
+    layer.set_schedule(bc.schedules[v]);
+    last[v] = time_layer(layer, x, dy, rows, 0, 1, *rc.coll);
+    step_s[v].push_back(last[v].step_s[0]);
+    a2a_s[v].push_back(last[v].alltoall_s[0]);
+    if (!args.trace.empty() && std::ssize(step_s[v]) == bc.repeats) {
+      records[v] = layer.last_run().records;
+      step_trace_append(records[v], bc.schedules[v], trace);
+    }
+  });
+
   std::vector<BenchRow> results;
-  for (const std::string& name : bc.schedules) {
-    layer.set_schedule(name);
-    const LayerTiming t = time_layer(layer, x, dy, rows, bc.warmup, bc.repeats, *rc.coll);
-    if (!args.trace.empty()) step_trace_append(layer.last_run().records, name, trace);
+  for (int v = 0; v < n; ++v) {
+    const std::string& name = bc.schedules[v];
+    const LayerTiming& t = last[v];
     BenchRow row;
     row.schedule = name;
-    row.median_ms = median(t.step_s) * 1e3;
-    row.min_ms = *std::min_element(t.step_s.begin(), t.step_s.end()) * 1e3;
-    row.a2a_ms = median(t.alltoall_s) * 1e3;
+    row.median_ms = median(step_s[v]) * 1e3;
+    row.min_ms = *std::min_element(step_s[v].begin(), step_s[v].end()) * 1e3;
+    row.a2a_ms = median(a2a_s[v]) * 1e3;
     row.a2a_bytes_mean = t.alltoall_bytes_mean;
     row.a2a_bytes_max = t.alltoall_bytes_max;
     if (predict) {
@@ -103,7 +122,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
       if (!args.trace.empty()) {
         for (const StepPrice& s : p.steps)
           row.per_op[op_name(s.op)].second += (s.end - s.start) * 1e3;
-        for (const StepRecord& r : layer.last_run().records)
+        for (const StepRecord& r : records[v])
           row.per_op[op_name(r.op)].first += (r.end - r.start) * 1e3;
       }
     }
@@ -133,20 +152,53 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                 bc.tokens_per_step, mc.d_model, mc.d_hidden, mc.num_experts, mc.top_k,
                 mc.activation.c_str(), mc.capacity_factor, bc.repeats, rc.layers.describe.c_str());
   log_info(line);
-  log_info(
-      "  schedule     median_ms    min_ms  speedup  a2a_ms  a2a_MB/rank(mean)  a2a_MB/rank(max)" +
-      std::string(predict ? "  predicted_ms" : ""));
-  for (const BenchRow& r : results) {
-    std::snprintf(line, sizeof line, "  %-10s %11.3f %9.3f %8.3f %7.3f %18.3f %17.3f",
-                  r.schedule.c_str(), r.median_ms, r.min_ms, results[0].median_ms / r.median_ms,
-                  r.a2a_ms, r.a2a_bytes_mean / 1e6, r.a2a_bytes_max / 1e6);
-    std::string text = line;
-    if (predict) {
-      std::snprintf(line, sizeof line, " %13.3f", r.predicted_ms);
-      text += line;
-    }
-    log_info(text);
-  }
+  const Layout& l = rc.grid->layout();
+  std::vector<ResultTable::Column> columns = {
+      {"schedule", "schedule", "%s"},
+      {"world", ""},
+      {"mp", ""},
+      {"ep", ""},
+      {"esp", ""},
+      {"tokens", ""},
+      {"d_model", ""},
+      {"d_hidden", ""},
+      {"experts", ""},
+      {"top_k", ""},
+      {"activation", ""},
+      {"capacity_factor", ""},
+      {"chunks", ""},
+      {"repeats", ""},
+      {"median_ms", "median_ms", "%.3f"},
+      {"min_ms", "min_ms", "%.3f"},
+      {"speedup_vs_first", "speedup", "%.3f"},
+      {"alltoall_ms", "a2a_ms", "%.3f"},
+      {"alltoall_bytes_per_rank_mean", "a2a_MB/rank(mean)", "%.3f", 1e-6},
+      {"alltoall_bytes_per_rank_max", "a2a_MB/rank(max)", "%.3f", 1e-6},
+      {"predicted_ms", predict ? "predicted_ms" : "", "%.3f"}};
+  ResultTable table(columns);
+  for (const BenchRow& r : results)
+    table.add({r.schedule,
+               int64_t{world},
+               int64_t{l.mp},
+               int64_t{l.ep},
+               int64_t{l.esp},
+               int64_t{bc.tokens_per_step},
+               int64_t{mc.d_model},
+               int64_t{mc.d_hidden},
+               int64_t{mc.num_experts},
+               int64_t{mc.top_k},
+               mc.activation,
+               mc.capacity_factor,
+               int64_t{r.schedule == "s2" ? mc.chunks : 1},
+               int64_t{bc.repeats},
+               r.median_ms,
+               r.min_ms,
+               results[0].median_ms / r.median_ms,
+               r.a2a_ms,
+               r.a2a_bytes_mean,
+               r.a2a_bytes_max,
+               r.predicted_ms});
+  for (const std::string& text : table.lines()) log_info("  " + text);
   // Step by step (summed per op over both passes; rank 0's last repeat).
   for (const BenchRow& r : results) {
     if (r.per_op.empty()) continue;
@@ -156,22 +208,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
       log_info(line);
     }
   }
-  if (!bc.csv.empty() && rc.grid->world_rank() == 0) {
-    std::ofstream out =
-        open_csv(bc.csv,
-                 "schedule,world,mp,ep,esp,tokens,d_model,d_hidden,experts,top_k,activation,"
-                 "capacity_factor,chunks,repeats,median_ms,min_ms,speedup_vs_first,alltoall_ms,"
-                 "alltoall_bytes_per_rank_mean,alltoall_bytes_per_rank_max,predicted_ms",
-                 /*append=*/true, "bench csv");
-    for (const BenchRow& r : results)
-      out << r.schedule << "," << world << "," << rc.grid->layout().mp << ","
-          << rc.grid->layout().ep << "," << rc.grid->layout().esp << "," << bc.tokens_per_step
-          << "," << mc.d_model << "," << mc.d_hidden << "," << mc.num_experts << "," << mc.top_k
-          << "," << mc.activation << "," << mc.capacity_factor << ","
-          << (r.schedule == "s2" ? mc.chunks : 1) << "," << bc.repeats << "," << r.median_ms << ","
-          << r.min_ms << "," << results[0].median_ms / r.median_ms << "," << r.a2a_ms << ","
-          << r.a2a_bytes_mean << "," << r.a2a_bytes_max << "," << r.predicted_ms << "\n";
-  }
+  if (!bc.csv.empty() && rc.grid->world_rank() == 0) table.append_csv(bc.csv, "bench csv");
   return 0;
 }
 
@@ -184,8 +221,7 @@ void add_bench_layer_command(CLI::App& app, Commands& out) {
   add_config_options(cmd, args->config, args->overrides);
   cmd->add_option("--schedules", args->schedules, "schedules to compare; the first is the baseline")
       ->delimiter(',');
-  cmd->add_option("--repeats", args->repeats, "timed repeats (median is reported)");
-  cmd->add_option("--csv", args->csv, "append results to this CSV file");
+  add_bench_options(cmd, args->repeats, args->csv);
   cmd->add_option("--trace", args->trace,
                   "write each rank's steps of the last repeat of every schedule as a "
                   "Chrome trace, DIR/trace-rank<k>.json (perf/trace_merge.py joins them)");

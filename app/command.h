@@ -21,6 +21,9 @@ using Commands = std::vector<Command>;
 CLI::App* command_group(CLI::App& parent, const std::string& name, const std::string& help);
 // The CONFIG argument and --set overrides of every command that reads a config.
 void add_config_options(CLI::App* cmd, std::string& config, std::vector<std::string>& overrides);
+// Every benchmark's --repeats (timed repeats; the median is reported, the variants
+// taking turns) and --csv (a file the result rows are appended to).
+void add_bench_options(CLI::App* cmd, int& repeats, std::string& csv);
 
 void add_train_command(CLI::App& app, Commands& out);
 void add_bench_layer_command(CLI::App& app, Commands& out);

@@ -32,6 +32,11 @@ void add_config_options(CLI::App* cmd, std::string& config, std::vector<std::str
                   "override a config key, e.g. --set moe.top_k=1 --set parallel.ep=2");
 }
 
+void add_bench_options(CLI::App* cmd, int& repeats, std::string& csv) {
+  cmd->add_option("--repeats", repeats, "timed repeats (the median is reported)");
+  cmd->add_option("--csv", csv, "append the result rows to this CSV file");
+}
+
 int commands_run(int argc, char** argv) {
   const int rank = world_rank();
   CLI::App app{
