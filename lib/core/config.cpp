@@ -94,7 +94,9 @@ void validate(const Config& c) {
     require(md.heads >= 1 && m.d_model % md.heads == 0, o, "model", "heads",
             "an integer >= 1 that divides moe.d_model = " + std::to_string(m.d_model));
     require(md.d_ffn >= 1, o, "model", "d_ffn", "an integer >= 0 (0 = 4 * moe.d_model)");
-    require(md.moe_every >= 1, o, "model", "moe_every", "an integer >= 1");
+    require(md.moe_every >= 1 && md.moe_every <= c.train.layers, o, "model", "moe_every",
+            "an integer in [1, train.layers = " + std::to_string(c.train.layers) +
+                "] (the model needs at least one MoE block)");
     require(md.init_std > 0.0, o, "model", "init_std", "a number > 0");
     require(md.mask_prob > 0.0 && md.mask_prob < 1.0, o, "model", "mask_prob",
             "a number in (0, 1)");

@@ -1,7 +1,5 @@
 #include "train/run_context.h"
 
-#include <algorithm>
-
 #include "core/log.h"
 #include "kernels/cpu/gemm.h"
 #include "plan/cluster.h"
@@ -17,7 +15,7 @@ namespace {
 // agree without a collective). Every MoE layer has the same shape today, so the
 // choice is logged once when they agree.
 std::vector<MoeConfig> moe_layers_resolve(const Config& c, const ProcessGrid& grid) {
-  const int count = std::max(1, c.moe_layer_count());
+  const int count = c.moe_layer_count();  // >= 1: the config requires an MoE block
   if (c.moe.schedule != "auto" && c.moe.expert_mode != "auto")
     return std::vector<MoeConfig>(count, c.moe);
   const ClusterSpec cluster = cluster_load(c.plan.cluster);

@@ -170,13 +170,15 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   const GradNorm grad_norm(live, *rc.layers.coll, *mem);
   rebalance_validate(rc);
   log_info("paramoe train: " + task->describe());
-  const MoeConfig& first = task->moe_layers().front()->config();
-  const std::string schedule = first.effective_schedule();
-  log_info("MoE: " + first.expert_mode + ", schedule " + schedule + ", " +
-           std::to_string(first.num_experts) + " experts top-" + std::to_string(first.top_k) +
-           ", " + std::to_string(task->moe_layers().size()) + " MoE layers" +
-           (first.data_centric() ? ", weight cache " + first.weight_cache : ""));
-  std::string steps = schedule_describe(schedule_build(schedule, first.chunks));
+  // The first MoE layer's execution (every layer has the same shape, so "auto"
+  // resolves them alike).
+  const MoeLayer& first = *task->moe_layers().front();
+  const MoeConfig& mc = first.config();
+  log_info("MoE: " + mc.expert_mode + ", schedule " + mc.effective_schedule() + ", " +
+           std::to_string(mc.num_experts) + " experts top-" + std::to_string(mc.top_k) + ", " +
+           std::to_string(task->moe_layers().size()) + " MoE layers" +
+           (mc.data_centric() ? ", weight cache " + mc.weight_cache : ""));
+  std::string steps = schedule_describe(first.schedule());
   steps.pop_back();  // log_info ends the line itself
   log_info(steps);
 
