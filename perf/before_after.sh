@@ -6,8 +6,9 @@
 #          its median tokens/s over steps 11-100;
 #   layer: `bench layer inputs/bench/layer-cpu.toml` at np 4, replicated and s1, 10
 #          timed repeats; a run's value is the median forward+backward ms.
-# Writes one row per run (workload, variant, pair, value) and prints, per workload,
-# the median of the pairs' new/old ratios (> 1: new is faster). PAIRS default 6.
+# Writes one row per run (workload, variant, pair, value) to OUT.csv, and per
+# workload the medians and the median of the pairs' new/old speed ratios (> 1: new
+# is faster) to OUT_summary.csv, which it also prints. PAIRS default 6.
 # Run from the repository root after ./setup.sh (needs data/kjv.txt).
 set -euo pipefail
 old=$1 new=$2 out=${3:-perf/results/before_after.csv} pairs=${4:-6}
@@ -39,19 +40,24 @@ run() {  # variant pair
 for p in $(seq "$pairs"); do
   if ((p % 2)); then run old "$p"; run new "$p"; else run new "$p"; run old "$p"; fi
 done
-/usr/bin/python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" "${out%.csv}_summary.csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-for w in dict.fromkeys(r["workload"] for r in rows):
-    v = {(r["variant"], r["pair"]): float(r["value"]) for r in rows if r["workload"] == w}
-    unit = next(r["unit"] for r in rows if r["workload"] == w)
-    ratios = []
-    for (var, p), x in v.items():
-        if var != "new": continue
-        o = v[("old", p)]
-        ratios.append(x / o if unit == "tokens_per_s" else o / x)  # > 1: new is faster
-    print(f"{w}: new/old speed {statistics.median(ratios):.3f} (median of {len(ratios)} pairs; "
-          f"{min(ratios):.3f}-{max(ratios):.3f}); old median "
-          f"{statistics.median(x for (var, _), x in v.items() if var == 'old'):.2f} {unit}, new "
-          f"{statistics.median(x for (var, _), x in v.items() if var == 'new'):.2f} {unit}")
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["workload", "unit", "pairs", "old_median", "new_median", "speed_ratio_median",
+                "speed_ratio_min", "speed_ratio_max"])
+    for wl in dict.fromkeys(r["workload"] for r in rows):
+        v = {(r["variant"], r["pair"]): float(r["value"]) for r in rows if r["workload"] == wl}
+        unit = next(r["unit"] for r in rows if r["workload"] == wl)
+        # > 1: new is faster (tokens/s up, or milliseconds down)
+        ratios = [x / v[("old", p)] if unit == "tokens_per_s" else v[("old", p)] / x
+                  for (var, p), x in v.items() if var == "new"]
+        old = statistics.median(x for (var, _), x in v.items() if var == "old")
+        new = statistics.median(x for (var, _), x in v.items() if var == "new")
+        w.writerow([wl, unit, len(ratios), f"{old:.2f}", f"{new:.2f}",
+                    f"{statistics.median(ratios):.3f}", f"{min(ratios):.3f}", f"{max(ratios):.3f}"])
+        print(f"{wl}: new/old speed {statistics.median(ratios):.3f} (median of {len(ratios)} "
+              f"pairs; {min(ratios):.3f}-{max(ratios):.3f}); old median {old:.2f} {unit}, "
+              f"new {new:.2f} {unit}")
 PY

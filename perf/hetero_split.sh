@@ -5,8 +5,9 @@
 # from `train --calibrate-speed` under that pinning.
 #   data-centric:  dp = 3, the batch split by speed (MoE stack, D=128, H=384, E=8);
 #   model-centric: esp = 3, the experts' hidden dimension split by speed.
-# Each (mode, split) runs RUNS times (default 5) for 30 steps; a run's value is its
-# median step time over steps 6-30, the table's the median over runs.
+# Each (mode, split) runs RUNS times (default 5) for 30 steps, the four taking turns
+# in each round (so a slow spell of the shared host falls on all alike); a run's
+# value is its median step time over steps 6-30, the table's the median over runs.
 set -euo pipefail
 out=${1:-perf/results/hetero_split.csv}
 runs=${2:-5}
@@ -16,11 +17,11 @@ common=(--set moe.d_model=128 --set moe.d_hidden=384 --set train.layers=2 --set 
         --set train.tokens_per_step=3072 --set train.log_every=1 --set parallel.mp=1
         --set parallel.ep=1)
 echo "mode,split,median_step_ms,runs,speeds,saving_vs_even,expected_saving_expert_compute" > "$out"
-for mode in data-centric model-centric; do
-  esp=1; [[ $mode == model-centric ]] && esp=3
-  for split in even speed; do
-    extra=(); [[ $split == speed ]] && extra=(--calibrate-speed)
-    for r in $(seq "$runs"); do
+for r in $(seq "$runs"); do
+  for mode in data-centric model-centric; do
+    esp=1; [[ $mode == model-centric ]] && esp=3
+    for split in even speed; do
+      extra=(); [[ $split == speed ]] && extra=(--calibrate-speed)
       mpirun --oversubscribe --bind-to none -np 3 perf/pin_by_rank.sh 0,1,1 \
         build/app/paramoe train inputs/moe-tiny.toml "${common[@]}" --set parallel.esp=$esp \
         --set moe.expert_mode=$mode --set parallel.split=$split "${extra[@]}" \
