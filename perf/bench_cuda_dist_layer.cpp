@@ -27,37 +27,16 @@
 #include "kernels/cuda/random_fill.h"
 #include "moe/cuda_step_backend.h"
 #include "moe/moe_layer.h"
-#include "perf/cuda_event_timer.h"
+#include "perf/cuda_layer_bench.h"
 
 namespace {
 
 using paramoe::cuda::DeviceBuffer;
 
-struct Shape {
-  const char* name;
-  int tokens, d, h, experts, k;
-};
-constexpr Shape kShapes[] = {{"medium", 8192, 1024, 4096, 8, 2}, {"small", 4096, 1024, 768, 64, 8}};
+using paramoe::perf::LayerShape;
+constexpr LayerShape kShapes[] = {{"medium", 8192, 1024, 4096, 8, 2},
+                                  {"small", 4096, 1024, 768, 64, 8}};
 constexpr const char* kPathNames[] = {"nccl", "staged", "dc", "bf16"};
-
-paramoe::MoeConfig config_of(const Shape& s) {
-  paramoe::MoeConfig cfg;
-  cfg.d_model = s.d;
-  cfg.d_hidden = s.h;
-  cfg.num_experts = s.experts;
-  cfg.top_k = s.k;
-  cfg.activation = "swiglu";
-  cfg.capacity_factor = 0.0;
-  cfg.schedule = "s1";
-  return cfg;
-}
-
-template <class Step>
-void time_steps(benchmark::State& state, const Shape& s, Step&& step) {
-  const double flops = 18.0 * s.tokens * s.k * static_cast<double>(s.d) * s.h;  // 9 GEMMs
-  paramoe::perf::time_gpu_steps(state, flops, step);
-  state.SetLabel(std::string(s.name) + "/" + kPathNames[state.range(1)]);
-}
 
 void BM_DistLayerFwdBwd(benchmark::State& state) {
   std::string why;
@@ -65,9 +44,9 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
     state.SkipWithError(("no GPU: " + why).c_str());
     return;
   }
-  const Shape& s = kShapes[state.range(0)];
+  const LayerShape& s = kShapes[state.range(0)];
   const int path = static_cast<int>(state.range(1));
-  paramoe::MoeConfig cfg = config_of(s);
+  paramoe::MoeConfig cfg = paramoe::perf::layer_config(s);
   if (path == 2) cfg.expert_mode = "data-centric";
   const int64_t n = int64_t{s.tokens} * s.d;
   DeviceBuffer<float> x(n), dy(n), y(n), dx(n);
@@ -86,7 +65,7 @@ void BM_DistLayerFwdBwd(benchmark::State& state) {
   using Precision = paramoe::CudaStepBackend::Precision;
   const Precision precision = path == 3 ? Precision::bf16 : Precision::fp32;
   paramoe::MoeLayer layer(cfg, *coll, "moe/", 7, paramoe::cuda_step_backend_maker(precision));
-  time_steps(state, s, [&] {
+  paramoe::perf::time_layer_steps(state, s, kPathNames[path], [&] {
     layer.forward(x.data(), s.tokens, y.data());
     layer.backward(dy.data(), dx.data());
   });

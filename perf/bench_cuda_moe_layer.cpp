@@ -19,18 +19,15 @@
 #include "kernels/cuda/random_fill.h"
 #include "moe/cuda_step_backend.h"
 #include "moe/moe_layer.h"
-#include "perf/cuda_event_timer.h"
+#include "perf/cuda_layer_bench.h"
 
 namespace {
 
 using paramoe::cuda::DeviceBuffer;
 
-struct Shape {
-  const char* name;
-  int tokens, d, h, experts, k;
-};
-constexpr Shape kShapes[] = {{"mixtral", 4096, 4096, 14336, 8, 2},
-                             {"small", 4096, 2048, 1536, 64, 8}};
+using paramoe::perf::LayerShape;
+constexpr LayerShape kShapes[] = {{"mixtral", 4096, 4096, 14336, 8, 2},
+                                  {"small", 4096, 2048, 1536, 64, 8}};
 constexpr const char* kHowNames[] = {"per_expert", "streams", "grouped"};
 
 void BM_MoeLayerFwdBwd(benchmark::State& state) {
@@ -39,16 +36,9 @@ void BM_MoeLayerFwdBwd(benchmark::State& state) {
     state.SkipWithError(("no GPU: " + why).c_str());
     return;
   }
-  const Shape& s = kShapes[state.range(0)];
+  const LayerShape& s = kShapes[state.range(0)];
   const auto how = static_cast<paramoe::cuda::ExpertGemm>(state.range(1));
-  paramoe::MoeConfig cfg;
-  cfg.d_model = s.d;
-  cfg.d_hidden = s.h;
-  cfg.num_experts = s.experts;
-  cfg.top_k = s.k;
-  cfg.activation = "swiglu";
-  cfg.capacity_factor = 0.0;
-  cfg.schedule = "s1";
+  const paramoe::MoeConfig cfg = paramoe::perf::layer_config(s);
   paramoe::ProcessGrid grid = paramoe::ProcessGrid::create(MPI_COMM_WORLD, {}, cfg);
   paramoe::gpu_bind(grid);
   paramoe::NcclCollectives coll(grid);
@@ -64,10 +54,7 @@ void BM_MoeLayerFwdBwd(benchmark::State& state) {
     layer.forward(x.data(), s.tokens, y.data());
     layer.backward(dy.data(), dx.data());
   };
-  // 3 GEMMs forward, 6 backward, each 2·N·D·H over N = tokens·k routed rows.
-  paramoe::perf::time_gpu_steps(state, 18.0 * s.tokens * s.k * s.d * static_cast<double>(s.h),
-                                step);
-  state.SetLabel(std::string(s.name) + "/" + kHowNames[state.range(1)]);
+  paramoe::perf::time_layer_steps(state, s, kHowNames[state.range(1)], step);
 }
 
 BENCHMARK(BM_MoeLayerFwdBwd)
