@@ -33,7 +33,10 @@ expect_failure "a number not in the CSV" "## Runs (\`runs.csv\`)
 | variant | median ms |
 |---|---|
 | fp32 | 111.0 |" "README 111 \(printed with 1 decimals\)"
-expect_failure "a missing CSV" "## Gone (\`gone.csv\`)" "names gone.csv, which does not exist"
+expect_failure "a missing CSV" "## Gone (\`gone.csv\`)" "names \`gone.csv\`, which does not exist"
+expect_failure "a CSV named in the text only" "## Prose
+
+The rest is in \`elsewhere.csv\`." "names \`elsewhere.csv\`, which does not exist"
 expect_failure "a wrong rounding" "## Runs (\`runs.csv\`)
 
 | variant | run ms |
