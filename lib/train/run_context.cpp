@@ -1,5 +1,7 @@
 #include "train/run_context.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 #include "kernels/cpu/gemm.h"
 #include "plan/cluster.h"
@@ -13,7 +15,7 @@ namespace {
 // "auto" priced for this run's layout and one data-parallel shard of
 // train.tokens_per_step (every rank predicts the same from the same files, so all
 // agree without a collective). Every MoE layer has the same shape today, so the
-// choice is logged once when they agree.
+// choice is logged once when all layers agree, else once per layer.
 std::vector<MoeConfig> moe_layers_resolve(const Config& c, const ProcessGrid& grid) {
   const int count = c.moe_layer_count();  // >= 1: the config requires an MoE block
   if (c.moe.schedule != "auto" && c.moe.expert_mode != "auto")
@@ -22,14 +24,15 @@ std::vector<MoeConfig> moe_layers_resolve(const Config& c, const ProcessGrid& gr
   Layout layout = grid.layout();
   layout.ranks_per_node = cluster.ranks_per_node;
   std::vector<MoeConfig> out;
-  std::string last;
+  std::vector<std::string> lines(count);
   for (int l = 0; l < count; ++l) {
     const LayerShape shape = layer_shape(c.moe, c.train.tokens_per_step / layout.dp());
-    std::string line;
-    out.push_back(moe_layer_resolve(c.moe, shape, layout, cluster, line));
-    if (line != last) log_info((count > 1 ? "MoE layer " + std::to_string(l) + ": " : "") + line);
-    last = line;
+    out.push_back(moe_layer_resolve(c.moe, shape, layout, cluster, lines[l]));
   }
+  const bool alike = std::all_of(lines.begin(), lines.end(),
+                                 [&](const std::string& x) { return x == lines.front(); });
+  for (int l = 0; l < (alike ? 1 : count); ++l)
+    log_info((alike ? "" : "MoE layer " + std::to_string(l) + ": ") + lines[l]);
   return out;
 }
 
