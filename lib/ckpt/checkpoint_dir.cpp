@@ -13,6 +13,7 @@
 
 #include "comm/agreement.h"
 #include "core/error.h"
+#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -56,9 +57,11 @@ void write_latest(const std::string& dir, const std::string& name) {
   rename_or_throw(tmp, path);
 }
 
-// Checkpoint files in dir, oldest first (the step is in the name, zero-padded).
+// Checkpoint files in dir, oldest first (the step is in the name, zero-padded);
+// none if dir does not exist.
 std::vector<std::string> list_checkpoints(const std::string& dir) {
   std::vector<std::string> names;
+  if (!fs::is_directory(dir)) return names;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
     if (n.rfind("ckpt-", 0) == 0 && n.size() > 3 && n.substr(n.size() - 3) == ".h5")
@@ -148,6 +151,38 @@ std::string checkpoint_save(const std::string& dir, int keep, bool verify, MPI_C
   return path;
 }
 
+namespace {
+
+// The newest checkpoint in d whose every checksum verifies, for a missing `latest`;
+// "" if d holds none. Serial (rank 0).
+std::string newest_verified(const std::string& d) {
+  const std::vector<std::string> names = list_checkpoints(d);
+  std::string rejected;
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    const std::string p = (fs::path(d) / *it).string();
+    std::string why;
+    try {
+      const CheckpointInfo info = checkpoint_inspect(p);
+      for (const DatasetInfo& ds : info.datasets)
+        if (!ds.checksum_ok()) why = ds.name + " fails its checksum";
+    } catch (const Error& e) {
+      why = e.what();
+    }
+    if (why.empty()) {
+      log_info("resume: " + d + "/latest is missing or empty; using the newest checkpoint that "
+               "verifies, " + p + (rejected.empty() ? "" : " (passed over: " + rejected + ")"));
+      return p;
+    }
+    rejected += (rejected.empty() ? "" : "; ") + *it + ": " + why;
+  }
+  if (!names.empty())
+    throw Error(d + "/latest is missing or empty and none of its " +
+                std::to_string(names.size()) + " checkpoint(s) verifies: " + rejected);
+  return "";
+}
+
+}  // namespace
+
 std::string checkpoint_resolve(const std::string& what, const std::string& dir, MPI_Comm comm) {
   int rank = 0;
   MPI_CHECK(MPI_Comm_rank(comm, &rank));
@@ -156,7 +191,7 @@ std::string checkpoint_resolve(const std::string& what, const std::string& dir, 
     if (rank != 0) return;
     auto latest_in = [](const std::string& d) -> std::string {
       const std::string name = read_latest(d);
-      if (name.empty()) return "";
+      if (name.empty()) return newest_verified(d);
       const std::string p = (fs::path(d) / name).string();
       if (!fs::exists(p)) throw Error(d + "/latest names " + name + ", which does not exist");
       return p;
@@ -175,6 +210,23 @@ std::string checkpoint_resolve(const std::string& what, const std::string& dir, 
   });
   bcast_string(path, 0, comm);
   return path;
+}
+
+void checkpoint_dir_require_unused(const std::string& dir, MPI_Comm comm) {
+  int rank = 0;
+  MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  agree_on(comm, [&] {
+    if (rank != 0) return;
+    const std::vector<std::string> names = list_checkpoints(dir);
+    if (names.empty()) return;
+    const std::string which =
+        names.size() == 1 ? names.front() : names.front() + " ... " + names.back();
+    throw Error("checkpoint.dir = " + dir + " already holds " + std::to_string(names.size()) +
+                " checkpoint(s) (" + which +
+                ") of an earlier run; expected an unused directory for a fresh run: continue "
+                "that run with --resume, choose a new checkpoint.dir, or set "
+                "checkpoint.overwrite = true to write over them");
+  });
 }
 
 }  // namespace paramoe

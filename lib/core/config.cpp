@@ -233,7 +233,8 @@ Config config_parse(const std::string& text, const std::string& origin,
   CheckpointConfig& ck = c.checkpoint;
   read_section(root, origin, "checkpoint",
                {string_key("dir", ck.dir), int_key("every", ck.every), int_key("keep", ck.keep),
-                bool_key("verify", ck.verify), int_key("exit_after", ck.exit_after)});
+                bool_key("verify", ck.verify), int_key("exit_after", ck.exit_after),
+                bool_key("overwrite", ck.overwrite)});
   PlacementConfig& pl = c.placement;
   read_section(
       root, origin, "placement",

@@ -130,6 +130,9 @@ struct CheckpointConfig {
   // Stop (with a checkpoint) after this many steps in this invocation, for chains
   // of time-limited jobs that each resume the last; 0: run to train.steps.
   int exit_after = 0;
+  // A run without --resume refuses a directory that already holds checkpoints
+  // (they belong to another run, and would be overwritten and pruned), unless this.
+  bool overwrite = false;
 };
 
 // Load-aware expert placement (Aurora). Every `every` steps, each MoE layer's

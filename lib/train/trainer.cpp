@@ -183,7 +183,11 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   log_info(steps);
 
   CheckpointMeta start;
-  if (!resume_from.empty()) start = resume(resume_from, rc, opt, slabs);
+  const bool checkpointing = !cfg.checkpoint.dir.empty();
+  if (!resume_from.empty())
+    start = resume(resume_from, rc, opt, slabs);
+  else if (checkpointing && !cfg.checkpoint.overwrite)
+    checkpoint_dir_require_unused(cfg.checkpoint.dir, rc.grid->comm(Group::World));
   opt.from_host();  // the initial or restored values and moments, onto the model's device
   task->values_changed();
   int64_t tokens_seen = start.tokens_seen;
@@ -198,7 +202,6 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   MetricsLog metrics(rank0 ? tc.metrics_csv : "", rank0 ? tc.metrics_jsonl : "",
                      /*append=*/start.step > 0);
   ProgressBar progress(rank0 && tc.log_every > 1, tc.steps);
-  const bool checkpointing = !cfg.checkpoint.dir.empty();
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     const double t0 = now_seconds();
     const StepResult r = task->run_step(tokens_seen);

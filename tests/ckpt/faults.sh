@@ -127,5 +127,44 @@ disk_full)
   expect_intact full/ck/ckpt-00000005.h5
   ok "disk full: clear error, previous checkpoint kept"
   ;;
+used_dir)
+  # A fresh run (no --resume) into a directory that holds an earlier run's
+  # checkpoints refuses, naming them, and leaves every file as it was; with
+  # checkpoint.overwrite = true it runs.
+  make_checkpoints
+  before=$(sha256sum ck/* | sort)
+  set +e; train $np "${base[@]}" --set checkpoint.dir=ck > fresh.log 2>&1; rc=$?; set -e
+  expect_error fresh.log "checkpoint.dir = ck already holds 2 checkpoint\(s\) \(ckpt-00000005.h5 \.\.\. ckpt-00000010.h5\).*--resume.*checkpoint.overwrite = true" $rc
+  [[ $(sha256sum ck/* | sort) == "$before" ]] || fail "the earlier run's files changed"
+  train $np "${base[@]}" --set checkpoint.dir=ck --set checkpoint.overwrite=true > over.log 2>&1 ||
+    { cat over.log; fail "checkpoint.overwrite = true did not run"; }
+  [[ $(latest_of ck) == ckpt-00000020.h5 ]] || fail "latest is $(latest_of ck) after the overwrite"
+  ok "a used directory is refused (earlier checkpoints' sha256 unchanged) unless overwrite"
+  ;;
+latest_missing)
+  # --resume with `latest` deleted or emptied resumes from the newest checkpoint
+  # that verifies, and says so; a corrupt newest one is passed over.
+  make_checkpoints
+  for broken in deleted empty corrupt_newest; do
+    cp -r ck "ck_$broken"
+    if [[ $broken == deleted ]]; then rm "ck_$broken/latest"; else : > "ck_$broken/latest"; fi
+    want=ckpt-00000010.h5
+    if [[ $broken == corrupt_newest ]]; then
+      f=ck_$broken/ckpt-00000010.h5
+      off=$(h5edit offset "$f" params/layers/0/moe/w1)
+      "$PYTHON" -c "
+with open('$f', 'r+b') as fh:
+    fh.seek($off + 1000); b = fh.read(1); fh.seek($off + 1000); fh.write(bytes([b[0] ^ 0x40]))"
+      want=ckpt-00000005.h5
+    fi
+    train $np "${base[@]}" --set checkpoint.dir="ck_$broken" --resume > "resume_$broken.log" 2>&1 ||
+      { cat "resume_$broken.log"; fail "resume with latest $broken"; }
+    grep -q "using the newest checkpoint that verifies, ck_$broken/$want" "resume_$broken.log" ||
+      { cat "resume_$broken.log"; fail "latest $broken: did not say it resumed from $want"; }
+    grep -q "resume: ck_$broken/$want at step" "resume_$broken.log" ||
+      { cat "resume_$broken.log"; fail "latest $broken: did not resume from $want"; }
+  done
+  ok "a missing, empty or stale latest falls back to the newest checkpoint that verifies"
+  ;;
 *) fail "unknown scenario $scenario" ;;
 esac
