@@ -169,15 +169,17 @@ std::string newest_verified(const std::string& d) {
       why = e.what();
     }
     if (why.empty()) {
-      log_info("resume: " + d + "/latest is missing or empty; using the newest checkpoint that "
-               "verifies, " + p + (rejected.empty() ? "" : " (passed over: " + rejected + ")"));
+      log_info("resume: " + d +
+               "/latest is missing or empty; using the newest checkpoint that "
+               "verifies, " +
+               p + (rejected.empty() ? "" : " (passed over: " + rejected + ")"));
       return p;
     }
     rejected += (rejected.empty() ? "" : "; ") + *it + ": " + why;
   }
   if (!names.empty())
-    throw Error(d + "/latest is missing or empty and none of its " +
-                std::to_string(names.size()) + " checkpoint(s) verifies: " + rejected);
+    throw Error(d + "/latest is missing or empty and none of its " + std::to_string(names.size()) +
+                " checkpoint(s) verifies: " + rejected);
   return "";
 }
 

@@ -162,6 +162,11 @@ void apply_override(toml::table& root, const std::string& origin, const std::str
 
 }  // namespace
 
+std::string config_stored_model_type(const std::string& toml_text, const std::string& origin) {
+  const toml::table root = parse_toml(toml_text, origin);
+  return root["model"]["type"].value_or(std::string("stack"));
+}
+
 Config config_parse(const std::string& text, const std::string& origin,
                     const std::vector<std::string>& overrides) {
   toml::table root = parse_toml(text, origin);
@@ -178,6 +183,15 @@ Config config_parse(const std::string& text, const std::string& origin,
           "] (known: parallel, device, moe, model, data, train, bench, checkpoint, placement, "
           "plan)");
   }
+
+  // Without model.type the synthetic stack would train and [model] and [data]
+  // would be ignored without a word.
+  const toml::table* model = root["model"].as_table();
+  if ((root.contains("model") || root.contains("data")) && !(model && model->contains("type")))
+    throw_collective(origin +
+                     ": model.type: expected \"gpt\", \"bert\" or \"stack\" whenever [model] "
+                     "or [data] is given (without it the synthetic stack would train and ignore "
+                     "them)");
 
   Config c;
   c.origin = origin;

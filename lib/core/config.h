@@ -183,6 +183,12 @@ struct Config {
   }
 };
 
+// The model.type a checkpoint's stored config names ("stack" when absent, as
+// config_parse reads it). Reads that key alone, so a config written by an older
+// paramoe still answers. (A different vocabulary needs no check of its own: it
+// changes the embedding's shape, which the reader compares.)
+std::string config_stored_model_type(const std::string& toml_text, const std::string& origin);
+
 // Parses `path` and applies `overrides` ("section.key=value", TOML values; bare
 // words are taken as strings). Throws a collective paramoe::Error on any problem.
 Config config_load(const std::string& path, const std::vector<std::string>& overrides = {});

@@ -48,6 +48,17 @@ CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
   }
   const double t0 = now_seconds();
   CheckpointMeta meta = checkpoint_read(path, world, slabs);
+  // A checkpoint of another model of the same shapes would load without an error.
+  const std::string was = config_stored_model_type(meta.config_toml, path + " (stored config)");
+  if (was != cfg.model.type)
+    throw_collective(path + ": written by a model.type = \"" + was +
+                     "\" run, but the config has model.type = \"" + cfg.model.type +
+                     "\"; expected the same model type");
+  if (meta.step < 0 || meta.step > cfg.train.steps || meta.tokens_seen < 0)
+    throw_collective(path + ": step " + std::to_string(meta.step) + " (tokens seen " +
+                     std::to_string(meta.tokens_seen) +
+                     "): expected a step in [0, train.steps = " + std::to_string(cfg.train.steps) +
+                     "] and a non-negative token count (raise train.steps to train further)");
   if (meta.rng_seed != cfg.train.seed)
     throw_collective(path + ": written with train.seed=" + std::to_string(meta.rng_seed) +
                      ", but the config has train.seed=" + std::to_string(cfg.train.seed) +

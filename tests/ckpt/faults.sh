@@ -166,5 +166,29 @@ with open('$f', 'r+b') as fh:
   done
   ok "a missing, empty or stale latest falls back to the newest checkpoint that verifies"
   ;;
+wrong_model)
+  # faults.sh wrong_model GPT_CONFIG BERT_CONFIG CORPUS: a GPT checkpoint with BERT's
+  # shapes (vocabulary 258) refused by a BERT run, naming both model types; and a
+  # checkpoint past train.steps refused. The checkpoint's files stay as they were.
+  gpt=$2 bert=$3 corpus=$4
+  lm=(--set data.train="$corpus" --set data.val_fraction=0.1 --set train.val_every=0
+      --set train.tokens_per_step=512 --set model.vocab_size=258 --set parallel.mp=1
+      --set parallel.esp=1)
+  timeout 120 $MPIEXEC -np 2 "$PARAMOE" train "$gpt" "${lm[@]}" --set train.steps=4 \
+    --set checkpoint.dir=g > gpt.log 2>&1 || { cat gpt.log; fail "the GPT run"; }
+  before=$(sha256sum g/* | sort)
+  set +e
+  timeout 120 $MPIEXEC -np 2 "$PARAMOE" train "$bert" "${lm[@]}" --set train.steps=8 \
+    --set checkpoint.dir=g --resume > bert.log 2>&1
+  rc=$?; set -e
+  expect_error bert.log "g/ckpt-00000004.h5: written by a model.type = \"gpt\" run, but the config has model.type = \"bert\"" $rc
+  set +e
+  timeout 120 $MPIEXEC -np 2 "$PARAMOE" train "$gpt" "${lm[@]}" --set train.steps=2 \
+    --set checkpoint.dir=g --resume > steps.log 2>&1
+  rc=$?; set -e
+  expect_error steps.log "g/ckpt-00000004.h5: step 4 \(tokens seen 2048\): expected a step in \[0, train.steps = 2\]" $rc
+  [[ $(sha256sum g/* | sort) == "$before" ]] || fail "the checkpoint's files changed"
+  ok "another model type, and a step past train.steps, refused with the checkpoint untouched"
+  ;;
 *) fail "unknown scenario $scenario" ;;
 esac
