@@ -1,6 +1,7 @@
 #include "ckpt/checkpoint_dir.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "comm/agreement.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/slab.h"
 
 namespace fs = std::filesystem;
 
@@ -84,6 +86,26 @@ std::string previous_note(const std::string& dir) {
                       : "the previous checkpoint " + (fs::path(dir) / prev).string() + " is intact";
 }
 
+// MPI-IO may not report a failed write (Open MPI's OMPIO prints ENOSPC and returns
+// success), and the failed writes leave holes: the file has its full length but
+// not its data. So, before a publish, the bytes the file system allocated to it
+// must cover the tensors' data; where they do not and the file system is out of
+// space, the disk was full. (A compressing file system may allocate less than it
+// holds, so a short allocation alone, with space left, is not taken as a failure.)
+void require_allocated(const std::string& path, int64_t data_bytes, const std::string& dir) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": cannot stat: " + std::strerror(errno));
+  const int64_t allocated = static_cast<int64_t>(st.st_blocks) * 512;
+  struct statvfs fs_st {};
+  const bool out_of_space =
+      statvfs(dir.c_str(), &fs_st) == 0 && static_cast<int64_t>(fs_st.f_bavail * fs_st.f_frsize) <
+                                               data_bytes - allocated + (int64_t{1} << 20);
+  if (allocated < data_bytes && out_of_space)
+    throw Error(path + ": " + std::strerror(ENOSPC) + ": the file system allocated " +
+                std::to_string(allocated) + " bytes for " + std::to_string(data_bytes) +
+                " bytes of tensor data (the write was cut short)");
+}
+
 std::string free_space(const std::string& dir) {
   struct statvfs st {};
   if (statvfs(dir.c_str(), &st) != 0) return "free space unknown";
@@ -137,6 +159,10 @@ std::string checkpoint_save(const std::string& dir, int keep, bool verify, MPI_C
     if (rank != 0) return;
     try {
       fsync_path(tmp);
+      int64_t data_bytes = 0;
+      for (const TensorSlab& t : tensors)
+        data_bytes += shape_numel(t.global_shape) * static_cast<int64_t>(sizeof(float));
+      require_allocated(tmp, data_bytes, dir);
       rename_or_throw(tmp, path);
       fsync_path(dir);
       write_latest(dir, name);
@@ -144,7 +170,8 @@ std::string checkpoint_save(const std::string& dir, int keep, bool verify, MPI_C
     } catch (const Error& e) {
       std::error_code ec;
       fs::remove(tmp, ec);
-      throw Error("checkpoint " + path + ": " + e.what() + "; " + previous_note(dir));
+      throw Error("checkpoint " + path + ": " + e.what() + " (" + free_space(dir) + "); " +
+                  previous_note(dir));
     }
     prune(dir, keep, name);
   });
