@@ -53,12 +53,13 @@ struct Tolerances {
 // margin without hiding a wrong row or slice (which gives errors of order 1).
 // The router's dWg on the GPU: a sum over tokens of products that mostly cancel in
 // the all-to-one case, summed by cuBLAS in another order; it measured 1.09e-5 on an
-// H100 (as in test_device_moe_layer), so it gets 2e-5 there.
+// H100 (in the single-GPU layer's test, since deleted with that layer), so it gets
+// 2e-5 there.
 //
 // --precision bf16 (GPU only): the expert GEMMs read bf16 rows and weights (8-bit
 // mantissas, 2^-9 ≈ 2e-3 rounding per value), so y carries a few roundings of
 // that size and the gradients, which chain several GEMMs, more: the bounds of the
-// single-GPU bf16 layer's test (test_device_moe_layer: y 3e-2, gradients 6e-2).
+// single-GPU bf16 layer's test (deleted with DeviceMoeLayer: y 3e-2, gradients 6e-2).
 // The router and the losses stay fp32 on fp32 rows, so they keep the fp32 bound
 // (dWg, fed by the bf16 outputs through the gate weights' gradient, does not).
 // Not yet run on a GPU: these are the single-GPU layer's measured-and-margined
