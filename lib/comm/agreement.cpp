@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "comm/watchdog.h"
 #include "core/error.h"
 
 namespace paramoe {
@@ -17,6 +18,9 @@ void agree(MPI_Comm comm, bool ok, const std::string& message) {
   int rank = 0;
   MPI_CHECK(MPI_Comm_rank(comm, &rank));
   int first_failed = ok ? INT_MAX : rank;
+  // Ranks agree after work of their own (a file each reads), so the wait for the
+  // slowest is watched like any collective's.
+  const WatchdogCollective entered(comm, Group::World, "MPI_Allreduce (agreement)", 4.0);
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &first_failed, 1, MPI_INT, MPI_MIN, comm));
   if (first_failed == INT_MAX) return;
   std::string text = rank == first_failed ? message : std::string();

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 
+#include "comm/watchdog.h"
 #include "core/error.h"
 
 namespace paramoe {
@@ -28,6 +29,12 @@ std::vector<int> scaled(const std::vector<int>& rows, int row_len) {
     out[i] = checked_int(static_cast<size_t>(rows[i]) * static_cast<size_t>(row_len));
   return out;
 }
+double rows_bytes(const std::vector<int>& rows, int row_len) {
+  double n = 0.0;
+  for (int r : rows) n += r;
+  return n * row_len * sizeof(float);
+}
+
 // A group of one rank: every row collective is a copy of its own rows. MPI's
 // generic paths for one rank (temporary buffers, a reduction pass) cost several
 // times a copy, which at mp = esp = 1 made s1 measurably slower than replicated.
@@ -62,18 +69,23 @@ MPI_Datatype MpiCollectives::row_type(int row_len) {
 }
 
 void MpiCollectives::alltoall_int(Group g, const int* send, int per_peer, int* recv) {
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Alltoall",
+                                   4.0 * per_peer * grid_.size(g));
   MPI_CHECK(MPI_Alltoall(send, per_peer, MPI_INT, recv, per_peer, MPI_INT, grid_.comm(g)));
 }
 
 void MpiCollectives::allgather_int(Group g, const int* send, int count, int* recv) {
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Allgather", 4.0 * count * grid_.size(g));
   MPI_CHECK(MPI_Allgather(send, count, MPI_INT, recv, count, MPI_INT, grid_.comm(g)));
 }
 
 void MpiCollectives::allreduce_sum_int(Group g, int* buf, int count) {
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Allreduce", 4.0 * count);
   MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, count, MPI_INT, MPI_SUM, grid_.comm(g)));
 }
 
 void MpiCollectives::exscan_sum_int(Group g, const int* send, int* recv, int count) {
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Exscan", 4.0 * count);
   MPI_CHECK(MPI_Exscan(send, recv, count, MPI_INT, MPI_SUM, grid_.comm(g)));
   if (grid_.rank(g) == 0) std::fill(recv, recv + count, 0);  // MPI leaves it undefined
 }
@@ -81,6 +93,8 @@ void MpiCollectives::exscan_sum_int(Group g, const int* send, int* recv, int cou
 void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vector<int>& send_rows,
                                     float* recv, const std::vector<int>& recv_rows, int row_len) {
   if (alone_copy(grid_.size(g), send, recv, send_rows[0], row_len)) return;
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Alltoallv",
+                                   rows_bytes(send_rows, row_len) + rows_bytes(recv_rows, row_len));
   const MPI_Datatype t = row_type(row_len);
   const RowBuffers b{reinterpret_cast<const char*>(send),
                      send_rows,
@@ -94,6 +108,7 @@ void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vecto
 void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
                                      const std::vector<int>& rows, int row_len) {
   if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return;
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Allgatherv", rows_bytes(rows, row_len));
   const MPI_Datatype t = row_type(row_len);
   const auto displs = prefix(rows);
   const int me = grid_.rank(g);
@@ -103,21 +118,26 @@ void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
 void MpiCollectives::reduce_scatterv_rows(Group g, const float* send, float* recv,
                                           const std::vector<int>& rows, int row_len) {
   if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return;
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Reduce_scatter",
+                                   rows_bytes(rows, row_len));
   const auto counts = scaled(rows, row_len);
   MPI_CHECK(MPI_Reduce_scatter(send, recv, counts.data(), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
 }
 
 void MpiCollectives::allreduce_sum(Group g, float* buf, size_t count) {
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Allreduce", 4.0 * count);
   MPI_CHECK(
       MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_FLOAT, MPI_SUM, grid_.comm(g)));
 }
 
 void MpiCollectives::allreduce_sum(Group g, double* buf, size_t count) {
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Allreduce", 8.0 * count);
   MPI_CHECK(
       MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_DOUBLE, MPI_SUM, grid_.comm(g)));
 }
 
 void MpiCollectives::allreduce_max(Group g, double* buf, size_t count) {
+  const WatchdogCollective entered(grid_.comm(g), g, "MPI_Allreduce", 8.0 * count);
   MPI_CHECK(
       MPI_Allreduce(MPI_IN_PLACE, buf, checked_int(count), MPI_DOUBLE, MPI_MAX, grid_.comm(g)));
 }
@@ -135,6 +155,8 @@ MpiCollectives::Handle MpiCollectives::start_alltoallv_rows(Group g, const float
                                                             int row_len) {
   if (alone_copy(grid_.size(g), send, recv, send_rows[0], row_len)) return add_done();
   Pending p;
+  p.group = g;
+  p.bytes = rows_bytes(send_rows, row_len) + rows_bytes(recv_rows, row_len);
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = send_rows;
   p.counts[1] = prefix(send_rows);
@@ -151,6 +173,8 @@ MpiCollectives::Handle MpiCollectives::start_allgatherv_rows(Group g, const floa
                                                              int row_len) {
   if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return add_done();
   Pending p;
+  p.group = g;
+  p.bytes = rows_bytes(rows, row_len);
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = rows;
   p.counts[1] = prefix(rows);
@@ -165,6 +189,8 @@ MpiCollectives::Handle MpiCollectives::start_reduce_scatterv_rows(Group g, const
                                                                   int row_len) {
   if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return add_done();
   Pending p;
+  p.group = g;
+  p.bytes = rows_bytes(rows, row_len);
   p.counts[0] = scaled(rows, row_len);
   MPI_CHECK(MPI_Ireduce_scatter(send, recv, p.counts[0].data(), MPI_FLOAT, MPI_SUM, grid_.comm(g),
                                 &p.request));
@@ -176,7 +202,11 @@ void MpiCollectives::wait(Handle h) {
   if (it == pending_.end()) throw Error("wait on a collective that was not started");
   // Polling every outstanding request drives all of them, so the collectives of
   // both lanes progress together while this rank waits for one.
+  const WatchdogWait waiting("MPI_Test (a started collective)", wait_lane(it->second.group),
+                             watchdog_predicted_seconds(it->second.bytes));
+  WaitBackoff backoff;
   while (!it->second.done) {
+    backoff.pause();
     for (auto& [id, p] : pending_) {
       if (p.done) continue;
       int flag = 0;

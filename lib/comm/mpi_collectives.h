@@ -48,6 +48,8 @@ class MpiCollectives final : public Collectives {
     MPI_Request request = MPI_REQUEST_NULL;
     std::vector<int> counts[4];
     bool done = false;
+    Group group = Group::World;  // for the watchdog
+    double bytes = 0.0;
   };
   Handle add(Pending p);
   Handle add_done();  // a collective already complete (a one-rank copy)

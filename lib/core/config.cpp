@@ -133,6 +133,12 @@ void validate(const Config& c) {
   require(pl.min_gain >= 1.0, o, "placement", "min_gain", "a number >= 1");
   for (double v : pl.device_speeds)
     require(v > 0.0, o, "placement", "device_speeds", "positive numbers (relative speeds)");
+  require(c.watchdog.min_seconds > 0.0, o, "watchdog", "min_seconds", "a number of seconds > 0");
+  require(c.watchdog.factor >= 1.0, o, "watchdog", "factor", "a number >= 1");
+  require(c.straggler.factor > 1.0, o, "straggler", "factor", "a number > 1");
+  require(c.debug.slow_rank >= -1, o, "debug", "slow_rank", "a world rank, or -1 (none)");
+  require(c.debug.slow_seconds >= 0.0 && c.debug.slow_seconds <= 60.0, o, "debug", "slow_seconds",
+          "a number of seconds in [0, 60]");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
   for (const auto& s : b.schedules)
     require(s == "replicated" || s == "s1" || s == "s2", o, "bench", "schedules",
@@ -172,8 +178,9 @@ Config config_parse(const std::string& text, const std::string& origin,
   toml::table root = parse_toml(text, origin);
   for (const auto& ov : overrides) apply_override(root, origin, ov);
 
-  static const char* sections[] = {"parallel", "device", "moe",        "model",     "data",
-                                   "train",    "bench",  "checkpoint", "placement", "plan"};
+  static const char* sections[] = {"parallel", "device",    "moe",        "model",     "data",
+                                   "train",    "bench",     "checkpoint", "placement", "plan",
+                                   "watchdog", "straggler", "debug"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* s : sections) known |= (k.str() == s);
@@ -181,7 +188,7 @@ Config config_parse(const std::string& text, const std::string& origin,
       throw_collective(
           origin + ": unknown section [" + std::string(k.str()) +
           "] (known: parallel, device, moe, model, data, train, bench, checkpoint, placement, "
-          "plan)");
+          "plan, watchdog, straggler, debug)");
   }
 
   // Without model.type the synthetic stack would train and [model] and [data]
@@ -254,6 +261,14 @@ Config config_parse(const std::string& text, const std::string& origin,
       root, origin, "placement",
       {int_key("every", pl.every), string_key("policy", pl.policy),
        double_key("min_gain", pl.min_gain), double_list_key("device_speeds", pl.device_speeds)});
+  read_section(
+      root, origin, "watchdog",
+      {bool_key("enabled", c.watchdog.enabled), double_key("min_seconds", c.watchdog.min_seconds),
+       double_key("factor", c.watchdog.factor)});
+  read_section(root, origin, "straggler", {double_key("factor", c.straggler.factor)});
+  read_section(
+      root, origin, "debug",
+      {int_key("slow_rank", c.debug.slow_rank), double_key("slow_seconds", c.debug.slow_seconds)});
   validate(c);
   std::ostringstream effective;
   effective << root;

@@ -157,6 +157,28 @@ struct DeviceConfig {
   std::string precision = "fp32";    // fp32 | bf16: every GEMM's inputs (cuda only)
 };
 
+// The collective watchdog (comm/watchdog.h): a wait on peers that lasts longer
+// than max(min_seconds, factor × its predicted time) ends the job with a report.
+struct WatchdogConfig {
+  bool enabled = true;
+  double min_seconds = 120.0;
+  double factor = 20.0;
+};
+
+// The straggler report on every logged step: a rank busier than factor × the
+// median rank, by at least a tenth of the step, gets a warning line. (A rank
+// oversubscribed on a shared core is often 1.5-1.9x the median for a step.)
+struct StragglerConfig {
+  double factor = 2.0;
+};
+
+// Test-only: world rank slow_rank sleeps slow_seconds in every training step, to
+// show the straggler report and the watchdog at work.
+struct DebugConfig {
+  int slow_rank = -1;
+  double slow_seconds = 0.0;
+};
+
 // The cost model's inputs for moe.schedule = "auto".
 struct PlanConfig {
   std::string cluster;  // a cluster file (inputs/clusters/*.toml); "" : none
@@ -173,6 +195,9 @@ struct Config {
   BenchConfig bench;
   CheckpointConfig checkpoint;
   PlacementConfig placement;
+  WatchdogConfig watchdog;
+  StragglerConfig straggler;
+  DebugConfig debug;
   std::string origin;       // file name or "<defaults>", used in messages
   std::string source_text;  // the effective TOML, for logs and checkpoints
 

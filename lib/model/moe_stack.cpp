@@ -1,5 +1,6 @@
 #include "model/moe_stack.h"
 
+#include "comm/watchdog.h"
 #include "model/resident_params.h"
 
 namespace paramoe {
@@ -53,10 +54,12 @@ void MoeStack::forward(const float* x, int64_t tokens, float* y) {
   float* out = moe_out_->fit(n);
   dense_->upload(x, n, cur);
   for (size_t l = 0; l < moe_.size(); ++l) {
+    watchdog_at_block(static_cast<int>(l));
     ln_[l].forward(cur, tokens, ln);
     moe_[l]->forward(ln, tokens, out);
     dense_->accumulate(out, n, cur);
   }
+  watchdog_at_block(-1);
   dense_->download(cur, n, y);
 }
 
@@ -69,10 +72,12 @@ void MoeStack::backward(const float* dy, float* dx) {
   float* dres = moe_out_->data();
   dense_->upload(dy, n, grad);
   for (size_t l = moe_.size(); l-- > 0;) {
+    watchdog_at_block(static_cast<int>(l));
     moe_[l]->backward(grad, dln);
     ln_[l].backward(dln, dres);
     dense_->accumulate(dres, n, grad);
   }
+  watchdog_at_block(-1);
   if (dx) dense_->download(grad, n, dx);
 }
 

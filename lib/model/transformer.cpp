@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "comm/watchdog.h"
 #include "core/error.h"
 #include "model/resident_params.h"
 
@@ -102,7 +103,11 @@ double TransformerModel::forward(const TokenBatch& batch) {
   float* xf = xf_->fit(n_ * D_);
   embed_.forward(batch.input.data(), batch.sequences, batch.seq_len, x);
   const uint8_t* valid = batch.key_valid.empty() ? nullptr : batch.key_valid.data();
-  for (auto& b : blocks_) b->forward(x, batch.sequences, batch.seq_len, valid);
+  for (size_t l = 0; l < blocks_.size(); ++l) {
+    watchdog_at_block(static_cast<int>(l));
+    blocks_[l]->forward(x, batch.sequences, batch.seq_len, valid);
+  }
+  watchdog_at_block(-1);
   ln_f_.forward(x, n_, xf);
   return head_.forward(xf, n_, batch.target.data());
 }
@@ -113,7 +118,11 @@ void TransformerModel::backward(float ce_scale, float moe_scale) {
   head_.backward(ce_scale, gf);
   ln_f_.backward(gf, g);
   for (MoeLayer* m : moe_layers()) m->set_loss_scale(moe_scale);
-  for (size_t l = blocks_.size(); l-- > 0;) blocks_[l]->backward(g);
+  for (size_t l = blocks_.size(); l-- > 0;) {
+    watchdog_at_block(static_cast<int>(l));
+    blocks_[l]->backward(g);
+  }
+  watchdog_at_block(-1);
   embed_.backward(g);
 }
 

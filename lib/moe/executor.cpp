@@ -4,6 +4,7 @@
 #include <map>
 #include <numeric>
 
+#include "comm/watchdog.h"
 #include "core/error.h"
 #include "core/row_split.h"
 #include "core/timer.h"
@@ -510,12 +511,14 @@ class Executor {
 void schedule_execute(bool backward, ExecContext& ctx) {
   Executor ex(ctx, backward);
   for (const Step& s : backward ? ctx.schedule.backward : ctx.schedule.forward) {
+    watchdog_at_phase(backward, op_name(s.op));
     const double t0 = now_seconds();
     const int64_t bytes = ex.run(s);
     ctx.run.records.push_back(
         StepRecord{s.op, s.group, s.lane, s.chunk, backward, t0, now_seconds(), bytes});
   }
   ex.require_no_pending();
+  watchdog_at_phase(backward, nullptr);
 }
 
 }  // namespace paramoe

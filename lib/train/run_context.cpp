@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "comm/watchdog.h"
 #include "core/log.h"
 #include "kernels/cpu/gemm.h"
 #include "plan/cluster.h"
@@ -57,6 +58,9 @@ RunContext run_context_create(const std::string& config_path,
   cpu::blas_set_threads_default();
   rc.grid =
       std::make_unique<ProcessGrid>(ProcessGrid::create(world, rc.config.parallel, rc.config.moe));
+  const WatchdogConfig& wd = rc.config.watchdog;
+  watchdog_start(WatchdogSettings{wd.enabled, wd.min_seconds, wd.factor},
+                 rc.grid->comm(Group::World));
   rc.moe_layers = moe_layers_resolve(rc.config, *rc.grid);
   // The batch is split by speed when the layers run data-centric, the experts'
   // hidden dimension when they run model-centric.

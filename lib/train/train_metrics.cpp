@@ -19,6 +19,11 @@ std::string format_step_line(const StepMetrics& m, int total_steps, bool show_dr
                 m.tokens_per_s, 100.0 * m.moe_share, m.alltoall_seconds * 1e3);
   std::string s = line;
   if (show_dropped) s += " | dropped " + std::to_string(m.dropped);
+  if (m.slowest_rank >= 0) {
+    std::snprintf(line, sizeof line, " | slowest r%d %.2fx %s", m.slowest_rank, m.slowest_ratio,
+                  m.slowest_phase.c_str());
+    s += line;
+  }
   return s;
 }
 
@@ -47,8 +52,11 @@ void MetricsLog::step(const StepMetrics& m) {
            << ", \"z_loss\": " << m.z << ", \"lr\": " << m.lr << ", \"grad_norm\": " << m.grad_norm
            << ", \"step_ms\": " << m.step_seconds * 1e3 << ", \"tokens_per_s\": " << m.tokens_per_s
            << ", \"moe_share\": " << m.moe_share
-           << ", \"alltoall_ms\": " << m.alltoall_seconds * 1e3 << ", \"dropped\": " << m.dropped
-           << "}" << std::endl;
+           << ", \"alltoall_ms\": " << m.alltoall_seconds * 1e3 << ", \"dropped\": " << m.dropped;
+  if (jsonl_.is_open() && m.slowest_rank >= 0)
+    jsonl_ << ", \"slowest_rank\": " << m.slowest_rank << ", \"slowest_ratio\": " << m.slowest_ratio
+           << ", \"slowest_phase\": \"" << m.slowest_phase << "\"";
+  if (jsonl_.is_open()) jsonl_ << "}" << std::endl;
 }
 
 void MetricsLog::validation(int step, double val_loss) {

@@ -15,6 +15,11 @@ struct StepMetrics {
   double moe_share;  // of the step time spent in MoE layers (slowest rank)
   double alltoall_seconds;
   long long dropped;  // assignments over capacity, Σ over MoE layers
+  // The straggler report (train/straggler_report.h) on logged steps with more than
+  // one rank: the busiest rank, its busy time over the median rank's, and where.
+  int slowest_rank = -1;
+  double slowest_ratio = 1.0;
+  std::string slowest_phase;
 };
 
 std::string format_step_line(const StepMetrics& m, int total_steps, bool show_dropped);

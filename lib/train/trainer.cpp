@@ -6,12 +6,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "ckpt/checkpoint_dir.h"
 #include "comm/agreement.h"
+#include "comm/watchdog.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/memory_usage.h"
+#include "core/slab.h"
 #include "core/timer.h"
 #include "moe/schedule.h"
 #include "optim/adamw.h"
@@ -22,6 +25,7 @@
 #include "train/expert_rebalance.h"
 #include "train/preemption.h"
 #include "train/run_context.h"
+#include "train/straggler_report.h"
 #include "train/train_metrics.h"
 #include "train/train_state.h"
 #include "train/train_task.h"
@@ -32,6 +36,14 @@ namespace {
 std::string layout_string(const Layout& l) {
   return "world=" + std::to_string(l.world) + " mp=" + std::to_string(l.mp) +
          " ep=" + std::to_string(l.ep) + " esp=" + std::to_string(l.esp);
+}
+
+// A checkpoint's time at the watchdog's slow disk: every rank's slabs (as large as
+// this rank's), written (or read, and with verify read back) once.
+double checkpoint_predicted_seconds(const RunContext& rc, const std::vector<TensorSlab>& slabs) {
+  double bytes = 0.0;
+  for (const TensorSlab& s : slabs) bytes += static_cast<double>(shape_numel(s.shape)) * 4.0;
+  return 2.0 * watchdog_predicted_seconds(bytes * rc.grid->size(Group::World));
 }
 
 // Loads `what` (see checkpoint_resolve) into the host Params and moments (AdamW::
@@ -47,6 +59,7 @@ CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
     return CheckpointMeta{};
   }
   const double t0 = now_seconds();
+  const WatchdogWait io("checkpoint read", kIoLane, checkpoint_predicted_seconds(rc, slabs));
   CheckpointMeta meta = checkpoint_read(path, world, slabs);
   // A checkpoint of another model of the same shapes would load without an error.
   const std::string was = config_stored_model_type(meta.config_toml, path + " (stored config)");
@@ -84,6 +97,7 @@ void save(const RunContext& rc, int64_t step, int64_t tokens_seen,
   meta.config_toml = cfg.source_text;
   meta.layout = rc.grid->layout();
   const double t0 = now_seconds();
+  const WatchdogWait io("checkpoint save", kIoLane, checkpoint_predicted_seconds(rc, slabs));
   const std::string path =
       checkpoint_save(cfg.checkpoint.dir, cfg.checkpoint.keep, cfg.checkpoint.verify,
                       rc.grid->comm(Group::World), meta, slabs);
@@ -213,9 +227,16 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   MetricsLog metrics(rank0 ? tc.metrics_csv : "", rank0 ? tc.metrics_jsonl : "",
                      /*append=*/start.step > 0);
   ProgressBar progress(rank0 && tc.log_every > 1, tc.steps);
+  // This rank's own step times since the last logged step, for the straggler report.
+  double interval_seconds = 0.0, last_step_seconds = 0.0;
+  int interval_steps = 0;
+  watchdog_take_wait_seconds();  // waits before the first step are not a step's
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
+    watchdog_at_step(step, last_step_seconds);
     const double t0 = now_seconds();
     const StepResult r = task->run_step(tokens_seen);
+    if (rc.grid->world_rank() == cfg.debug.slow_rank)
+      std::this_thread::sleep_for(std::chrono::duration<double>(cfg.debug.slow_seconds));
     grad_sync.run();
     const double norm = grad_norm.clip(tc.grad_clip);
     const int done = step + 1;
@@ -238,6 +259,9 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
     double agreed[4] = {now_seconds() - t0, task->take_moe_seconds(), a2a,
                         static_cast<double>(preemption_signal())};
     rc.coll->allreduce_max(Group::World, agreed, 4);
+    last_step_seconds = now_seconds() - t0;
+    interval_seconds += last_step_seconds;
+    ++interval_steps;
     StepMetrics sm{done,
                    r.loss,
                    r.aux,
@@ -248,9 +272,33 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
                    tc.tokens_per_step / agreed[0],
                    agreed[1] / agreed[0],
                    agreed[2],
-                   0};
+                   0,
+                   -1,
+                   1.0,
+                   ""};
     for (MoeLayer* m : task->moe_layers()) sm.dropped += m->last_run().routing.dropped_global;
-    if (done % tc.log_every == 0 || done == tc.steps) {
+    const bool logged = done % tc.log_every == 0 || done == tc.steps;
+    if (logged) {
+      WaitSeconds waited = watchdog_take_wait_seconds();
+      for (double& w : waited) w /= interval_steps;
+      const StragglerReport sr =
+          straggler_report(rc.grid->comm(Group::World), interval_seconds / interval_steps, waited);
+      interval_seconds = 0.0;
+      interval_steps = 0;
+      sm.slowest_rank = sr.rank;
+      sm.slowest_ratio = sr.ratio();
+      sm.slowest_phase = sr.phase;
+      if (sr.rank >= 0 && sr.ratio() > cfg.straggler.factor &&
+          sr.busy - sr.median_busy > 0.1 * sm.step_seconds) {
+        char factor[64];
+        std::snprintf(factor, sizeof factor, "; more than straggler.factor = %g",
+                      cfg.straggler.factor);
+        progress.clear();
+        log_warn("straggler at step " + std::to_string(done) + ": " + straggler_describe(sr) +
+                 factor);
+      }
+    }
+    if (logged) {
       progress.clear();
       log_info(format_step_line(sm, tc.steps, cfg.moe.capacity_factor > 0));
     } else {

@@ -1,0 +1,32 @@
+#pragma once
+// The straggler report on each logged step: which rank held the others up, by how
+// much, and in which phase. A rank's busy time is its step time less its waits on
+// peers (comm/watchdog.h accounts every wait by group), so in a synchronous job the
+// straggler is the busiest rank: its peers' step time goes into waiting for it.
+#include <mpi.h>
+
+#include <string>
+
+#include "comm/watchdog.h"
+
+namespace paramoe {
+
+struct StragglerReport {
+  int rank = -1;                         // the busiest rank; -1 with a single rank
+  double busy = 0.0, median_busy = 0.0;  // seconds per step outside waits
+  // The phase (compute, or a wait lane) in which it spent the most beyond the
+  // median rank's time in that phase, and by how much (seconds per step).
+  std::string phase;
+  double phase_excess = 0.0;
+  double ratio() const { return median_busy > 0.0 ? busy / median_busy : 1.0; }
+};
+
+// Collective over `world`; every rank gets the same report. `step_seconds` and
+// `waited` are this rank's means per step over the logged interval.
+StragglerReport straggler_report(MPI_Comm world, double step_seconds, const WaitSeconds& waited);
+
+// "rank 2 is busy 0.412 s per step against the median rank's 0.111 s (3.71x),
+// most of it in compute (+0.301 s per step)"
+std::string straggler_describe(const StragglerReport& r);
+
+}  // namespace paramoe

@@ -1,0 +1,63 @@
+// The straggler report's arithmetic at 2 and 4 ranks: each rank reports made-up
+// per-step times, so the busiest rank, the median and the phase are known exactly.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include "train/straggler_report.h"
+
+namespace paramoe {
+namespace {
+
+int rank_of_world() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int size_of_world() {
+  int n = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+// Every step lasts 1 s. The last rank computes 0.8 s of it and waits 0.2 s on
+// the EP group; every other rank computes 0.2 s and waits the rest on EP.
+TEST(StragglerReport, NamesTheBusiestRankAndThePhase) {
+  const int me = rank_of_world(), n = size_of_world();
+  WaitSeconds waited{};
+  const bool slow = me == n - 1;
+  waited[wait_lane(Group::Ep)] = slow ? 0.2 : 0.8;
+  const StragglerReport r = straggler_report(MPI_COMM_WORLD, 1.0, waited);
+  if (n == 1) {
+    EXPECT_EQ(r.rank, -1);
+    return;
+  }
+  EXPECT_EQ(r.rank, n - 1);
+  EXPECT_DOUBLE_EQ(r.busy, 0.8);
+  EXPECT_DOUBLE_EQ(r.median_busy, 0.2);
+  EXPECT_DOUBLE_EQ(r.ratio(), 4.0);
+  EXPECT_EQ(r.phase, "compute");
+  EXPECT_NEAR(r.phase_excess, 0.6, 1e-12);
+  EXPECT_EQ(straggler_describe(r),
+            "rank " + std::to_string(n - 1) +
+                " is busy 0.800 s per step against the median rank's "
+                "0.200 s (4.00x), most of it in compute (+0.600 s per step)");
+}
+
+// A rank that waits longer than its peers on one lane (a slow link of its own)
+// with equal compute: that lane is where it lost the time.
+TEST(StragglerReport, ALaneWhereOnlyOneRankWaits) {
+  const int me = rank_of_world(), n = size_of_world();
+  if (n == 1) GTEST_SKIP() << "needs two ranks";
+  WaitSeconds waited{};
+  waited[wait_lane(Group::Mp)] = 0.1;
+  if (me == 0) waited[kIoLane] = 0.3;  // rank 0 also waited on the disk
+  // Rank 0's busy time: 1.0 - 0.4 = 0.6; the others': 0.9 - 0.1 = 0.8.
+  const StragglerReport r = straggler_report(MPI_COMM_WORLD, me == 0 ? 1.0 : 0.9, waited);
+  EXPECT_NE(r.rank, 0);
+  EXPECT_DOUBLE_EQ(r.busy, 0.8);
+  EXPECT_DOUBLE_EQ(r.ratio(), n == 2 ? 0.8 / 0.6 : 1.0);
+  EXPECT_EQ(r.phase, "compute");
+}
+
+}  // namespace
+}  // namespace paramoe
