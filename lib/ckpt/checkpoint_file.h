@@ -6,7 +6,9 @@
 //
 // File layout (see README "Checkpoints"):
 //   /                 attrs: format, format_version, step, tokens_seen, rng_seed,
-//                            rng_counter, config (TOML text), checksum_algorithm
+//                            rng_counter, config (TOML text), checksum_algorithm,
+//                            meta_checksum (uint64, version 2: fnv1a64 of
+//                            checkpoint_meta_text)
 //   /layout           attrs: world, mp, dp, ep, esp, edp, ranks_per_node
 //   /params/...       float32 datasets, attr checksum (uint64)
 //   /optimizer/...    float32 datasets (AdamW moments), attr checksum
@@ -22,7 +24,8 @@
 namespace paramoe {
 
 inline constexpr const char* kCheckpointFormat = "paramoe-checkpoint";
-inline constexpr int64_t kCheckpointFormatVersion = 1;
+// Version 2 adds meta_checksum; version 1 files (no root checksum) still load.
+inline constexpr int64_t kCheckpointFormatVersion = 2;
 
 struct CheckpointMeta {
   int64_t step = 0;         // optimizer steps completed
@@ -34,6 +37,11 @@ struct CheckpointMeta {
   std::string config_toml;  // the effective config the run was started with
   Layout layout;            // the process grid the file was written under
 };
+
+// The root attributes and the layout as one text, whose fnv1a64 is meta_checksum:
+// "format=…\nformat_version=2\nstep=…\ntokens_seen=…\nrng_seed=…\nrng_counter=…\n
+// checksum_algorithm=…\nlayout=world,mp,ep,esp,ranks_per_node\nconfig=<TOML>".
+std::string checkpoint_meta_text(const CheckpointMeta& meta, int64_t format_version);
 
 // Collective over comm. Writes `path` (truncating it): the owner of each distinct
 // hyperslab writes it, with collective MPI-IO. Any rank's failure (disk full, bad

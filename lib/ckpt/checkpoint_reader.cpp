@@ -1,5 +1,6 @@
 // Reading, validating and inspecting checkpoint files. See checkpoint_file.h.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -33,9 +34,9 @@ CheckpointMeta read_meta(hid_t file, const std::string& path) {
     throw Error(w + ": attribute format is '" + format + "', expected '" + kCheckpointFormat +
                 "' (not a paramoe checkpoint)");
   const int64_t version = h5::read_attr_i64(file, "format_version", w);
-  if (version != kCheckpointFormatVersion)
-    throw Error(w + ": format_version " + std::to_string(version) + ", this build reads version " +
-                std::to_string(kCheckpointFormatVersion));
+  if (version < 1 || version > kCheckpointFormatVersion)
+    throw Error(w + ": format_version " + std::to_string(version) +
+                ", this build reads versions 1 to " + std::to_string(kCheckpointFormatVersion));
   const std::string algo = h5::read_attr_string(file, "checksum_algorithm", w);
   if (algo != kChecksumAlgorithm)
     throw Error(w + ": checksum_algorithm '" + algo + "', expected '" + kChecksumAlgorithm + "'");
@@ -54,6 +55,22 @@ CheckpointMeta read_meta(hid_t file, const std::string& path) {
   m.layout.ep = static_cast<int>(h5::read_attr_i64(g.get(), "ep", wl));
   m.layout.esp = static_cast<int>(h5::read_attr_i64(g.get(), "esp", wl));
   m.layout.ranks_per_node = static_cast<int>(h5::read_attr_i64(g.get(), "ranks_per_node", wl));
+  if (version >= 2) {
+    const uint64_t stored = h5::read_attr_u64(file, "meta_checksum", w);
+    const uint64_t computed = fnv1a64(checkpoint_meta_text(m, version));
+    if (stored != computed) {
+      char hex[80];
+      std::snprintf(hex, sizeof hex, "stored %016llx, computed %016llx",
+                    static_cast<unsigned long long>(stored),
+                    static_cast<unsigned long long>(computed));
+      throw Error(w +
+                  ": the root attributes (step, tokens_seen, rng_*, config, layout) do not "
+                  "match meta_checksum (" +
+                  hex +
+                  "): altered or corrupt; expected an intact "
+                  "file (resume from an earlier checkpoint)");
+    }
+  }
   return m;
 }
 

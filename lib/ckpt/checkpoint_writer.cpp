@@ -1,7 +1,9 @@
 // Writing a checkpoint file collectively. See checkpoint_file.h for the layout.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "ckpt/checkpoint_file.h"
 #include "ckpt/checksum.h"
@@ -25,6 +27,14 @@ void maybe_die_mid_write(int rank, size_t datasets_written) {
   if (std::atoi(s.substr(0, colon).c_str()) == rank &&
       static_cast<size_t>(std::atol(s.substr(colon + 1).c_str())) == datasets_written)
     std::raise(SIGKILL);
+}
+
+// PARAMOE_FAULT_CKPT_SLOW=SECONDS: every rank sleeps that long after writing the
+// datasets, as a save to a slow file system would take, so that tests can show a
+// save outliving a launcher's kill timeout.
+void maybe_slow_down() {
+  static const char* spec = std::getenv("PARAMOE_FAULT_CKPT_SLOW");
+  if (spec) std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(spec)));
 }
 
 h5::Handle create_file(const std::string& path, MPI_Comm comm) {
@@ -70,6 +80,8 @@ void write_meta(hid_t file, const CheckpointMeta& meta) {
   h5::write_attr_i64(file, "rng_counter", meta.rng_counter);
   h5::write_attr_string(file, "config", meta.config_toml);
   h5::write_attr_string(file, "checksum_algorithm", kChecksumAlgorithm);
+  h5::write_attr_u64(file, "meta_checksum",
+                     fnv1a64(checkpoint_meta_text(meta, kCheckpointFormatVersion)));
   h5::Handle layout = h5::checked(H5Gcreate2(file, "layout", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                                   H5Gclose, "group layout");
   const Layout& l = meta.layout;
@@ -83,6 +95,19 @@ void write_meta(hid_t file, const CheckpointMeta& meta) {
 }
 
 }  // namespace
+
+std::string checkpoint_meta_text(const CheckpointMeta& meta, int64_t format_version) {
+  const Layout& l = meta.layout;
+  return std::string("format=") + kCheckpointFormat +
+         "\nformat_version=" + std::to_string(format_version) +
+         "\nstep=" + std::to_string(meta.step) +
+         "\ntokens_seen=" + std::to_string(meta.tokens_seen) +
+         "\nrng_seed=" + std::to_string(meta.rng_seed) +
+         "\nrng_counter=" + std::to_string(meta.rng_counter) +
+         "\nchecksum_algorithm=" + kChecksumAlgorithm + "\nlayout=" + std::to_string(l.world) +
+         "," + std::to_string(l.mp) + "," + std::to_string(l.ep) + "," + std::to_string(l.esp) +
+         "," + std::to_string(l.ranks_per_node) + "\nconfig=" + meta.config_toml;
+}
 
 void checkpoint_write(const std::string& path, MPI_Comm comm, const CheckpointMeta& meta,
                       const std::vector<TensorSlab>& tensors) {
@@ -100,6 +125,7 @@ void checkpoint_write(const std::string& path, MPI_Comm comm, const CheckpointMe
     agree_on(comm, [&] { write_dataset(file.get(), path, tensors[i], owners[i], sums[i]); });
     maybe_die_mid_write(rank, i + 1);
   }
+  maybe_slow_down();
   agree_on(comm, [&] { write_meta(file.get(), meta); });
   const bool closed = file.reset();
   agree(comm, closed,

@@ -7,6 +7,15 @@
 
 namespace paramoe {
 
+uint64_t fnv1a64(const std::string& bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
 uint64_t checksum_slab(const float* data, const std::vector<int64_t>& global_shape,
                        const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,
                        const std::vector<int64_t>& dim0) {

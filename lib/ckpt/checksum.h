@@ -12,11 +12,16 @@
 // well above disk bandwidth (perf/bench_checksum). tests/ckpt/check_with_pytorch.py
 // has the same formula in NumPy, so a file can be verified outside paramoe.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace paramoe {
 
 inline constexpr const char* kChecksumAlgorithm = "mix64sum-v1";
+
+// FNV-1a, 64-bit, over bytes: the checksum of a checkpoint's root attributes
+// (checkpoint_meta_text), which a few lines of Python recompute as well.
+uint64_t fnv1a64(const std::string& bytes);
 
 uint64_t checksum_slab(const float* data, const std::vector<int64_t>& global_shape,
                        const std::vector<int64_t>& offset, const std::vector<int64_t>& shape,

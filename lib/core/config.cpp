@@ -44,9 +44,15 @@ void validate(const Config& c) {
           "an integer in [1, num_experts = " + std::to_string(m.num_experts) + "]");
   require(m.activation == "gelu" || m.activation == "swiglu", o, "moe", "activation",
           "\"gelu\" or \"swiglu\"");
-  require(m.capacity_factor >= 0.0, o, "moe", "capacity_factor", "a number >= 0 (0 = dropless)");
-  require(m.aux_loss_coef >= 0.0, o, "moe", "aux_loss_coef", "a number >= 0");
-  require(m.z_loss_coef >= 0.0, o, "moe", "z_loss_coef", "a number >= 0");
+  // Bounds a real run never reaches: past them a typo, not a setting (README, Config).
+  require(m.capacity_factor >= 0.0 && m.capacity_factor <= m.num_experts, o, "moe",
+          "capacity_factor",
+          "a number in [0, moe.num_experts = " + std::to_string(m.num_experts) +
+              "] (0 = dropless; at num_experts every expert can hold every token)");
+  require(m.aux_loss_coef >= 0.0 && m.aux_loss_coef <= 1.0, o, "moe", "aux_loss_coef",
+          "a number in [0, 1] (typical 0.01)");
+  require(m.z_loss_coef >= 0.0 && m.z_loss_coef <= 1.0, o, "moe", "z_loss_coef",
+          "a number in [0, 1] (typical 0.001)");
   require(m.schedule == "replicated" || m.schedule == "s1" || m.schedule == "s2" ||
               m.schedule == "auto",
           o, "moe", "schedule", "\"replicated\", \"s1\", \"s2\" or \"auto\"");
@@ -72,14 +78,16 @@ void validate(const Config& c) {
   require(t.steps >= 0, o, "train", "steps", "an integer >= 0");
   require(t.layers >= 1, o, "train", "layers", "an integer >= 1");
   require(t.tokens_per_step >= 1, o, "train", "tokens_per_step", "an integer >= 1");
-  require(t.lr > 0.0, o, "train", "lr", "a number > 0");
+  require(t.lr > 0.0 && t.lr <= 1.0, o, "train", "lr", "a number in (0, 1] (typical 1e-4 to 3e-3)");
   require(t.warmup_steps >= 0, o, "train", "warmup_steps", "an integer >= 0");
   require(t.min_lr_ratio >= 0.0 && t.min_lr_ratio <= 1.0, o, "train", "min_lr_ratio",
           "a number in [0, 1]");
-  require(t.weight_decay >= 0.0, o, "train", "weight_decay", "a number >= 0");
+  require(t.weight_decay >= 0.0 && t.weight_decay <= 1.0, o, "train", "weight_decay",
+          "a number in [0, 1] (typical 0.01 to 0.1)");
   require(t.beta1 >= 0.0 && t.beta1 < 1.0, o, "train", "beta1", "a number in [0, 1)");
   require(t.beta2 >= 0.0 && t.beta2 < 1.0, o, "train", "beta2", "a number in [0, 1)");
-  require(t.adam_eps > 0.0, o, "train", "adam_eps", "a number > 0");
+  require(t.adam_eps > 0.0 && t.adam_eps <= 0.1, o, "train", "adam_eps",
+          "a number in (0, 0.1] (typical 1e-8)");
   require(t.log_every >= 1, o, "train", "log_every", "an integer >= 1");
   require(t.micro_batches >= 1, o, "train", "micro_batches", "an integer >= 1");
   require(t.grad_clip >= 0.0, o, "train", "grad_clip", "a number >= 0 (0 = no clipping)");
@@ -97,7 +105,8 @@ void validate(const Config& c) {
     require(md.moe_every >= 1 && md.moe_every <= c.train.layers, o, "model", "moe_every",
             "an integer in [1, train.layers = " + std::to_string(c.train.layers) +
                 "] (the model needs at least one MoE block)");
-    require(md.init_std > 0.0, o, "model", "init_std", "a number > 0");
+    require(md.init_std > 0.0 && md.init_std <= 1.0, o, "model", "init_std",
+            "a number in (0, 1] (typical 0.02)");
     require(md.mask_prob > 0.0 && md.mask_prob < 1.0, o, "model", "mask_prob",
             "a number in (0, 1)");
     if (md.type == "bert") {
@@ -139,6 +148,7 @@ void validate(const Config& c) {
   require(c.debug.slow_rank >= -1, o, "debug", "slow_rank", "a world rank, or -1 (none)");
   require(c.debug.slow_seconds >= 0.0 && c.debug.slow_seconds <= 60.0, o, "debug", "slow_seconds",
           "a number of seconds in [0, 60]");
+  require(c.debug.nan_step >= 0, o, "debug", "nan_step", "an integer >= 0 (0 = never)");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
   for (const auto& s : b.schedules)
     require(s == "replicated" || s == "s1" || s == "s2", o, "bench", "schedules",
@@ -168,9 +178,11 @@ void apply_override(toml::table& root, const std::string& origin, const std::str
 
 }  // namespace
 
-std::string config_stored_model_type(const std::string& toml_text, const std::string& origin) {
+std::string config_stored_string(const std::string& toml_text, const std::string& origin,
+                                 const char* section, const char* key,
+                                 const std::string& fallback) {
   const toml::table root = parse_toml(toml_text, origin);
-  return root["model"]["type"].value_or(std::string("stack"));
+  return root[section][key].value_or(fallback);
 }
 
 Config config_parse(const std::string& text, const std::string& origin,
@@ -268,7 +280,8 @@ Config config_parse(const std::string& text, const std::string& origin,
   read_section(root, origin, "straggler", {double_key("factor", c.straggler.factor)});
   read_section(
       root, origin, "debug",
-      {int_key("slow_rank", c.debug.slow_rank), double_key("slow_seconds", c.debug.slow_seconds)});
+      {int_key("slow_rank", c.debug.slow_rank), double_key("slow_seconds", c.debug.slow_seconds),
+       int_key("nan_step", c.debug.nan_step)});
   validate(c);
   std::ostringstream effective;
   effective << root;

@@ -173,10 +173,13 @@ struct StragglerConfig {
 };
 
 // Test-only: world rank slow_rank sleeps slow_seconds in every training step, to
-// show the straggler report and the watchdog at work.
+// show the straggler report and the watchdog at work; at step nan_step (1-based)
+// every rank's loss is NaN, to show how a diverged run stops (train.lr's bound
+// keeps a real divergence out of a short test).
 struct DebugConfig {
   int slow_rank = -1;
   double slow_seconds = 0.0;
+  int nan_step = 0;  // 0: never
 };
 
 // The cost model's inputs for moe.schedule = "auto".
@@ -208,11 +211,13 @@ struct Config {
   }
 };
 
-// The model.type a checkpoint's stored config names ("stack" when absent, as
+// One string key of a checkpoint's stored config (`fallback` when absent, as
 // config_parse reads it). Reads that key alone, so a config written by an older
-// paramoe still answers. (A different vocabulary needs no check of its own: it
+// paramoe still answers: the trainer checks model.type and the data's token
+// format this way. (A different vocabulary size needs no check of its own: it
 // changes the embedding's shape, which the reader compares.)
-std::string config_stored_model_type(const std::string& toml_text, const std::string& origin);
+std::string config_stored_string(const std::string& toml_text, const std::string& origin,
+                                 const char* section, const char* key, const std::string& fallback);
 
 // Parses `path` and applies `overrides` ("section.key=value", TOML values; bare
 // words are taken as strings). Throws a collective paramoe::Error on any problem.

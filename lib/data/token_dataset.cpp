@@ -7,10 +7,13 @@ namespace paramoe {
 
 TokenDataset::TokenDataset(const ModelConfig& model, const DataConfig& data, uint64_t seed)
     : model_(model), seed_(seed) {
-  train_file_ = std::make_unique<TokenFile>(data.train, data.format, model.vocab_size);
+  TokenFile::Reserved reserved;
+  if (model.type == "bert")
+    reserved = {{model.pad_token, "model.pad_token"}, {model.mask_token, "model.mask_token"}};
+  train_file_ = std::make_unique<TokenFile>(data.train, data.format, model.vocab_size, reserved);
   train_end_ = train_file_->size();
   if (!data.val.empty()) {
-    val_file_ = std::make_unique<TokenFile>(data.val, data.format, model.vocab_size);
+    val_file_ = std::make_unique<TokenFile>(data.val, data.format, model.vocab_size, reserved);
     val_end_ = val_file_->size();
   } else {
     val_begin_ = train_end_ - static_cast<int64_t>(data.val_fraction * train_end_);

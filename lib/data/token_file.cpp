@@ -13,9 +13,14 @@
 
 namespace paramoe {
 
-TokenFile::TokenFile(const std::string& path, const std::string& format, int64_t vocab_size)
+std::string token_format_of(const std::string& path, const std::string& format) {
+  return format == "bin" || (format == "auto" && path.ends_with(".bin")) ? "bin" : "text";
+}
+
+TokenFile::TokenFile(const std::string& path, const std::string& format, int64_t vocab_size,
+                     const Reserved& reserved)
     : path_(path) {
-  wide_ = format == "bin" || (format == "auto" && path.ends_with(".bin"));
+  wide_ = token_format_of(path, format) == "bin";
   // Every rank opens the same file, so every rank raises the same error.
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0)
@@ -60,13 +65,20 @@ TokenFile::TokenFile(const std::string& path, const std::string& format, int64_t
   }
   if (count_ < 2)
     throw_collective(path + ": " + std::to_string(count_) + " tokens, expected at least 2");
-  for (int64_t i = 0; i < count_; ++i)
-    if ((*this)[i] >= vocab_size) {
-      const int64_t offset = wide_ ? kShardHeaderBytes + 2 * i : i;
-      throw_collective(path + ": offset " + std::to_string(offset) + ": token " +
-                       std::to_string((*this)[i]) +
+  auto offset_of = [&](int64_t i) { return std::to_string(wide_ ? kShardHeaderBytes + 2 * i : i); };
+  for (int64_t i = 0; i < count_; ++i) {
+    const int32_t t = (*this)[i];
+    if (t >= vocab_size)
+      throw_collective(path + ": offset " + offset_of(i) + ": token " + std::to_string(t) +
                        ", expected < model.vocab_size = " + std::to_string(vocab_size));
-    }
+    for (const auto& [id, key] : reserved)
+      if (t == id)
+        throw_collective(path + ": offset " + offset_of(i) + ": token " + std::to_string(t) +
+                         " is " + key +
+                         ", which the model reserves; expected data without it "
+                         "(re-tokenize, or set " +
+                         key + " to an id the data does not use)");
+  }
 }
 
 TokenFile::~TokenFile() {

@@ -4,10 +4,13 @@
 //    20240520, version 1, token count), then that many little-endian uint16 tokens;
 //  - "text": any file, read as bytes; token = byte value (the byte-level tokenizer,
 //    byte_tokenizer.h).
-// Opening checks the header, the file size and that every token is < vocab_size,
-// and names the file, the byte offset and what was expected when one is wrong.
+// Opening checks the header, the file size and that every token is < vocab_size and
+// none is a reserved id (BERT's padding and [MASK], which the data must not hold:
+// a [MASK] in the input would be taken for a masked position), and names the file,
+// the byte offset and what was expected when one is wrong.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace paramoe {
@@ -16,10 +19,16 @@ constexpr int32_t kShardMagic = 20240520;
 constexpr int32_t kShardVersion = 1;
 constexpr int64_t kShardHeaderBytes = 256 * 4;
 
+// "bin" (a token shard) or "text" (bytes): how `path` is read under data.format.
+std::string token_format_of(const std::string& path, const std::string& format);
+
 class TokenFile {
  public:
-  // format: "bin", "text" or "auto" (by the .bin extension).
-  TokenFile(const std::string& path, const std::string& format, int64_t vocab_size);
+  // format: "bin", "text" or "auto" (by the .bin extension). reserved: ids the data
+  // must not hold, each with the config key that reserves it.
+  using Reserved = std::vector<std::pair<int32_t, std::string>>;
+  TokenFile(const std::string& path, const std::string& format, int64_t vocab_size,
+            const Reserved& reserved = {});
   ~TokenFile();
   TokenFile(const TokenFile&) = delete;
   TokenFile& operator=(const TokenFile&) = delete;

@@ -16,6 +16,7 @@
 #include "core/memory_usage.h"
 #include "core/slab.h"
 #include "core/timer.h"
+#include "data/token_file.h"
 #include "moe/schedule.h"
 #include "optim/adamw.h"
 #include "optim/grad_allreduce.h"
@@ -36,6 +37,10 @@ namespace {
 std::string layout_string(const Layout& l) {
   return "world=" + std::to_string(l.world) + " mp=" + std::to_string(l.mp) +
          " ep=" + std::to_string(l.ep) + " esp=" + std::to_string(l.esp);
+}
+
+std::string token_format_describe(const std::string& format) {
+  return format == "bin" ? "a .bin token shard" : "byte-level text";
 }
 
 // A checkpoint's time at the watchdog's slow disk: every rank's slabs (as large as
@@ -62,11 +67,25 @@ CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
   const WatchdogWait io("checkpoint read", kIoLane, checkpoint_predicted_seconds(rc, slabs));
   CheckpointMeta meta = checkpoint_read(path, world, slabs);
   // A checkpoint of another model of the same shapes would load without an error.
-  const std::string was = config_stored_model_type(meta.config_toml, path + " (stored config)");
+  const std::string stored = path + " (stored config)";
+  const std::string was = config_stored_string(meta.config_toml, stored, "model", "type", "stack");
   if (was != cfg.model.type)
     throw_collective(path + ": written by a model.type = \"" + was +
                      "\" run, but the config has model.type = \"" + cfg.model.type +
                      "\"; expected the same model type");
+  // Byte-level text and a tokenizer's .bin shard can share a vocabulary size, but
+  // not the meaning of the ids the embedding was trained on.
+  if (cfg.model.transformer()) {
+    const std::string was_data =
+        config_stored_string(meta.config_toml, stored, "data", "train", "");
+    const std::string was_tokens = token_format_of(
+        was_data, config_stored_string(meta.config_toml, stored, "data", "format", "auto"));
+    const std::string tokens = token_format_of(cfg.data.train, cfg.data.format);
+    if (was_tokens != tokens)
+      throw_collective(path + ": trained on " + token_format_describe(was_tokens) + " (" +
+                       was_data + "), but data.train = " + cfg.data.train + " is " +
+                       token_format_describe(tokens) + "; expected data tokenized the same way");
+  }
   if (meta.step < 0 || meta.step > cfg.train.steps || meta.tokens_seen < 0)
     throw_collective(path + ": step " + std::to_string(meta.step) + " (tokens seen " +
                      std::to_string(meta.tokens_seen) +
@@ -227,14 +246,16 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   MetricsLog metrics(rank0 ? tc.metrics_csv : "", rank0 ? tc.metrics_jsonl : "",
                      /*append=*/start.step > 0);
   ProgressBar progress(rank0 && tc.log_every > 1, tc.steps);
-  // This rank's own step times since the last logged step, for the straggler report.
-  double interval_seconds = 0.0, last_step_seconds = 0.0;
+  // This rank's time and waits since the last logged step, for the straggler report
+  // (checkpoint saves and validation included in both).
+  double interval_start = now_seconds(), last_step_seconds = 0.0;
   int interval_steps = 0;
   watchdog_take_wait_seconds();  // waits before the first step are not a step's
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     watchdog_at_step(step, last_step_seconds);
     const double t0 = now_seconds();
-    const StepResult r = task->run_step(tokens_seen);
+    StepResult r = task->run_step(tokens_seen);
+    if (step + 1 == cfg.debug.nan_step) r.loss = std::nan("");
     if (rc.grid->world_rank() == cfg.debug.slow_rank)
       std::this_thread::sleep_for(std::chrono::duration<double>(cfg.debug.slow_seconds));
     grad_sync.run();
@@ -260,7 +281,6 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
                         static_cast<double>(preemption_signal())};
     rc.coll->allreduce_max(Group::World, agreed, 4);
     last_step_seconds = now_seconds() - t0;
-    interval_seconds += last_step_seconds;
     ++interval_steps;
     StepMetrics sm{done,
                    r.loss,
@@ -281,9 +301,9 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
     if (logged) {
       WaitSeconds waited = watchdog_take_wait_seconds();
       for (double& w : waited) w /= interval_steps;
-      const StragglerReport sr =
-          straggler_report(rc.grid->comm(Group::World), interval_seconds / interval_steps, waited);
-      interval_seconds = 0.0;
+      const double per_step = (now_seconds() - interval_start) / interval_steps;
+      const StragglerReport sr = straggler_report(rc.grid->comm(Group::World), per_step, waited);
+      interval_start = now_seconds();
       interval_steps = 0;
       sm.slowest_rank = sr.rank;
       sm.slowest_ratio = sr.ratio();

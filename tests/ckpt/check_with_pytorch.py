@@ -4,7 +4,8 @@
   check_with_pytorch.py CHECKPOINT METRICS_CSV
 
 Reads the parameters, the data position (tokens_seen) and the config from the
-checkpoint with h5py; verifies every dataset's mix64sum-v1 checksum in NumPy;
+checkpoint with h5py; verifies the root attributes' fnv1a64 meta_checksum and every
+dataset's mix64sum-v1 checksum in NumPy;
 regenerates the synthetic batch of the next step (the counter-based RNG of
 lib/core/rng.h and the teacher of lib/data/synthetic_teacher.cpp, re-implemented
 here); runs the float64 PyTorch reference of the MoE block stack on the stored
@@ -62,6 +63,21 @@ def checksum(values):
         return int(splitmix64((idx * np.uint64(0x9E3779B97F4A7C15)) ^ bits).sum(dtype=np.uint64))
 
 
+def meta_checksum(f):
+    """fnv1a64 of checkpoint_meta_text (lib/ckpt/checkpoint_file.h), format version 2."""
+    a, lay = f.attrs, f["layout"].attrs
+    text = (f"format={a['format'].decode()}\nformat_version={int(a['format_version'])}"
+            f"\nstep={int(a['step'])}\ntokens_seen={int(a['tokens_seen'])}"
+            f"\nrng_seed={int(a['rng_seed'])}\nrng_counter={int(a['rng_counter'])}"
+            f"\nchecksum_algorithm={a['checksum_algorithm'].decode()}"
+            f"\nlayout={int(lay['world'])},{int(lay['mp'])},{int(lay['ep'])},{int(lay['esp'])},"
+            f"{int(lay['ranks_per_node'])}\nconfig=").encode() + a["config"]
+    h = 0xCBF29CE484222325
+    for c in text:
+        h = ((h ^ c) * 0x100000001B3) % (1 << 64)
+    return h
+
+
 def teacher_batch(seed, D, first_token, T):
     H = 2 * D
     ts = np.uint64((seed ^ 0x5EED) & 0xFFFFFFFFFFFFFFFF)
@@ -79,6 +95,9 @@ def main():
     ckpt_path, csv_path = sys.argv[1], sys.argv[2]
     with h5py.File(ckpt_path, "r") as f:
         assert f.attrs["format"].decode() == "paramoe-checkpoint", "not a paramoe checkpoint"
+        assert int(f.attrs["format_version"]) == 2, "expected format_version 2"
+        if meta_checksum(f) != int(f.attrs["meta_checksum"]):
+            sys.exit(f"{ckpt_path}: root attributes: meta_checksum mismatch (Python)")
         step, tokens_seen = int(f.attrs["step"]), int(f.attrs["tokens_seen"])
         cfg = tomllib.loads(f.attrs["config"].decode())
         tensors = {}

@@ -191,8 +191,45 @@ wrong_model)
     --set checkpoint.dir=g --resume > steps.log 2>&1
   rc=$?; set -e
   expect_error steps.log "g/ckpt-00000004.h5: step 4 \(tokens seen 2048\): expected a step in \[0, train.steps = 2\]" $rc
+  # The same corpus as a .bin shard: the same vocabulary size, other token ids.
+  "$PARAMOE" data encode "$corpus" corpus.bin > encode.log 2>&1 || { cat encode.log; fail "encode"; }
+  set +e
+  timeout 120 $MPIEXEC -np 2 "$PARAMOE" train "$gpt" "${lm[@]}" --set train.steps=8 \
+    --set data.train=corpus.bin --set checkpoint.dir=g --resume > tokens.log 2>&1
+  rc=$?; set -e
+  expect_error tokens.log "g/ckpt-00000004.h5: trained on byte-level text \(.*\), but data.train = corpus.bin is a .bin token shard; expected data tokenized the same way" $rc
   [[ $(sha256sum g/* | sort) == "$before" ]] || fail "the checkpoint's files changed"
-  ok "another model type, and a step past train.steps, refused with the checkpoint untouched"
+  ok "another model type, other token data, and a step past train.steps, refused with the checkpoint untouched"
+  ;;
+root_attrs)
+  # The root attributes are covered by meta_checksum: a step edited to 10^12 is
+  # refused as altered; with the checksum fixed up too, the step bound refuses it.
+  make_checkpoints
+  "$PYTHON" - ck/ckpt-00000010.h5 <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    f.attrs["step"] = np.int64(10**12)
+PY
+  before=$(sha256sum ck/* | sort)
+  set +e
+  train $np "${base[@]}" --set checkpoint.dir=ck --resume > edited.log 2>&1
+  rc=$?; set -e
+  expect_error edited.log "ckpt-00000010.h5: the root attributes \(step, tokens_seen, rng_\*, config, layout\) do not match meta_checksum \(stored [0-9a-f]{16}, computed [0-9a-f]{16}\)" $rc
+  "$PYTHON" - ck/ckpt-00000010.h5 "$HERE" <<'PY'
+import sys, h5py, numpy as np
+sys.path.insert(0, sys.argv[2])
+from check_with_pytorch import meta_checksum
+with h5py.File(sys.argv[1], "r+") as f:
+    f.attrs["meta_checksum"] = np.uint64(meta_checksum(f))
+PY
+  before=$(sha256sum ck/* | sort)
+  set +e
+  train $np "${base[@]}" --set checkpoint.dir=ck --resume > fixed.log 2>&1
+  rc=$?; set -e
+  expect_error fixed.log "ckpt-00000010.h5: step 1000000000000 \(tokens seen [0-9]+\): expected a step in \[0, train.steps = 20\]" $rc
+  [[ $(sha256sum ck/* | sort) == "$before" ]] || fail "the checkpoint files changed"
+  expect_intact ck/ckpt-00000005.h5
+  ok "an edited root attribute is caught by meta_checksum, an impossible step by its bound; files untouched"
   ;;
 *) fail "unknown scenario $scenario" ;;
 esac
