@@ -9,25 +9,29 @@
 # Writes one row per run (workload, variant, pair, value) to OUT.csv, and per
 # workload the medians and the median of the pairs' new/old speed ratios (> 1: new
 # is faster) to OUT_summary.csv, which it also prints. PAIRS default 6.
+# NP (default 4) and SETS (extra --set options for both workloads, e.g. a layout
+# for another NP) change the runs.
 # Run from the repository root after ./setup.sh (needs data/kjv.txt).
 set -euo pipefail
 old=$1 new=$2 out=${3:-perf/results/before_after.csv} pairs=${4:-6}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+np=${NP:-4}
+read -r -a sets <<<"${SETS:-}"
 echo "workload,variant,pair,value,unit" > "$out"
 
 train() {  # bin jsonl
-  mpirun --oversubscribe -np 4 "$1" train inputs/models/gpt2-moe-tiny.toml --set train.steps=100 \
+  mpirun --oversubscribe -np "$np" "$1" train inputs/models/gpt2-moe-tiny.toml --set train.steps=100 \
     --set train.val_every=0 --set train.log_every=100 --set train.metrics_jsonl="$2" \
-    </dev/null >/dev/null
+    "${sets[@]}" </dev/null >/dev/null
   /usr/bin/python3 -c 'import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])][10:]
 print("%.1f" % statistics.median(r["tokens_per_s"] for r in rows if "tokens_per_s" in r))' "$2"
 }
 layer() {  # bin csv schedule
   rm -f "$2"
-  mpirun --oversubscribe -np 4 "$1" bench layer inputs/bench/layer-cpu.toml --schedules "$3" \
-    --csv "$2" </dev/null >/dev/null
+  mpirun --oversubscribe -np "$np" "$1" bench layer inputs/bench/layer-cpu.toml --schedules "$3" \
+    --csv "$2" "${sets[@]}" </dev/null >/dev/null
   awk -F, 'NR == 2 {print $15}' "$2"
 }
 run() {  # variant pair
