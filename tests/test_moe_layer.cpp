@@ -115,6 +115,7 @@ struct Result {
   std::vector<float> y, dx;
   std::vector<Param> params;  // values and synchronised grads, this rank's slices
   float aux = 0, z = 0;
+  int64_t capacity = 0, dropped = 0;  // the layer's last forward
 };
 
 MoeConfig case_config(const std::string& name) {
@@ -222,6 +223,8 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   GradAllreduce(resident_on_host(layer.params().all()), host, *mem).run();
   r.aux = layer.aux_loss();
   r.z = layer.z_loss();
+  r.capacity = layer.last_run().capacity;
+  r.dropped = layer.last_run().routing.dropped_global;
   for (Param* p : layer.params().all()) r.params.push_back(*p);
   return r;
 }
@@ -278,7 +281,7 @@ TEST(MoeLayer, MatchesPyTorchGolden) {
     const MoeConfig cfg = case_config(name);
     // Capacity is decided per MP group's tokens, so with dp > 1 the golden (one
     // group of all T tokens) does not apply; schedules are compared instead below.
-    if (cfg.capacity_factor > 0 && dp > 1) continue;
+    if (cfg.capacity_factor != 0 && dp > 1) continue;
     for (const std::string& s : schedules_for(par)) {
       expect_matches_golden(run_layer(f, cfg, s, par, Sharding::Even), f, cfg.d_model,
                             name + " " + s);
@@ -291,6 +294,42 @@ TEST(MoeLayer, MatchesPyTorchGolden) {
 
 // Every schedule of the layout against s1, on every case (capacity cases included,
 // which the golden comparison skips at dp > 1).
+// moe.capacity_factor < 0 (dynamic, Tutel's -X): min(|f|·T·k/E, the busiest
+// expert's load). Where the fixed capacity of |f| drops assignments it is below
+// that load, so the layer equals capacity_factor = |f| bit for bit; at -E it is the
+// load itself, so nothing drops and the layer equals the dropless one bit for bit.
+TEST(MoeLayer, DynamicCapacityIsFixedOrDropless) {
+  REQUIRE_GPU();
+  const ParallelConfig par = layout_from_args();
+  for (const std::string& name : golden_cases()) {
+    const Fixture f = fixture_read(golden_dir() + "/" + name + ".bin");
+    MoeConfig cfg = case_config(name);
+    const double fixed = cfg.capacity_factor;
+    if (fixed == 0) {
+      const Result dropless = run_layer(f, cfg, "s1", par, Sharding::Even);
+      cfg.capacity_factor = -cfg.num_experts;
+      const Result dynamic = run_layer(f, cfg, "s1", par, Sharding::Even);
+      EXPECT_EQ(dynamic.dropped, 0) << name;
+      EXPECT_GT(dynamic.capacity, 0) << name;
+      // The busiest expert's load: at most the fixed capacity T·k (equal when every
+      // token picks one expert).
+      EXPECT_LE(dynamic.capacity, f.at("x").shape[0] * cfg.top_k) << name;
+      EXPECT_EQ(dynamic.y, dropless.y) << name;
+      EXPECT_EQ(dynamic.dx, dropless.dx) << name;
+      continue;
+    }
+    const Result fixed_run = run_layer(f, cfg, "s1", par, Sharding::Even);
+    cfg.capacity_factor = -fixed;
+    const Result dynamic = run_layer(f, cfg, "s1", par, Sharding::Even);
+    EXPECT_GT(fixed_run.dropped, 0) << name << ": the case should drop";
+    // Each MP group decides its own; a group that drops nothing may need less.
+    EXPECT_LE(dynamic.capacity, fixed_run.capacity) << name;
+    EXPECT_EQ(dynamic.dropped, fixed_run.dropped) << name;
+    EXPECT_EQ(dynamic.y, fixed_run.y) << name;
+    EXPECT_EQ(dynamic.dx, fixed_run.dx) << name;
+  }
+}
+
 TEST(MoeLayer, SchedulesAgreeWithS1) {
   REQUIRE_GPU();
   const ParallelConfig par = layout_from_args();

@@ -162,7 +162,7 @@ TEST(TrainState, HoldsEveryParameterAndBothMoments) {
 }
 
 StepMetrics sample_metrics() {
-  return StepMetrics{7, 1.25, 0.5f, 0.25f, 1e-3, 2.5, 0.125, 4096, 0.75, 0.01, 3, -1, 1.0, ""};
+  return StepMetrics{7, 1.25, 0.5f, 0.25f, 1e-3, 2.5, 0.125, 4096, 0.75, 0.01, 3, -1, 1.0, "", {}};
 }
 
 TEST(TrainMetrics, StepLineShowsDroppedOnlyWithCapacity) {

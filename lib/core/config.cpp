@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -45,10 +46,13 @@ void validate(const Config& c) {
   require(m.activation == "gelu" || m.activation == "swiglu", o, "moe", "activation",
           "\"gelu\" or \"swiglu\"");
   // Bounds a real run never reaches: past them a typo, not a setting (README, Config).
-  require(m.capacity_factor >= 0.0 && m.capacity_factor <= m.num_experts, o, "moe",
-          "capacity_factor",
+  require(std::abs(m.capacity_factor) <= m.num_experts &&
+              (m.capacity_factor >= 0.0 || m.capacity_factor <= -1.0),
+          o, "moe", "capacity_factor",
           "a number in [0, moe.num_experts = " + std::to_string(m.num_experts) +
-              "] (0 = dropless; at num_experts every expert can hold every token)");
+              "] (0 = dropless; at num_experts every expert can hold every token), or in [-" +
+              std::to_string(m.num_experts) +
+              ", -1] for a dynamic capacity (min(|f|·T·k/E, the busiest expert's load))");
   require(m.aux_loss_coef >= 0.0 && m.aux_loss_coef <= 1.0, o, "moe", "aux_loss_coef",
           "a number in [0, 1] (typical 0.01)");
   require(m.z_loss_coef >= 0.0 && m.z_loss_coef <= 1.0, o, "moe", "z_loss_coef",

@@ -26,7 +26,7 @@ struct MoeConfig {
   int num_experts = 8;
   int top_k = 2;
   std::string activation = "gelu";  // gelu | swiglu
-  double capacity_factor = 0.0;     // 0: dropless
+  double capacity_factor = 0.0;     // 0: dropless; < 0: dynamic (router_capacity)
   bool renormalize = true;
   double aux_loss_coef = 0.01;
   double z_loss_coef = 0.001;

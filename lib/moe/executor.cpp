@@ -172,7 +172,7 @@ class Executor {
   // Capacity by position over the whole MP group's tokens (when they were split
   // over MP): each expert's count in total and before this rank.
   int64_t capacity_scan() {
-    if (c_.cfg.capacity_factor <= 0) return 0;
+    if (c_.cfg.capacity_factor == 0) return 0;  // dropless
     Routing& r = c_.run.routing;
     std::vector<int> counts = router_choice_counts(r);
     std::vector<int> total = counts, before(counts.size(), 0);
@@ -183,7 +183,16 @@ class Executor {
       c_.coll.exscan_sum_int(Group::Mp, counts.data(), before.data(), n);
       bytes = 2 * static_cast<int64_t>(sizeof(int)) * n * (size(Group::Mp) - 1);
     }
-    router_apply_capacity(r, before, total, router_capacity(c_.cfg, c_.run.tokens));
+    // total is the MP group's, so every rank of the group gets the same capacity.
+    const int E = r.num_experts;
+    int64_t largest = 0;
+    for (int e = 0; e < E; ++e) {
+      int64_t load = 0;
+      for (int j = 0; j < r.k; ++j) load += total[j * E + e];
+      largest = std::max(largest, load);
+    }
+    c_.run.capacity = router_capacity(c_.cfg, c_.run.tokens, largest);
+    router_apply_capacity(r, before, total, c_.run.capacity);
     return bytes;
   }
 

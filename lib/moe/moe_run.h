@@ -27,6 +27,7 @@ struct MoeRun {
   bool split = false;        // tokens were split over MP (SplitMp ran)
   std::vector<int> mp_rows;  // rows per MP rank after the split
   int64_t mp_row0 = 0;
+  int64_t capacity = 0;  // assignments each expert keeps this step; 0: dropless
   Routing routing;
   DispatchPlan plan;
   std::vector<StepRecord> records;

@@ -1,5 +1,6 @@
 #include "moe/router.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/gemm.h"
@@ -34,9 +35,11 @@ std::vector<int> router_choice_counts(const Routing& r) {
   return c;
 }
 
-int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens) {
-  return static_cast<int64_t>(std::ceil(cfg.capacity_factor * static_cast<double>(group_tokens) *
-                                        cfg.top_k / cfg.num_experts));
+int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, int64_t largest_load) {
+  const int64_t fixed = static_cast<int64_t>(
+      std::ceil(std::abs(cfg.capacity_factor) * static_cast<double>(group_tokens) * cfg.top_k /
+                cfg.num_experts));
+  return cfg.capacity_factor < 0 ? std::min(fixed, largest_load) : fixed;
 }
 
 void router_apply_capacity(Routing& r, const std::vector<int>& before,

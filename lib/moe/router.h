@@ -46,8 +46,11 @@ std::vector<int> router_choice_counts(const Routing& r);
 void router_apply_capacity(Routing& r, const std::vector<int>& before,
                            const std::vector<int>& total, int64_t capacity);
 
-// Capacity of each expert for an MP group of `group_tokens` tokens.
-int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens);
+// Capacity of each expert for an MP group of `group_tokens` tokens:
+// ceil(|f| · T · k / E) for moe.capacity_factor f; for a dynamic capacity (f < 0,
+// Tutel's convention) no more than `largest_load`, the busiest expert's assignments
+// over the MP group, so that the capacity is never larger than what is needed.
+int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, int64_t largest_load);
 
 // Local sums [counts(E), prob sums(E), tokens, Σ lse², dropped] to be summed over the
 // ranks that own distinct tokens.

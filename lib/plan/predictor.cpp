@@ -48,7 +48,8 @@ class Pricer {
     double slowest = 1.0;
     if (!c.speeds.empty()) slowest = *std::min_element(c.speeds.begin(), c.speeds.end());
     speed_ = slowest;
-    const double keep = s.capacity_factor > 0 ? std::min(1.0, s.capacity_factor) : 1.0;
+    const double f = std::abs(s.capacity_factor);
+    const double keep = f > 0 ? std::min(1.0, f) : 1.0;
     tl_ = split ? static_cast<double>(s.tokens) / l.mp : static_cast<double>(s.tokens);
     a_ = tl_ * s.top_k * keep;     // rows this rank sends (kept assignments)
     n_ = split ? a_ * l.esp : a_;  // rows its experts read (after the ESP all-gather)
@@ -68,7 +69,7 @@ class Pricer {
       case Op::Route:
         return gemm(2.0 * tl_ * s_.d_model * s_.experts, 1) + mem(tl_ * s_.experts * 4.0 * 3);
       case Op::CapacityScan:  // an all-reduce and an exclusive scan of E counts over MP
-        if (s_.capacity_factor <= 0 || !split_) return 0;
+        if (s_.capacity_factor == 0 || !split_) return 0;
         bytes = 2.0 * sizeof(int) * s_.experts * (l_.mp - 1);
         return 2 * small(Group::Mp);
       case Op::LossStats:

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
 
@@ -9,6 +11,18 @@
 #include "core/error.h"
 
 namespace paramoe {
+
+ExpertLoad expert_load_of(const Routing& r) {
+  ExpertLoad l;
+  const double assignments = r.tokens_global * r.k;
+  for (float f : r.frac) l.counts.push_back(std::round(f * assignments));
+  if (assignments > 0 && !r.frac.empty()) {
+    const float busiest = *std::max_element(r.frac.begin(), r.frac.end());
+    l.max_mean = busiest * static_cast<double>(r.frac.size());
+    l.dropped = static_cast<double>(r.dropped_global) / assignments;
+  }
+  return l;
+}
 
 std::string format_step_line(const StepMetrics& m, int total_steps, bool show_dropped) {
   char line[320];
@@ -19,6 +33,13 @@ std::string format_step_line(const StepMetrics& m, int total_steps, bool show_dr
                 m.tokens_per_s, 100.0 * m.moe_share, m.alltoall_seconds * 1e3);
   std::string s = line;
   if (show_dropped) s += " | dropped " + std::to_string(m.dropped);
+  if (!m.loads.empty()) {
+    size_t worst = 0;
+    for (size_t l = 1; l < m.loads.size(); ++l)
+      if (m.loads[l].max_mean > m.loads[worst].max_mean) worst = l;
+    std::snprintf(line, sizeof line, " | load %.2fx L%zu", m.loads[worst].max_mean, worst);
+    s += line;
+  }
   if (m.slowest_rank >= 0) {
     std::snprintf(line, sizeof line, " | slowest r%d %.2fx %s", m.slowest_rank, m.slowest_ratio,
                   m.slowest_phase.c_str());
@@ -56,6 +77,16 @@ void MetricsLog::step(const StepMetrics& m) {
   if (jsonl_.is_open() && m.slowest_rank >= 0)
     jsonl_ << ", \"slowest_rank\": " << m.slowest_rank << ", \"slowest_ratio\": " << m.slowest_ratio
            << ", \"slowest_phase\": \"" << m.slowest_phase << "\"";
+  if (jsonl_.is_open() && !m.loads.empty()) {
+    jsonl_ << ", \"expert_load\": [";
+    for (size_t l = 0; l < m.loads.size(); ++l) {
+      const ExpertLoad& x = m.loads[l];
+      jsonl_ << (l ? ", " : "") << "{\"counts\": [";
+      for (size_t e = 0; e < x.counts.size(); ++e) jsonl_ << (e ? ", " : "") << x.counts[e];
+      jsonl_ << "], \"max_mean\": " << x.max_mean << ", \"dropped\": " << x.dropped << "}";
+    }
+    jsonl_ << "]";
+  }
   if (jsonl_.is_open()) jsonl_ << "}" << std::endl;
 }
 

@@ -3,8 +3,20 @@
 // JSONL, written by rank 0) and a progress bar between log lines on a terminal.
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include "moe/router.h"
 
 namespace paramoe {
+
+// One MoE layer's routing in a step (its last micro-batch), over every rank's
+// tokens: what the load report logs.
+struct ExpertLoad {
+  std::vector<double> counts;  // top-k assignments per expert, before capacity
+  double max_mean = 1.0;       // the busiest expert's count over the mean count
+  double dropped = 0.0;        // share of the assignments dropped by capacity
+};
+ExpertLoad expert_load_of(const Routing& r);
 
 struct StepMetrics {
   int step;
@@ -20,6 +32,8 @@ struct StepMetrics {
   int slowest_rank = -1;
   double slowest_ratio = 1.0;
   std::string slowest_phase;
+  // On logged steps: every MoE layer's load (the step line shows the worst).
+  std::vector<ExpertLoad> loads;
 };
 
 std::string format_step_line(const StepMetrics& m, int total_steps, bool show_dropped);

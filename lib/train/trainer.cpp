@@ -295,10 +295,13 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
                    0,
                    -1,
                    1.0,
-                   ""};
+                   "",
+                   {}};
     for (MoeLayer* m : task->moe_layers()) sm.dropped += m->last_run().routing.dropped_global;
     const bool logged = done % tc.log_every == 0 || done == tc.steps;
     if (logged) {
+      for (MoeLayer* m : task->moe_layers())
+        sm.loads.push_back(expert_load_of(m->last_run().routing));
       WaitSeconds waited = watchdog_take_wait_seconds();
       for (double& w : waited) w /= interval_steps;
       const double per_step = (now_seconds() - interval_start) / interval_steps;
@@ -320,7 +323,7 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
     }
     if (logged) {
       progress.clear();
-      log_info(format_step_line(sm, tc.steps, cfg.moe.capacity_factor > 0));
+      log_info(format_step_line(sm, tc.steps, cfg.moe.capacity_factor != 0));
     } else {
       progress.update(done);
     }
