@@ -13,8 +13,7 @@ namespace paramoe {
 class ResultTable {
  public:
   struct Column {
-    Column(std::string name, std::string label = "", const char* format = "%.3f",
-           double scale = 1)
+    Column(std::string name, std::string label = "", const char* format = "%.3f", double scale = 1)
         : name(std::move(name)), label(std::move(label)), format(format), scale(scale) {}
     std::string name;    // the CSV header
     std::string label;   // the terminal header; empty: CSV only
