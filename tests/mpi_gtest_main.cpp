@@ -12,6 +12,18 @@
 namespace paramoe::test {
 std::vector<std::string> g_args;  // what GoogleTest left of argv, for layout options
 
+int comm_rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+
+int comm_size(MPI_Comm comm) {
+  int n = 1;
+  MPI_Comm_size(comm, &n);
+  return n;
+}
+
 ParallelConfig layout_from_args() {
   ParallelConfig p;
   for (size_t i = 0; i + 1 < g_args.size(); ++i) {

@@ -1,12 +1,18 @@
 #pragma once
 // What the multi-rank golden tests share: the layout and options given on their
 // command line (after GoogleTest's own), and errors reduced over all ranks.
+#include <mpi.h>
+
 #include <cstddef>
 #include <string>
 
 #include "core/config.h"
 
 namespace paramoe::test {
+
+// This rank's index in `comm`, and its size.
+int comm_rank(MPI_Comm comm = MPI_COMM_WORLD);
+int comm_size(MPI_Comm comm = MPI_COMM_WORLD);
 
 // --mp, --ep, --esp and --rpn (ranks per node).
 ParallelConfig layout_from_args();

@@ -26,29 +26,19 @@
 #include "core/error.h"
 #include "core/slab.h"
 #include "model/moe_stack.h"
+#include "tests/mpi_test_args.h"
 
 namespace fs = std::filesystem;
 
 namespace paramoe::test {
 namespace {
 
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
-int world_rank_() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
 // A scratch directory with the same name on every rank.
 std::string scratch_dir() {
   static std::string dir;
   if (!dir.empty()) return dir;
   char buf[256] = {0};
-  if (world_rank_() == 0) {
+  if (comm_rank() == 0) {
     std::string tmpl = (fs::temp_directory_path() / "paramoe_ckpt_test_XXXXXX").string();
     std::snprintf(buf, sizeof buf, "%s", tmpl.c_str());
     if (!mkdtemp(buf)) buf[0] = 0;
@@ -63,7 +53,7 @@ class ScratchCleanup : public ::testing::Environment {
  public:
   void TearDown() override {
     MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank_() == 0 && !scratch_dir().empty()) fs::remove_all(scratch_dir());
+    if (comm_rank() == 0 && !scratch_dir().empty()) fs::remove_all(scratch_dir());
   }
 };
 const auto* const g_cleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
@@ -157,13 +147,12 @@ void expect_collective_error(const std::function<void()>& f, const std::string& 
   int ok = collective && what.find(needle) != std::string::npos;
   int all = ok;
   MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  EXPECT_TRUE(all) << "rank " << world_rank_() << " got \"" << what << "\" (collective "
-                   << collective << "), expected a collective error containing \"" << needle
-                   << "\"";
+  EXPECT_TRUE(all) << "rank " << comm_rank() << " got \"" << what << "\" (collective " << collective
+                   << "), expected a collective error containing \"" << needle << "\"";
 }
 
 std::string write_reference(const std::string& name) {
-  Trainee a = make_trainee(layouts(world_size()).front(), 11);
+  Trainee a = make_trainee(layouts(comm_size()).front(), 11);
   const std::string path = scratch_dir() + "/" + name;
   checkpoint_write(path, MPI_COMM_WORLD, meta_for(a, 7), a.slabs);
   return path;
@@ -171,7 +160,7 @@ std::string write_reference(const std::string& name) {
 
 // Rank 0 edits the file (serially) while the others wait.
 void on_rank0(const std::function<void()>& f) {
-  if (world_rank_() == 0) f();
+  if (comm_rank() == 0) f();
   barrier();
 }
 
@@ -194,7 +183,7 @@ TEST(Checksum, PartialSumsOverAnyTilingAddUp) {
 }
 
 TEST(Checkpoint, LoadsBitExactUnderEveryLayout) {
-  const auto all = layouts(world_size());
+  const auto all = layouts(comm_size());
   for (const ParallelConfig& from : all) {
     Trainee a = make_trainee(from, 11);
     const std::string path = scratch_dir() + "/reshard.h5";
@@ -268,7 +257,7 @@ int64_t mismatches(const Trainee& a, const Trainee& b) {
 // logical expert, so one written before a move loads after it and the reverse,
 // bit for bit, and the file does not depend on the placement it was written under.
 TEST(Checkpoint, ExpertMovesAndCheckpointsCommute) {
-  for (const ParallelConfig& par : layouts(world_size())) {
+  for (const ParallelConfig& par : layouts(comm_size())) {
     if (par.ep == 1) continue;
     const std::string what = "mp " + std::to_string(par.mp) + " ep " + std::to_string(par.ep) +
                              " esp " + std::to_string(par.esp);
@@ -298,7 +287,7 @@ TEST(Checkpoint, ExpertMovesAndCheckpointsCommute) {
     move_experts(a, home);
     EXPECT_EQ(mismatches(a, fresh_under(par, home, 11)), 0) << what << ": moved back";
 
-    if (world_rank_() == 0)
+    if (comm_rank() == 0)
       for (const TensorSlab& t : a.slabs) {
         std::vector<int64_t> s1, s2;
         EXPECT_EQ(checkpoint_read_full(before, t.name, s1), checkpoint_read_full(after, t.name, s2))
@@ -324,7 +313,7 @@ TEST(Checkpoint, FlippedByteInDataIsCaughtAndNamed) {
     io.seekp(static_cast<std::streamoff>(at + 123));
     io.write(&c, 1);
   });
-  Trainee b = make_trainee(layouts(world_size()).back(), 1);
+  Trainee b = make_trainee(layouts(comm_size()).back(), 1);
   expect_collective_error([&] { checkpoint_read(path, MPI_COMM_WORLD, b.slabs); },
                           "flip.h5: dataset /params/layers/1/moe/w2: checksum mismatch");
 }
@@ -332,7 +321,7 @@ TEST(Checkpoint, FlippedByteInDataIsCaughtAndNamed) {
 TEST(Checkpoint, TruncatedFileIsNamed) {
   const std::string path = write_reference("truncated.h5");
   on_rank0([&] { fs::resize_file(path, fs::file_size(path) / 2); });
-  Trainee b = make_trainee(layouts(world_size()).back(), 1);
+  Trainee b = make_trainee(layouts(comm_size()).back(), 1);
   expect_collective_error([&] { checkpoint_read(path, MPI_COMM_WORLD, b.slabs); },
                           "checkpoint " + path + ": cannot open (truncated or corrupt?)");
 }
@@ -340,7 +329,7 @@ TEST(Checkpoint, TruncatedFileIsNamed) {
 TEST(Checkpoint, NotAnHdf5File) {
   const std::string path = scratch_dir() + "/text.h5";
   on_rank0([&] { std::ofstream(path) << "not a checkpoint\n"; });
-  Trainee b = make_trainee(layouts(world_size()).back(), 1);
+  Trainee b = make_trainee(layouts(comm_size()).back(), 1);
   expect_collective_error([&] { checkpoint_read(path, MPI_COMM_WORLD, b.slabs); },
                           "text.h5: not an HDF5 file");
   expect_collective_error(
@@ -355,25 +344,25 @@ TEST(Checkpoint, MissingDatasetIsNamed) {
     H5Ldelete(f, "optimizer/adam_m/layers/0/moe/b1", H5P_DEFAULT);
     H5Fclose(f);
   });
-  Trainee b = make_trainee(layouts(world_size()).back(), 1);
+  Trainee b = make_trainee(layouts(comm_size()).back(), 1);
   expect_collective_error([&] { checkpoint_read(path, MPI_COMM_WORLD, b.slabs); },
                           "missing.h5: dataset /optimizer/adam_m/layers/0/moe/b1 is missing");
 }
 
 TEST(Checkpoint, ModelShapeMismatchWithTheConfigIsNamed) {
   const std::string path = write_reference("shape.h5");
-  Trainee wider = make_trainee(layouts(world_size()).back(), 1, 2, model_config(64));
+  Trainee wider = make_trainee(layouts(comm_size()).back(), 1, 2, model_config(64));
   expect_collective_error(
       [&] { checkpoint_read(path, MPI_COMM_WORLD, wider.slabs); },
       "shape.h5: dataset /params/layers/0/moe/w1: shape [8, 16, 32] in the file, but the "
       "config gives [8, 16, 64]");
-  Trainee shallower = make_trainee(layouts(world_size()).back(), 1, 1);
+  Trainee shallower = make_trainee(layouts(comm_size()).back(), 1, 1);
   expect_collective_error([&] { checkpoint_read(path, MPI_COMM_WORLD, shallower.slabs); },
                           "is not part of the model the config describes");
 }
 
 TEST(CheckpointDir, SaveKeepsLatestAndPrunes) {
-  Trainee a = make_trainee(layouts(world_size()).front(), 11);
+  Trainee a = make_trainee(layouts(comm_size()).front(), 11);
   const std::string dir = scratch_dir() + "/run";
   on_rank0([&] {
     fs::create_directories(dir);
@@ -382,7 +371,7 @@ TEST(CheckpointDir, SaveKeepsLatestAndPrunes) {
   for (int step : {1, 2, 3})
     checkpoint_save(dir, 2, true, MPI_COMM_WORLD, meta_for(a, step), a.slabs);
   int ok = 1;
-  if (world_rank_() == 0) {
+  if (comm_rank() == 0) {
     ok &= !fs::exists(dir + "/ckpt-00000001.h5");
     ok &= fs::exists(dir + "/ckpt-00000002.h5") && fs::exists(dir + "/ckpt-00000003.h5");
     ok &= !fs::exists(dir + "/ckpt-00000009.h5.tmp");
@@ -398,7 +387,7 @@ TEST(CheckpointDir, SaveKeepsLatestAndPrunes) {
 }
 
 TEST(CheckpointDir, UnwritableDirectoryIsAClearErrorAndKeepsNothingHalfWritten) {
-  Trainee a = make_trainee(layouts(world_size()).front(), 11);
+  Trainee a = make_trainee(layouts(comm_size()).front(), 11);
   expect_collective_error(
       [&] { checkpoint_save("/dev/null/ckpt", 2, true, MPI_COMM_WORLD, meta_for(a, 1), a.slabs); },
       "checkpoint directory /dev/null/ckpt: cannot be created");

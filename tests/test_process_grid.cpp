@@ -7,27 +7,20 @@
 #include <vector>
 
 #include "comm/process_grid.h"
+#include "tests/mpi_test_args.h"
 
 namespace paramoe {
 namespace {
 
-int world_size() {
-  int n;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
-int world_rank_() {
-  int r;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
+using test::comm_rank;
+using test::comm_size;
 
 // World ranks of this communicator's members, in communicator-rank order.
 std::vector<int> members(MPI_Comm c) {
   int n;
   MPI_Comm_size(c, &n);
   std::vector<int> out(n);
-  int me = world_rank_();
+  int me = comm_rank();
   MPI_Allgather(&me, 1, MPI_INT, out.data(), 1, MPI_INT, c);
   return out;
 }
@@ -85,7 +78,7 @@ std::vector<L> layouts_for(int world) {
 }
 
 TEST(ProcessGrid, MembershipMatchesDesignFormula) {
-  const int world = world_size(), r = world_rank_();
+  const int world = comm_size(), r = comm_rank();
   MoeConfig moe;
   moe.num_experts = 16;
   moe.d_hidden = 64;

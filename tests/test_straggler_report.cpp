@@ -3,26 +3,19 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include "tests/mpi_test_args.h"
 #include "train/straggler_report.h"
 
 namespace paramoe {
 namespace {
 
-int rank_of_world() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int size_of_world() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+using test::comm_rank;
+using test::comm_size;
 
 // Every step lasts 1 s. The last rank computes 0.8 s of it and waits 0.2 s on
 // the EP group; every other rank computes 0.2 s and waits the rest on EP.
 TEST(StragglerReport, NamesTheBusiestRankAndThePhase) {
-  const int me = rank_of_world(), n = size_of_world();
+  const int me = comm_rank(), n = comm_size();
   WaitSeconds waited{};
   const bool slow = me == n - 1;
   waited[wait_lane(Group::Ep)] = slow ? 0.2 : 0.8;
@@ -46,7 +39,7 @@ TEST(StragglerReport, NamesTheBusiestRankAndThePhase) {
 // A rank that waits longer than its peers on one lane (a slow link of its own)
 // with equal compute: that lane is where it lost the time.
 TEST(StragglerReport, ALaneWhereOnlyOneRankWaits) {
-  const int me = rank_of_world(), n = size_of_world();
+  const int me = comm_rank(), n = comm_size();
   if (n == 1) GTEST_SKIP() << "needs two ranks";
   WaitSeconds waited{};
   waited[wait_lane(Group::Mp)] = 0.1;

@@ -24,6 +24,7 @@ namespace paramoe {
 namespace {
 
 using test::layout_from_args;
+using test::comm_rank;
 
 const std::string kTiny = PARAMOE_INPUTS "/moe-tiny.toml";
 
@@ -40,16 +41,10 @@ std::vector<std::string> sets(std::vector<std::string> extra = {}) {
   return s;
 }
 
-int world_rank_of(MPI_Comm c) {
-  int r = 0;
-  MPI_Comm_rank(c, &r);
-  return r;
-}
-
 // A fresh directory that every rank names the same (rank 0 makes it).
 std::string shared_temp_dir() {
   char path[256] = "/tmp/paramoe-trainer-XXXXXX";
-  if (world_rank_of(MPI_COMM_WORLD) == 0 && mkdtemp(path) == nullptr) path[0] = 0;
+  if (comm_rank(MPI_COMM_WORLD) == 0 && mkdtemp(path) == nullptr) path[0] = 0;
   MPI_Bcast(path, sizeof path, MPI_CHAR, 0, MPI_COMM_WORLD);
   EXPECT_NE(path[0], 0) << "mkdtemp failed";
   return path;
@@ -66,7 +61,7 @@ TEST(Trainer, LossesUnderThisLayoutMatchOneRank) {
   ASSERT_EQ(here.size(), 6u);
   // One rank alone, on a communicator of its own, with the same global batch.
   std::vector<double> alone(here.size());
-  if (world_rank_of(MPI_COMM_WORLD) == 0) {
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
     const RunContext rc = run_context_create(
         kTiny,
         {"parallel.mp=1", "parallel.ep=1", "parallel.esp=1", "train.steps=6", "train.log_every=3"},
@@ -98,7 +93,7 @@ TEST(Trainer, ResumeContinuesBitForBit) {
   for (size_t i = 0; i < a.losses.size(); ++i) EXPECT_EQ(a.losses[i], straight[i]) << i;
   for (size_t i = 0; i < b.losses.size(); ++i) EXPECT_EQ(b.losses[i], straight[3 + i]) << 3 + i;
   MPI_Barrier(MPI_COMM_WORLD);
-  if (world_rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
+  if (comm_rank(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
 }
 
 TEST(Trainer, MovingExpertsBetweenStepsKeepsTheLosses) {
@@ -123,7 +118,7 @@ TEST(Trainer, PreemptionStopsWithACheckpoint) {
   EXPECT_EQ(s.last_step, 1);
   EXPECT_TRUE(std::filesystem::exists(dir + "/latest"));
   MPI_Barrier(MPI_COMM_WORLD);
-  if (world_rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
+  if (comm_rank(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
 }
 
 TEST(RunContext, AutoIsResolvedPerMoeLayerAndTheConfigKeepsIt) {
@@ -183,7 +178,7 @@ std::string read_file(const std::string& path) {
 }
 
 TEST(TrainMetrics, CsvAndJsonlHoldEachStepAndAppendOnResume) {
-  if (world_rank_of(MPI_COMM_WORLD) != 0) return;  // rank 0 writes the files
+  if (comm_rank(MPI_COMM_WORLD) != 0) return;  // rank 0 writes the files
   const std::string dir =
       std::filesystem::temp_directory_path() / ("paramoe-metrics-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
