@@ -76,6 +76,13 @@ void validate(const Config& c) {
           o, "moe", "expert_mode", "\"model-centric\", \"data-centric\" or \"auto\"");
   require(m.expert_mode != "auto" || !c.plan.cluster.empty(), o, "plan", "cluster",
           "a cluster file (inputs/clusters/*.toml) when moe.expert_mode = \"auto\"");
+  require(m.balance == "aux" || m.balance == "bias" || m.balance == "none", o, "moe", "balance",
+          "\"aux\", \"bias\" or \"none\"");
+  require(m.bias_rate > 0.0 && m.bias_rate <= 0.1, o, "moe", "bias_rate",
+          "a number in (0, 0.1] (typical 0.001)");
+  require(m.balance != "bias" || c.device.type == "cpu", o, "moe", "balance",
+          "\"aux\" or \"none\" with device.type = \"cuda\" (the GPU router has no selection "
+          "bias yet)");
   require(m.weight_cache == "shared" || m.weight_cache == "per-layer", o, "moe", "weight_cache",
           "\"shared\" or \"per-layer\"");
   const TrainConfig& t = c.train;
@@ -237,6 +244,7 @@ Config config_parse(const std::string& text, const std::string& origin,
        double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule),
        int_key("chunks", m.chunks), string_key("a2a", m.a2a), string_key("a2a_order", m.a2a_order),
        string_key("a2a_precision", m.a2a_precision), string_key("expert_mode", m.expert_mode),
+       string_key("balance", m.balance), double_key("bias_rate", m.bias_rate),
        string_key("weight_cache", m.weight_cache)});
   ModelConfig& md = c.model;
   read_section(root, origin, "model",

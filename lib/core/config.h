@@ -50,6 +50,11 @@ struct MoeConfig {
   // (the next layer's gather overlaps this one's tail); "per-layer" keeps every
   // layer's gathered weights (the memory baseline).
   std::string weight_cache = "shared";
+  // Load balancing: "aux" (the aux loss), "bias" (aux-loss-free, DeepSeek-V3: a
+  // per-expert bias on the selection scores, moved by ±bias_rate per step toward
+  // balance; the aux loss is off) or "none".
+  std::string balance = "aux";
+  double bias_rate = 0.001;
   // Set at start-up by parallel.split = "speed" (model-centric): one weight per ESP
   // index, the experts' hidden dimension split over ESP ranks in proportion. Empty:
   // even slices. Not a config key.
@@ -166,8 +171,9 @@ struct WatchdogConfig {
 };
 
 // The straggler report on every logged step: a rank busier than factor × the
-// median rank, by at least a tenth of the step, gets a warning line. (A rank
-// oversubscribed on a shared core is often 1.5-1.9x the median for a step.)
+// median rank, by at least a tenth of the step, on three logged steps in a row
+// gets a warning line. (Ranks oversubscribed on shared cores are often 1.5-3x the
+// median for one short step, a different rank each time.)
 struct StragglerConfig {
   double factor = 2.0;
 };

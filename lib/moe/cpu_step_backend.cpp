@@ -56,7 +56,8 @@ void CpuStepBackend::combine_rows_backward(const float* dy, const float* rows,
 }
 
 void CpuStepBackend::route(const float* x, int64_t tokens, Routing& r) {
-  router_forward_local(x, tokens, cfg_.d_model, params_.gate.value.data(), cfg_, r);
+  router_forward_local(x, tokens, cfg_.d_model, params_.gate.value.data(), cfg_, r,
+                       params_.balance_bias.empty() ? nullptr : params_.balance_bias.data());
 }
 
 void CpuStepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {

@@ -49,6 +49,7 @@ MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid,
   }
   p.w2 = param_make(prefix + "w2", {E, H, D}, {e0, h0, 0}, {El, Hs, D}, GradSync::Edp, true);
   p.b2 = param_make(prefix + "b2", {E, D}, {e0, 0}, {El, D}, GradSync::Edp, false);
+  if (cfg.balance == "bias") p.balance_bias.assign(E, 0.0f);
   return p;
 }
 

@@ -18,6 +18,9 @@ namespace paramoe {
 
 struct MoeParams {
   Param gate, w1, b1, w3, b3, w2, b2;
+  // moe.balance = "bias": [E], added to the routing scores for the top-k choice
+  // only; not trained (router_update_bias moves it), replicated. Empty otherwise.
+  std::vector<float> balance_bias;
   bool swiglu = false;
   std::vector<Param*> all();
   std::vector<Param*> experts();  // all() but the gate: the tensors a placement moves

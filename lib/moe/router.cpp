@@ -9,7 +9,7 @@
 namespace paramoe {
 
 void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
-                          const MoeConfig& cfg, Routing& r) {
+                          const MoeConfig& cfg, Routing& r, const float* bias) {
   const int E = cfg.num_experts, k = cfg.top_k;
   r.tokens = T;
   r.k = k;
@@ -21,11 +21,30 @@ void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
   cpu::softmax_lse_forward(logits.data(), T, E, r.probs.data(), r.lse.data());
   r.expert.assign(T * k, 0);
   r.topk_prob.assign(T * k, 0.0f);
-  cpu::topk_rows(r.probs.data(), T, E, k, r.expert.data(), r.topk_prob.data());
+  if (bias) {
+    std::vector<float> scores(r.probs);
+    for (int64_t t = 0; t < T; ++t)
+      for (int e = 0; e < E; ++e) scores[t * E + e] += bias[e];
+    cpu::topk_rows(scores.data(), T, E, k, r.expert.data(), r.topk_prob.data());
+    for (int64_t i = 0; i < T * k; ++i) r.topk_prob[i] = r.probs[(i / k) * E + r.expert[i]];
+  } else {
+    cpu::topk_rows(r.probs.data(), T, E, k, r.expert.data(), r.topk_prob.data());
+  }
   r.weight = r.topk_prob;
   if (cfg.renormalize) cpu::topk_renormalize(r.topk_prob.data(), T, k, r.weight.data());
   r.kept.assign(T * k, 1);
   r.dweight.assign(T * k, 0.0f);
+}
+
+void router_update_bias(std::vector<float>& bias, const Routing& r, double rate) {
+  const int E = r.num_experts;
+  if (r.frac.size() != static_cast<size_t>(E) || r.tokens_global <= 0) return;
+  const float target = 1.0f / static_cast<float>(E);
+  for (int e = 0; e < E; ++e) {
+    const float error = target - r.frac[e];
+    if (error > 0) bias[e] += static_cast<float>(rate);
+    if (error < 0) bias[e] -= static_cast<float>(rate);
+  }
 }
 
 std::vector<int> router_choice_counts(const Routing& r) {

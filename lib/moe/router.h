@@ -33,8 +33,15 @@ struct Routing {
 };
 
 // Logits, softmax, top-k and gate weights for T local tokens x [T, D]; wg is [D, E].
+// With `bias` ([E], moe.balance = "bias") the top-k is chosen on probs + bias, and
+// the chosen experts' gate weights are their unbiased probabilities.
 void router_forward_local(const float* x, int64_t tokens, int64_t d_model, const float* wg,
-                          const MoeConfig& cfg, Routing& r);
+                          const MoeConfig& cfg, Routing& r, const float* bias = nullptr);
+
+// Aux-loss-free balancing (DeepSeek-V3): bias_e += rate · sign(1/E − frac_e), where
+// frac is the global share of top-k assignments (r.frac, the same on every rank),
+// so an overloaded expert is chosen less next step and an idle one more.
+void router_update_bias(std::vector<float>& bias, const Routing& r, double rate);
 
 // Assignment counts per (choice j, expert e), [k, E], in the order capacity uses.
 std::vector<int> router_choice_counts(const Routing& r);

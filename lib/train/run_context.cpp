@@ -67,8 +67,10 @@ RunContext run_context_create(const std::string& config_path,
   rc.split = work_split_resolve(rc.config, rc.moe_layers.front().data_centric(), *rc.grid,
                                 calibrate_speed);
   if (!rc.split.describe.empty()) log_info(rc.split.describe);
-  for (MoeConfig& m : rc.moe_layers)
+  for (MoeConfig& m : rc.moe_layers) {
     if (!m.data_centric()) m.esp_weights = rc.split.esp;
+    if (m.balance != "aux") m.aux_loss_coef = 0.0;  // "bias" and "none" train without it
+  }
   rc.coll = std::make_unique<MpiCollectives>(*rc.grid);
   const A2aLinkModel a2a_model = a2a_model_for(rc.config, *rc.grid);
   rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),

@@ -83,7 +83,13 @@ void MetricsLog::step(const StepMetrics& m) {
       const ExpertLoad& x = m.loads[l];
       jsonl_ << (l ? ", " : "") << "{\"counts\": [";
       for (size_t e = 0; e < x.counts.size(); ++e) jsonl_ << (e ? ", " : "") << x.counts[e];
-      jsonl_ << "], \"max_mean\": " << x.max_mean << ", \"dropped\": " << x.dropped << "}";
+      jsonl_ << "], \"max_mean\": " << x.max_mean << ", \"dropped\": " << x.dropped;
+      if (!x.bias.empty()) {
+        jsonl_ << ", \"bias\": [";
+        for (size_t e = 0; e < x.bias.size(); ++e) jsonl_ << (e ? ", " : "") << x.bias[e];
+        jsonl_ << "]";
+      }
+      jsonl_ << "}";
     }
     jsonl_ << "]";
   }

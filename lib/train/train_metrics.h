@@ -15,6 +15,7 @@ struct ExpertLoad {
   std::vector<double> counts;  // top-k assignments per expert, before capacity
   double max_mean = 1.0;       // the busiest expert's count over the mean count
   double dropped = 0.0;        // share of the assignments dropped by capacity
+  std::vector<float> bias;     // moe.balance = "bias": the selection bias; else empty
 };
 ExpertLoad expert_load_of(const Routing& r);
 

@@ -209,7 +209,13 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   for (const ResidentParam& r : live) params.push_back(r.param);
   const std::unique_ptr<OptimizerMemory> mem = rc.layers.make_optimizer_memory();
   AdamW opt(live, AdamWConfig{tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay}, *mem);
-  std::vector<TensorSlab> slabs = train_state_slabs(params, opt);
+  // The training state a checkpoint holds: parameters, moments, selection biases.
+  auto state_slabs = [&] {
+    std::vector<TensorSlab> s = train_state_slabs(params, opt);
+    for (TensorSlab& b : balance_bias_slabs(task->moe_layers())) s.push_back(b);
+    return s;
+  };
+  std::vector<TensorSlab> slabs = state_slabs();
   GradAllreduce grad_sync(live, *rc.layers.coll, *mem);
   const GradNorm grad_norm(live, *rc.layers.coll, *mem);
   rebalance_validate(rc);
@@ -250,7 +256,9 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   // (checkpoint saves and validation included in both).
   double interval_start = now_seconds(), last_step_seconds = 0.0;
   int interval_steps = 0;
-  watchdog_take_wait_seconds();  // waits before the first step are not a step's
+  constexpr int kStreak = 3;
+  int streak = 0, streak_rank = -1;  // logged steps in a row that rank lagged
+  watchdog_take_wait_seconds();      // waits before the first step are not a step's
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     watchdog_at_step(step, last_step_seconds);
     const double t0 = now_seconds();
@@ -268,11 +276,13 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
                        "are kept");
     const double lr = lr_at(step, tc.warmup_steps, tc.steps, tc.lr, tc.min_lr_ratio);
     opt.step(lr);
+    if (mc.balance == "bias")
+      for (MoeLayer* m : task->moe_layers())
+        router_update_bias(m->params().balance_bias, m->last_run().routing, mc.bias_rate);
     zero_grads(live, *mem);
     task->values_changed();
     tokens_seen += tc.tokens_per_step;
-    if (rebalance_experts(task->moe_layers(), opt, rc, done))
-      slabs = train_state_slabs(params, opt);
+    if (rebalance_experts(task->moe_layers(), opt, rc, done)) slabs = state_slabs();
 
     // The step time, the MoE and all-to-all times and any preemption signal, agreed by all.
     double a2a = 0.0;
@@ -300,8 +310,10 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
     for (MoeLayer* m : task->moe_layers()) sm.dropped += m->last_run().routing.dropped_global;
     const bool logged = done % tc.log_every == 0 || done == tc.steps;
     if (logged) {
-      for (MoeLayer* m : task->moe_layers())
+      for (MoeLayer* m : task->moe_layers()) {
         sm.loads.push_back(expert_load_of(m->last_run().routing));
+        sm.loads.back().bias = m->params().balance_bias;
+      }
       WaitSeconds waited = watchdog_take_wait_seconds();
       for (double& w : waited) w /= interval_steps;
       const double per_step = (now_seconds() - interval_start) / interval_steps;
@@ -311,11 +323,18 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
       sm.slowest_rank = sr.rank;
       sm.slowest_ratio = sr.ratio();
       sm.slowest_phase = sr.phase;
-      if (sr.rank >= 0 && sr.ratio() > cfg.straggler.factor &&
-          sr.busy - sr.median_busy > 0.1 * sm.step_seconds) {
-        char factor[64];
-        std::snprintf(factor, sizeof factor, "; more than straggler.factor = %g",
-                      cfg.straggler.factor);
+      // A real straggler stays the slowest; ranks sharing cores swap places from
+      // one short step to the next. So the warning waits for the same rank to lag
+      // on kStreak logged steps in a row, and then repeats every 100.
+      const bool lagging = sr.rank >= 0 && sr.ratio() > cfg.straggler.factor &&
+                           sr.busy - sr.median_busy > 0.1 * sm.step_seconds;
+      streak = lagging && sr.rank == streak_rank ? streak + 1 : (lagging ? 1 : 0);
+      streak_rank = lagging ? sr.rank : -1;
+      if (streak >= kStreak && (streak - kStreak) % 100 == 0) {
+        char factor[96];
+        std::snprintf(factor, sizeof factor,
+                      "; more than straggler.factor = %g on %d logged steps in a row",
+                      cfg.straggler.factor, streak);
         progress.clear();
         log_warn("straggler at step " + std::to_string(done) + ": " + straggler_describe(sr) +
                  factor);
