@@ -229,7 +229,16 @@ PY
   expect_error fixed.log "ckpt-00000010.h5: step 1000000000000 \(tokens seen [0-9]+\): expected a step in \[0, train.steps = 20\]" $rc
   [[ $(sha256sum ck/* | sort) == "$before" ]] || fail "the checkpoint files changed"
   expect_intact ck/ckpt-00000005.h5
-  ok "an edited root attribute is caught by meta_checksum, an impossible step by its bound; files untouched"
+  # A version 1 file (no meta_checksum) still loads.
+  cp ck/ckpt-00000005.h5 v1.h5
+  "$PYTHON" - v1.h5 <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    f.attrs["format_version"] = np.int64(1)
+    del f.attrs["meta_checksum"]
+PY
+  expect_intact v1.h5
+  ok "an edited root attribute is caught by meta_checksum, an impossible step by its bound; files untouched; a version 1 file still loads"
   ;;
 *) fail "unknown scenario $scenario" ;;
 esac
