@@ -36,9 +36,9 @@ TEST(StragglerReport, NamesTheBusiestRankAndThePhase) {
                 "0.200 s (4.00x), most of it in compute (+0.600 s per step)");
 }
 
-// A rank that waits longer than its peers on one lane (a slow link of its own)
-// with equal compute: that lane is where it lost the time.
-TEST(StragglerReport, ALaneWhereOnlyOneRankWaits) {
+// Time rank 0 spends waiting (here on the disk) is not busy time: the busiest
+// rank is another one, and its excess is compute.
+TEST(StragglerReport, WaitsDoNotCountAsBusy) {
   const int me = comm_rank(), n = comm_size();
   if (n == 1) GTEST_SKIP() << "needs two ranks";
   WaitSeconds waited{};
@@ -50,6 +50,35 @@ TEST(StragglerReport, ALaneWhereOnlyOneRankWaits) {
   EXPECT_DOUBLE_EQ(r.busy, 0.8);
   EXPECT_DOUBLE_EQ(r.ratio(), n == 2 ? 0.8 / 0.6 : 1.0);
   EXPECT_EQ(r.phase, "compute");
+}
+
+// The warning: a lead that moves from rank to rank says nothing; the same rank
+// lagging on three logged steps in a row is named, then every 100 steps.
+TEST(StragglerReport, WarnsOnlyWhenTheSameRankKeepsLagging) {
+  StragglerWarning w(2.0);
+  auto report = [](int rank, double busy) {
+    StragglerReport r;
+    r.rank = rank;
+    r.busy = busy;
+    r.median_busy = 0.1;
+    r.phase = "compute";
+    return r;
+  };
+  // 3x the median, but a different rank each step: scheduling noise.
+  for (int step = 1; step <= 6; ++step) EXPECT_EQ(w.observe(report(step % 3, 0.3), 1.0, step), "");
+  // Below the factor, or by less than a tenth of the step: not lagging.
+  EXPECT_EQ(w.observe(report(2, 0.19), 1.0, 7), "");
+  EXPECT_EQ(w.observe(report(2, 0.3), 10.0, 8), "");
+  EXPECT_EQ(w.observe(report(2, 0.3), 1.0, 9), "");
+  EXPECT_EQ(w.observe(report(2, 0.3), 1.0, 10), "");
+  const std::string third = w.observe(report(2, 0.3), 1.0, 11);
+  EXPECT_EQ(third.rfind("straggler at step 11: rank 2 is busy 0.300 s per step", 0), 0u) << third;
+  EXPECT_NE(third.find("on 3 logged steps in a row"), std::string::npos) << third;
+  for (int step = 12; step < 111; ++step) EXPECT_EQ(w.observe(report(2, 0.3), 1.0, step), "");
+  EXPECT_NE(w.observe(report(2, 0.3), 1.0, 111).find("on 103 logged steps in a row"),
+            std::string::npos);
+  // Another rank takes the lead: the count starts again.
+  EXPECT_EQ(w.observe(report(1, 0.3), 1.0, 112), "");
 }
 
 }  // namespace

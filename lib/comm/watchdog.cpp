@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
+
 namespace paramoe {
 namespace {
 
@@ -42,7 +44,7 @@ struct BoardSlot {
   std::atomic<int64_t> idle_since_ns;  // when its last wait ended
   std::atomic<int32_t> world_rank;
   std::atomic<int32_t> pid;
-  char what[112];  // the current or last wait, described
+  char what[192];  // the current or last wait, described
 };
 static_assert(std::atomic<int64_t>::is_always_lock_free);
 
@@ -87,23 +89,28 @@ State& state() {
   return s;
 }
 
-std::string where_locked(const State& s) {
-  std::string w;
-  if (s.step >= 0) w += "step " + std::to_string(s.step + 1);
-  if (s.block >= 0) w += (w.empty() ? "" : ", ") + std::string("block ") + std::to_string(s.block);
-  if (s.phase)
-    w += (w.empty() ? "" : ", ") + std::string(s.backward ? "backward " : "forward ") +
-         "schedule step " + s.phase;
-  return w.empty() ? "outside the training loop" : w;
+// "step 5, block 1, backward schedule step alltoallv" into out (one snprintf: this
+// runs on every wait, for the board).
+void where_locked(const State& s, char* out, size_t n) {
+  int used = 0;
+  auto add = [&](const char* fmt, auto... args) {
+    if (used < static_cast<int>(n))
+      used += std::snprintf(out + used, n - used, fmt, used ? ", " : "", args...);
+  };
+  out[0] = '\0';
+  if (s.step >= 0) add("%sstep %lld", static_cast<long long>(s.step + 1));
+  if (s.block >= 0) add("%sblock %d", s.block);
+  if (s.phase) add("%s%s schedule step %s", s.backward ? "backward" : "forward", s.phase);
+  if (used == 0) std::snprintf(out, n, "outside the training loop");
 }
 
 void board_build(State& s, MPI_Comm comm) {
   MPI_Comm node;
   int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-  MPI_Comm_rank(node, &s.node_rank);
-  MPI_Comm_size(node, &s.node_size);
+  MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
+  MPI_CHECK(MPI_Comm_rank(node, &s.node_rank));
+  MPI_CHECK(MPI_Comm_size(node, &s.node_size));
   const size_t bytes = sizeof(BoardSlot) * static_cast<size_t>(s.node_size);
   char name[64] = "";
   if (s.node_rank == 0) {
@@ -119,7 +126,7 @@ void board_build(State& s, MPI_Comm comm) {
       close(fd);
     }
   }
-  MPI_Bcast(name, sizeof name, MPI_CHAR, 0, node);
+  MPI_CHECK(MPI_Bcast(name, sizeof name, MPI_CHAR, 0, node));
   if (name[0] != '\0') {
     const int fd = shm_open(name, O_RDWR, 0600);
     void* p = fd < 0 ? MAP_FAILED : mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -131,9 +138,9 @@ void board_build(State& s, MPI_Comm comm) {
   } else if (s.board_problem.empty()) {
     s.board_problem = "node rank 0 could not create the shared board";
   }
-  MPI_Barrier(node);  // every node rank has it mapped: the name can go
+  MPI_CHECK(MPI_Barrier(node));  // every node rank has it mapped: the name can go
   if (s.node_rank == 0 && name[0] != '\0') shm_unlink(name);
-  MPI_Comm_free(&node);
+  MPI_CHECK(MPI_Comm_free(&node));
   if (BoardSlot* me = s.mine()) {
     me->world_rank.store(s.world_rank);
     me->pid.store(static_cast<int32_t>(getpid()));
@@ -188,7 +195,7 @@ std::string peers_report(const State& s) {
   return out;
 }
 
-[[noreturn]] void trip(State& s, const Frame& f, const std::string& where) {
+[[noreturn]] void trip(State& s, const Frame& f, const char* where) {
   const double waited = now_s() - f.start;
   char head[640];
   std::snprintf(head, sizeof head,
@@ -196,7 +203,7 @@ std::string peers_report(const State& s) {
                 "of %.1f s = max(watchdog.min_seconds %g, watchdog.factor %g x %.3g s, the larger "
                 "of its predicted and the last step's time); at %s\n",
                 s.world_rank, s.host, waited, f.what, wait_lane_name(f.lane), f.deadline - f.start,
-                s.settings.min_seconds, s.settings.factor, f.predicted, where.c_str());
+                s.settings.min_seconds, s.settings.factor, f.predicted, where);
   const std::string peers =
       "paramoe watchdog: rank " + std::to_string(s.world_rank) + ": " + peers_report(s) + "\n";
   std::fprintf(stderr, "%s%s", head, peers.c_str());
@@ -222,7 +229,8 @@ void watch(State& s) {
     if (!s.settings.enabled || s.frames.empty()) continue;
     const Frame f = s.frames.back();
     if (now_s() < f.deadline) continue;
-    const std::string where = where_locked(s);
+    char where[128];
+    where_locked(s, where, sizeof where);
     lock.unlock();
     trip(s, f, where);
   }
@@ -247,8 +255,8 @@ void watchdog_start(const WatchdogSettings& settings, MPI_Comm comm) {
     if (s.started) return;
     s.started = true;
   }
-  MPI_Comm_rank(MPI_COMM_WORLD, &s.world_rank);
-  MPI_Comm_size(comm, &s.world_size);
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &s.world_rank));
+  MPI_CHECK(MPI_Comm_size(comm, &s.world_size));
   gethostname(s.host, sizeof s.host - 1);
   board_build(s, comm);
   s.thread = std::thread([&s] { watch(s); });
@@ -289,13 +297,17 @@ WatchdogWait::WatchdogWait(const char* what, int lane, double predicted_seconds)
   // A wait for peers legitimately lasts up to about a step (they may be computing).
   const double predicted = std::max(predicted_seconds, s.last_step_seconds);
   double deadline = start_ + std::max(s.settings.min_seconds, s.settings.factor * predicted);
-  if (!s.frames.empty()) deadline = std::max(deadline, s.frames.back().deadline);
+  const bool outermost = s.frames.empty();
+  if (!outermost) deadline = std::max(deadline, s.frames.back().deadline);
   s.frames.push_back(Frame{what, lane, start_, deadline, predicted});
-  if (BoardSlot* me = s.mine()) {
-    std::snprintf(me->what, sizeof me->what, "%s on %s (%s)", what, wait_lane_name(lane),
-                  where_locked(s).c_str());
-    me->wait_since_ns.store(static_cast<int64_t>(start_ * 1e9), std::memory_order_relaxed);
-  }
+  // The board and the accounting follow the outermost wait (a checkpoint save, not
+  // the barriers inside it).
+  BoardSlot* me = s.mine();
+  if (!outermost || !me) return;
+  char where[128];
+  where_locked(s, where, sizeof where);
+  std::snprintf(me->what, sizeof me->what, "%s on %s (%s)", what, wait_lane_name(lane), where);
+  me->wait_since_ns.store(static_cast<int64_t>(start_ * 1e9), std::memory_order_relaxed);
 }
 
 WatchdogWait::~WatchdogWait() {
@@ -323,14 +335,14 @@ void WaitBackoff::pause() {
 void watchdog_arrive(MPI_Comm comm, Group g, const char* what) {
   if (!watchdog_enabled()) return;
   int size = 1;
-  MPI_Comm_size(comm, &size);
+  MPI_CHECK(MPI_Comm_size(comm, &size));
   if (size == 1) return;
   WatchdogWait w(what, wait_lane(g));
   MPI_Request request;
-  MPI_Ibarrier(comm, &request);
+  MPI_CHECK(MPI_Ibarrier(comm, &request));
   WaitBackoff backoff;
   for (int done = 0;;) {
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
     if (done) return;
     backoff.pause();
   }

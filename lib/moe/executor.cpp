@@ -184,14 +184,7 @@ class Executor {
       bytes = 2 * static_cast<int64_t>(sizeof(int)) * n * (size(Group::Mp) - 1);
     }
     // total is the MP group's, so every rank of the group gets the same capacity.
-    const int E = r.num_experts;
-    int64_t largest = 0;
-    for (int e = 0; e < E; ++e) {
-      int64_t load = 0;
-      for (int j = 0; j < r.k; ++j) load += total[j * E + e];
-      largest = std::max(largest, load);
-    }
-    c_.run.capacity = router_capacity(c_.cfg, c_.run.tokens, largest);
+    c_.run.capacity = router_capacity(c_.cfg, c_.run.tokens, total);
     router_apply_capacity(r, before, total, c_.run.capacity);
     return bytes;
   }

@@ -54,11 +54,18 @@ std::vector<int> router_choice_counts(const Routing& r) {
   return c;
 }
 
-int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, int64_t largest_load) {
+int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, const std::vector<int>& total) {
+  const int E = cfg.num_experts;
   const int64_t fixed = static_cast<int64_t>(
-      std::ceil(std::abs(cfg.capacity_factor) * static_cast<double>(group_tokens) * cfg.top_k /
-                cfg.num_experts));
-  return cfg.capacity_factor < 0 ? std::min(fixed, largest_load) : fixed;
+      std::ceil(std::abs(cfg.capacity_factor) * static_cast<double>(group_tokens) * cfg.top_k / E));
+  if (cfg.capacity_factor > 0) return fixed;
+  int64_t largest = 0;
+  for (int e = 0; e < E; ++e) {
+    int64_t load = 0;
+    for (int j = 0; j < cfg.top_k; ++j) load += total[j * E + e];
+    largest = std::max(largest, load);
+  }
+  return std::min(fixed, largest);
 }
 
 void router_apply_capacity(Routing& r, const std::vector<int>& before,

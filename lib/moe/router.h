@@ -55,9 +55,10 @@ void router_apply_capacity(Routing& r, const std::vector<int>& before,
 
 // Capacity of each expert for an MP group of `group_tokens` tokens:
 // ceil(|f| · T · k / E) for moe.capacity_factor f; for a dynamic capacity (f < 0,
-// Tutel's convention) no more than `largest_load`, the busiest expert's assignments
-// over the MP group, so that the capacity is never larger than what is needed.
-int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, int64_t largest_load);
+// Tutel's convention) no more than the busiest expert's assignments in `total`
+// (the MP group's [k, E] counts, router_choice_counts summed), so that the
+// capacity is never larger than what is needed.
+int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, const std::vector<int>& total);
 
 // Local sums [counts(E), prob sums(E), tokens, Σ lse², dropped] to be summed over the
 // ranks that own distinct tokens.

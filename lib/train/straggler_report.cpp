@@ -55,6 +55,18 @@ StragglerReport straggler_report(MPI_Comm world, double step_seconds, const Wait
   return r;
 }
 
+std::string StragglerWarning::observe(const StragglerReport& r, double step_seconds, int step) {
+  const bool lagging =
+      r.rank >= 0 && r.ratio() > factor_ && r.busy - r.median_busy > 0.1 * step_seconds;
+  streak_ = !lagging ? 0 : r.rank == rank_ ? streak_ + 1 : 1;
+  rank_ = lagging ? r.rank : -1;
+  if (streak_ < kStreak || (streak_ - kStreak) % 100 != 0) return "";
+  char tail[96];
+  std::snprintf(tail, sizeof tail, "; more than straggler.factor = %g on %d logged steps in a row",
+                factor_, streak_);
+  return "straggler at step " + std::to_string(step) + ": " + straggler_describe(r) + tail;
+}
+
 std::string straggler_describe(const StragglerReport& r) {
   char line[256];
   std::snprintf(line, sizeof line,

@@ -25,6 +25,22 @@ struct StragglerReport {
 // `waited` are this rank's means per step over the logged interval.
 StragglerReport straggler_report(MPI_Comm world, double step_seconds, const WaitSeconds& waited);
 
+// Whether a report is worth a warning line, and the line. A real straggler stays
+// the busiest; ranks sharing cores swap places from one short step to the next. So
+// it warns once the same rank has been busier than `factor` × the median, by at
+// least a tenth of the step, on kStreak reports in a row, and then every 100.
+class StragglerWarning {
+ public:
+  static constexpr int kStreak = 3;
+  explicit StragglerWarning(double factor) : factor_(factor) {}
+  // "" when there is nothing to say.
+  std::string observe(const StragglerReport& r, double step_seconds, int step);
+
+ private:
+  double factor_;
+  int streak_ = 0, rank_ = -1;
+};
+
 // "rank 2 is busy 0.412 s per step against the median rank's 0.111 s (3.71x),
 // most of it in compute (+0.301 s per step)"
 std::string straggler_describe(const StragglerReport& r);

@@ -256,9 +256,8 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   // (checkpoint saves and validation included in both).
   double interval_start = now_seconds(), last_step_seconds = 0.0;
   int interval_steps = 0;
-  constexpr int kStreak = 3;
-  int streak = 0, streak_rank = -1;  // logged steps in a row that rank lagged
-  watchdog_take_wait_seconds();      // waits before the first step are not a step's
+  StragglerWarning straggler_warning(cfg.straggler.factor);
+  watchdog_take_wait_seconds();  // waits before the first step are not a step's
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     watchdog_at_step(step, last_step_seconds);
     const double t0 = now_seconds();
@@ -323,25 +322,9 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
       sm.slowest_rank = sr.rank;
       sm.slowest_ratio = sr.ratio();
       sm.slowest_phase = sr.phase;
-      // A real straggler stays the slowest; ranks sharing cores swap places from
-      // one short step to the next. So the warning waits for the same rank to lag
-      // on kStreak logged steps in a row, and then repeats every 100.
-      const bool lagging = sr.rank >= 0 && sr.ratio() > cfg.straggler.factor &&
-                           sr.busy - sr.median_busy > 0.1 * sm.step_seconds;
-      streak = lagging && sr.rank == streak_rank ? streak + 1 : (lagging ? 1 : 0);
-      streak_rank = lagging ? sr.rank : -1;
-      if (streak >= kStreak && (streak - kStreak) % 100 == 0) {
-        char factor[96];
-        std::snprintf(factor, sizeof factor,
-                      "; more than straggler.factor = %g on %d logged steps in a row",
-                      cfg.straggler.factor, streak);
-        progress.clear();
-        log_warn("straggler at step " + std::to_string(done) + ": " + straggler_describe(sr) +
-                 factor);
-      }
-    }
-    if (logged) {
       progress.clear();
+      const std::string warning = straggler_warning.observe(sr, sm.step_seconds, done);
+      if (!warning.empty()) log_warn(warning);
       log_info(format_step_line(sm, tc.steps, cfg.moe.capacity_factor != 0));
     } else {
       progress.update(done);
