@@ -206,12 +206,14 @@ Config config_parse(const std::string& text, const std::string& origin,
                                    "watchdog", "straggler", "debug"};
   for (const auto& [k, v] : root) {
     bool known = false;
-    for (const char* s : sections) known |= (k.str() == s);
+    std::string names;
+    for (const char* s : sections) {
+      known |= (k.str() == s);
+      names += (names.empty() ? "" : ", ") + std::string(s);
+    }
     if (!known)
-      throw_collective(
-          origin + ": unknown section [" + std::string(k.str()) +
-          "] (known: parallel, device, moe, model, data, train, bench, checkpoint, placement, "
-          "plan, watchdog, straggler, debug)");
+      throw_collective(origin + ": unknown section [" + std::string(k.str()) +
+                       "] (known: " + names + ")");
   }
 
   // Without model.type the synthetic stack would train and [model] and [data]
