@@ -1,5 +1,6 @@
-// paramoe bench a2a: the EP all-to-all(v) measured three ways on real MPI — native
-// MPI_Alltoallv, pairwise exchange, and Aurora's ordered rounds (greedy and BvN) —
+// paramoe bench a2a: the EP all-to-all(v) measured on real MPI — native
+// MPI_Alltoallv, pairwise exchange, Aurora's ordered rounds (greedy and BvN),
+// Tutel's 2DH where the ranks span nodes, and `auto` priced with a cluster file —
 // on one traffic matrix (generated, or the one a training run wrote with
 // train.traffic_csv), all ranks as one EP group. Each is timed in the same run and
 // set against the bound T* = max over ranks of max(bytes out, bytes in) / B, where
@@ -17,12 +18,14 @@
 
 #include "app/command.h"
 #include "comm/a2a_order.h"
+#include "comm/alltoallv_2dh.h"
 #include "comm/alltoallv_methods.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/result_table.h"
 #include "core/stats.h"
 #include "core/timer.h"
+#include "plan/cluster.h"
 #include "plan/traffic.h"
 
 namespace paramoe {
@@ -35,7 +38,9 @@ struct BenchA2aArgs {
   int tokens = 4096;  // per rank, generated traffic
   int64_t bytes_per_row = 4096;
   int repeats = 20;
-  std::vector<std::string> methods = {"native", "pairwise", "ordered-greedy", "ordered-bvn"};
+  // Empty: native, pairwise, ordered-greedy, ordered-bvn, and 2dh across nodes.
+  std::vector<std::string> methods;
+  std::string cluster;  // for `auto`: the links it prices with (paramoe calibrate's file)
   std::string csv;
 };
 
@@ -53,8 +58,10 @@ Method method_from(const std::string& s) {
   if (s == "pairwise") return {s, A2aMethod::Pairwise, OrderAlgorithm::Greedy};
   if (s == "ordered-greedy") return {s, A2aMethod::Ordered, OrderAlgorithm::Greedy};
   if (s == "ordered-bvn") return {s, A2aMethod::Ordered, OrderAlgorithm::Bvn};
+  if (s == "2dh") return {s, A2aMethod::TwoDh, OrderAlgorithm::Greedy};
+  if (s == "auto") return {s, A2aMethod::Auto, OrderAlgorithm::Greedy};
   throw Error("bench a2a: unknown method '" + s +
-              "' (expected native, pairwise, ordered-greedy or ordered-bvn)");
+              "' (expected native, pairwise, ordered-greedy, ordered-bvn, 2dh or auto)");
 }
 
 // Byte k of row i sent from src to dst: checkable on arrival.
@@ -87,8 +94,29 @@ static int cmd_bench_a2a(const BenchA2aArgs& a) {
   std::vector<Method> methods;
   TrafficMatrix m;
   const bool from_file = std::filesystem::exists(a.traffic);
+  // The nodes as MPI sees them (the emulated cluster's namespaces are nodes).
+  MPI_Comm node_comm;
+  MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node_comm));
+  int node = me;
+  MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &node, 1, MPI_INT, MPI_MIN, node_comm));
+  MPI_CHECK(MPI_Comm_free(&node_comm));
+  const TwoLevelComm levels(comm, node);
+  A2aLinkModel model;
   as_collective([&] {  // every rank checks the same inputs
-    for (const std::string& s : a.methods) methods.push_back(method_from(s));
+    std::vector<std::string> names = a.methods;
+    if (names.empty()) {
+      names = {"native", "pairwise", "ordered-greedy", "ordered-bvn"};
+      if (levels.problem().empty()) names.push_back("2dh");
+    }
+    for (const std::string& s : names) methods.push_back(method_from(s));
+    for (const Method& mt : methods) {
+      if (mt.method == A2aMethod::TwoDh && !levels.problem().empty())
+        throw Error("bench a2a: --methods 2dh: " + levels.problem());
+      if (mt.method == A2aMethod::Auto && a.cluster.empty())
+        throw Error("bench a2a: --methods auto needs --cluster FILE (the links auto prices with)");
+    }
+    if (!a.cluster.empty())
+      model = a2a_link_model(cluster_load(a.cluster), levels.problem().empty());
     if (a.bytes_per_row < 1) throw Error("bench a2a: --bytes-per-row must be >= 1");
     if (from_file) {
       m = read_traffic_csv(a.traffic);
@@ -157,6 +185,8 @@ static int cmd_bench_a2a(const BenchA2aArgs& a) {
                      {"port_gbs"},
                      {"bound_ms"},
                      {"method", "method", "%s"},
+                     {"ran", "ran", "%s"},
+                     {"model_ms", "model ms", "%.3f"},
                      {"repeats"},
                      {"median_ms", "median ms", "%.3f"},
                      {"ratio_to_bound", "vs T*", "%.3f"},
@@ -172,9 +202,19 @@ static int cmd_bench_a2a(const BenchA2aArgs& a) {
     std::printf("aggregate bound (all off-rank bytes / (n x port bandwidth)) = %.3f ms\n",
                 aggregate_bound * 1e3);
   }
+  // auto's α-β prices of a flat exchange and of 2DH, from --cluster, beside the
+  // measured native and 2dh (0 where there is none).
+  A2aLevelPrice price;
+  if (!a.cluster.empty() && levels.problem().empty()) price = a2a_level_price(m, rb, levels, model);
   for (const Method& mt : methods) {
     std::fill(recv.begin(), recv.end(), 0);
-    alltoallv_rows_with(mt.method, mt.order, comm, buf);
+    // What auto ran on this matrix (it picks the same every call).
+    const std::string ran =
+        mt.method == A2aMethod::Auto
+            ? a2a_method_name(alltoallv_auto(comm, buf, mt.order, model, &levels))
+            : mt.name;
+    if (mt.method != A2aMethod::Auto)
+      alltoallv_rows_with(mt.method, mt.order, comm, buf, model, &levels);
     // Every byte from every peer where it belongs, before timing it.
     int64_t wrong = 0;
     size_t at = 0;
@@ -186,13 +226,15 @@ static int cmd_bench_a2a(const BenchA2aArgs& a) {
     if (wrong)
       throw Error("bench a2a: " + mt.name + " delivered " + std::to_string(wrong) + " wrong bytes",
                   /*collective=*/true);
-    const double t =
-        timed(comm, a.repeats, [&] { alltoallv_rows_with(mt.method, mt.order, comm, buf); });
+    const double t = timed(comm, a.repeats, [&] {
+      alltoallv_rows_with(mt.method, mt.order, comm, buf, model, &levels);
+    });
+    const double model_s = ran == "native" ? price.flat : ran == "2dh" ? price.two_level : 0.0;
     const double ratio = bound > 0 ? t / bound : 0.0;
     const double agg_ratio = aggregate_bound > 0 ? t / aggregate_bound : 0.0;
     table.add({int64_t{n}, label, a.bytes_per_row, static_cast<int64_t>(port_bytes), port_bw / 1e9,
-               bound * 1e3, mt.name, int64_t{a.repeats}, t * 1e3, ratio, aggregate_bound * 1e3,
-               agg_ratio});
+               bound * 1e3, mt.name, ran, model_s * 1e3, int64_t{a.repeats}, t * 1e3, ratio,
+               aggregate_bound * 1e3, agg_ratio});
   }
   if (me == 0) {
     for (const std::string& line : table.lines()) std::printf("%s\n", line.c_str());
@@ -206,16 +248,19 @@ void add_bench_a2a_command(CLI::App& app, Commands& out) {
   auto args = std::make_shared<BenchA2aArgs>();
   CLI::App* cmd = command_group(app, "bench", "benchmarks of layers and schedules")
                       ->add_subcommand("a2a",
-                                       "the all-to-all(v) as native, pairwise and ordered "
-                                       "(greedy, bvn) on one traffic matrix, against the bound "
-                                       "from the measured port bandwidth");
+                                       "the all-to-all(v) as native, pairwise, ordered "
+                                       "(greedy, bvn), 2dh and auto on one traffic matrix, "
+                                       "against the bound from the measured port bandwidth");
   cmd->add_option("--traffic", args->traffic,
                   "uniform, zipf, hot, or a CSV matrix file (train.traffic_csv)");
   cmd->add_option("--experts-per-rank", args->experts_per_rank, "experts per rank");
   cmd->add_option("--tokens", args->tokens, "tokens per rank (generated traffic)");
   cmd->add_option("--bytes-per-row", args->bytes_per_row, "bytes per token row");
   add_bench_options(cmd, args->repeats, args->csv);
-  cmd->add_option("--methods", args->methods, "methods to time")->delimiter(',');
+  cmd->add_option("--methods", args->methods,
+                  "methods to time (native, pairwise, ordered-greedy, ordered-bvn, 2dh, auto)")
+      ->delimiter(',');
+  cmd->add_option("--cluster", args->cluster, "cluster file that `auto` prices with");
   out.push_back({cmd, [args] { return cmd_bench_a2a(*args); }});
 }
 

@@ -1,11 +1,17 @@
-// native, pairwise, ordered (greedy and BvN) and auto all-to-all(v) move the same rows
-// to the same places: each received row must hold exactly the values its sender
-// wrote for that (sender, receiver, row) — checked element by element — on
-// random, skewed, zero-row, zero-column and empty traffic.
+// native, pairwise, ordered (greedy and BvN), 2DH (over emulated nodes: two
+// blocks, two interleaved halves, four blocks) and auto all-to-all(v) move the
+// same rows to the same places: each received row must hold exactly the values
+// its sender wrote for that (sender, receiver, row) — checked element by
+// element — on random, skewed, zero-row, zero-column and empty traffic.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <map>
+#include <memory>
+
+#include "comm/alltoallv_2dh.h"
 #include "comm/alltoallv_methods.h"
+#include "core/error.h"
 #include "core/rng.h"
 #include "plan/traffic.h"
 
@@ -58,8 +64,21 @@ TEST_P(AlltoallvMethods, SameRowsInSamePlaces) {
   MPI_Datatype row;
   MPI_Type_contiguous(kRowLen, MPI_FLOAT, &row);
   MPI_Type_commit(&row);
+  // Emulated nodes for 2DH; a split that is not usable (one node, or four nodes
+  // that do not divide the ranks) is skipped.
+  std::map<std::string, std::unique_ptr<TwoLevelComm>> levels;
+  levels["2dh-halves"] = std::make_unique<TwoLevelComm>(MPI_COMM_WORLD, me / ((n + 1) / 2));
+  levels["2dh-interleaved"] = std::make_unique<TwoLevelComm>(MPI_COMM_WORLD, me % 2);
+  levels["2dh-quarters"] = std::make_unique<TwoLevelComm>(MPI_COMM_WORLD, n % 4 ? 0 : me / (n / 4));
+  EXPECT_EQ(levels["2dh-halves"]->problem().empty(), n >= 2 && n % 2 == 0);
+  EXPECT_EQ(levels["2dh-quarters"]->problem().empty(), n >= 4 && n % 4 == 0);
   for (const std::string method :
-       {"native", "pairwise", "greedy", "bvn", "auto-fast-links", "auto-slow-start"}) {
+       {"native", "pairwise", "greedy", "bvn", "auto-fast-links", "auto-slow-start", "2dh-halves",
+        "2dh-interleaved", "2dh-quarters", "auto-2dh-fast-links", "auto-2dh-slow-start"}) {
+    const bool two_level = method.find("2dh") != std::string::npos;
+    const TwoLevelComm* split =
+        two_level ? levels[method.rfind("auto", 0) == 0 ? "2dh-halves" : method].get() : nullptr;
+    if (split && !split->problem().empty() && method.rfind("auto", 0) != 0) continue;
     std::vector<float> recv(expect.size() + 1, -1.0f);  // +1: nothing may land past the end
     const RowBuffers b{reinterpret_cast<const char*>(send.data()),
                        send_rows,
@@ -79,14 +98,27 @@ TEST_P(AlltoallvMethods, SameRowsInSamePlaces) {
       // Two link models; every rank must pick alike, and what a2a_choose picks
       // from the whole matrix (which each rank here knows).
       A2aLinkModel model;
-      model.latency_s = method == "auto-slow-start" ? 1e-2 : 1e-7;
-      const A2aMethod want = a2a_choose(m, kRowLen * sizeof(float), OrderAlgorithm::Greedy, model);
-      int pick = static_cast<int>(alltoallv_auto(MPI_COMM_WORLD, b, OrderAlgorithm::Greedy, model));
+      model.latency_s = method.find("slow-start") != std::string::npos ? 1e-2 : 1e-7;
+      model.intra_latency_s = 1e-7;
+      A2aMethod want = a2a_choose(m, kRowLen * sizeof(float), OrderAlgorithm::Greedy, model);
+      if (split && split->problem().empty()) {
+        const A2aLevelPrice price = a2a_level_price(m, kRowLen * sizeof(float), *split, model);
+        if (price.two_level < price.flat * 0.99) want = A2aMethod::TwoDh;
+        // Start-ups dominate: N−1 slow messages beat N·L−1 once nodes hold
+        // several ranks (and the traffic is not empty).
+        if (method == "auto-2dh-slow-start" && n >= 4 && GetParam() != "empty") {
+          EXPECT_EQ(want, A2aMethod::TwoDh);
+        }
+      }
+      int pick =
+          static_cast<int>(alltoallv_auto(MPI_COMM_WORLD, b, OrderAlgorithm::Greedy, model, split));
       EXPECT_EQ(pick, static_cast<int>(want)) << method;
       int lo = pick, hi = pick;
       MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
       MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
       EXPECT_EQ(lo, hi) << method << ": ranks picked different methods";
+    } else if (two_level) {
+      alltoallv_2dh(*split, b);
     } else {
       alltoallv_ordered(MPI_COMM_WORLD, b, order_algorithm_from_string(method));
     }
@@ -97,6 +129,24 @@ TEST_P(AlltoallvMethods, SameRowsInSamePlaces) {
     EXPECT_EQ(wrong, 0) << method << " on " << GetParam();
   }
   MPI_Type_free(&row);
+}
+
+// On one node there is nothing to do in two levels: the split says why, and the
+// exchange refuses with that reason rather than running flat.
+TEST(TwoLevelComm, OneNodeIsRefused) {
+  TwoLevelComm one(MPI_COMM_WORLD, 7);
+  EXPECT_NE(one.problem().find("1 node(s)"), std::string::npos) << one.problem();
+  int n = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  std::vector<int> zero(n, 0);
+  float none = 0;
+  const RowBuffers b{reinterpret_cast<const char*>(&none),
+                     zero,
+                     reinterpret_cast<char*>(&none),
+                     zero,
+                     MPI_FLOAT,
+                     sizeof(float)};
+  EXPECT_THROW(alltoallv_2dh(one, b), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Traffic, AlltoallvMethods,

@@ -86,7 +86,7 @@ Tolerances tolerances() {
   return t;
 }
 
-// --a2a native|pairwise|ordered and --a2a-order greedy|bvn: the EP all-to-all method.
+// --a2a native|pairwise|ordered|2dh and --a2a-order greedy|bvn: the EP all-to-all method.
 void set_a2a_from_args(MpiCollectives& coll) {
   coll.set_alltoall(a2a_method_from_string(arg_or("--a2a", "native")),
                     order_algorithm_from_string(arg_or("--a2a-order", "greedy")));

@@ -220,6 +220,33 @@ TEST(Predictor, Bf16AllToAllHalvesTheBytesAndPaysThePacking) {
   EXPECT_NEAR(a16.end - a16.start, latency + t32 / 2 + pack, 1e-9 * (a32.end - a32.start));
 }
 
+// moe.a2a = "2dh" over an EP group of 2 nodes × 8: the blocking all-to-all is
+// priced as its two phases (7 intra-node start-ups and 2 blocks to each local
+// peer, then 1 inter-node start-up and 8 blocks to the other node) plus two
+// copies of the rows; the block comes from the flat price of the same step.
+TEST(Predictor, TwoLevelAllToAllIsPricedAsItsTwoPhases) {
+  const Layout ep16{16, 1, 16, 1, 8};
+  const auto a2a = [&](const ClusterSpec& c, bool two_level) {
+    LayerShape s = shape();
+    s.a2a_two_level = two_level;
+    const StepPrice st = first_step(predict_layer(schedule_build("s1"), s, ep16, c), Op::AllToAllV);
+    return st.end - st.start;
+  };
+  ClusterSpec c = two_nodes_of_eight();
+  const double flat = a2a(c, false);
+  const double block = (flat - 15 * c.inter.latency_us * 1e-6) * c.inter.bandwidth_GBps * 1e9 / 8;
+  const double want = 7 * (c.intra.latency_us * 1e-6 + 2 * block / (c.intra.bandwidth_GBps * 1e9)) +
+                      (c.inter.latency_us * 1e-6 + 8 * block / (c.inter.bandwidth_GBps * 1e9)) +
+                      16 * block * 4 / (c.memory_GBps * 1e9);
+  EXPECT_NEAR(a2a(c, true), want, 1e-12 + 1e-9 * want);
+  // It pays where start-ups dominate, and not where bytes do.
+  c.inter.latency_us = 5000;
+  EXPECT_LT(a2a(c, true), a2a(c, false));
+  c.inter.latency_us = 0;
+  c.intra.latency_us = 0;
+  EXPECT_GT(a2a(c, true), a2a(c, false));
+}
+
 TEST(Predictor, S2WithOneChunkIsS1PlusItsCopies) {
   const ClusterSpec c = two_nodes_of_eight();
   const double s1 = total("s1", 1, c), s2 = total("s2", 1, c);

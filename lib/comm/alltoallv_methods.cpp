@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "comm/a2a_simulate.h"
+#include "comm/alltoallv_2dh.h"
 #include "core/error.h"
 
 namespace paramoe {
@@ -34,8 +35,26 @@ A2aMethod a2a_method_from_string(const std::string& s) {
   if (s == "native") return A2aMethod::Native;
   if (s == "pairwise") return A2aMethod::Pairwise;
   if (s == "ordered") return A2aMethod::Ordered;
+  if (s == "2dh") return A2aMethod::TwoDh;
   if (s == "auto") return A2aMethod::Auto;
-  throw Error("unknown all-to-all method '" + s + "' (expected native, pairwise, ordered or auto)");
+  throw Error("unknown all-to-all method '" + s +
+              "' (expected native, pairwise, ordered, 2dh or auto)");
+}
+
+const char* a2a_method_name(A2aMethod m) {
+  switch (m) {
+    case A2aMethod::Native:
+      return "native";
+    case A2aMethod::Pairwise:
+      return "pairwise";
+    case A2aMethod::Ordered:
+      return "ordered";
+    case A2aMethod::TwoDh:
+      return "2dh";
+    case A2aMethod::Auto:
+      return "auto";
+  }
+  return "?";
 }
 
 void alltoallv_native(MPI_Comm comm, const RowBuffers& b) {
@@ -49,7 +68,7 @@ void alltoallv_native(MPI_Comm comm, const RowBuffers& b) {
 }
 
 void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm, const RowBuffers& b,
-                         const A2aLinkModel& model) {
+                         const A2aLinkModel& model, const TwoLevelComm* levels) {
   switch (method) {
     case A2aMethod::Native:
       return alltoallv_native(comm, b);
@@ -57,8 +76,11 @@ void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm, 
       return alltoallv_pairwise(comm, b);
     case A2aMethod::Ordered:
       return alltoallv_ordered(comm, b, order);
+    case A2aMethod::TwoDh:
+      if (!levels) throw Error("all-to-all: 2dh needs the group's node levels");
+      return alltoallv_2dh(*levels, b);
     case A2aMethod::Auto:
-      alltoallv_auto(comm, b, order, model);
+      alltoallv_auto(comm, b, order, model, levels);
       return;
   }
 }
@@ -86,8 +108,15 @@ A2aMethod a2a_choose(const TrafficMatrix& rows, size_t row_bytes, OrderAlgorithm
 }
 
 A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm order,
-                         const A2aLinkModel& model) {
+                         const A2aLinkModel& model, const TwoLevelComm* levels) {
   const TrafficMatrix m = gather_traffic(comm, b);
+  if (levels && levels->problem().empty()) {
+    const A2aLevelPrice price = a2a_level_price(m, b.row_bytes, *levels, model);
+    if (price.two_level < price.flat * 0.99) {  // ties go to the flat exchange
+      alltoallv_2dh(*levels, b);
+      return A2aMethod::TwoDh;
+    }
+  }
   A2aOrder ordered;
   const A2aMethod pick = a2a_choose(m, b.row_bytes, order, model, &ordered);
   if (pick == A2aMethod::Ordered)

@@ -1,8 +1,9 @@
 #pragma once
-// The all-to-all(v) of rows, three ways that move the same bytes to the same
-// places (`moe.a2a`): native MPI_Alltoallv, the classic pairwise exchange, and
-// Aurora's ordered rounds (a2a_order.h). Buffers hold each peer's block at the
-// prefix of the counts, as MPI_Alltoallv's are.
+// The all-to-all(v) of rows, four ways that move the same bytes to the same
+// places (`moe.a2a`): native MPI_Alltoallv, the classic pairwise exchange,
+// Aurora's ordered rounds (a2a_order.h) and Tutel's two-level 2DH across nodes
+// (alltoallv_2dh.h). Buffers hold each peer's block at the prefix of the counts,
+// as MPI_Alltoallv's are.
 #include <mpi.h>
 
 #include <string>
@@ -12,14 +13,19 @@
 
 namespace paramoe {
 
-enum class A2aMethod { Native, Pairwise, Ordered, Auto };
+enum class A2aMethod { Native, Pairwise, Ordered, TwoDh, Auto };
+class TwoLevelComm;
 A2aMethod a2a_method_from_string(const std::string& s);  // throws Error
+const char* a2a_method_name(A2aMethod m);                // as moe.a2a spells it
 
 // What `auto` prices the methods with: each rank's link bandwidth (bytes/s; one
-// value for all, or one per rank) and the start-up latency per message.
+// value for all, or one per rank) and the start-up latency per message; across
+// nodes, that of the inter-node link, and the intra-node link's for 2DH's first
+// phase (0: the same).
 struct A2aLinkModel {
   Bandwidths bytes_per_s = {1e9};
   double latency_s = 10e-6;
+  double intra_bytes_per_s = 0, intra_latency_s = 0;
 };
 
 struct RowBuffers {
@@ -53,13 +59,16 @@ void run_order(MPI_Comm comm, const RowBuffers& b, const A2aOrder& order);
 A2aMethod a2a_choose(const TrafficMatrix& rows, size_t row_bytes, OrderAlgorithm order,
                      const A2aLinkModel& model, A2aOrder* ordered = nullptr);
 
-// After the same counts exchange as ordered, every rank picks with a2a_choose on
-// this call's traffic matrix and runs the pick (all ranks pick alike). Returns it.
+// After the same counts exchange as ordered, every rank picks on this call's
+// traffic matrix and runs the pick (all ranks pick alike). Returns it. Across
+// nodes (`levels` given), 2DH is first priced against a flat exchange
+// (a2a_level_price); where flat wins, or with no levels, a2a_choose picks.
 A2aMethod alltoallv_auto(MPI_Comm comm, const RowBuffers& b, OrderAlgorithm order,
-                         const A2aLinkModel& model);
+                         const A2aLinkModel& model, const TwoLevelComm* levels = nullptr);
 
-// Any of the four; `order` is used by Ordered and Auto, `model` by Auto.
+// Any of the five; `order` is used by Ordered and Auto, `model` by Auto, `levels`
+// (made from comm) by TwoDh, which needs it, and by Auto.
 void alltoallv_rows_with(A2aMethod method, OrderAlgorithm order, MPI_Comm comm, const RowBuffers& b,
-                         const A2aLinkModel& model = {});
+                         const A2aLinkModel& model = {}, const TwoLevelComm* levels = nullptr);
 
 }  // namespace paramoe

@@ -102,7 +102,15 @@ void MpiCollectives::alltoallv_rows(Group g, const float* send, const std::vecto
                      recv_rows,
                      t,
                      static_cast<size_t>(row_len) * sizeof(float)};
-  alltoallv_rows_with(a2a_method_, a2a_order_, grid_.comm(g), b, a2a_model_);
+  const bool two_level = a2a_method_ == A2aMethod::TwoDh || a2a_method_ == A2aMethod::Auto;
+  alltoallv_rows_with(a2a_method_, a2a_order_, grid_.comm(g), b, a2a_model_,
+                      two_level ? levels(g) : nullptr);
+}
+
+const TwoLevelComm* MpiCollectives::levels(Group g) {
+  auto& slot = levels_[g];
+  if (!slot) slot = std::make_unique<TwoLevelComm>(grid_.comm(g), grid_.node_id());
+  return slot.get();
 }
 
 void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,

@@ -1,6 +1,8 @@
 #pragma once
 #include <map>
+#include <memory>
 
+#include "comm/alltoallv_2dh.h"
 #include "comm/alltoallv_methods.h"
 #include "comm/collectives.h"
 
@@ -56,8 +58,12 @@ class MpiCollectives final : public Collectives {
   // Counts travel in rows of a contiguous datatype, so that large rows × D stay
   // within MPI's int counts.
   MPI_Datatype row_type(int row_len);
+  // The group split by node for 2DH, made on the group's first all-to-all under
+  // 2dh or auto (a collective every member reaches there alike).
+  const TwoLevelComm* levels(Group g);
   const ProcessGrid& grid_;
   std::map<int, MPI_Datatype> row_types_;
+  std::map<Group, std::unique_ptr<TwoLevelComm>> levels_;
   std::map<Handle, Pending> pending_;
   Handle next_handle_ = 0;
   A2aMethod a2a_method_ = A2aMethod::Native;

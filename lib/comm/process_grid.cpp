@@ -1,5 +1,7 @@
 #include "comm/process_grid.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "core/error.h"
@@ -70,6 +72,34 @@ void layout_validate(const Layout& l, const MoeConfig& moe) {
   throw_collective(m.str());
 }
 
+namespace {
+// moe.a2a = "2dh" exchanges inside nodes and then between them, so every EP
+// group must span at least two nodes with as many of its ranks on each. Every rank
+// checks every group from the world's node leaders, so all fail alike.
+void two_level_validate(const std::vector<int>& leaders, const Layout& l) {
+  for (int r = 0; r < l.world; ++r) {
+    const GroupIndex gi = group_index(r, l);
+    if (gi.ep != 0) continue;  // one check per EP group, from its first rank
+    std::map<int, int> per_node;
+    for (int e = 0; e < l.ep; ++e) ++per_node[leaders[r + e * l.esp]];
+    const int first = per_node.begin()->second;
+    const bool even = std::all_of(per_node.begin(), per_node.end(),
+                                  [&](const auto& kv) { return kv.second == first; });
+    if (per_node.size() >= 2 && even) continue;
+    std::string spread;
+    for (const auto& [leader, count] : per_node)
+      spread += (spread.empty() ? "" : ", ") + std::to_string(count);
+    throw_collective(
+        "moe.a2a = \"2dh\" needs every EP group to span at least two nodes with "
+        "the same number of its ranks on each, but the group of world rank " +
+        std::to_string(r) + " (parallel.ep=" + std::to_string(l.ep) + ") has " + spread +
+        " rank(s) on " + std::to_string(per_node.size()) +
+        " node(s); expected \"native\", \"pairwise\" or \"ordered\" here, or "
+        "more nodes (parallel.ranks_per_node sets them)");
+  }
+}
+}  // namespace
+
 ProcessGrid ProcessGrid::create(MPI_Comm world, const ParallelConfig& par, const MoeConfig& moe) {
   ProcessGrid g;
   MPI_Comm_set_errhandler(world, MPI_ERRORS_RETURN);
@@ -112,6 +142,8 @@ ProcessGrid ProcessGrid::create(MPI_Comm world, const ParallelConfig& par, const
                        " is on another node); parallel.mp=" + std::to_string(l.mp) +
                        " must divide the ranks per node and ranks must be placed by node");
   }
+
+  if (moe.a2a == "2dh") two_level_validate(leaders, l);
 
   MPI_CHECK(MPI_Comm_split(g.world_, i.dp, i.mp, &g.mp_));
   MPI_CHECK(MPI_Comm_split(g.world_, i.mp, i.dp, &g.dp_));

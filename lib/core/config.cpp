@@ -65,8 +65,9 @@ void validate(const Config& c) {
   require(m.a2a != "auto" || !c.plan.cluster.empty(), o, "plan", "cluster",
           "a cluster file (inputs/clusters/*.toml) when moe.a2a = \"auto\"");
   require(m.chunks >= 1, o, "moe", "chunks", "an integer >= 1");
-  require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered" || m.a2a == "auto", o,
-          "moe", "a2a", "\"native\", \"pairwise\", \"ordered\" or \"auto\"");
+  require(m.a2a == "native" || m.a2a == "pairwise" || m.a2a == "ordered" || m.a2a == "2dh" ||
+              m.a2a == "auto",
+          o, "moe", "a2a", "\"native\", \"pairwise\", \"ordered\", \"2dh\" or \"auto\"");
   require(m.a2a_precision == "fp32" || m.a2a_precision == "bf16", o, "moe", "a2a_precision",
           "\"fp32\" or \"bf16\"");
   require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",

@@ -34,7 +34,9 @@ struct MoeConfig {
   int chunks = 2;               // s2: pieces of each all-to-all and all-gather
   // How the EP all-to-all(v) runs: native (MPI_Alltoallv), pairwise (n−1
   // MPI_Sendrecv steps) or ordered (Aurora: rounds in which every rank sends to
-  // at most one peer and receives from at most one, ordered by a2a_order).
+  // at most one peer and receives from at most one, ordered by a2a_order), 2dh
+  // (Tutel: inside nodes, then one message per node pair; needs EP across nodes)
+  // or auto (priced per call).
   std::string a2a = "native";
   std::string a2a_order = "greedy";  // greedy | bvn
   // The rows the EP all-to-all carries: fp32, or bf16 (half the bytes; rounded

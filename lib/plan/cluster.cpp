@@ -70,6 +70,16 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
   return c;
 }
 
+A2aLinkModel a2a_link_model(const ClusterSpec& c, bool across_nodes) {
+  const Link& link = across_nodes ? c.inter : c.intra;
+  A2aLinkModel model;
+  model.bytes_per_s = {link.bandwidth_GBps * 1e9};
+  model.latency_s = link.latency_us * 1e-6;
+  model.intra_bytes_per_s = c.intra.bandwidth_GBps * 1e9;
+  model.intra_latency_s = c.intra.latency_us * 1e-6;
+  return model;
+}
+
 ClusterSpec cluster_load(const std::string& path) {
   return cluster_parse(read_toml_text(path, "cluster file"), path);
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "comm/alltoallv_methods.h"
+
 namespace paramoe {
 
 struct Link {
@@ -45,6 +47,11 @@ struct ClusterSpec {
 // all 1.
 std::vector<double> slowest_speeds(const std::vector<double>& rank_speeds,
                                    const std::vector<int>& index_of_rank, int n);
+
+// What moe.a2a = "auto" prices the all-to-all with: the link the EP group
+// crosses (inter-node if it spans nodes), and the intra-node link for 2DH's
+// first phase.
+A2aLinkModel a2a_link_model(const ClusterSpec& c, bool across_nodes);
 
 // Throws a collective paramoe::Error naming the file and the key for a missing or
 // bad value.

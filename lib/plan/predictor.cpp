@@ -90,7 +90,9 @@ class Pricer {
         const double pack =
             s_.a2a_bytes_per_element < s_.bytes_per_element ? mem(a_ / r * s_.d_model * 12.0) : 0.0;
         bytes = a_ / r * wire * (l_.ep - 1) / l_.ep;
-        return alltoall(a_ / r / l_.ep * wire) + pack;  // uniform routing: equal blocks
+        const double block = a_ / r / l_.ep * wire;  // uniform routing: equal blocks
+        if (s_.a2a_two_level && !st.async) return alltoall_2dh(block) + pack;
+        return alltoall(block) + pack;
       }
       case Op::AllGatherV:
         bytes = a_ / r * row_ * (l_.esp - 1);
@@ -185,6 +187,18 @@ class Pricer {
            std::max(near * block / (c_.intra.bandwidth_GBps * 1e9),
                     far * block / (c_.inter.bandwidth_GBps * 1e9));
   }
+  // 2DH over the EP group's N nodes of L ranks each (rank 0's node sets L).
+  double alltoall_2dh(double block) const {
+    std::map<int, int> per_node;
+    for (int rank : group_of_rank0(Group::Ep, l_)) ++per_node[rank / c_.ranks_per_node];
+    const int nodes = static_cast<int>(per_node.size()), local = per_node.begin()->second;
+    if (nodes < 2) return alltoall(block);
+    return (local - 1) *
+               (c_.intra.latency_us * 1e-6 + nodes * block / (c_.intra.bandwidth_GBps * 1e9)) +
+           (nodes - 1) *
+               (c_.inter.latency_us * 1e-6 + local * block / (c_.inter.bandwidth_GBps * 1e9)) +
+           mem(l_.ep * block * 4);
+  }
   double mem(double bytes) const { return bytes / (c_.memory_GBps * 1e9) / speed_; }
   double gemm(double flops, int calls) const {
     return flops / (c_.gemm_TFLOPs * 1e12) / speed_ + calls * c_.launch_us * 1e-6;
@@ -266,7 +280,8 @@ LayerShape layer_shape(const MoeConfig& m, int64_t tokens) {
                     m.swiglu(),
                     m.capacity_factor,
                     4,
-                    m.a2a_precision == "bf16" ? 2 : 4};
+                    m.a2a_precision == "bf16" ? 2 : 4,
+                    m.a2a == "2dh"};
 }
 
 Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,

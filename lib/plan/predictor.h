@@ -11,6 +11,10 @@
 // bandwidth of the link the group spans):
 //   all-to-all(v)       (p−1)·α + max(bytes to peers on the node / β_intra,
 //                                     bytes to other nodes / β_inter)
+//     2DH (L ranks on each of N nodes; blocking all-to-alls only, since started
+//     ones run MPI_Ialltoallv): (L−1)·α_intra + (L−1)·N·b/β_intra
+//                               + (N−1)·α_inter + (N−1)·L·b/β_inter
+//                               + two copies of the rows at memory bandwidth
 //   all-gather(v)       (p−1)·(α + b/β)              (ring)
 //   reduce-scatter(v)   (p−1)·(α + b/β) + the sums at memory bandwidth
 //   all-reduce          2(p−1)·α + 2(p−1)/p·bytes/β
@@ -40,6 +44,7 @@ struct LayerShape {
   double capacity_factor = 0;  // 0: dropless
   int bytes_per_element = 4;
   int a2a_bytes_per_element = 4;  // 2 with moe.a2a_precision = "bf16"
+  bool a2a_two_level = false;     // moe.a2a = "2dh": blocking all-to-alls run 2DH
 };
 
 struct StepPrice {

@@ -39,13 +39,8 @@ std::vector<MoeConfig> moe_layers_resolve(const Config& c, const ProcessGrid& gr
 
 // moe.a2a = "auto" prices the methods with the link the EP all-to-all crosses.
 A2aLinkModel a2a_model_for(const Config& c, const ProcessGrid& grid) {
-  A2aLinkModel model;
-  if (c.moe.a2a != "auto") return model;
-  const ClusterSpec cluster = cluster_load(c.plan.cluster);
-  const Link& link = grid.num_nodes() > 1 ? cluster.inter : cluster.intra;
-  model.bytes_per_s = {link.bandwidth_GBps * 1e9};
-  model.latency_s = link.latency_us * 1e-6;
-  return model;
+  if (c.moe.a2a != "auto") return {};
+  return a2a_link_model(cluster_load(c.plan.cluster), grid.num_nodes() > 1);
 }
 
 }  // namespace
