@@ -39,7 +39,7 @@ struct BenchLayerArgs {
 namespace {
 struct BenchRow {
   std::string schedule;
-  double median_ms = 0, min_ms = 0, a2a_ms = 0;
+  double median_ms = 0, min_ms = 0, a2a_ms = 0, shared_ms = 0;
   double a2a_bytes_mean = 0, a2a_bytes_max = 0;
   double predicted_ms = 0;  // with plan.cluster
   // With --trace and plan.cluster: per op (both passes), this rank's measured and
@@ -87,7 +87,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
   // The schedules take turns, one pass each per round: first bench.warmup untimed
   // rounds (which also grow every buffer to its largest size), then the timed ones.
   const int n = static_cast<int>(bc.schedules.size());
-  std::vector<std::vector<double>> step_s(n), a2a_s(n);
+  std::vector<std::vector<double>> step_s(n), a2a_s(n), shared_s(n);
   std::vector<LayerTiming> last(n);
   std::vector<std::vector<StepRecord>> records(n);  // with --trace: each one's last timed pass
   take_turns(n, bc.warmup, [&](int v) {
@@ -99,6 +99,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     last[v] = time_layer(layer, x, dy, rows, 0, 1, *rc.coll);
     step_s[v].push_back(last[v].step_s[0]);
     a2a_s[v].push_back(last[v].alltoall_s[0]);
+    shared_s[v].push_back(last[v].shared_s[0]);
     if (!args.trace.empty() && std::ssize(step_s[v]) == bc.repeats) {
       records[v] = layer.last_run().records;
       step_trace_append(records[v], bc.schedules[v], trace);
@@ -114,10 +115,12 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     row.median_ms = median(step_s[v]) * 1e3;
     row.min_ms = *std::min_element(step_s[v].begin(), step_s[v].end()) * 1e3;
     row.a2a_ms = median(a2a_s[v]) * 1e3;
+    row.shared_ms = median(shared_s[v]) * 1e3;
     row.a2a_bytes_mean = t.alltoall_bytes_mean;
     row.a2a_bytes_max = t.alltoall_bytes_max;
     if (predict) {
-      const Prediction p = predict_layer(schedule_build(name, mc.chunks), shape, priced, cluster);
+      const Prediction p = predict_layer(schedule_build(name, mc.chunks, mc.shared_experts > 0),
+                                         shape, priced, cluster);
       row.predicted_ms = p.total() * 1e3;
       if (!args.trace.empty()) {
         for (const StepPrice& s : p.steps)
@@ -174,7 +177,9 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
       {"alltoall_ms", "a2a_ms", "%.3f"},
       {"alltoall_bytes_per_rank_mean", "a2a_MB/rank(mean)", "%.3f", 1e-6},
       {"alltoall_bytes_per_rank_max", "a2a_MB/rank(max)", "%.3f", 1e-6},
-      {"predicted_ms", predict ? "predicted_ms" : "", "%.3f"}};
+      {"predicted_ms", predict ? "predicted_ms" : "", "%.3f"},
+      {"shared_experts", ""},
+      {"shared_ffn_ms", mc.shared_experts > 0 ? "shared_ms" : "", "%.3f"}};
   ResultTable table(columns);
   for (const BenchRow& r : results)
     table.add({r.schedule,
@@ -197,7 +202,9 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                r.a2a_ms,
                r.a2a_bytes_mean,
                r.a2a_bytes_max,
-               r.predicted_ms});
+               r.predicted_ms,
+               int64_t{mc.shared_experts},
+               r.shared_ms});
   for (const std::string& text : table.lines()) log_info("  " + text);
   // Step by step (summed per op over both passes; rank 0's last repeat).
   for (const BenchRow& r : results) {

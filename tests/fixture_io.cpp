@@ -49,7 +49,9 @@ std::vector<std::string> golden_cases() {
   return {"dropless_top2_gelu_uniform",    "dropless_top1_swiglu_zipf",
           "capacity_top2_gelu_zipf",       "capacity_top1_swiglu_uniform",
           "dropless_top1_gelu_all_to_one", "dropless_top2_swiglu_uneven",
-          "dropless_top2_gelu_blocks",     "dropless_top1_swiglu_blocks"};
+          "dropless_top2_gelu_blocks",     "dropless_top1_swiglu_blocks",
+          "shared2_top2_gelu_uniform",     "shared1_top1_swiglu_uneven",
+          "shared1_top2_gelu_blocks"};
 }
 
 }  // namespace paramoe::test

@@ -160,8 +160,10 @@ TEST(Predictor, PricesTheRoutersCollectivesAsStepsOfTheirOwn) {
 // Buffer names resolve to slots once, when the schedule is built: every name a
 // step uses has one slot, and the slot names it back.
 TEST(Schedule, ResolvesEveryBufferNameToOneSlot) {
-  for (const char* name : {"replicated", "s1", "s2", "dc"}) {
-    const Schedule s = schedule_build(name, 3);
+  for (const std::string name :
+       {"replicated", "s1", "s2", "dc", "replicated+", "s1+", "s2+", "dc+"}) {
+    const bool shared = name.back() == '+';  // with shared experts
+    const Schedule s = schedule_build(shared ? name.substr(0, name.size() - 1) : name, 3, shared);
     const int n = static_cast<int>(s.buffers.size());
     for (int slot : {s.x, s.y, s.dy, s.dx, s.dwg}) ASSERT_TRUE(slot >= 0 && slot < n) << name;
     EXPECT_EQ(s.buffers[s.x], "x");
@@ -188,6 +190,39 @@ TEST(Schedule, ResolvesEveryBufferNameToOneSlot) {
           EXPECT_EQ(s.buffers[st.wire_recv_slot], st.out + "#wire");
         }
       }
+  }
+}
+
+// Shared experts (moe.shared_experts): every schedule gains the shared FFN's
+// steps, each started collective is waited for, and where the all-to-all is long
+// (a slow inter-node link) the FFN costs less than its own time: it runs while the
+// dispatch is in flight.
+TEST(Predictor, SharedExpertsRunBesideTheDispatch) {
+  LayerShape with = shape();
+  with.shared_experts = 2;
+  const ClusterSpec slow = two_nodes_of_eight(/*inter=*/0.5);
+  for (const char* name : {"replicated", "s1", "s2", "dc"}) {
+    const Schedule plain = schedule_build(name, 3), shared = schedule_build(name, 3, true);
+    int fwd = 0, bwd = 0;
+    for (const std::vector<Step>* pass : {&shared.forward, &shared.backward})
+      for (const Step& st : *pass) {
+        fwd += st.op == Op::SharedExpertForward;
+        bwd += st.op == Op::SharedExpertBackward;
+      }
+    EXPECT_EQ(fwd, 1) << name;
+    EXPECT_EQ(bwd, 1) << name;
+    const Prediction p0 = predict_layer(plain, shape(), kLayout, slow);
+    const Prediction p1 = predict_layer(shared, with, kLayout, slow);
+    const StepPrice f = first_step(p1, Op::SharedExpertForward);
+    double own = 0;
+    for (const StepPrice& st : p1.steps)
+      if (st.op == Op::SharedExpertForward || st.op == Op::SharedExpertBackward)
+        own += st.end - st.start;
+    EXPECT_GT(f.end, f.start) << name;
+    EXPECT_GT(p1.total(), p0.total()) << name;
+    if (std::string(name) != "dc") {  // dc's weights gather is not slowed by the link here
+      EXPECT_LT(p1.total() - p0.total(), own) << name << ": no overlap";
+    }
   }
 }
 

@@ -50,6 +50,10 @@ class Collectives {
   virtual Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
                                             const std::vector<int>& rows, int row_len) = 0;
   virtual void wait(Handle h) = 0;
+  // Drives every outstanding collective a little without waiting, for compute that
+  // runs while they are in flight (the shared experts between row blocks). A no-op
+  // where collectives progress on their own (NCCL streams, staged copies).
+  virtual void progress() {}
 };
 
 }  // namespace paramoe

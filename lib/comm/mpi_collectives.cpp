@@ -205,6 +205,15 @@ MpiCollectives::Handle MpiCollectives::start_reduce_scatterv_rows(Group g, const
   return add(std::move(p));
 }
 
+void MpiCollectives::progress() {
+  for (auto& [id, p] : pending_) {
+    if (p.done) continue;
+    int flag = 0;
+    MPI_CHECK(MPI_Test(&p.request, &flag, MPI_STATUS_IGNORE));
+    p.done = flag != 0;
+  }
+}
+
 void MpiCollectives::wait(Handle h) {
   auto it = pending_.find(h);
   if (it == pending_.end()) throw Error("wait on a collective that was not started");
@@ -215,12 +224,7 @@ void MpiCollectives::wait(Handle h) {
   WaitBackoff backoff;
   while (!it->second.done) {
     backoff.pause();
-    for (auto& [id, p] : pending_) {
-      if (p.done) continue;
-      int flag = 0;
-      MPI_CHECK(MPI_Test(&p.request, &flag, MPI_STATUS_IGNORE));
-      p.done = flag != 0;
-    }
+    progress();
   }
   pending_.erase(it);
 }

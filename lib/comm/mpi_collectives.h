@@ -43,6 +43,7 @@ class MpiCollectives final : public Collectives {
   Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
                                     const std::vector<int>& rows, int row_len) override;
   void wait(Handle h) override;
+  void progress() override;
 
  private:
   // A started collective; MPI reads its count arrays until it completes.

@@ -48,6 +48,11 @@ std::string layout_problem(const Layout& l, const MoeConfig& moe) {
   if (moe.d_hidden % l.esp != 0)
     return "moe.d_hidden=" + std::to_string(moe.d_hidden) +
            " is not divisible by esp=" + std::to_string(l.esp);
+  if (moe.shared_experts > 0 && (int64_t{moe.shared_experts} * moe.d_hidden) % l.mp != 0)
+    return "moe.shared_experts=" + std::to_string(moe.shared_experts) +
+           " x moe.d_hidden=" + std::to_string(moe.d_hidden) +
+           " (the shared FFN's width) is not divisible by mp=" + std::to_string(l.mp) +
+           ", which slices it";
   if (moe.effective_schedule() == "replicated" && l.esp != l.mp)
     return "moe.schedule=\"replicated\" needs esp == mp: its MP replicas hold the same tokens "
            "and each feeds its own ESP slice; use schedule \"s1\" for esp != mp";

@@ -84,6 +84,10 @@ void validate(const Config& c) {
   require(m.balance != "bias" || c.device.type == "cpu", o, "moe", "balance",
           "\"aux\" or \"none\" with device.type = \"cuda\" (the GPU router has no selection "
           "bias yet)");
+  require(m.shared_experts >= 0 && m.shared_experts <= 64, o, "moe", "shared_experts",
+          "an integer in [0, 64]");
+  require(m.shared_experts == 0 || c.device.type == "cpu", o, "moe", "shared_experts",
+          "0 with device.type = \"cuda\" (the GPU backend has no shared-expert FFN yet)");
   require(m.weight_cache == "shared" || m.weight_cache == "per-layer", o, "moe", "weight_cache",
           "\"shared\" or \"per-layer\"");
   const TrainConfig& t = c.train;
@@ -248,7 +252,7 @@ Config config_parse(const std::string& text, const std::string& origin,
        int_key("chunks", m.chunks), string_key("a2a", m.a2a), string_key("a2a_order", m.a2a_order),
        string_key("a2a_precision", m.a2a_precision), string_key("expert_mode", m.expert_mode),
        string_key("balance", m.balance), double_key("bias_rate", m.bias_rate),
-       string_key("weight_cache", m.weight_cache)});
+       int_key("shared_experts", m.shared_experts), string_key("weight_cache", m.weight_cache)});
   ModelConfig& md = c.model;
   read_section(root, origin, "model",
                {string_key("type", md.type), int_key("vocab_size", md.vocab_size),

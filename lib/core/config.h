@@ -57,6 +57,11 @@ struct MoeConfig {
   // balance; the aux loss is off) or "none".
   std::string balance = "aux";
   double bias_rate = 0.001;
+  // Always-on experts (DeepSeek-MoE, Megatron-Core): one dense FFN of hidden width
+  // shared_experts · d_hidden over every token, column/row-parallel over MP, added
+  // to the routed output; it computes while the routed rows' all-to-all is in
+  // flight. 0: none.
+  int shared_experts = 0;
   // Set at start-up by parallel.split = "speed" (model-centric): one weight per ESP
   // index, the experts' hidden dimension split over ESP ranks in proportion. Empty:
   // even slices. Not a config key.

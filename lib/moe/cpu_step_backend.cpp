@@ -80,6 +80,25 @@ void CpuStepBackend::expert_backward(const float* dout, const float* xs,
   expert_ffn_backward(params_.dims(), params_.weights(), xs, act_, dout, offsets.data(), g, dxs);
 }
 
+void CpuStepBackend::shared_forward(const float* x, int64_t rows, bool add_b2, float* out,
+                                    const std::function<void()>& between_blocks) {
+  const int64_t offsets[2] = {0, rows};
+  expert_ffn_forward(params_.shared_dims(), params_.shared_weights(), x, offsets, add_b2,
+                     shared_act_, out, false, between_blocks);
+}
+
+void CpuStepBackend::shared_backward(const float* dout, const float* x, int64_t rows, float* dx,
+                                     const std::function<void()>& between_blocks) {
+  const int64_t offsets[2] = {0, rows};
+  ExpertGrads g = params_.shared_grads();
+  expert_ffn_backward(params_.shared_dims(), params_.shared_weights(), x, shared_act_, dout,
+                      offsets, g, dx, false, between_blocks);
+}
+
+void CpuStepBackend::add(const float* src, int64_t n, float* dst) {
+  cpu::accumulate(src, n, dst);
+}
+
 std::unique_ptr<BackendBuffer> CpuStepBackend::new_buffer() {
   return make_host_buffer();
 }

@@ -54,6 +54,12 @@ class CpuStepBackend final : public StepBackend {
   void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
                        float* dxs) override;
 
+  void shared_forward(const float* x, int64_t rows, bool add_b2, float* out,
+                      const std::function<void()>& between_blocks) override;
+  void shared_backward(const float* dout, const float* x, int64_t rows, float* dx,
+                       const std::function<void()>& between_blocks) override;
+  void add(const float* src, int64_t n, float* dst) override;
+
   void gathered_expert_forward(const GatheredExperts& g, const float* xs,
                                const std::vector<int64_t>& offsets, float* out) override;
   void gathered_expert_backward(const GatheredExperts& g, const float* dout, const float* xs,
@@ -79,6 +85,7 @@ class CpuStepBackend final : public StepBackend {
   std::vector<std::vector<float>> buf_;  // by slot
   std::vector<bool> live_;               // the buffers written since the last clear
   ExpertActivations act_;
+  ExpertActivations shared_act_;                 // the shared experts' (moe.shared_experts)
   std::vector<ExpertActivations> gathered_act_;  // per gathered block
 };
 

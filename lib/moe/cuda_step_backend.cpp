@@ -149,6 +149,10 @@ void CudaStepBackend::router_backward(const Routing& r, const float* x, float* d
                    router_zloss_scale(r, cfg_), cfg_, true, dx, dwg);
 }
 
+void CudaStepBackend::add(const float* src, int64_t n, float* dst) {
+  cuda::accumulate(src, n, dst);
+}
+
 void CudaStepBackend::accumulate_gate_grad(const float* dwg) {
   cuda::accumulate(dwg, static_cast<int64_t>(params_.gate.grad.size()), grad(params_.gate));
 }

@@ -64,6 +64,7 @@ class CudaStepBackend final : public StepBackend {
   void route(const float* x, int64_t tokens, Routing& r) override;
   void router_backward(const Routing& r, const float* x, float* dx, float* dwg) override;
   void accumulate_gate_grad(const float* dwg) override;
+  void add(const float* src, int64_t n, float* dst) override;
 
   void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
                       float* out) override;

@@ -35,6 +35,13 @@ double MoeRun::alltoall_seconds() const {
   return total;
 }
 
+double MoeRun::seconds_in(Op op) const {
+  double t = 0;
+  for (const auto& r : records)
+    if (r.op == op) t += r.end - r.start;
+  return t;
+}
+
 namespace {
 
 class Executor {
@@ -108,6 +115,14 @@ class Executor {
         return reduce_scatter_grads(s);
       case Op::AccumulateExpertGrads:
         return accumulate_expert_grads();
+      case Op::SharedExpertForward:
+        return shared_expert_forward(s);
+      case Op::SharedExpertBackward:
+        return shared_expert_backward(s);
+      case Op::ReduceScatterMp:
+        return reduce_scatter_mp(s);
+      case Op::AddRows:
+        return add_rows(s);
     }
     throw Error("unknown schedule op");
   }
@@ -427,6 +442,43 @@ class Executor {
 
   int64_t accumulate_gate_grad(const Step& s) {
     dev_.accumulate_gate_grad(in(s));
+    return 0;
+  }
+
+  // The shared FFN runs on every row of its input, and between its row blocks
+  // drives the collectives in flight beside it.
+  int64_t shared_expert_forward(const Step& s) {
+    const int64_t T = rows(s.in_slot);
+    dev_.shared_forward(in(s), T, rank(Group::Mp) == 0, out(s, T), [this] { c_.coll.progress(); });
+    return 0;
+  }
+
+  int64_t shared_expert_backward(const Step& s) {
+    const int64_t T = rows(s.in_slot);
+    const float* dy = in(s);
+    const float* x = read(s.aux_slot);
+    dev_.shared_backward(dy, x, T, out(s, T), [this] { c_.coll.progress(); });
+    return 0;
+  }
+
+  // All T rows' partial sums → this rank's SplitMp rows of the sum.
+  int64_t reduce_scatter_mp(const Step& s) {
+    const auto& peer_rows = c_.run.mp_rows;
+    const int64_t n = rows(s.in_slot), mine = peer_rows[rank(Group::Mp)];
+    const float* x = in(s);
+    float* o = out(s, mine);
+    if (s.async)
+      started(s, c_.coll.start_reduce_scatterv_rows(Group::Mp, x, o, peer_rows, D_));
+    else
+      c_.coll.reduce_scatterv_rows(Group::Mp, x, o, peer_rows, D_);
+    return row_bytes(n - mine);
+  }
+
+  int64_t add_rows(const Step& s) {
+    const int64_t n = dev_.size(s.in_slot);
+    PARAMOE_REQUIRE(n == dev_.size(s.out_slot),
+                    "add_rows: \"" + s.in + "\" and \"" + s.out + "\" differ in size");
+    dev_.add(in(s), n, read(s.out_slot));
     return 0;
   }
 

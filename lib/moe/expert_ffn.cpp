@@ -49,7 +49,7 @@ int64_t expert_ffn_block_rows(int64_t hidden) {
 
 void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                         const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out,
-                        bool accumulate) {
+                        bool accumulate, const std::function<void()>& between_blocks) {
   const int64_t N = offsets[d.experts], D = d.d_model, H = d.hidden;
   act.a.resize(N * H);  // every row is written below
   act.h.resize(N * H);
@@ -70,12 +70,14 @@ void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float
     }
     cpu::esmm(h, expert_slice(w.w2, e, H * D), add_b2 ? expert_slice(w.b2, e, D) : nullptr, one, 1,
               H, D, false, accumulate, out + r0 * D);
+    if (between_blocks) between_blocks();
   });
 }
 
 void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                          const ExpertActivations& act, const float* dout, const int64_t* offsets,
-                         ExpertGrads& g, float* dxs, bool accumulate) {
+                         ExpertGrads& g, float* dxs, bool accumulate,
+                         const std::function<void()>& between_blocks) {
   const int64_t D = d.d_model, H = d.hidden;
   // Experts with no rows still get their (zero) gradient added: nothing to do.
   const int64_t block = std::min(block_rows(d), offsets[d.experts]);
@@ -101,6 +103,7 @@ void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const floa
     cpu::ess(da.data(), one, 1, H, true, expert_slice(g.b1, e, H));
     cpu::esmm(da.data(), expert_slice(w.w1, e, D * H), nullptr, one, 1, H, D, true,
               d.swiglu || accumulate, dxs + r0 * D);
+    if (between_blocks) between_blocks();
   });
 }
 

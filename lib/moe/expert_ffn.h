@@ -4,6 +4,7 @@
 // sum that the schedule reduces over ESP; b2 is added by ESP rank 0 only, so that
 // the reduction adds it exactly once.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace paramoe {
@@ -34,14 +35,17 @@ struct ExpertActivations {
 };
 
 // accumulate: out += rather than out = (data-centric sums the ESP slices itself).
+// between_blocks, if set, runs after each row block: the shared experts drive the
+// all-to-all in flight with it (MPI progresses only inside MPI calls).
 void expert_ffn_forward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                         const int64_t* offsets, bool add_b2, ExpertActivations& act, float* out,
-                        bool accumulate = false);
+                        bool accumulate = false, const std::function<void()>& between_blocks = {});
 
 // dxs is this slice's partial input gradient. db2 is the full bias gradient of the
 // rows given (every ESP rank holds all rows of its group, so each computes it whole).
 void expert_ffn_backward(const ExpertDims& d, const ExpertWeights& w, const float* xs,
                          const ExpertActivations& act, const float* dout, const int64_t* offsets,
-                         ExpertGrads& g, float* dxs, bool accumulate = false);
+                         ExpertGrads& g, float* dxs, bool accumulate = false,
+                         const std::function<void()>& between_blocks = {});
 
 }  // namespace paramoe

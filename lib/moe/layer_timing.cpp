@@ -16,11 +16,15 @@ LayerTiming time_layer(MoeLayer& layer, const std::vector<float>& x, const std::
     // Host in and out: on the GPU the time includes copying x, y, dy and dx.
     layer.forward_host(x.data(), rows, y.data());
     layer.backward_host(dy.data(), dx.data());
-    double s[2] = {now_seconds() - t0, layer.last_run().alltoall_seconds()};
-    host.allreduce_max(Group::World, s, 2);
+    const MoeRun& run = layer.last_run();
+    double s[3] = {
+        now_seconds() - t0, run.alltoall_seconds(),
+        run.seconds_in(Op::SharedExpertForward) + run.seconds_in(Op::SharedExpertBackward)};
+    host.allreduce_max(Group::World, s, 3);
     if (it >= warmup) {
       t.step_s.push_back(s[0]);
       t.alltoall_s.push_back(s[1]);
+      t.shared_s.push_back(s[2]);
     }
   }
   layer.store_grads();

@@ -9,7 +9,8 @@
 namespace paramoe {
 
 struct LayerTiming {
-  std::vector<double> step_s, alltoall_s;                  // per timed repeat, max over ranks
+  std::vector<double> step_s, alltoall_s;  // per timed repeat, max over ranks
+  std::vector<double> shared_s;  // in the shared experts' FFN (moe.shared_experts), likewise
   double alltoall_bytes_mean = 0, alltoall_bytes_max = 0;  // per rank, last repeat
 };
 

@@ -35,7 +35,7 @@ void MoeLayer::set_schedule(const std::string& name, int chunks) {
         "data-centric execution gathers equal ESP slices; this layer's hidden dimension was "
         "split by speed (model-centric parallel.split = \"speed\")");
   cfg_ = probe;
-  schedule_ = schedule_build(name, cfg_.chunks);
+  schedule_ = schedule_build(name, cfg_.chunks, cfg_.shared_experts > 0);
   if (cfg_.data_centric() && !cache_) {
     own_cache_ = std::make_unique<WeightCache>(coll_);
     cache_ = own_cache_.get();

@@ -7,14 +7,35 @@
 namespace paramoe {
 
 std::vector<Param*> MoeParams::all() {
-  if (swiglu) return {&gate, &w1, &b1, &w3, &b3, &w2, &b2};
-  return {&gate, &w1, &b1, &w2, &b2};
+  std::vector<Param*> v = {&gate};
+  for (Param* p : experts()) v.push_back(p);
+  for (Param* p : shared()) v.push_back(p);
+  return v;
 }
 
 std::vector<Param*> MoeParams::experts() {
-  std::vector<Param*> v = all();
-  v.erase(v.begin());
-  return v;
+  if (swiglu) return {&w1, &b1, &w3, &b3, &w2, &b2};
+  return {&w1, &b1, &w2, &b2};
+}
+
+std::vector<Param*> MoeParams::shared() {
+  if (!has_shared) return {};
+  if (swiglu) return {&shared_w1, &shared_b1, &shared_w3, &shared_b3, &shared_w2, &shared_b2};
+  return {&shared_w1, &shared_b1, &shared_w2, &shared_b2};
+}
+
+ExpertDims MoeParams::shared_dims() const {
+  return ExpertDims{1, shared_w1.shape[0], shared_w1.shape[1], swiglu};
+}
+
+ExpertWeights MoeParams::shared_weights() const {
+  return ExpertWeights{shared_w1.value.data(), shared_b1.value.data(), shared_w3.value.data(),
+                       shared_b3.value.data(), shared_w2.value.data(), shared_b2.value.data()};
+}
+
+ExpertGrads MoeParams::shared_grads() {
+  return ExpertGrads{shared_w1.grad.data(), shared_b1.grad.data(), shared_w3.grad.data(),
+                     shared_b3.grad.data(), shared_w2.grad.data(), shared_b2.grad.data()};
 }
 
 ExpertDims MoeParams::dims() const {
@@ -50,6 +71,19 @@ MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid,
   p.w2 = param_make(prefix + "w2", {E, H, D}, {e0, h0, 0}, {El, Hs, D}, GradSync::Edp, true);
   p.b2 = param_make(prefix + "b2", {E, D}, {e0, 0}, {El, D}, GradSync::Edp, false);
   if (cfg.balance == "bias") p.balance_bias.assign(E, 0.0f);
+  if (cfg.shared_experts > 0) {
+    // Summed over dp like the gate: every MP rank sees all of its shard's tokens.
+    const int64_t S = int64_t{cfg.shared_experts} * H, Sl = S / l.mp, s0 = grid.index().mp * Sl;
+    p.has_shared = true;
+    p.shared_w1 = param_make(prefix + "shared_w1", {D, S}, {0, s0}, {D, Sl}, GradSync::Dp, true);
+    p.shared_b1 = param_make(prefix + "shared_b1", {S}, {s0}, {Sl}, GradSync::Dp, false);
+    if (p.swiglu) {
+      p.shared_w3 = param_make(prefix + "shared_w3", {D, S}, {0, s0}, {D, Sl}, GradSync::Dp, true);
+      p.shared_b3 = param_make(prefix + "shared_b3", {S}, {s0}, {Sl}, GradSync::Dp, false);
+    }
+    p.shared_w2 = param_make(prefix + "shared_w2", {S, D}, {s0, 0}, {Sl, D}, GradSync::Dp, true);
+    p.shared_b2 = param_make(prefix + "shared_b2", {D}, {0}, {D}, GradSync::Dp, false);
+  }
   return p;
 }
 
@@ -77,6 +111,16 @@ void moe_params_init(MoeParams& p, uint64_t seed) {
   }
   param_init_uniform(p.w2, hid_bound, seed);
   param_init_uniform(p.b2, hid_bound, seed);
+  if (!p.has_shared) return;
+  const float shared_bound = 1.0f / std::sqrt(static_cast<float>(p.shared_w2.global_shape[0]));
+  param_init_uniform(p.shared_w1, in_bound, seed);
+  param_init_uniform(p.shared_b1, in_bound, seed);
+  if (p.swiglu) {
+    param_init_uniform(p.shared_w3, in_bound, seed);
+    param_init_uniform(p.shared_b3, in_bound, seed);
+  }
+  param_init_uniform(p.shared_w2, shared_bound, seed);
+  param_init_uniform(p.shared_b2, shared_bound, seed);
 }
 
 }  // namespace paramoe

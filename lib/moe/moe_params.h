@@ -5,6 +5,11 @@
 // [ep_index·E/ep, +E/ep); otherwise the expert params carry a dim0 list) and
 // hidden columns [esp_index·H/esp, +H/esp) (or a slice in proportion to
 // cfg.esp_weights). gate is replicated; b2 is replicated over ESP.
+// With moe.shared_experts = N, the shared FFN of width S = N·H, column/row-parallel
+// over MP (Megatron):
+//   shared_w1, shared_w3 [D, S]   shared_b1, shared_b3 [S]   shared_w2 [S, D]
+// sliced at columns (rows of w2) [mp_index·S/mp, +S/mp); shared_b2 [D] replicated
+// (added by MP rank 0 only, so the sum over MP adds it once).
 #include <string>
 #include <vector>
 
@@ -18,15 +23,22 @@ namespace paramoe {
 
 struct MoeParams {
   Param gate, w1, b1, w3, b3, w2, b2;
+  Param shared_w1, shared_b1, shared_w3, shared_b3, shared_w2, shared_b2;
+  bool has_shared = false;
   // moe.balance = "bias": [E], added to the routing scores for the top-k choice
   // only; not trained (router_update_bias moves it), replicated. Empty otherwise.
   std::vector<float> balance_bias;
   bool swiglu = false;
-  std::vector<Param*> all();
-  std::vector<Param*> experts();  // all() but the gate: the tensors a placement moves
+  std::vector<Param*> all();      // gate, experts(), shared()
+  std::vector<Param*> experts();  // the routed experts': the tensors a placement moves
+  std::vector<Param*> shared();   // the shared FFN's (none without shared experts)
   ExpertDims dims() const;
   ExpertWeights weights() const;
   ExpertGrads grads();
+  // The shared FFN as a one-expert FFN of this rank's MP slice.
+  ExpertDims shared_dims() const;
+  ExpertWeights shared_weights() const;
+  ExpertGrads shared_grads();
 };
 
 MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid, const std::string& prefix);

@@ -34,6 +34,7 @@ struct MoeRun {
 
   int64_t alltoall_bytes() const;   // sent over EP, forward + backward
   double alltoall_seconds() const;  // while an all-to-all was in flight
+  double seconds_in(Op op) const;   // in steps of this op, forward + backward
 };
 
 }  // namespace paramoe

@@ -73,6 +73,14 @@ const char* op_name(Op op) {
       return "reduce_scatter_wgrad";
     case Op::AccumulateExpertGrads:
       return "wgrad_accumulate";
+    case Op::SharedExpertForward:
+      return "shared_expert_fwd";
+    case Op::SharedExpertBackward:
+      return "shared_expert_bwd";
+    case Op::ReduceScatterMp:
+      return "reduce_scatter_mp";
+    case Op::AddRows:
+      return "add_rows";
   }
   return "?";
 }
@@ -100,6 +108,7 @@ bool op_is_collective(Op op) {
     case Op::AllReduce:
     case Op::GatherWeights:
     case Op::ReduceScatterGrads:
+    case Op::ReduceScatterMp:
     case Op::CapacityScan:
     case Op::LossStats:
       return true;
@@ -136,18 +145,35 @@ void add_gate(std::vector<Step>& steps, const std::string& in, Group loss_group)
   steps.push_back(coll(Op::LossStats, "", "", loss_group, Lane::Local));
 }
 
+// The shared experts' steps (moe.shared_experts): the forward FFN on the layer
+// input x, the backward on dy; each is placed by its schedule while a collective
+// is in flight. Empty when the layer has none.
+struct SharedSteps {
+  bool on = false;
+  Step forward() const { return local(Op::SharedExpertForward, "x", "sh"); }
+  Step backward() const { return local(Op::SharedExpertBackward, "dy", "dxsh", "x"); }
+};
+
+// The routed rows' first all-to-all, and the shared FFN step (if any) while it is
+// in flight: then the all-to-all is a started one, completed after the step.
+void add_alltoall_beside(std::vector<Step>& v, const std::string& send, const std::string& recv,
+                         const SharedSteps& shared, bool backward);
+
 // Every MP rank holds the same tokens, gates them all and sends them to its own EP
 // group; the ESP slices' partial outputs are summed by an all-reduce over ESP (= MP).
-Schedule build_replicated() {
+// The shared FFN's MP partial sums are all-reduced too, then added to the output.
+Schedule build_replicated(const SharedSteps& shared) {
   Schedule s;
   s.name = "replicated";
   add_gate(s.forward, "x", Group::Dp);  // distinct tokens live on distinct dp ranks
+  s.forward.insert(s.forward.end(), {
+                                        local(Op::BuildPlan, "", ""),
+                                        coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
+                                        local(Op::PermuteToSend, "x", "send"),
+                                    });
+  add_alltoall_beside(s.forward, "send", "recv", shared, false);
   s.forward.insert(s.forward.end(),
                    {
-                       local(Op::BuildPlan, "", ""),
-                       coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
-                       local(Op::PermuteToSend, "x", "send"),
-                       coll(Op::AllToAllV, "send", "recv", Group::Ep, Lane::Inter),
                        local(Op::PermuteToExperts, "recv", "xs"),
                        local(Op::ExpertForward, "xs", "ys"),
                        local(Op::UnpermuteFromExperts, "ys", "yl"),
@@ -155,18 +181,27 @@ Schedule build_replicated() {
                        coll(Op::AllToAllV, "yl", "ret", Group::Ep, Lane::Inter, true),
                        local(Op::Combine, "ret", "y"),
                    });
-  s.backward = {
-      local(Op::CombineBackward, "dy", "dsend", "ret"),
-      coll(Op::AllToAllV, "dsend", "drecv", Group::Ep, Lane::Inter),
-      local(Op::PermuteToExperts, "drecv", "dys"),
-      local(Op::ExpertBackward, "dys", "dxs", "xs"),
-      local(Op::UnpermuteFromExperts, "dxs", "dxl"),
-      coll(Op::AllReduce, "dxl", "dxl", Group::Esp, Lane::Intra),
-      coll(Op::AllToAllV, "dxl", "dxret", Group::Ep, Lane::Inter, true),
-      local(Op::ScatterAddFromSend, "dxret", "dx"),
-      local(Op::GateBackward, "", "dx", "x"),
-      local(Op::AccumulateGateGrad, "dwg", ""),
-  };
+  if (shared.on) {
+    s.forward.push_back(coll(Op::AllReduce, "sh", "sh", Group::Mp, Lane::Intra));
+    s.forward.push_back(local(Op::AddRows, "sh", "y"));
+  }
+  s.backward = {local(Op::CombineBackward, "dy", "dsend", "ret")};
+  add_alltoall_beside(s.backward, "dsend", "drecv", shared, true);
+  s.backward.insert(s.backward.end(),
+                    {
+                        local(Op::PermuteToExperts, "drecv", "dys"),
+                        local(Op::ExpertBackward, "dys", "dxs", "xs"),
+                        local(Op::UnpermuteFromExperts, "dxs", "dxl"),
+                        coll(Op::AllReduce, "dxl", "dxl", Group::Esp, Lane::Intra),
+                        coll(Op::AllToAllV, "dxl", "dxret", Group::Ep, Lane::Inter, true),
+                        local(Op::ScatterAddFromSend, "dxret", "dx"),
+                        local(Op::GateBackward, "", "dx", "x"),
+                        local(Op::AccumulateGateGrad, "dwg", ""),
+                    });
+  if (shared.on) {
+    s.backward.push_back(coll(Op::AllReduce, "dxsh", "dxsh", Group::Mp, Lane::Intra));
+    s.backward.push_back(local(Op::AddRows, "dxsh", "dx"));
+  }
   return s;
 }
 
@@ -202,14 +237,38 @@ Step wait_for(const std::string& buffer, Lane lane, int c, int r) {
   return s;
 }
 
+void add_alltoall_beside(std::vector<Step>& v, const std::string& send, const std::string& recv,
+                         const SharedSteps& shared, bool backward) {
+  if (!shared.on) {
+    v.push_back(coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter));
+    return;
+  }
+  v.push_back(async_coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter, 0, 1));
+  v.push_back(backward ? shared.backward() : shared.forward());
+  v.push_back(wait_for(recv, Lane::Inter, 0, 1));
+}
+
+// The shared FFN's partial sums over MP, reduce-scattered to this rank's SplitMp
+// rows while the routed part goes on (started here, completed by add_shared_sum).
+void start_shared_sum(std::vector<Step>& v, const std::string& partial) {
+  Step st = coll(Op::ReduceScatterMp, partial, partial + ">mine", Group::Mp, Lane::Intra);
+  st.async = true;
+  v.push_back(st);
+}
+void add_shared_sum(std::vector<Step>& v, const std::string& partial, const std::string& into) {
+  v.push_back(wait_for(partial + ">mine", Lane::Intra, 0, 1));
+  v.push_back(local(Op::AddRows, partial + ">mine", into));
+}
+
 // send (EP send layout) → gath (all-gathered layout): the all-to-all over EP, then
 // the all-gather over ESP. Pipelined (s2), the all-to-all of chunk c (inter lane)
 // is in flight while the all-gather of chunk c−1 (intra lane) runs.
+// With shared experts, their step runs while the first all-to-all is in flight.
 void add_dispatch(std::vector<Step>& v, const std::string& send, const std::string& gath, int r,
-                  bool pipelined) {
+                  bool pipelined, const SharedSteps& shared, bool backward) {
   const std::string recv = send + ">recv", part = send + ">gath";
   if (!pipelined) {
-    v.push_back(coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter));
+    add_alltoall_beside(v, send, recv, shared, backward);
     v.push_back(coll(Op::AllGatherV, recv, gath, Group::Esp, Lane::Intra));
     return;
   }
@@ -226,6 +285,7 @@ void add_dispatch(std::vector<Step>& v, const std::string& send, const std::stri
   for (int c = 0; c < r; ++c) {
     v.push_back(async_coll(Op::AllToAllV, chunk_name(send, c), chunk_name(recv, c), Group::Ep,
                            Lane::Inter, c, r));
+    if (c == 0 && shared.on) v.push_back(backward ? shared.backward() : shared.forward());
     if (c > 0) gather(c - 1);
   }
   gather(r - 1);
@@ -268,7 +328,10 @@ void add_combine(std::vector<Step>& v, const std::string& full, const std::strin
 // Parm's S2 (pipelined): S1 with the EP and ESP collectives cut into r chunks and
 // pipelined. The chunks land where S1 puts their rows, so every local step (and
 // the result) is S1's.
-Schedule build_split(const std::string& name, int r, bool pipelined) {
+// With shared experts, the shared FFN runs on all T rows (column/row-parallel over
+// MP) during the dispatch; its partial sums are reduce-scattered over MP to this
+// rank's rows and added before the output's all-gather.
+Schedule build_split(const std::string& name, int r, bool pipelined, const SharedSteps& shared) {
   Schedule s;
   s.name = name;
   s.forward = {local(Op::SplitMp, "x", "xl")};
@@ -277,19 +340,22 @@ Schedule build_split(const std::string& name, int r, bool pipelined) {
   s.forward.push_back(coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter));
   s.forward.push_back(coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra));
   s.forward.push_back(local(Op::PermuteToSend, "xl", "send"));
-  add_dispatch(s.forward, "send", "gath", r, pipelined);
+  add_dispatch(s.forward, "send", "gath", r, pipelined, shared, false);
+  if (shared.on) start_shared_sum(s.forward, "sh");
   s.forward.push_back(local(Op::PermuteToExperts, "gath", "xs"));
   s.forward.push_back(local(Op::ExpertForward, "xs", "ys"));
   s.forward.push_back(local(Op::UnpermuteFromExperts, "ys", "yg"));
   add_combine(s.forward, "yg", "ret", r, pipelined);
   s.forward.push_back(local(Op::Combine, "ret", "yl"));
+  if (shared.on) add_shared_sum(s.forward, "sh", "yl");
   s.forward.push_back(coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra));
 
   s.backward = {
       local(Op::SplitMp, "dy", "dyl"),
       local(Op::CombineBackward, "dyl", "dsend", "ret"),
   };
-  add_dispatch(s.backward, "dsend", "dgath", r, pipelined);
+  add_dispatch(s.backward, "dsend", "dgath", r, pipelined, shared, true);
+  if (shared.on) start_shared_sum(s.backward, "dxsh");
   s.backward.push_back(local(Op::PermuteToExperts, "dgath", "dys"));
   s.backward.push_back(local(Op::ExpertBackward, "dys", "dxs", "xs"));
   s.backward.push_back(local(Op::UnpermuteFromExperts, "dxs", "dxg"));
@@ -299,6 +365,7 @@ Schedule build_split(const std::string& name, int r, bool pipelined) {
   // Each MP rank gated 1/mp of the tokens.
   s.backward.push_back(coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra));
   s.backward.push_back(local(Op::AccumulateGateGrad, "dwg", ""));
+  if (shared.on) add_shared_sum(s.backward, "dxsh", "dxl");
   s.backward.push_back(coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra));
   return s;
 }
@@ -309,7 +376,8 @@ Schedule build_split(const std::string& name, int r, bool pipelined) {
 // reduce-scatters the weight gradients back. The gather starts first, so it is in
 // flight during the gate (or was started by the previous layer: weight_cache.h),
 // and the gradients' reduce-scatter is in flight during the router's backward.
-Schedule build_data_centric() {
+// With shared experts, the shared FFN runs while the weights' gather is in flight.
+Schedule build_data_centric(const SharedSteps& shared) {
   Schedule s;
   s.name = "dc";
   Step gather = coll(Op::GatherWeights, "", "wcache", Group::Expert, Lane::Inter);
@@ -323,38 +391,52 @@ Schedule build_data_centric() {
   s.forward.insert(s.forward.end(), {
                                         local(Op::LocalPlan, "", ""),
                                         local(Op::PermuteToSend, "xl", "xs"),
+                                    });
+  if (shared.on) {
+    s.forward.push_back(shared.forward());
+    start_shared_sum(s.forward, "sh");
+  }
+  s.forward.insert(s.forward.end(), {
                                         wait_for("wcache", Lane::Inter, 0, 1),
                                         local(Op::GatheredExpertForward, "xs", "ys"),
                                         local(Op::PrefetchWeights, "", ""),
                                         local(Op::Combine, "ys", "yl"),
-                                        coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra),
                                     });
+  if (shared.on) add_shared_sum(s.forward, "sh", "yl");
+  s.forward.push_back(coll(Op::GatherMp, "yl", "y", Group::Mp, Lane::Intra));
   s.backward = {
       local(Op::SplitMp, "dy", "dyl"),
       gather,
       local(Op::CombineBackward, "dyl", "dys", "ys"),
-      wait_for("wcache", Lane::Inter, 0, 1),
-      local(Op::GatheredExpertBackward, "dys", "dxs", "xs"),
-      prefetch_back,
-      reduce,
-      local(Op::ScatterAddFromSend, "dxs", "dxl"),
-      local(Op::GateBackward, "", "dxl", "xl"),
-      coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra),
-      local(Op::AccumulateGateGrad, "dwg", ""),
-      wait_for("wgrad", Lane::Inter, 0, 1),
-      local(Op::AccumulateExpertGrads, "wgrad", ""),
-      coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra),
   };
+  if (shared.on) {
+    s.backward.push_back(shared.backward());
+    start_shared_sum(s.backward, "dxsh");
+  }
+  s.backward.insert(s.backward.end(), {
+                                          wait_for("wcache", Lane::Inter, 0, 1),
+                                          local(Op::GatheredExpertBackward, "dys", "dxs", "xs"),
+                                          prefetch_back,
+                                          reduce,
+                                          local(Op::ScatterAddFromSend, "dxs", "dxl"),
+                                          local(Op::GateBackward, "", "dxl", "xl"),
+                                          coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra),
+                                          local(Op::AccumulateGateGrad, "dwg", ""),
+                                          wait_for("wgrad", Lane::Inter, 0, 1),
+                                          local(Op::AccumulateExpertGrads, "wgrad", ""),
+                                      });
+  if (shared.on) add_shared_sum(s.backward, "dxsh", "dxl");
+  s.backward.push_back(coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra));
   return s;
 }
 
-Schedule build(const std::string& name, int chunks) {
-  if (name == "replicated") return build_replicated();
-  if (name == "s1") return build_split("s1", 1, false);
-  if (name == "dc") return build_data_centric();
+Schedule build(const std::string& name, int chunks, const SharedSteps& shared) {
+  if (name == "replicated") return build_replicated(shared);
+  if (name == "s1") return build_split("s1", 1, false, shared);
+  if (name == "dc") return build_data_centric(shared);
   if (name == "s2") {
     if (chunks < 1) throw_collective("moe.chunks: expected an integer >= 1");
-    return build_split("s2", chunks, true);
+    return build_split("s2", chunks, true, shared);
   }
   throw_collective("unknown schedule \"" + name +
                    "\" (expected \"replicated\", \"s1\", \"s2\" or \"dc\")");
@@ -388,8 +470,8 @@ void resolve_slots(Schedule& s) {
 
 }  // namespace
 
-Schedule schedule_build(const std::string& name, int chunks) {
-  Schedule s = build(name, chunks);
+Schedule schedule_build(const std::string& name, int chunks, bool shared_experts) {
+  Schedule s = build(name, chunks, SharedSteps{shared_experts});
   resolve_slots(s);
   return s;
 }

@@ -43,6 +43,12 @@ enum class Op {
   GatheredExpertBackward,  // `aux`: the saved input; weight gradients into the cache
   ReduceScatterGrads,      // the cache's weight gradients back to their owners, summed
   AccumulateExpertGrads,   // this rank's reduced block → its expert params' gradients
+  // Shared experts (moe.shared_experts): a dense FFN on every token, column/row-
+  // parallel over MP, that computes while the routed rows' collectives are in flight.
+  SharedExpertForward,   // in: the layer input (all T rows) → out: a partial sum over MP
+  SharedExpertBackward,  // in: dy (all T rows), aux: the input → out: dx's partial over MP
+  ReduceScatterMp,       // sum over MP, each rank keeping its SplitMp rows
+  AddRows,               // out += in
 };
 
 // How a buffer's rows form blocks, for cutting them into chunks: one block per EP
@@ -92,7 +98,10 @@ bool op_is_collective(Op op);
 // `s2`: s1 with the EP all-to-all and the ESP all-gather (and the reduce-scatter
 // and the return all-to-all) cut into `chunks` pieces and pipelined, so that the
 // inter-node piece i runs while the intra-node piece i−1 does.
-Schedule schedule_build(const std::string& name, int chunks = 1);
+// shared_experts: the shared FFN's steps too, its forward and backward placed
+// while the first all-to-all of the dispatch (or, in `dc`, the weights' gather) is
+// in flight; in s1 and `replicated` that all-to-all is then a started one.
+Schedule schedule_build(const std::string& name, int chunks = 1, bool shared_experts = false);
 
 // Rows [chunk_begin(n, c, r), chunk_begin(n, c + 1, r)) of a block of n rows form
 // chunk c of r: sender and receiver of a block agree on them from n alone.

@@ -8,10 +8,12 @@
 // The routing decisions and the dispatch plan stay on the host for both: their
 // sizes are the collectives' counts and the expert GEMMs' shapes.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "moe/backend_buffer.h"
 #include "moe/expert_blocks.h"
 #include "moe/router.h"
@@ -69,6 +71,21 @@ class StepBackend {
                               float* out) = 0;
   virtual void expert_backward(const float* dout, const float* xs,
                                const std::vector<int64_t>& offsets, float* dxs) = 0;
+
+  // The shared experts' FFN (moe.shared_experts) of this rank's MP slice on all
+  // `rows` rows of the layer input (one expert: moe_params.h); the output and dx
+  // are partial sums over MP. `between_blocks` runs after each row block, to drive
+  // the collectives in flight. The forward saves what the backward reads. Only the
+  // CPU backend has it (the config refuses shared experts on the GPU).
+  virtual void shared_forward(const float*, int64_t, bool, float*, const std::function<void()>&) {
+    throw Error("moe.shared_experts: this device has no shared-expert FFN");
+  }
+  virtual void shared_backward(const float*, const float*, int64_t, float*,
+                               const std::function<void()>&) {
+    throw Error("moe.shared_experts: this device has no shared-expert FFN");
+  }
+  // dst += src (n floats).
+  virtual void add(const float* src, int64_t n, float* dst) = 0;
 
   // Data-centric: the FFN of every expert on this rank's slot-sorted rows, from the
   // gathered blocks (expert_blocks.h; `offsets` [E + 1] by slot). The backward adds

@@ -102,8 +102,10 @@ class Pricer {
         return ring(Group::Esp, a_ / r * row_) + mem(a_ / r * row_ * (l_.esp - 1) * 2) +
                alone_copy(Group::Esp, a_ / r * row_);
       case Op::AllReduce: {
-        const double b =
-            st.in == "dwg" ? static_cast<double>(s_.d_model) * s_.experts * 4 : n_ * row_;
+        const bool shared = st.in == "sh" || st.in == "dxsh";  // replicated's shared FFN sum
+        const double b = st.in == "dwg" ? static_cast<double>(s_.d_model) * s_.experts * 4
+                         : shared       ? static_cast<double>(s_.tokens) * row_
+                                        : n_ * row_;
         const int p = static_cast<int>(group_of_rank0(st.group, l_).size());
         bytes = 2.0 * (p - 1) / p * b;
         return allreduce(st.group, b) + mem(b * 2);
@@ -149,6 +151,18 @@ class Pricer {
       }
       case Op::Wait:
         return 0;
+      case Op::SharedExpertForward:
+      case Op::SharedExpertBackward: {
+        const double factor = st.op == Op::SharedExpertBackward ? 2.0 : 1.0;
+        return shared_gemm(factor, static_cast<double>(s_.tokens));
+      }
+      case Op::ReduceScatterMp: {
+        const double block = tl_ * row_;  // this rank's rows of the sum
+        bytes = block * (l_.mp - 1);
+        return ring(Group::Mp, block) + mem(block * (l_.mp - 1) * 2) + alone_copy(Group::Mp, block);
+      }
+      case Op::AddRows:
+        return mem(static_cast<double>(s_.tokens) / (split_ ? l_.mp : 1) * row_ * 3);
     }
     return 0;
   }
@@ -203,6 +217,10 @@ class Pricer {
   double gemm(double flops, int calls) const {
     return flops / (c_.gemm_TFLOPs * 1e12) / speed_ + calls * c_.launch_us * 1e-6;
   }
+  // The shared FFN (width S/mp, one GEMM group) on n rows.
+  double shared_gemm(double factor, double n) const {
+    return ffn_gemm(factor, n, static_cast<double>(s_.shared_experts) * s_.d_hidden / l_.mp, 1);
+  }
   // One rank's expert shard (E/ep experts, an H/esp slice), weights and biases.
   double shard_bytes() const {
     const double mats = s_.swiglu ? 3.0 : 2.0, biases = s_.swiglu ? 2.0 : 1.0;
@@ -214,8 +232,10 @@ class Pricer {
   // GEMM groups (one OpenBLAS or cuBLAS call each): 2 or 3 GEMMs forward; the
   // backward is twice the FLOPs.
   double expert_gemm(double factor, double n, int esp_div, int groups) const {
+    return ffn_gemm(factor, n, static_cast<double>(s_.d_hidden) / esp_div, groups);
+  }
+  double ffn_gemm(double factor, double n, double hidden, int groups) const {
     const double mats = s_.swiglu ? 3.0 : 2.0;
-    const double hidden = static_cast<double>(s_.d_hidden) / esp_div;
     const double flops = factor * mats * 2.0 * n * s_.d_model * hidden;
     const int calls = static_cast<int>(factor * mats) * groups;
     // The activation: forward once, backward (factor 2) about twice the work.
@@ -281,7 +301,8 @@ LayerShape layer_shape(const MoeConfig& m, int64_t tokens) {
                     m.capacity_factor,
                     4,
                     m.a2a_precision == "bf16" ? 2 : 4,
-                    m.a2a == "2dh"};
+                    m.a2a == "2dh",
+                    m.shared_experts};
 }
 
 Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,

@@ -21,6 +21,9 @@
 //   small (counts, loss statistics)  ⌈log2 p⌉·α
 // Compute: GEMM FLOPs at gemm_TFLOPs plus launch_us per GEMM call; row movement
 // at memory_GBps; the slowest rank's speed factor bounds every rank.
+// Shared experts: a one-expert FFN of width S/mp on all of the shard's tokens
+// (forward and backward like the experts' GEMMs), its MP partial sums
+// reduce-scattered (ring over MP) or, in `replicated`, all-reduced, and added.
 // Data-centric (schedule dc): the expert weights' all-gather and the gradients'
 // reduce-scatter are rings over the ep·esp expert group with one rank's expert
 // shard per block; the experts run on this rank's own routed rows, one GEMM group
@@ -45,6 +48,7 @@ struct LayerShape {
   int bytes_per_element = 4;
   int a2a_bytes_per_element = 4;  // 2 with moe.a2a_precision = "bf16"
   bool a2a_two_level = false;     // moe.a2a = "2dh": blocking all-to-alls run 2DH
+  int shared_experts = 0;         // the shared FFN's width is shared_experts · d_hidden
 };
 
 struct StepPrice {

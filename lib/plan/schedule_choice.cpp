@@ -21,7 +21,9 @@ std::vector<std::pair<std::string, int>> schedule_candidates(
 
 ScheduleOption schedule_option(const std::string& name, int chunks, const LayerShape& shape,
                                const Layout& layout, const ClusterSpec& cluster) {
-  return {name, chunks, predict_layer(schedule_build(name, chunks), shape, layout, cluster)};
+  return {name, chunks,
+          predict_layer(schedule_build(name, chunks, shape.shared_experts > 0), shape, layout,
+                        cluster)};
 }
 
 std::vector<ScheduleOption> schedule_options(const LayerShape& shape, const Layout& layout,

@@ -61,6 +61,13 @@ def moe_reference(x, p, cfg):
         outs.append(h @ p["w2"][e] + p["b2"][e])
     outs = torch.stack(outs)  # [E, T, D]
     y = torch.zeros(T, D, dtype=x.dtype)
+    if "shared_w1" in p:  # always-on shared experts: one dense FFN on every token
+        a = x @ p["shared_w1"] + p["shared_b1"]
+        if cfg["activation"] == "swiglu":
+            h = F.silu(a) * (x @ p["shared_w3"] + p["shared_b3"])
+        else:
+            h = F.gelu(a)
+        y = y + h @ p["shared_w2"] + p["shared_b2"]
     rows = torch.arange(T)
     for j in range(k):
         y = y + (keep[:, j] * weight[:, j])[:, None] * outs[topi[:, j], rows]
@@ -68,7 +75,7 @@ def moe_reference(x, p, cfg):
     return y, aux, zloss, topv, dropped
 
 
-def make_case(name, seed, T, D, H, E, k, activation, capacity_factor, renormalize, skew):
+def make_case(name, seed, T, D, H, E, k, activation, capacity_factor, renormalize, skew, shared=0):
     g = torch.Generator().manual_seed(seed)
     dt = torch.float64
     cfg = dict(num_experts=E, top_k=k, activation=activation, capacity_factor=capacity_factor,
@@ -100,6 +107,16 @@ def make_case(name, seed, T, D, H, E, k, activation, capacity_factor, renormaliz
     else:
         raise RuntimeError(f"{name}: no draw with a safe top-k margin")
 
+    if shared:  # drawn after the routed draw, so that the other cases stay as they were
+        S = shared * H
+        p["shared_w1"] = torch.randn(D, S, generator=g, dtype=dt) / math.sqrt(D)
+        p["shared_b1"] = 0.1 * torch.randn(S, generator=g, dtype=dt)
+        if activation == "swiglu":
+            p["shared_w3"] = torch.randn(D, S, generator=g, dtype=dt) / math.sqrt(D)
+            p["shared_b3"] = 0.1 * torch.randn(S, generator=g, dtype=dt)
+        p["shared_w2"] = torch.randn(S, D, generator=g, dtype=dt) / math.sqrt(S)
+        p["shared_b2"] = 0.1 * torch.randn(D, generator=g, dtype=dt)
+
     x.requires_grad_(True)
     for v in p.values():
         v.requires_grad_(True)
@@ -119,12 +136,14 @@ def make_case(name, seed, T, D, H, E, k, activation, capacity_factor, renormaliz
         f"d_model = {D}", f"d_hidden = {H}", f"num_experts = {E}", f"top_k = {k}",
         f'activation = "{activation}"', f"capacity_factor = {capacity_factor:.4f}",
         f"renormalize = {'true' if renormalize else 'false'}",
-        f"aux_loss_coef = {cfg['aux_loss_coef']}", f"z_loss_coef = {cfg['z_loss_coef']}", "",
+        f"aux_loss_coef = {cfg['aux_loss_coef']}", f"z_loss_coef = {cfg['z_loss_coef']}",
+        *([f"shared_experts = {shared}"] if shared else []), "",
         "[train]", f"tokens_per_step = {T}", "",
     ]
     (HERE / f"{name}.toml").write_text("\n".join(toml))
     print(f"{name}: T={T} D={D} H={H} E={E} k={k} {activation} cf={capacity_factor} "
-          f"renorm={renormalize} skew={skew} dropped={dropped} margin={float(margin):.2e}")
+          f"renorm={renormalize} skew={skew} shared={shared} dropped={dropped} "
+          f"margin={float(margin):.2e}")
 
 
 def write_bin(path, tensors):
@@ -154,3 +173,9 @@ if __name__ == "__main__":
     # width (lib/moe/expert_ffn.cpp), so an expert spans several blocks.
     make_case("dropless_top2_gelu_blocks", 17, 1280, 8, 256, 8, 2, "gelu", 0.0, True, "none")
     make_case("dropless_top1_swiglu_blocks", 18, 2560, 8, 256, 8, 1, "swiglu", 0.0, False, "none")
+    # Shared experts (moe.shared_experts = N: one FFN of width N·H on every token):
+    # with GELU and SwiGLU, uneven rows, and one spanning several 256-row blocks.
+    make_case("shared2_top2_gelu_uniform", 19, 32, 16, 32, 8, 2, "gelu", 0.0, True, "none", shared=2)
+    make_case("shared1_top1_swiglu_uneven", 20, 30, 16, 32, 8, 1, "swiglu", 0.0, False, "zipf",
+              shared=1)
+    make_case("shared1_top2_gelu_blocks", 21, 1280, 8, 256, 8, 2, "gelu", 0.0, True, "none", shared=1)
