@@ -25,3 +25,19 @@ for round in $(seq "$rounds"); do
       --csv "$out" "${extra[@]}" </dev/null | tail -2
   done
 done
+# Per round: the step time without and with the shared expert, the shared FFN's own
+# time, what it added, and that as a fraction of its own time.
+/usr/bin/python3 - "$out" "${out%.csv}_summary.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["pair", "without_ms", "with_ms", "predicted_without_ms", "predicted_with_ms",
+                "shared_ffn_ms", "added_ms", "added_of_shared_ffn"])
+    for i in range(0, len(rows) - 1, 2):
+        a, b = rows[i], rows[i + 1]
+        t0, t1, own = float(a["median_ms"]), float(b["median_ms"]), float(b["shared_ffn_ms"])
+        w.writerow([i // 2 + 1, f"{t0:.3f}", f"{t1:.3f}", f"{float(a['predicted_ms']):.3f}",
+                    f"{float(b['predicted_ms']):.3f}", f"{own:.3f}", f"{t1 - t0:.3f}",
+                    f"{(t1 - t0) / own:.4f}"])
+PY
