@@ -9,12 +9,6 @@
 namespace paramoe {
 namespace {
 
-std::vector<int> displacements(const std::vector<int>& counts) {
-  std::vector<int> d(counts.size(), 0);
-  for (size_t k = 1; k < counts.size(); ++k) d[k] = d[k - 1] + counts[k - 1];
-  return d;
-}
-
 int total(const std::vector<int>& counts) {
   int t = 0;
   for (int c : counts) t += c;

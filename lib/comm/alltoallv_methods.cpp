@@ -57,12 +57,14 @@ const char* a2a_method_name(A2aMethod m) {
   return "?";
 }
 
+std::vector<int> displacements(const std::vector<int>& counts) {
+  std::vector<int> d(counts.size(), 0);
+  for (size_t k = 1; k < counts.size(); ++k) d[k] = d[k - 1] + counts[k - 1];
+  return d;
+}
+
 void alltoallv_native(MPI_Comm comm, const RowBuffers& b) {
-  std::vector<int> sd(b.send_rows.size(), 0), rd(b.recv_rows.size(), 0);
-  for (size_t i = 1; i < sd.size(); ++i) {
-    sd[i] = sd[i - 1] + b.send_rows[i - 1];
-    rd[i] = rd[i - 1] + b.recv_rows[i - 1];
-  }
+  const std::vector<int> sd = displacements(b.send_rows), rd = displacements(b.recv_rows);
   MPI_CHECK(MPI_Alltoallv(b.send, b.send_rows.data(), sd.data(), b.row, b.recv, b.recv_rows.data(),
                           rd.data(), b.row, comm));
 }

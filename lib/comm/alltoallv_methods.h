@@ -28,6 +28,9 @@ struct A2aLinkModel {
   double intra_bytes_per_s = 0, intra_latency_s = 0;
 };
 
+// Where each peer's block starts, for blocks of `counts` laid out in peer order.
+std::vector<int> displacements(const std::vector<int>& counts);
+
 struct RowBuffers {
   const char* send;
   const std::vector<int>& send_rows;

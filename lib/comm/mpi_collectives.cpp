@@ -9,12 +9,6 @@
 namespace paramoe {
 
 namespace {
-std::vector<int> prefix(const std::vector<int>& counts) {
-  std::vector<int> displs(counts.size(), 0);
-  for (size_t i = 1; i < counts.size(); ++i) displs[i] = displs[i - 1] + counts[i - 1];
-  return displs;
-}
-
 int checked_int(size_t n) {
   if (n > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw Error("collective payload of " + std::to_string(n) + " elements exceeds MPI's int count");
@@ -118,7 +112,7 @@ void MpiCollectives::allgatherv_rows(Group g, const float* send, float* recv,
   if (alone_copy(grid_.size(g), send, recv, rows[0], row_len)) return;
   const WatchdogCollective entered(grid_.comm(g), g, "MPI_Allgatherv", rows_bytes(rows, row_len));
   const MPI_Datatype t = row_type(row_len);
-  const auto displs = prefix(rows);
+  const auto displs = displacements(rows);
   const int me = grid_.rank(g);
   MPI_CHECK(MPI_Allgatherv(send, rows[me], t, recv, rows.data(), displs.data(), t, grid_.comm(g)));
 }
@@ -167,9 +161,9 @@ MpiCollectives::Handle MpiCollectives::start_alltoallv_rows(Group g, const float
   p.bytes = rows_bytes(send_rows, row_len) + rows_bytes(recv_rows, row_len);
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = send_rows;
-  p.counts[1] = prefix(send_rows);
+  p.counts[1] = displacements(send_rows);
   p.counts[2] = recv_rows;
-  p.counts[3] = prefix(recv_rows);
+  p.counts[3] = displacements(recv_rows);
   MPI_CHECK(MPI_Ialltoallv(send, p.counts[0].data(), p.counts[1].data(), t, recv,
                            p.counts[2].data(), p.counts[3].data(), t, grid_.comm(g), &p.request));
   return add(std::move(p));
@@ -185,7 +179,7 @@ MpiCollectives::Handle MpiCollectives::start_allgatherv_rows(Group g, const floa
   p.bytes = rows_bytes(rows, row_len);
   const MPI_Datatype t = row_type(row_len);
   p.counts[0] = rows;
-  p.counts[1] = prefix(rows);
+  p.counts[1] = displacements(rows);
   MPI_CHECK(MPI_Iallgatherv(send, rows[grid_.rank(g)], t, recv, p.counts[0].data(),
                             p.counts[1].data(), t, grid_.comm(g), &p.request));
   return add(std::move(p));

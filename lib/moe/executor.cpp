@@ -363,14 +363,18 @@ class Executor {
   }
 
   int64_t reduce_scatterv(const Step& s) {
-    const auto peer_rows = esp_chunk_rows(s.chunk, s.chunks);
-    const int64_t n = rows(s.in_slot), mine = peer_rows[rank(Group::Esp)];
+    return reduce_scatter_rows(s, Group::Esp, esp_chunk_rows(s.chunk, s.chunks));
+  }
+
+  // Sums `in` over group g; this rank keeps its peer_rows block, started or not.
+  int64_t reduce_scatter_rows(const Step& s, Group g, const std::vector<int>& peer_rows) {
+    const int64_t n = rows(s.in_slot), mine = peer_rows[rank(g)];
     const float* x = in(s);
     float* o = out(s, mine);
     if (s.async)
-      started(s, c_.coll.start_reduce_scatterv_rows(Group::Esp, x, o, peer_rows, D_));
+      started(s, c_.coll.start_reduce_scatterv_rows(g, x, o, peer_rows, D_));
     else
-      c_.coll.reduce_scatterv_rows(Group::Esp, x, o, peer_rows, D_);
+      c_.coll.reduce_scatterv_rows(g, x, o, peer_rows, D_);
     return row_bytes(n - mine);
   }
 
@@ -463,15 +467,7 @@ class Executor {
 
   // All T rows' partial sums → this rank's SplitMp rows of the sum.
   int64_t reduce_scatter_mp(const Step& s) {
-    const auto& peer_rows = c_.run.mp_rows;
-    const int64_t n = rows(s.in_slot), mine = peer_rows[rank(Group::Mp)];
-    const float* x = in(s);
-    float* o = out(s, mine);
-    if (s.async)
-      started(s, c_.coll.start_reduce_scatterv_rows(Group::Mp, x, o, peer_rows, D_));
-    else
-      c_.coll.reduce_scatterv_rows(Group::Mp, x, o, peer_rows, D_);
-    return row_bytes(n - mine);
+    return reduce_scatter_rows(s, Group::Mp, c_.run.mp_rows);
   }
 
   int64_t add_rows(const Step& s) {
