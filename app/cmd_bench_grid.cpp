@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/result_table.h"
 #include "core/rng.h"
+#include "core/routing_skew.h"
 #include "core/row_split.h"
 #include "core/stats.h"
 #include "moe/layer_timing.h"
@@ -31,6 +32,7 @@ struct BenchGridArgs {
   int ranks_per_node = 0;  // emulated nodes for the process grid; 0: detect
   int warmup = 1;
   int repeats = 5;
+  std::string routing = "uniform";  // as bench.routing (core/routing_skew.h)
 };
 
 }  // namespace
@@ -56,7 +58,8 @@ const std::vector<ResultTable::Column> kColumns = {{"grid"},
                                                    {"measured_ms"},
                                                    {"predicted_ms"},
                                                    {"alltoall_bytes_per_rank"},
-                                                   {"auto_pick"}};
+                                                   {"auto_pick"},
+                                                   {"routing"}};
 
 struct Row {
   std::string schedule;
@@ -82,6 +85,12 @@ static int cmd_bench_grid(const BenchGridArgs& args) {
     const GridPoint& p = grid.points[i];
     MoeConfig cfg = p.moe;
     cfg.schedule = "s1";
+    cfg.routing_skew = args.routing;
+    RoutingSkew skew;
+    if (!routing_skew_parse(args.routing, cfg.top_k, skew))
+      throw_collective("bench grid: --routing: expected " + std::string(kRoutingSkewExpected) +
+                       " (point " + std::to_string(i) + " has top_k " + std::to_string(cfg.top_k) +
+                       "), got \"" + args.routing + "\"");
     if (!layout_problem(Layout{world, p.mp, p.ep, p.esp, args.ranks_per_node}, cfg).empty()) {
       ++skipped;
       continue;
@@ -175,7 +184,8 @@ static int cmd_bench_grid(const BenchGridArgs& args) {
                  r.measured_ms,
                  r.predicted_ms,
                  r.a2a_bytes,
-                 pick});
+                 pick,
+                 args.routing});
     // Point by point, so that a long sweep that stops keeps what it measured.
     if (!args.csv.empty() && me == 0) table.append_csv(args.csv, "bench grid csv");
   }
@@ -199,6 +209,8 @@ void add_bench_grid_command(CLI::App& app, Commands& out) {
                   "cluster file for the predictions and auto (e.g. from paramoe calibrate)");
   cmd->add_option("--ranks-per-node", args->ranks_per_node, "emulate nodes of N consecutive ranks");
   cmd->add_option("--warmup", args->warmup, "untimed passes per schedule");
+  cmd->add_option("--routing", args->routing,
+                  "uniform, zipf:S or hot:F: skewed routing, as bench.routing");
   add_bench_options(cmd, args->repeats, args->csv);
   out.push_back({cmd, [args] { return cmd_bench_grid(*args); }});
 }

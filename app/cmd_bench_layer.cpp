@@ -41,7 +41,8 @@ struct BenchRow {
   std::string schedule;
   double median_ms = 0, min_ms = 0, a2a_ms = 0, shared_ms = 0;
   double a2a_bytes_mean = 0, a2a_bytes_max = 0;
-  double predicted_ms = 0;  // with plan.cluster
+  double predicted_ms = 0;    // with plan.cluster
+  std::vector<float> shares;  // each expert's share of the assignments (last pass)
   // With --trace and plan.cluster: per op (both passes), this rank's measured and
   // the predicted milliseconds.
   std::map<std::string, std::pair<double, double>> per_op;
@@ -54,7 +55,8 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
   if (!args.schedules.empty()) bc.schedules = args.schedules;
   if (args.repeats > 0) bc.repeats = args.repeats;
   if (!args.csv.empty()) bc.csv = args.csv;
-  const MoeConfig& mc = rc.moe_layers.front();
+  MoeConfig mc = rc.moe_layers.front();
+  mc.routing_skew = bc.routing;
   const int64_t D = mc.d_model;
   const uint64_t seed = static_cast<uint64_t>(rc.config.train.seed);
 
@@ -88,6 +90,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
   // rounds (which also grow every buffer to its largest size), then the timed ones.
   const int n = static_cast<int>(bc.schedules.size());
   std::vector<std::vector<double>> step_s(n), a2a_s(n), shared_s(n);
+  std::vector<std::vector<float>> shares(n);
   std::vector<LayerTiming> last(n);
   std::vector<std::vector<StepRecord>> records(n);  // with --trace: each one's last timed pass
   take_turns(n, bc.warmup, [&](int v) {
@@ -98,6 +101,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     layer.set_schedule(bc.schedules[v]);
     last[v] = time_layer(layer, x, dy, rows, 0, 1, *rc.coll);
     step_s[v].push_back(last[v].step_s[0]);
+    shares[v] = layer.last_run().routing.frac;
     a2a_s[v].push_back(last[v].alltoall_s[0]);
     shared_s[v].push_back(last[v].shared_s[0]);
     if (!args.trace.empty() && std::ssize(step_s[v]) == bc.repeats) {
@@ -116,6 +120,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     row.min_ms = *std::min_element(step_s[v].begin(), step_s[v].end()) * 1e3;
     row.a2a_ms = median(a2a_s[v]) * 1e3;
     row.shared_ms = median(shared_s[v]) * 1e3;
+    row.shares = shares[v];
     row.a2a_bytes_mean = t.alltoall_bytes_mean;
     row.a2a_bytes_max = t.alltoall_bytes_max;
     if (predict) {
@@ -155,6 +160,15 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                 bc.tokens_per_step, mc.d_model, mc.d_hidden, mc.num_experts, mc.top_k,
                 mc.activation.c_str(), mc.capacity_factor, bc.repeats, rc.layers.describe.c_str());
   log_info(line);
+  if (!results.empty() && !results.front().shares.empty()) {
+    std::string shares = "bench layer: routing " + bc.routing + ", realised expert shares:";
+    char share[16];
+    for (float f : results.front().shares) {
+      std::snprintf(share, sizeof share, " %.3f", f);
+      shares += share;
+    }
+    log_info(shares);
+  }
   const Layout& l = rc.grid->layout();
   std::vector<ResultTable::Column> columns = {
       {"schedule", "schedule", "%s"},
@@ -179,7 +193,9 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
       {"alltoall_bytes_per_rank_max", "a2a_MB/rank(max)", "%.3f", 1e-6},
       {"predicted_ms", predict ? "predicted_ms" : "", "%.3f"},
       {"shared_experts", ""},
-      {"shared_ffn_ms", mc.shared_experts > 0 ? "shared_ms" : "", "%.3f"}};
+      {"shared_ffn_ms", mc.shared_experts > 0 ? "shared_ms" : "", "%.3f"},
+      {"routing", ""},
+      {"max_share", "max_share", "%.3f"}};
   ResultTable table(columns);
   for (const BenchRow& r : results)
     table.add({r.schedule,
@@ -204,7 +220,9 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                r.a2a_bytes_max,
                r.predicted_ms,
                int64_t{mc.shared_experts},
-               r.shared_ms});
+               r.shared_ms,
+               bc.routing,
+               r.shares.empty() ? 0.0 : *std::max_element(r.shares.begin(), r.shares.end())});
   for (const std::string& text : table.lines()) log_info("  " + text);
   // Step by step (summed per op over both passes; rank 0's last repeat).
   for (const BenchRow& r : results) {

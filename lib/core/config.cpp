@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/routing_skew.h"
 #include "core/toml_keys.h"
 
 namespace paramoe {
@@ -165,6 +166,11 @@ void validate(const Config& c) {
   require(c.debug.slow_seconds >= 0.0 && c.debug.slow_seconds <= 60.0, o, "debug", "slow_seconds",
           "a number of seconds in [0, 60]");
   require(c.debug.nan_step >= 0, o, "debug", "nan_step", "an integer >= 0 (0 = never)");
+  RoutingSkew skew;
+  require(routing_skew_parse(b.routing, c.moe.top_k, skew), o, "bench", "routing",
+          std::string(kRoutingSkewExpected) + ", got \"" + b.routing + "\"");
+  require(b.routing == "uniform" || c.device.type == "cpu", o, "bench", "routing",
+          "\"uniform\" with device.type = \"cuda\" (the GPU router takes no skew)");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
   for (const auto& s : b.schedules)
     require(s == "replicated" || s == "s1" || s == "s2", o, "bench", "schedules",
@@ -281,7 +287,7 @@ Config config_parse(const std::string& text, const std::string& origin,
   read_section(root, origin, "bench",
                {int_key("tokens_per_step", b.tokens_per_step), int_key("repeats", b.repeats),
                 int_key("warmup", b.warmup), string_list_key("schedules", b.schedules),
-                string_key("csv", b.csv)});
+                string_key("csv", b.csv), string_key("routing", b.routing)});
   CheckpointConfig& ck = c.checkpoint;
   read_section(root, origin, "checkpoint",
                {string_key("dir", ck.dir), int_key("every", ck.every), int_key("keep", ck.keep),

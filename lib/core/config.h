@@ -62,6 +62,8 @@ struct MoeConfig {
   // to the routed output; it computes while the routed rows' all-to-all is in
   // flight. 0: none.
   int shared_experts = 0;
+  // bench.routing as the router applies it (set by the benchmarks; not a key).
+  std::string routing_skew = "uniform";
   // Set at start-up by parallel.split = "speed" (model-centric): one weight per ESP
   // index, the experts' hidden dimension split over ESP ranks in proportion. Empty:
   // even slices. Not a config key.
@@ -132,6 +134,9 @@ struct BenchConfig {
   int warmup = 2;
   std::vector<std::string> schedules = {"replicated", "s1"};
   std::string csv;  // empty: no file
+  // "uniform" | "zipf:S" | "hot:F": skewed routing for bench layer and bench grid
+  // (core/routing_skew.h).
+  std::string routing = "uniform";
 };
 
 struct CheckpointConfig {

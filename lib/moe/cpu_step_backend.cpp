@@ -56,8 +56,15 @@ void CpuStepBackend::combine_rows_backward(const float* dy, const float* rows,
 }
 
 void CpuStepBackend::route(const float* x, int64_t tokens, Routing& r) {
+  if (cfg_.routing_skew != skew_spec_) {  // the config validated it
+    skew_spec_ = cfg_.routing_skew;
+    if (!routing_skew_parse(skew_spec_, cfg_.top_k, skew_))
+      throw Error("bench.routing: expected " + std::string(kRoutingSkewExpected) + ", got \"" +
+                  skew_spec_ + "\"");
+  }
   router_forward_local(x, tokens, cfg_.d_model, params_.gate.value.data(), cfg_, r,
-                       params_.balance_bias.empty() ? nullptr : params_.balance_bias.data());
+                       params_.balance_bias.empty() ? nullptr : params_.balance_bias.data(),
+                       &skew_);
 }
 
 void CpuStepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {

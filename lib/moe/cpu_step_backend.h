@@ -2,6 +2,7 @@
 // The reference StepBackend: host vectors and kernels/cpu, on the layer's own
 // MoeParams.
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "core/config.h"
@@ -87,6 +88,8 @@ class CpuStepBackend final : public StepBackend {
   ExpertActivations act_;
   ExpertActivations shared_act_;                 // the shared experts' (moe.shared_experts)
   std::vector<ExpertActivations> gathered_act_;  // per gathered block
+  std::string skew_spec_ = "uniform";            // cfg_.routing_skew as parsed into skew_
+  RoutingSkew skew_;
 };
 
 }  // namespace paramoe

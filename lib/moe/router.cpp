@@ -5,11 +5,13 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/router_ops.h"
+#include "moe/skewed_scores.h"
 
 namespace paramoe {
 
 void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
-                          const MoeConfig& cfg, Routing& r, const float* bias) {
+                          const MoeConfig& cfg, Routing& r, const float* bias,
+                          const RoutingSkew* skew) {
   const int E = cfg.num_experts, k = cfg.top_k;
   r.tokens = T;
   r.k = k;
@@ -21,10 +23,13 @@ void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
   cpu::softmax_lse_forward(logits.data(), T, E, r.probs.data(), r.lse.data());
   r.expert.assign(T * k, 0);
   r.topk_prob.assign(T * k, 0.0f);
-  if (bias) {
+  const bool skewed = skew && skew->kind != RoutingSkew::Kind::Uniform;
+  if (bias || skewed) {
     std::vector<float> scores(r.probs);
-    for (int64_t t = 0; t < T; ++t)
-      for (int e = 0; e < E; ++e) scores[t * E + e] += bias[e];
+    if (bias)
+      for (int64_t t = 0; t < T; ++t)
+        for (int e = 0; e < E; ++e) scores[t * E + e] += bias[e];
+    if (skewed) skew_scores(*skew, x, T, D, E, k, scores.data());
     cpu::topk_rows(scores.data(), T, E, k, r.expert.data(), r.topk_prob.data());
     for (int64_t i = 0; i < T * k; ++i) r.topk_prob[i] = r.probs[(i / k) * E + r.expert[i]];
   } else {

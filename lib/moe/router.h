@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/routing_skew.h"
 
 namespace paramoe {
 
@@ -34,9 +35,11 @@ struct Routing {
 
 // Logits, softmax, top-k and gate weights for T local tokens x [T, D]; wg is [D, E].
 // With `bias` ([E], moe.balance = "bias") the top-k is chosen on probs + bias, and
-// the chosen experts' gate weights are their unbiased probabilities.
+// the chosen experts' gate weights are their unbiased probabilities; a `skew`
+// (bench.routing) offsets the same selection scores per token.
 void router_forward_local(const float* x, int64_t tokens, int64_t d_model, const float* wg,
-                          const MoeConfig& cfg, Routing& r, const float* bias = nullptr);
+                          const MoeConfig& cfg, Routing& r, const float* bias = nullptr,
+                          const RoutingSkew* skew = nullptr);
 
 // Aux-loss-free balancing (DeepSeek-V3): bias_e += rate · sign(1/E − frac_e), where
 // frac is the global share of top-k assignments (r.frac, the same on every rank),
