@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# profile_layer.sh [OUTDIR]: where the CPU MoE layer's time goes, by Linux perf
+# profile_layer.sh [OUTDIR] [TAG]: where the CPU MoE layer's time goes, by Linux perf
 # (Debian's linux-perf), at issue 29's layers A and B (2 ranks, mp = 1, ep = 2,
 # E = 4, top-2, GELU, dropless, s1; see perf/layer_skew.sh), uniform routing.
 # Each rank runs under `perf record` (999 Hz); the samples of both ranks are
 # grouped by symbol into the layer's parts (perf/profile_breakdown.py) and
-# written to OUTDIR/profile_layer_<A|B>.csv. The whole process is sampled, so
+# written to OUTDIR/profile_layer_<A|B><TAG>.csv. The whole process is sampled, so
 # start-up and the untimed warm-up pass are in it too (a few % at these sizes).
 # Root (or perf_event_paranoid <= 1) needed; run from the repository root.
 set -euo pipefail
-outdir=${1:-perf/results}
+outdir=${1:-perf/results} tag=${2:-}
 bin=$(realpath "${PARAMOE_BIN:-build/app/paramoe}")
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
@@ -34,6 +34,6 @@ for layer in A B; do
   for f in "$work"/perf.*.data; do
     perf report -i "$f" --no-children --sort dso,symbol --stdio -q -g none 2>/dev/null
   done >"$work/report.txt"
-  /usr/bin/python3 perf/profile_breakdown.py "$work/report.txt" "$layer" >"$outdir/profile_layer_$layer.csv"
-  cat "$outdir/profile_layer_$layer.csv"
+  /usr/bin/python3 perf/profile_breakdown.py "$work/report.txt" "$layer" >"$outdir/profile_layer_$layer$tag.csv"
+  cat "$outdir/profile_layer_$layer$tag.csv"
 done
