@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""Groups a `perf report --sort dso,symbol --stdio -q -g none` listing (one or more
-ranks' reports concatenated) into the MoE layer's parts, as CSV on stdout:
-layer,part,percent,top_symbols. Percentages are of all samples of all ranks.
+"""Groups `perf report --sort dso,symbol --stdio -q -g none -n` listings into the
+MoE layer's parts, as CSV on stdout: layer,part,percent,samples,top_symbols.
 
-usage: perf/profile_breakdown.py REPORT.txt LAYER
+Differential: LONG is the report of a run with more timed passes than SHORT's
+(same set-up, same warm-up), each the ranks' reports concatenated. Per symbol the
+SHORT samples are taken from the LONG ones, which leaves the extra steady-state
+passes alone: set-up and the warm-up's first touches of every buffer (tens of
+thousands of page faults, none in later passes) drop out. Percentages are of
+those remaining samples.
+
+usage: perf/profile_breakdown.py LONG.txt SHORT.txt LAYER
 """
 import collections
 import re
@@ -30,31 +36,37 @@ PARTS = [
      lambda d, s: re.search(r"param_init|normal01|uniform01|cmd_bench|__cos|__sin|log_fma|"
                             r"ld-linux|do_lookup|_dl_", s + " " + d) is not None),
 ]
-LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.+?)\s+-\s+-\s*$")
+LINE = re.compile(r"^\s*([\d.]+)%\s+(\d+)\s+(\S+)\s+\[[.k]\]\s+(.+?)\s+-\s+-\s*$")
+
+
+def samples(report):
+    """(dso, symbol) -> samples, over the report's lines."""
+    counts = collections.Counter()
+    for line in open(report):
+        m = LINE.match(line)
+        if m:
+            counts[(m.group(3), m.group(4).strip())] += int(m.group(2))
+    return counts
 
 
 def main():
-    report, layer = sys.argv[1], sys.argv[2]
+    long_counts, short_counts = samples(sys.argv[1]), samples(sys.argv[2])
+    layer = sys.argv[3]
     totals = collections.Counter()
     symbols = collections.defaultdict(collections.Counter)
-    ranks = 0
-    for line in open(report):
-        if line.lstrip().startswith("#"):
+    for (dso, sym), n in long_counts.items():
+        extra = n - short_counts.get((dso, sym), 0)
+        if extra <= 0:
             continue
-        m = LINE.match(line)
-        if not m:
-            continue
-        pct, dso, sym = float(m.group(1)), m.group(2), m.group(3).strip()
         part = next((p for p, test in PARTS if test(dso, sym)), "other")
-        totals[part] += pct
-        symbols[part][sym] += pct
-    # Each rank's report sums to about 100%.
+        totals[part] += extra
+        symbols[part][sym] += extra
     whole = sum(totals.values())
-    print("layer,part,percent,top_symbols")
+    print("layer,part,percent,samples,top_symbols")
     for part, _ in PARTS + [("other", None)]:
         share = 100.0 * totals[part] / whole if whole else 0.0
         top = " ".join(s.replace(",", ";") for s, _ in symbols[part].most_common(3))
-        print(f"{layer},\"{part}\",{share:.2f},\"{top}\"")
+        print(f"{layer},\"{part}\",{share:.2f},{totals[part]},\"{top}\"")
 
 
 if __name__ == "__main__":

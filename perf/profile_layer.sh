@@ -2,10 +2,11 @@
 # profile_layer.sh [OUTDIR] [TAG]: where the CPU MoE layer's time goes, by Linux perf
 # (Debian's linux-perf), at issue 29's layers A and B (2 ranks, mp = 1, ep = 2,
 # E = 4, top-2, GELU, dropless, s1; see perf/layer_skew.sh), uniform routing.
-# Each rank runs under `perf record` (999 Hz); the samples of both ranks are
-# grouped by symbol into the layer's parts (perf/profile_breakdown.py) and
-# written to OUTDIR/profile_layer_<A|B><TAG>.csv. The whole process is sampled, so
-# start-up and the untimed warm-up pass are in it too (a few % at these sizes).
+# Each rank runs under `perf record` (999 Hz), once with several timed passes and
+# once with one; perf/profile_breakdown.py takes the second's samples from the
+# first's, symbol by symbol, so that only steady-state passes remain (set-up and
+# the warm-up's first touches of every buffer drop out), groups them into the
+# layer's parts and writes OUTDIR/profile_layer_<A|B><TAG>.csv.
 # Root (or perf_event_paranoid <= 1) needed; run from the repository root.
 set -euo pipefail
 outdir=${1:-perf/results} tag=${2:-}
@@ -14,26 +15,33 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 cat >"$work/rank.sh" <<SH
 #!/usr/bin/env bash
-exec perf record -F 999 -g -q -o "$work/perf.\$OMPI_COMM_WORLD_RANK.data" -- "\$@"
+exec perf record -F 999 -q -o "$work/perf.\$OMPI_COMM_WORLD_RANK.data" -- "\$@"
 SH
 chmod +x "$work/rank.sh"
 common=(--set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1 --set moe.num_experts=4
   --set moe.top_k=2 --set moe.activation=gelu --set moe.capacity_factor=0.0
   --set 'bench.schedules=["s1"]' --set bench.warmup=1)
-for layer in A B; do
-  if [[ $layer == A ]]; then
-    shape=(--set moe.d_model=512 --set moe.d_hidden=2048 --set bench.tokens_per_step=4096
-      --set bench.repeats=5)
-  else
-    shape=(--set moe.d_model=1024 --set moe.d_hidden=4096 --set bench.tokens_per_step=8192
-      --set bench.repeats=2)
-  fi
+
+profile() {  # profile LAYER REPEATS REPORT: both ranks' samples under perf record
+  local repeats=$2 report=$3
   rm -f "$work"/perf.*.data
   mpirun --oversubscribe -np 2 "$work/rank.sh" "$bin" bench layer inputs/bench/layer-cpu.toml \
-    "${common[@]}" "${shape[@]}" </dev/null | grep -E " s1 "
+    "${common[@]}" "${shape[@]}" --set bench.repeats="$repeats" </dev/null | grep -E " s1 "
   for f in "$work"/perf.*.data; do
-    perf report -i "$f" --no-children --sort dso,symbol --stdio -q -g none 2>/dev/null
-  done >"$work/report.txt"
-  /usr/bin/python3 perf/profile_breakdown.py "$work/report.txt" "$layer" >"$outdir/profile_layer_$layer$tag.csv"
+    perf report -i "$f" --no-children --sort dso,symbol --stdio -q -g none -n 2>/dev/null
+  done >"$report"
+}
+for layer in A B; do
+  if [[ $layer == A ]]; then
+    shape=(--set moe.d_model=512 --set moe.d_hidden=2048 --set bench.tokens_per_step=4096)
+    long=7
+  else
+    shape=(--set moe.d_model=1024 --set moe.d_hidden=4096 --set bench.tokens_per_step=8192)
+    long=4
+  fi
+  profile "$layer" "$long" "$work/long.txt"
+  profile "$layer" 1 "$work/short.txt"
+  /usr/bin/python3 perf/profile_breakdown.py "$work/long.txt" "$work/short.txt" "$layer" \
+    >"$outdir/profile_layer_$layer$tag.csv"
   cat "$outdir/profile_layer_$layer$tag.csv"
 done
