@@ -110,6 +110,10 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     }
   });
 
+  // The experts' GEMM bound (the same for every schedule: the same useful FLOPs),
+  // from the last pass's rows, on the CPU.
+  const GemmBound bound =
+      rc.config.device.type == "cpu" ? expert_gemm_bound(layer, *rc.coll) : GemmBound{};
   std::vector<BenchRow> results;
   for (int v = 0; v < n; ++v) {
     const std::string& name = bc.schedules[v];
@@ -160,6 +164,13 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                 bc.tokens_per_step, mc.d_model, mc.d_hidden, mc.num_experts, mc.top_k,
                 mc.activation.c_str(), mc.capacity_factor, bc.repeats, rc.layers.describe.c_str());
   log_info(line);
+  if (bound.seconds > 0) {
+    std::snprintf(line, sizeof line,
+                  "bench layer: expert GEMM bound %.3f ms (useful expert FLOPs at %.1f GFLOP/s, "
+                  "the sgemm rate every rank sustains at once at the FFN's shapes)",
+                  bound.seconds * 1e3, bound.gflops_per_s);
+    log_info(line);
+  }
   if (!results.empty() && !results.front().shares.empty()) {
     std::string shares = "bench layer: routing " + bc.routing + ", realised expert shares:";
     char share[16];
@@ -195,7 +206,10 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
       {"shared_experts", ""},
       {"shared_ffn_ms", mc.shared_experts > 0 ? "shared_ms" : "", "%.3f"},
       {"routing", ""},
-      {"max_share", "max_share", "%.3f"}};
+      {"max_share", "max_share", "%.3f"},
+      {"sgemm_gflops", ""},
+      {"gemm_bound_ms", ""},
+      {"of_gemm_bound", bound.seconds > 0 ? "of_bound" : "", "%.3f"}};
   ResultTable table(columns);
   for (const BenchRow& r : results)
     table.add({r.schedule,
@@ -222,7 +236,10 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                int64_t{mc.shared_experts},
                r.shared_ms,
                bc.routing,
-               r.shares.empty() ? 0.0 : *std::max_element(r.shares.begin(), r.shares.end())});
+               r.shares.empty() ? 0.0 : *std::max_element(r.shares.begin(), r.shares.end()),
+               bound.gflops_per_s,
+               bound.seconds * 1e3,
+               bound.seconds * 1e3 / r.median_ms});
   for (const std::string& text : table.lines()) log_info("  " + text);
   // Step by step (summed per op over both passes; rank 0's last repeat).
   for (const BenchRow& r : results) {
