@@ -8,21 +8,12 @@
 set -euo pipefail
 old=$1 new=$2 out=${3:-perf/results/layer_ab_before_after.csv} pairs=${4:-3}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 echo "layer,variant,pair,median_ms" >"$out"
-common=(--set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1 --set moe.num_experts=4
-  --set moe.top_k=2 --set moe.activation=gelu --set moe.capacity_factor=0.0
-  --set 'bench.schedules=["s1"]' --set bench.warmup=1)
+source "$(dirname "$0")/layers_ab.sh"
 run() {  # layer variant pair
-  local bin=$old shape
+  local bin=$old
   [[ $2 == new ]] && bin=$new
-  if [[ $1 == A ]]; then
-    shape=(--set moe.d_model=512 --set moe.d_hidden=2048 --set bench.tokens_per_step=4096
-      --set bench.repeats=3)
-  else
-    shape=(--set moe.d_model=1024 --set moe.d_hidden=4096 --set bench.tokens_per_step=8192
-      --set bench.repeats=2)
-  fi
+  layer_shape "$1"
   rm -f "$work/l.csv"
   mpirun --oversubscribe -np 2 "$bin" bench layer inputs/bench/layer-cpu.toml "${common[@]}" \
     "${shape[@]}" --csv "$work/l.csv" </dev/null >/dev/null

@@ -8,20 +8,11 @@
 set -euo pipefail
 out=${1:-perf/results/layer_skew.csv} rounds=${2:-3}
 bin=${PARAMOE_BIN:-build/app/paramoe}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 rm -f "$out"
-common=(--set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1 --set moe.num_experts=4
-  --set moe.top_k=2 --set moe.activation=gelu --set moe.capacity_factor=0.0
-  --set 'bench.schedules=["s1"]' --set bench.warmup=1)
+source "$(dirname "$0")/layers_ab.sh"
 for round in $(seq "$rounds"); do
   for layer in A B; do
-    if [[ $layer == A ]]; then
-      shape=(--set moe.d_model=512 --set moe.d_hidden=2048 --set bench.tokens_per_step=4096
-        --set bench.repeats=3)
-    else
-      shape=(--set moe.d_model=1024 --set moe.d_hidden=4096 --set bench.tokens_per_step=8192
-        --set bench.repeats=2)
-    fi
+    layer_shape "$layer"
     for routing in uniform hot:0.5; do
       echo "round $round: layer $layer, $routing"
       mpirun --oversubscribe -np 2 "$bin" bench layer inputs/bench/layer-cpu.toml "${common[@]}" \

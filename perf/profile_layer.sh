@@ -12,15 +12,12 @@ set -euo pipefail
 outdir=${1:-perf/results} tag=${2:-}
 bin=$(realpath "${PARAMOE_BIN:-build/app/paramoe}")
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 cat >"$work/rank.sh" <<SH
 #!/usr/bin/env bash
 exec perf record -F 999 -q -o "$work/perf.\$OMPI_COMM_WORLD_RANK.data" -- "\$@"
 SH
 chmod +x "$work/rank.sh"
-common=(--set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1 --set moe.num_experts=4
-  --set moe.top_k=2 --set moe.activation=gelu --set moe.capacity_factor=0.0
-  --set 'bench.schedules=["s1"]' --set bench.warmup=1)
+source "$(dirname "$0")/layers_ab.sh"
 
 profile() {  # profile LAYER REPEATS REPORT: both ranks' samples under perf record
   local repeats=$2 report=$3
@@ -32,13 +29,9 @@ profile() {  # profile LAYER REPEATS REPORT: both ranks' samples under perf reco
   done >"$report"
 }
 for layer in A B; do
-  if [[ $layer == A ]]; then
-    shape=(--set moe.d_model=512 --set moe.d_hidden=2048 --set bench.tokens_per_step=4096)
-    long=7
-  else
-    shape=(--set moe.d_model=1024 --set moe.d_hidden=4096 --set bench.tokens_per_step=8192)
-    long=4
-  fi
+  layer_shape "$layer"
+  long=7
+  [[ $layer == B ]] && long=4
   profile "$layer" "$long" "$work/long.txt"
   profile "$layer" 1 "$work/short.txt"
   /usr/bin/python3 perf/profile_breakdown.py "$work/long.txt" "$work/short.txt" "$layer" \
