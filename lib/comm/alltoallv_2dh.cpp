@@ -17,35 +17,55 @@ int total(const std::vector<int>& counts) {
 
 }  // namespace
 
-TwoLevelComm::TwoLevelComm(MPI_Comm comm, int node) {
-  int me = 0, n = 1;
-  MPI_CHECK(MPI_Comm_rank(comm, &me));
-  MPI_CHECK(MPI_Comm_size(comm, &n));
-  std::vector<int> node_ids(n);
-  MPI_CHECK(MPI_Allgather(&node, 1, MPI_INT, node_ids.data(), 1, MPI_INT, comm));
-  // Nodes in order of their lowest comm rank; every rank derives the same.
-  std::vector<int> seen, count;
-  node_of_.assign(n, 0);
-  local_of_.assign(n, 0);
-  for (int q = 0; q < n; ++q) {
+namespace {
+// Nodes in order of their lowest rank; each rank's node index and local index
+// (its place among its node's ranks); ranks per node in node order.
+void number_nodes(const std::vector<int>& node_ids, std::vector<int>& node_of,
+                  std::vector<int>& local_of, std::vector<int>& count) {
+  std::vector<int> seen;
+  node_of.assign(node_ids.size(), 0);
+  local_of.assign(node_ids.size(), 0);
+  count.clear();
+  for (size_t q = 0; q < node_ids.size(); ++q) {
     const auto it = std::find(seen.begin(), seen.end(), node_ids[q]);
     const int k = static_cast<int>(it - seen.begin());
     if (it == seen.end()) {
       seen.push_back(node_ids[q]);
       count.push_back(0);
     }
-    node_of_[q] = k;
-    local_of_[q] = count[k]++;
+    node_of[q] = k;
+    local_of[q] = count[k]++;
   }
-  nodes_ = static_cast<int>(seen.size());
-  per_node_ = count[0];
-  const bool even = std::all_of(count.begin(), count.end(), [&](int c) { return c == per_node_; });
-  if (nodes_ < 2 || !even) {
-    std::string spread;
-    for (int c : count) spread += (spread.empty() ? "" : ", ") + std::to_string(c);
-    problem_ = "2DH all-to-all: the group's " + std::to_string(n) + " ranks lie on " +
-               std::to_string(nodes_) + " node(s) with " + spread +
-               " on each; expected at least two nodes with the same number on each";
+}
+}  // namespace
+
+std::string two_level_problem(const std::vector<int>& node_ids) {
+  std::vector<int> node_of, local_of, count;
+  number_nodes(node_ids, node_of, local_of, count);
+  const bool even =
+      std::all_of(count.begin(), count.end(), [&](int c) { return c == count.front(); });
+  if (count.size() >= 2 && even) return "";
+  std::string spread;
+  for (int c : count) spread += (spread.empty() ? "" : ", ") + std::to_string(c);
+  return std::to_string(node_ids.size()) + " ranks lie on " + std::to_string(count.size()) +
+         " node(s) with " + spread + " on each";
+}
+
+TwoLevelComm::TwoLevelComm(MPI_Comm comm, int node) {
+  int me = 0, n = 1;
+  MPI_CHECK(MPI_Comm_rank(comm, &me));
+  MPI_CHECK(MPI_Comm_size(comm, &n));
+  std::vector<int> node_ids(n);
+  MPI_CHECK(MPI_Allgather(&node, 1, MPI_INT, node_ids.data(), 1, MPI_INT, comm));
+  // Every rank derives the same numbering from the same ids.
+  std::vector<int> count;
+  number_nodes(node_ids, node_of_, local_of_, count);
+  nodes_ = static_cast<int>(count.size());
+  per_node_ = count.front();
+  const std::string spread = two_level_problem(node_ids);
+  if (!spread.empty()) {
+    problem_ = "2DH all-to-all: the group's " + spread +
+               "; expected at least two nodes with the same number on each";
     return;
   }
   rank_at_.assign(n, 0);

@@ -21,6 +21,12 @@
 
 namespace paramoe {
 
+// Whether ranks on the nodes node_ids (one id per rank, any integers that are
+// equal exactly within a node) can run 2DH: "" if they span at least two nodes
+// with the same number of ranks on each, else how they are spread ("4 ranks lie on
+// 1 node(s) with 4 on each"). TwoLevelComm and the layout check both ask it.
+std::string two_level_problem(const std::vector<int>& node_ids);
+
 class TwoLevelComm {
  public:
   // Collective over `comm`; `node` is this rank's node id (any integer that is

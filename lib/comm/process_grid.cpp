@@ -1,9 +1,8 @@
 #include "comm/process_grid.h"
 
-#include <algorithm>
-#include <map>
 #include <sstream>
 
+#include "comm/alltoallv_2dh.h"
 #include "core/error.h"
 
 namespace paramoe {
@@ -83,24 +82,17 @@ namespace {
 // checks every group from the world's node leaders, so all fail alike.
 void two_level_validate(const std::vector<int>& leaders, const Layout& l) {
   for (int r = 0; r < l.world; ++r) {
-    const GroupIndex gi = group_index(r, l);
-    if (gi.ep != 0) continue;  // one check per EP group, from its first rank
-    std::map<int, int> per_node;
-    for (int e = 0; e < l.ep; ++e) ++per_node[leaders[r + e * l.esp]];
-    const int first = per_node.begin()->second;
-    const bool even = std::all_of(per_node.begin(), per_node.end(),
-                                  [&](const auto& kv) { return kv.second == first; });
-    if (per_node.size() >= 2 && even) continue;
-    std::string spread;
-    for (const auto& [leader, count] : per_node)
-      spread += (spread.empty() ? "" : ", ") + std::to_string(count);
+    if (group_index(r, l).ep != 0) continue;  // one check per EP group, from its first rank
+    std::vector<int> nodes;
+    for (int e = 0; e < l.ep; ++e) nodes.push_back(leaders[r + e * l.esp]);
+    const std::string spread = two_level_problem(nodes);
+    if (spread.empty()) continue;
     throw_collective(
         "moe.a2a = \"2dh\" needs every EP group to span at least two nodes with "
-        "the same number of its ranks on each, but the group of world rank " +
-        std::to_string(r) + " (parallel.ep=" + std::to_string(l.ep) + ") has " + spread +
-        " rank(s) on " + std::to_string(per_node.size()) +
-        " node(s); expected \"native\", \"pairwise\" or \"ordered\" here, or "
-        "more nodes (parallel.ranks_per_node sets them)");
+        "the same number of its ranks on each, but in the group of world rank " +
+        std::to_string(r) + " (parallel.ep=" + std::to_string(l.ep) + ") " + spread +
+        "; expected \"native\", \"pairwise\" or \"ordered\" here, or more nodes "
+        "(parallel.ranks_per_node sets them)");
   }
 }
 }  // namespace

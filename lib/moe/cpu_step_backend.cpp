@@ -55,13 +55,15 @@ void CpuStepBackend::combine_rows_backward(const float* dy, const float* rows,
                              r.dweight.data());
 }
 
+CpuStepBackend::CpuStepBackend(const MoeConfig& cfg, MoeParams& params)
+    : cfg_(cfg), params_(params) {
+  // The config checked it; a benchmark that sets it checked it there too.
+  if (!routing_skew_parse(cfg.routing_skew, cfg.top_k, skew_))
+    throw Error("bench.routing: expected " + std::string(kRoutingSkewExpected) + ", got \"" +
+                cfg.routing_skew + "\"");
+}
+
 void CpuStepBackend::route(const float* x, int64_t tokens, Routing& r) {
-  if (cfg_.routing_skew != skew_spec_) {  // the config validated it
-    skew_spec_ = cfg_.routing_skew;
-    if (!routing_skew_parse(skew_spec_, cfg_.top_k, skew_))
-      throw Error("bench.routing: expected " + std::string(kRoutingSkewExpected) + ", got \"" +
-                  skew_spec_ + "\"");
-  }
   router_forward_local(x, tokens, cfg_.d_model, params_.gate.value.data(), cfg_, r,
                        params_.balance_bias.empty() ? nullptr : params_.balance_bias.data(),
                        &skew_);

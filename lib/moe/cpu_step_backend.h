@@ -2,7 +2,6 @@
 // The reference StepBackend: host vectors and kernels/cpu, on the layer's own
 // MoeParams.
 #include <algorithm>
-#include <string>
 #include <vector>
 
 #include "core/config.h"
@@ -15,7 +14,7 @@ namespace paramoe {
 
 class CpuStepBackend final : public StepBackend {
  public:
-  CpuStepBackend(const MoeConfig& cfg, MoeParams& params) : cfg_(cfg), params_(params) {}
+  CpuStepBackend(const MoeConfig& cfg, MoeParams& params);  // throws on a bad routing_skew
 
   float* out(int slot, int64_t n) override;
   float* data(int slot) override { return buf_[slot].data(); }
@@ -88,8 +87,7 @@ class CpuStepBackend final : public StepBackend {
   ExpertActivations act_;
   ExpertActivations shared_act_;                 // the shared experts' (moe.shared_experts)
   std::vector<ExpertActivations> gathered_act_;  // per gathered block
-  std::string skew_spec_ = "uniform";            // cfg_.routing_skew as parsed into skew_
-  RoutingSkew skew_;
+  RoutingSkew skew_;                             // cfg_.routing_skew (bench.routing), parsed
 };
 
 }  // namespace paramoe

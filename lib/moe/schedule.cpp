@@ -154,10 +154,62 @@ struct SharedSteps {
   Step backward() const { return local(Op::SharedExpertBackward, "dy", "dxsh", "x"); }
 };
 
+std::string chunk_name(const std::string& buffer, int c) {
+  std::string s = buffer;
+  s += "#";
+  s += std::to_string(c);
+  return s;
+}
+
+Step chunk_step(Op op, std::string in, std::string out, ChunkLayout layout, int c, int r) {
+  Step s = local(op, std::move(in), std::move(out));
+  s.layout = layout;
+  s.chunk = c;
+  s.chunks = r;
+  return s;
+}
+
+Step async_coll(Op op, std::string in, std::string out, Group g, Lane lane, int c, int r,
+                bool reverse = false) {
+  Step s = coll(op, std::move(in), std::move(out), g, lane, reverse);
+  s.chunk = c;
+  s.chunks = r;
+  s.async = true;
+  return s;
+}
+
+Step wait_for(const std::string& buffer, Lane lane, int c, int r) {
+  Step s = local(Op::Wait, buffer, "");
+  s.lane = lane;
+  s.chunk = c;
+  s.chunks = r;
+  return s;
+}
+
 // The routed rows' first all-to-all, and the shared FFN step (if any) while it is
 // in flight: then the all-to-all is a started one, completed after the step.
 void add_alltoall_beside(std::vector<Step>& v, const std::string& send, const std::string& recv,
-                         const SharedSteps& shared, bool backward);
+                         const SharedSteps& shared, bool backward) {
+  if (!shared.on) {
+    v.push_back(coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter));
+    return;
+  }
+  v.push_back(async_coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter, 0, 1));
+  v.push_back(backward ? shared.backward() : shared.forward());
+  v.push_back(wait_for(recv, Lane::Inter, 0, 1));
+}
+
+// The shared FFN's partial sums over MP, reduce-scattered to this rank's SplitMp
+// rows while the routed part goes on (started here, completed by add_shared_sum).
+void start_shared_sum(std::vector<Step>& v, const std::string& partial) {
+  Step st = coll(Op::ReduceScatterMp, partial, partial + ">mine", Group::Mp, Lane::Intra);
+  st.async = true;
+  v.push_back(st);
+}
+void add_shared_sum(std::vector<Step>& v, const std::string& partial, const std::string& into) {
+  v.push_back(wait_for(partial + ">mine", Lane::Intra, 0, 1));
+  v.push_back(local(Op::AddRows, partial + ">mine", into));
+}
 
 // Every MP rank holds the same tokens, gates them all and sends them to its own EP
 // group; the ESP slices' partial outputs are summed by an all-reduce over ESP (= MP).
@@ -203,61 +255,6 @@ Schedule build_replicated(const SharedSteps& shared) {
     s.backward.push_back(local(Op::AddRows, "dxsh", "dx"));
   }
   return s;
-}
-
-std::string chunk_name(const std::string& buffer, int c) {
-  std::string s = buffer;
-  s += "#";
-  s += std::to_string(c);
-  return s;
-}
-
-Step chunk_step(Op op, std::string in, std::string out, ChunkLayout layout, int c, int r) {
-  Step s = local(op, std::move(in), std::move(out));
-  s.layout = layout;
-  s.chunk = c;
-  s.chunks = r;
-  return s;
-}
-
-Step async_coll(Op op, std::string in, std::string out, Group g, Lane lane, int c, int r,
-                bool reverse = false) {
-  Step s = coll(op, std::move(in), std::move(out), g, lane, reverse);
-  s.chunk = c;
-  s.chunks = r;
-  s.async = true;
-  return s;
-}
-
-Step wait_for(const std::string& buffer, Lane lane, int c, int r) {
-  Step s = local(Op::Wait, buffer, "");
-  s.lane = lane;
-  s.chunk = c;
-  s.chunks = r;
-  return s;
-}
-
-void add_alltoall_beside(std::vector<Step>& v, const std::string& send, const std::string& recv,
-                         const SharedSteps& shared, bool backward) {
-  if (!shared.on) {
-    v.push_back(coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter));
-    return;
-  }
-  v.push_back(async_coll(Op::AllToAllV, send, recv, Group::Ep, Lane::Inter, 0, 1));
-  v.push_back(backward ? shared.backward() : shared.forward());
-  v.push_back(wait_for(recv, Lane::Inter, 0, 1));
-}
-
-// The shared FFN's partial sums over MP, reduce-scattered to this rank's SplitMp
-// rows while the routed part goes on (started here, completed by add_shared_sum).
-void start_shared_sum(std::vector<Step>& v, const std::string& partial) {
-  Step st = coll(Op::ReduceScatterMp, partial, partial + ">mine", Group::Mp, Lane::Intra);
-  st.async = true;
-  v.push_back(st);
-}
-void add_shared_sum(std::vector<Step>& v, const std::string& partial, const std::string& into) {
-  v.push_back(wait_for(partial + ">mine", Lane::Intra, 0, 1));
-  v.push_back(local(Op::AddRows, partial + ">mine", into));
 }
 
 // send (EP send layout) → gath (all-gathered layout): the all-to-all over EP, then
