@@ -43,6 +43,8 @@ struct BenchRow {
   double a2a_bytes_mean = 0, a2a_bytes_max = 0;
   double predicted_ms = 0;    // with plan.cluster
   std::vector<float> shares;  // each expert's share of the assignments (last pass)
+  std::string shadow;         // moe.shadow of this variant
+  int shadowed = 0;           // experts shadowed in the last pass
   // With --trace and plan.cluster: per op (both passes), this rank's measured and
   // the predicted milliseconds.
   std::map<std::string, std::pair<double, double>> per_op;
@@ -86,22 +88,38 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
   }
   LayerShape shape = layer_shape(mc, bc.tokens_per_step / priced.dp());
 
-  // The schedules take turns, one pass each per round: first bench.warmup untimed
-  // rounds (which also grow every buffer to its largest size), then the timed ones.
+  // A variant is a schedule, or "SCHEDULE+shadow": the same with moe.shadow = "auto"
+  // (the others run the config's moe.shadow).
   const int n = static_cast<int>(bc.schedules.size());
+  std::vector<std::string> schedule_of(n), shadow_of(n);
+  for (int v = 0; v < n; ++v) {
+    const std::string& name = bc.schedules[v];
+    const size_t plus = name.find("+shadow");
+    const bool shadowed = plus != std::string::npos && plus + 7 == name.size();
+    schedule_of[v] = shadowed ? name.substr(0, plus) : name;
+    shadow_of[v] = shadowed ? "auto" : mc.shadow;
+  }
+  auto switch_to = [&](int v) {
+    layer.set_shadow(shadow_of[v]);
+    layer.set_schedule(schedule_of[v]);
+  };
+  // The variants take turns, one pass each per round: first bench.warmup untimed
+  // rounds (which also grow every buffer to its largest size), then the timed ones.
   std::vector<std::vector<double>> step_s(n), a2a_s(n), shared_s(n);
   std::vector<std::vector<float>> shares(n);
+  std::vector<int> shadowed(n, 0);
   std::vector<LayerTiming> last(n);
   std::vector<std::vector<StepRecord>> records(n);  // with --trace: each one's last timed pass
   take_turns(n, bc.warmup, [&](int v) {
-    layer.set_schedule(bc.schedules[v]);
+    switch_to(v);
     time_layer(layer, x, dy, rows, 1, 0, *rc.coll);
   });
   take_turns(n, bc.repeats, [&](int v) {
-    layer.set_schedule(bc.schedules[v]);
+    switch_to(v);
     last[v] = time_layer(layer, x, dy, rows, 0, 1, *rc.coll);
     step_s[v].push_back(last[v].step_s[0]);
     shares[v] = layer.last_run().routing.frac;
+    shadowed[v] = static_cast<int>(layer.last_run().shadowed.size());
     a2a_s[v].push_back(last[v].alltoall_s[0]);
     shared_s[v].push_back(last[v].shared_s[0]);
     if (!args.trace.empty() && std::ssize(step_s[v]) == bc.repeats) {
@@ -125,11 +143,18 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     row.a2a_ms = median(a2a_s[v]) * 1e3;
     row.shared_ms = median(shared_s[v]) * 1e3;
     row.shares = shares[v];
+    row.shadow = shadow_of[v];
+    row.shadowed = shadowed[v];
     row.a2a_bytes_mean = t.alltoall_bytes_mean;
     row.a2a_bytes_max = t.alltoall_bytes_max;
     if (predict) {
-      const Prediction p = predict_layer(schedule_build(name, mc.chunks, mc.shared_experts > 0),
-                                         shape, priced, cluster);
+      // Priced on the shares the router realised, with the variant's shadowing.
+      shape.expert_share = shares[v];
+      shape.shadow = shadow_of[v];
+      const Prediction p =
+          predict_layer(schedule_build(schedule_of[v], mc.chunks, mc.shared_experts > 0,
+                                       shadow_of[v] != "off" && schedule_of[v] != "dc"),
+                        shape, priced, cluster);
       row.predicted_ms = p.total() * 1e3;
       if (!args.trace.empty()) {
         for (const StepPrice& s : p.steps)
@@ -207,6 +232,8 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
       {"shared_ffn_ms", mc.shared_experts > 0 ? "shared_ms" : "", "%.3f"},
       {"routing", ""},
       {"max_share", "max_share", "%.3f"},
+      {"shadow", ""},
+      {"shadowed", "shadowed", "%.0f"},
       {"sgemm_gflops", ""},
       {"gemm_bound_ms", ""},
       {"of_gemm_bound", bound.seconds > 0 ? "of_bound" : "", "%.3f"}};
@@ -224,7 +251,7 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                int64_t{mc.top_k},
                mc.activation,
                mc.capacity_factor,
-               int64_t{r.schedule == "s2" ? mc.chunks : 1},
+               int64_t{r.schedule.rfind("s2", 0) == 0 ? mc.chunks : 1},
                int64_t{bc.repeats},
                r.median_ms,
                r.min_ms,
@@ -237,6 +264,8 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                r.shared_ms,
                bc.routing,
                r.shares.empty() ? 0.0 : *std::max_element(r.shares.begin(), r.shares.end()),
+               r.shadow,
+               int64_t{r.shadowed},
                bound.gflops_per_s,
                bound.seconds * 1e3,
                bound.seconds * 1e3 / r.median_ms});
@@ -261,7 +290,9 @@ void add_bench_layer_command(CLI::App& app, Commands& out) {
                                        "median forward+backward time and all-to-all bytes of one "
                                        "MoE layer per schedule");
   add_config_options(cmd, args->config, args->overrides);
-  cmd->add_option("--schedules", args->schedules, "schedules to compare; the first is the baseline")
+  cmd->add_option("--schedules", args->schedules,
+                  "schedules to compare, each optionally SCHEDULE+shadow (moe.shadow = \"auto\"); "
+                  "the first is the baseline")
       ->delimiter(',');
   add_bench_options(cmd, args->repeats, args->csv);
   cmd->add_option("--trace", args->trace,

@@ -116,6 +116,7 @@ struct Result {
   std::vector<Param> params;  // values and synchronised grads, this rank's slices
   float aux = 0, z = 0;
   int64_t capacity = 0, dropped = 0;  // the layer's last forward
+  size_t shadowed = 0;                // experts it shadowed (moe.shadow)
 };
 
 MoeConfig case_config(const std::string& name) {
@@ -177,13 +178,16 @@ void forward_backward(MoeLayer& layer, bool gpu, const float* x, const float* gy
 }
 
 // A schedule name, "s2:r" for s2 with r chunks, or "dc" for data-centric execution.
+// shadow_from_args: moe.shadow from --shadow (if the case leaves it "off").
 Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
-                 const ParallelConfig& par, Sharding sharding) {
+                 const ParallelConfig& par, Sharding sharding, bool shadow_from_args = true) {
   cfg.schedule = schedule.substr(0, schedule.find(':'));
   if (cfg.schedule == "s2") cfg.chunks = std::stoi(schedule.substr(3));
   if (cfg.schedule == "dc") {
     cfg.expert_mode = "data-centric";
     cfg.schedule = "s1";
+  } else if (shadow_from_args && cfg.shadow == "off") {
+    cfg.shadow = arg_or("--shadow", "off");  // hot-expert shadowing: "top:N"
   }
   cfg.esp_weights = esp_weights_from_args();
   cfg.a2a_precision = arg_or("--a2a-precision", "fp32");
@@ -225,6 +229,7 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   r.z = layer.z_loss();
   r.capacity = layer.last_run().capacity;
   r.dropped = layer.last_run().routing.dropped_global;
+  r.shadowed = layer.last_run().shadowed.size();
   for (Param* p : layer.params().all()) r.params.push_back(*p);
   return r;
 }
@@ -349,6 +354,31 @@ TEST(MoeLayer, SchedulesAgreeWithS1) {
     const Result s1 = run_layer(f, cfg, "s1", par, Sharding::Even);
     for (const std::string& s : schedules_for(par))
       if (s != "s1") expect_agree(run_layer(f, cfg, s, par, Sharding::Even), s1, name + " " + s);
+  }
+}
+
+// With --shadow top:N, the shadowed layer (the N hottest experts' weights sent to
+// every EP rank, their gradients reduced back) against the same layer unshadowed,
+// on every model-centric schedule: the same sums in another order, so equal within
+// fp32 rounding (the golden tolerances). Every pass must have shadowed N experts.
+TEST(MoeLayer, ShadowingChangesNothing) {
+  REQUIRE_GPU();
+  const std::string shadow = arg_or("--shadow", "off");
+  if (shadow == "off") GTEST_SKIP() << "no --shadow given";
+  const ParallelConfig par = layout_from_args();
+  const size_t top = std::stoul(shadow.substr(4));
+  for (const std::string& name : layer_cases()) {
+    const Fixture f = fixture_read(golden_dir() + "/" + name + ".bin");
+    MoeConfig cfg = case_config(name);
+    const Result off = run_layer(f, cfg, "s1", par, Sharding::Even, /*shadow_from_args=*/false);
+    EXPECT_EQ(off.shadowed, 0u) << name;
+    cfg.shadow = shadow;
+    for (const std::string& s : schedules_for(par)) {
+      if (s == "dc") continue;  // data-centric execution has no shadowing
+      const Result on = run_layer(f, cfg, s, par, Sharding::Even);
+      EXPECT_EQ(on.shadowed, par.ep > 1 ? top : 0u) << name << " " << s;
+      expect_agree(on, off, name + " " + s + " shadowed");
+    }
   }
 }
 

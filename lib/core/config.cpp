@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/routing_skew.h"
+#include "core/shadow_mode.h"
 #include "core/toml_keys.h"
 
 namespace paramoe {
@@ -89,6 +90,17 @@ void validate(const Config& c) {
           "an integer in [0, 64]");
   require(m.shared_experts == 0 || c.device.type == "cpu", o, "moe", "shared_experts",
           "0 with device.type = \"cuda\" (the GPU backend has no shared-expert FFN yet)");
+  ShadowMode shadow;
+  require(shadow_parse(m.shadow, m.num_experts, shadow), o, "moe", "shadow",
+          "\"off\", \"auto\" or \"top:N\" with 1 <= N <= moe.num_experts = " +
+              std::to_string(m.num_experts));
+  require(m.shadow == "off" || c.device.type == "cpu", o, "moe", "shadow",
+          "\"off\" with device.type = \"cuda\" (the GPU backend has no shadowed experts yet)");
+  require(m.shadow == "off" || m.expert_mode != "data-centric", o, "moe", "shadow",
+          "\"off\" with moe.expert_mode = \"data-centric\" (every expert's weights travel "
+          "there already)");
+  require(m.shadow != "auto" || !c.plan.cluster.empty(), o, "plan", "cluster",
+          "a cluster file (inputs/clusters/*.toml) when moe.shadow = \"auto\"");
   require(m.weight_cache == "shared" || m.weight_cache == "per-layer", o, "moe", "weight_cache",
           "\"shared\" or \"per-layer\"");
   const TrainConfig& t = c.train;
@@ -172,9 +184,16 @@ void validate(const Config& c) {
   require(b.routing == "uniform" || c.device.type == "cpu", o, "bench", "routing",
           "\"uniform\" with device.type = \"cuda\" (the GPU router takes no skew)");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
-  for (const auto& s : b.schedules)
-    require(s == "replicated" || s == "s1" || s == "s2", o, "bench", "schedules",
-            "entries \"replicated\", \"s1\" or \"s2\", got \"" + s + "\"");
+  for (const auto& s : b.schedules) {
+    const bool shadowed = s.size() > 7 && s.ends_with("+shadow");
+    const std::string base = shadowed ? s.substr(0, s.size() - 7) : s;
+    require(base == "replicated" || base == "s1" || base == "s2", o, "bench", "schedules",
+            "entries \"replicated\", \"s1\" or \"s2\", each optionally with \"+shadow\", got "
+            "\"" +
+                s + "\"");
+    require(!shadowed || !c.plan.cluster.empty(), o, "plan", "cluster",
+            "a cluster file (inputs/clusters/*.toml) for the bench's \"+shadow\" variants");
+  }
 }
 
 // Turns "moe.top_k=2" into a one-line TOML document and merges it into root.
@@ -248,17 +267,27 @@ Config config_parse(const std::string& text, const std::string& origin,
                {string_key("type", c.device.type), string_key("collectives", c.device.collectives),
                 string_key("precision", c.device.precision)});
   MoeConfig& m = c.moe;
-  read_section(
-      root, origin, "moe",
-      {int_key("d_model", m.d_model), int_key("d_hidden", m.d_hidden),
-       int_key("num_experts", m.num_experts), int_key("top_k", m.top_k),
-       string_key("activation", m.activation), double_key("capacity_factor", m.capacity_factor),
-       bool_key("renormalize", m.renormalize), double_key("aux_loss_coef", m.aux_loss_coef),
-       double_key("z_loss_coef", m.z_loss_coef), string_key("schedule", m.schedule),
-       int_key("chunks", m.chunks), string_key("a2a", m.a2a), string_key("a2a_order", m.a2a_order),
-       string_key("a2a_precision", m.a2a_precision), string_key("expert_mode", m.expert_mode),
-       string_key("balance", m.balance), double_key("bias_rate", m.bias_rate),
-       int_key("shared_experts", m.shared_experts), string_key("weight_cache", m.weight_cache)});
+  read_section(root, origin, "moe",
+               {int_key("d_model", m.d_model),
+                int_key("d_hidden", m.d_hidden),
+                int_key("num_experts", m.num_experts),
+                int_key("top_k", m.top_k),
+                string_key("activation", m.activation),
+                double_key("capacity_factor", m.capacity_factor),
+                bool_key("renormalize", m.renormalize),
+                double_key("aux_loss_coef", m.aux_loss_coef),
+                double_key("z_loss_coef", m.z_loss_coef),
+                string_key("schedule", m.schedule),
+                int_key("chunks", m.chunks),
+                string_key("a2a", m.a2a),
+                string_key("a2a_order", m.a2a_order),
+                string_key("a2a_precision", m.a2a_precision),
+                string_key("expert_mode", m.expert_mode),
+                string_key("balance", m.balance),
+                double_key("bias_rate", m.bias_rate),
+                int_key("shared_experts", m.shared_experts),
+                string_key("shadow", m.shadow),
+                string_key("weight_cache", m.weight_cache)});
   ModelConfig& md = c.model;
   read_section(root, origin, "model",
                {string_key("type", md.type), int_key("vocab_size", md.vocab_size),

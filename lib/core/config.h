@@ -62,6 +62,15 @@ struct MoeConfig {
   // to the routed output; it computes while the routed rows' all-to-all is in
   // flight. 0: none.
   int shared_experts = 0;
+  // Hot-expert shadowing (FasterMoE; moe/expert_shadow.h): "off", "auto" (the
+  // hottest experts' weights go to every EP rank for a step when the cost model,
+  // priced with plan.cluster's rates, predicts a gain) or "top:N" (always the N
+  // hottest). Model-centric execution only.
+  std::string shadow = "off";
+  // The rates "auto" prices with, set at start-up from plan.cluster (not keys): one
+  // rank's GEMM FLOP/s, and the bandwidth (bytes/s) and latency (s) of the link
+  // the EP group crosses.
+  double shadow_flops_per_s = 0, shadow_link_bytes_per_s = 0, shadow_latency_s = 0;
   // bench.routing as the router applies it (set by the benchmarks; not a key).
   std::string routing_skew = "uniform";
   // Set at start-up by parallel.split = "speed" (model-centric): one weight per ESP

@@ -66,6 +66,21 @@ class CpuStepBackend final : public StepBackend {
                                 const std::vector<int64_t>& offsets, float* grads,
                                 float* dxs) override;
 
+  void pack_expert(const ExpertBlock& one, int64_t local, float* dst) override {
+    expert_block_pack(params_, one, dst, local);
+  }
+  void add_expert_grad(const ExpertBlock& one, int64_t local, const float* src) override {
+    expert_block_add_grads(one, src, params_, local);
+  }
+  void shadow_expert_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
+                             bool add_b2, float* out) override {
+    gathered_experts_forward(g, xs, offsets, shadow_act_, out, add_b2);
+  }
+  void shadow_expert_backward(const GatheredExperts& g, const float* dout, const float* xs,
+                              const int64_t* offsets, float* grads, float* dxs) override {
+    gathered_experts_backward(g, xs, shadow_act_, dout, offsets, grads, dxs);
+  }
+
   std::unique_ptr<BackendBuffer> new_buffer() override;
   void pack_experts(const ExpertBlock& b, float* dst) override {
     expert_block_pack(params_, b, dst);
@@ -87,6 +102,7 @@ class CpuStepBackend final : public StepBackend {
   ExpertActivations act_;
   ExpertActivations shared_act_;                 // the shared experts' (moe.shared_experts)
   std::vector<ExpertActivations> gathered_act_;  // per gathered block
+  std::vector<ExpertActivations> shadow_act_;    // per shadowed expert (moe.shadow)
   RoutingSkew skew_;                             // cfg_.routing_skew (bench.routing), parsed
 };
 

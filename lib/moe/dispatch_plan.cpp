@@ -10,22 +10,22 @@ int64_t DispatchPlan::recv_rows() const {
   return std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
 }
 
-void dispatch_plan_build_send(const Routing& r, int ep, const std::vector<int>& slot_of,
-                              DispatchPlan& plan) {
-  const int E = r.num_experts, k = r.k;
+void dispatch_plan_build_send(const Routing& r, int ep, int local_experts,
+                              const std::vector<int>& slot_of, DispatchPlan& plan) {
+  const int E = r.num_experts, k = r.k, slots = ep * local_experts;
   plan.ep = ep;
   plan.num_experts = E;
-  plan.local_experts = E / ep;
-  std::vector<int64_t> count(E, 0);  // per slot
+  plan.local_experts = local_experts;
+  std::vector<int64_t> count(slots, 0);
   const std::vector<int32_t> slot(slot_of.begin(), slot_of.end());
   const int64_t rows = std::accumulate(r.kept.begin(), r.kept.end(), int64_t{0});
   plan.send_pos.assign(r.tokens * k, -1);
   plan.send_token.assign(rows, 0);
-  cpu::dispatch_positions(r.expert.data(), r.kept.data(), r.tokens, k, slot.data(), E, count.data(),
-                          plan.send_pos.data(), plan.send_token.data());
+  cpu::dispatch_positions(r.expert.data(), r.kept.data(), r.tokens, k, slot.data(), slots,
+                          count.data(), plan.send_pos.data(), plan.send_token.data());
   plan.ep_send_rows.assign(ep, 0);
-  plan.send_counts.assign(E, 0);
-  for (int s = 0; s < E; ++s) {
+  plan.send_counts.assign(slots, 0);
+  for (int s = 0; s < slots; ++s) {
     plan.send_counts[s] = static_cast<int>(count[s]);
     plan.ep_send_rows[s / plan.local_experts] += static_cast<int>(count[s]);
   }

@@ -34,9 +34,10 @@ struct DispatchPlan {
   int64_t layout_rows() const { return static_cast<int64_t>(sorted_from.size()); }
 };
 
-// slot_of: the expert → slot map of the layer's placement.
-void dispatch_plan_build_send(const Routing& r, int ep, const std::vector<int>& slot_of,
-                              DispatchPlan& plan);
+// slot_of: expert → slot in [0, ep · local_experts): the layer's placement
+// (local_experts = E/ep), or shadow_slots' (expert_shadow.h) with shadowed experts.
+void dispatch_plan_build_send(const Routing& r, int ep, int local_experts,
+                              const std::vector<int>& slot_of, DispatchPlan& plan);
 // After the counts exchange: recv_counts [ep, local_experts].
 void dispatch_plan_set_recv(DispatchPlan& plan, std::vector<int> recv_counts);
 // counts: [blocks, ep, local_experts]; builds sorted_from and expert_offsets.

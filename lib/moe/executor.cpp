@@ -9,6 +9,7 @@
 #include "core/row_split.h"
 #include "core/timer.h"
 #include "kernels/cpu/wire_bf16.h"
+#include "moe/expert_shadow.h"
 
 namespace paramoe {
 
@@ -123,6 +124,14 @@ class Executor {
         return reduce_scatter_mp(s);
       case Op::AddRows:
         return add_rows(s);
+      case Op::ShadowPlan:
+        return shadow_plan(s);
+      case Op::GatherShadow:
+        return gather_shadow(s);
+      case Op::ReduceShadowGrads:
+        return reduce_shadow_grads(s);
+      case Op::AccumulateShadowGrads:
+        return accumulate_shadow_grads(s);
     }
     throw Error("unknown schedule op");
   }
@@ -212,8 +221,16 @@ class Executor {
     return static_cast<int64_t>(sizeof(double) * stats.size()) * (size(s.group) - 1);
   }
 
+  // Shadowed experts (if any) are extra local experts of every rank, fed by itself.
   int64_t build_plan() {
-    dispatch_plan_build_send(c_.run.routing, size(Group::Ep), c_.placement.slot_of, c_.run.plan);
+    const int ep = size(Group::Ep);
+    if (c_.run.shadowed.empty()) {
+      dispatch_plan_build_send(c_.run.routing, ep, c_.placement.local_experts(),
+                               c_.placement.slot_of, c_.run.plan);
+      return 0;
+    }
+    const ShadowSlots slots = shadow_slots(c_.placement, c_.run.shadowed, rank(Group::Ep));
+    dispatch_plan_build_send(c_.run.routing, ep, slots.local_experts, slots.slot_of, c_.run.plan);
     return 0;
   }
 
@@ -302,7 +319,7 @@ class Executor {
       throw Error("schedule waits for \"" + s.in + "\", which no collective is writing");
     if (it->second.cache)
       gathered_ = cache().complete(c_.cache_id);
-    else
+    else if (it->second.handle != kNothing)
       c_.coll.wait(it->second.handle);
     if (it->second.wire >= 0) unpack_wire(s.in_slot, it->second.wire);
     c_.run.records.at(it->second.record).end = now_seconds();
@@ -401,17 +418,30 @@ class Executor {
     return 0;
   }
 
+  // This rank's own experts read the first E/ep + 1 offsets; shadowed ones follow.
   int64_t expert_forward(const Step& s) {
     const float* x = in(s);
-    dev_.expert_forward(x, c_.run.plan.expert_offsets, rank(Group::Esp) == 0,
-                        out(s, rows(s.in_slot)));
+    float* y = out(s, rows(s.in_slot));
+    const auto& offsets = c_.run.plan.expert_offsets;
+    dev_.expert_forward(x, offsets, rank(Group::Esp) == 0, y);
+    if (!c_.run.shadowed.empty())
+      dev_.shadow_expert_forward(shadowed_experts(), x, offsets.data() + own_experts(),
+                                 rank(Group::Esp) == 0, y);
     return 0;
   }
 
   int64_t expert_backward(const Step& s) {
     const float* dy = in(s);
     const float* x = read(s.aux_slot);
-    dev_.expert_backward(dy, x, c_.run.plan.expert_offsets, out(s, rows(s.in_slot)));
+    float* dx = out(s, rows(s.in_slot));
+    const auto& offsets = c_.run.plan.expert_offsets;
+    dev_.expert_backward(dy, x, offsets, dx);
+    if (!c_.run.shadowed.empty()) {
+      float* grads =
+          dev_.out(c_.schedule.shadow_grads, std::ssize(c_.run.shadowed) * c_.shadow_block.size);
+      dev_.shadow_expert_backward(shadowed_experts(), dy, x, offsets.data() + own_experts(), grads,
+                                  dx);
+    }
     return 0;
   }
 
@@ -478,6 +508,89 @@ class Executor {
     return 0;
   }
 
+  // Hot-expert shadowing (expert_shadow.h). The plan prices the shares that the
+  // loss statistics' sum left alike on every rank, so every rank picks alike.
+  int64_t shadow_plan(const Step& s) {
+    const Routing& r = c_.run.routing;
+    ShadowMode mode;
+    PARAMOE_REQUIRE(shadow_parse(c_.cfg.shadow, c_.cfg.num_experts, mode),
+                    "moe.shadow: bad value \"" + c_.cfg.shadow + "\"");
+    ShadowProblem p;
+    p.share = r.frac;
+    p.rows_per_rank = r.tokens_global * r.k / size(s.group);
+    p.ep = size(Group::Ep);
+    p.esp = size(Group::Esp);
+    p.esp_rows = c_.run.split ? p.esp : 1;  // `replicated` has no ESP all-gather
+    p.d_model = D_;
+    p.d_hidden = c_.cfg.d_hidden;
+    p.swiglu = c_.cfg.swiglu();
+    p.owner = c_.placement.owner;
+    const ShadowCosts costs{c_.cfg.shadow_flops_per_s, c_.cfg.shadow_link_bytes_per_s,
+                            c_.cfg.shadow_latency_s};
+    c_.run.shadowed = shadow_choose(p, costs, mode, c_.placement.slot_of);
+    return 0;
+  }
+
+  int own_experts() const { return c_.placement.local_experts(); }
+  // Shadowed experts per EP rank that owns them (the all-gather's blocks).
+  std::vector<int> shadow_rows_per_owner() const {
+    std::vector<int> rows(size(Group::Ep), 0);
+    for (int e : c_.run.shadowed) ++rows[c_.placement.owner[e]];
+    return rows;
+  }
+  GatheredExperts shadowed_experts() {
+    return GatheredExperts{static_cast<int>(c_.run.shadowed.size()), 1, c_.shadow_block,
+                           read(c_.schedule.shadow_weights)};
+  }
+  int64_t block_bytes(int64_t blocks) const {
+    return blocks * c_.shadow_block.size * static_cast<int64_t>(sizeof(float));
+  }
+
+  // This rank's shadowed experts, packed in slot order, to every EP rank.
+  int64_t gather_shadow(const Step& s) {
+    if (c_.run.shadowed.empty()) return started_nothing(s);
+    const std::vector<int> rows = shadow_rows_per_owner();
+    const int me = rank(Group::Ep);
+    const int64_t B = c_.shadow_block.size;
+    float* mine = dev_.out(s.in_slot, rows[me] * B);
+    int64_t i = 0;
+    for (int e : c_.run.shadowed)
+      if (c_.placement.owner[e] == me)
+        dev_.pack_expert(c_.shadow_block, c_.placement.slot_of[e] % own_experts(), mine + B * i++);
+    float* all = dev_.out(s.out_slot, std::ssize(c_.run.shadowed) * B);
+    started(s, c_.coll.start_allgatherv_rows(Group::Ep, mine, all, rows, static_cast<int>(B)));
+    return block_bytes(rows[me]) * (size(Group::Ep) - 1);
+  }
+
+  int64_t reduce_shadow_grads(const Step& s) {
+    if (c_.run.shadowed.empty()) return started_nothing(s);
+    const std::vector<int> rows = shadow_rows_per_owner();
+    const int me = rank(Group::Ep);
+    const int64_t B = c_.shadow_block.size;
+    float* mine = dev_.out(s.out_slot, rows[me] * B);
+    started(s,
+            c_.coll.start_reduce_scatterv_rows(Group::Ep, in(s), mine, rows, static_cast<int>(B)));
+    return block_bytes(std::ssize(c_.run.shadowed) - rows[me]);
+  }
+
+  int64_t accumulate_shadow_grads(const Step& s) {
+    if (c_.run.shadowed.empty()) return 0;
+    const int me = rank(Group::Ep);
+    const float* summed = in(s);
+    int64_t i = 0;
+    for (int e : c_.run.shadowed)
+      if (c_.placement.owner[e] == me)
+        dev_.add_expert_grad(c_.shadow_block, c_.placement.slot_of[e] % own_experts(),
+                             summed + c_.shadow_block.size * i++);
+    return 0;
+  }
+
+  // A started step with nothing to move this pass: its Wait completes at once.
+  int64_t started_nothing(const Step& s) {
+    started(s, kNothing);
+    return 0;
+  }
+
   WeightCache& cache() {
     PARAMOE_REQUIRE(c_.cache, "a data-centric step ran on a layer without a weight cache");
     return *c_.cache;
@@ -492,7 +605,8 @@ class Executor {
   // Every expert runs here: one "EP peer" (this rank), rows in slot order.
   int64_t local_plan() {
     DispatchPlan& p = c_.run.plan;
-    dispatch_plan_build_send(c_.run.routing, 1, c_.placement.slot_of, p);
+    dispatch_plan_build_send(c_.run.routing, 1, c_.placement.num_experts(), c_.placement.slot_of,
+                             p);
     dispatch_plan_set_recv(p, p.send_counts);
     dispatch_plan_set_layout(p, 1, p.send_counts);
     return 0;
@@ -539,6 +653,7 @@ class Executor {
     return 0;
   }
 
+  static constexpr Collectives::Handle kNothing = -1;
   ExecContext& c_;
   StepBackend& dev_;
   const int64_t D_;

@@ -4,6 +4,7 @@
 
 #include "comm/collectives.h"
 #include "core/config.h"
+#include "moe/expert_blocks.h"
 #include "moe/expert_placement.h"
 #include "moe/moe_run.h"
 #include "moe/step_backend.h"
@@ -20,6 +21,9 @@ struct ExecContext {
   MoeRun& run;
   WeightCache* cache;  // data-centric schedules only
   int cache_id;        // this layer's id in `cache`
+  // One expert of this rank's hidden slice as a block (expert_blocks.h): how a
+  // shadowed expert's weights travel (moe.shadow).
+  const ExpertBlock& shadow_block;
 };
 
 // Runs the schedule's forward or backward steps.

@@ -60,25 +60,43 @@ std::vector<std::pair<Param*, int64_t>> expert_block_params(MoeParams& p, const 
   return v;
 }
 
-void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst) {
-  for (auto [param, at] : expert_block_params(p, b))
-    std::copy(param->value.begin(), param->value.end(), dst + at);
+namespace {
+// Each tensor of a block of b.dims.experts experts from local index `first` on: its
+// offset in the block, where it starts in the param and its floats.
+template <class F>
+void for_each_block_range(MoeParams& p, const ExpertBlock& b, int64_t first, F f) {
+  const std::array<Param*, 6> params = {&p.w1, &p.b1, &p.w3, &p.b3, &p.w2, &p.b2};
+  const std::array<BlockTensor, 6> t = expert_block_tensors(b);
+  for (size_t i = 0; i < t.size(); ++i)
+    if (t[i].size) f(*params[i], t[i].at, first * t[i].size, t[i].size);
+}
+}  // namespace
+
+void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst, int64_t first) {
+  for_each_block_range(p, b, first, [&](Param& param, int64_t at, int64_t from, int64_t n) {
+    PARAMOE_REQUIRE(from + n <= std::ssize(param.value), "expert_block_pack: past " + param.name);
+    std::copy_n(param.value.data() + from, n, dst + at);
+  });
 }
 
-void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p) {
-  for (auto [param, at] : expert_block_params(p, b))
-    cpu::accumulate(src + at, static_cast<int64_t>(param->grad.size()), param->grad.data());
+void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p, int64_t first) {
+  for_each_block_range(p, b, first, [&](Param& param, int64_t at, int64_t from, int64_t n) {
+    PARAMOE_REQUIRE(from + n <= std::ssize(param.grad),
+                    "expert_block_add_grads: past " + param.name);
+    cpu::accumulate(src + at, n, param.grad.data() + from);
+  });
 }
 
 void gathered_experts_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
-                              std::vector<ExpertActivations>& act, float* out) {
+                              std::vector<ExpertActivations>& act, float* out, bool add_b2) {
   const int64_t D = g.block.dims.d_model;
   act.resize(static_cast<size_t>(g.owners) * g.slices);
   for_each_gathered_block(
       g, offsets,
       [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
         expert_ffn_forward(g.block.dims, expert_block_weights(g.block, base), xs + first * D,
-                           local.data(), s == 0, act[i], out + first * D, /*accumulate=*/s > 0);
+                           local.data(), s == 0 && add_b2, act[i], out + first * D,
+                           /*accumulate=*/s > 0);
       });
 }
 

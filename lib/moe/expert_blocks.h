@@ -43,9 +43,11 @@ ExpertGrads expert_block_grads(const ExpertBlock& b, float* base);
 std::vector<std::pair<Param*, int64_t>> expert_block_params(MoeParams& p, const ExpertBlock& b);
 
 // This rank's expert values → one block; one block of gradients → added to its
-// expert grads (host memory).
-void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst);
-void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p);
+// expert grads (host memory). With `first`, the block holds b.dims.experts of this
+// rank's experts from local index `first` on (a shadowed expert: expert_shadow.h).
+void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst, int64_t first = 0);
+void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p,
+                            int64_t first = 0);
 
 // All experts, gathered: owners × slices blocks of `block` layout.
 struct GatheredExperts {
@@ -73,9 +75,11 @@ void for_each_gathered_block(const GatheredExperts& g, const int64_t* offsets, F
 }
 
 // xs: this rank's rows sorted by slot (owner-major); offsets [E + 1] in slot order.
-// act gets owners × slices entries, which the backward reads.
+// act gets owners × slices entries, which the backward reads. b2 is added by slice
+// 0's blocks, unless add_b2 is false (an ESP rank other than 0 running shadowed
+// experts, whose outputs the ESP reduction sums).
 void gathered_experts_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
-                              std::vector<ExpertActivations>& act, float* out);
+                              std::vector<ExpertActivations>& act, float* out, bool add_b2 = true);
 // grads: owners × slices gradient blocks, accumulated into (zero them first).
 void gathered_experts_backward(const GatheredExperts& g, const float* xs,
                                const std::vector<ExpertActivations>& act, const float* dout,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/shadow_mode.h"
 #include "moe/cpu_step_backend.h"
 #include "moe/executor.h"
 
@@ -20,6 +21,9 @@ MoeLayer::MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& n
       placement_(placement_contiguous(cfg.num_experts, coll.grid().layout().ep)),
       expert_load_(cfg.num_experts, 0.0) {
   moe_params_init(params_, seed);
+  ExpertDims one = params_.dims();
+  one.experts = 1;
+  shadow_block_ = expert_block(one);
   backend_ = make_backend(cfg_, params_);
   set_schedule(cfg.effective_schedule());
 }
@@ -35,12 +39,24 @@ void MoeLayer::set_schedule(const std::string& name, int chunks) {
         "data-centric execution gathers equal ESP slices; this layer's hidden dimension was "
         "split by speed (model-centric parallel.split = \"speed\")");
   cfg_ = probe;
-  schedule_ = schedule_build(name, cfg_.chunks, cfg_.shared_experts > 0);
+  const bool shadow = cfg_.shadow != "off" && !cfg_.data_centric();  // dc has no shadowing
+  schedule_ = schedule_build(name, cfg_.chunks, cfg_.shared_experts > 0, shadow);
   if (cfg_.data_centric() && !cache_) {
     own_cache_ = std::make_unique<WeightCache>(coll_);
     cache_ = own_cache_.get();
     cache_id_ = cache_->attach(params_, *backend_);
   }
+}
+
+void MoeLayer::set_shadow(const std::string& mode) {
+  ShadowMode parsed;
+  if (!shadow_parse(mode, cfg_.num_experts, parsed))
+    throw Error("moe.shadow: expected \"off\", \"auto\" or \"top:N\" with 1 <= N <= " +
+                std::to_string(cfg_.num_experts) + ", got \"" + mode + "\"");
+  if (parsed.on && parsed.top == 0 && cfg_.shadow_flops_per_s <= 0)
+    throw Error("moe.shadow = \"auto\" needs plan.cluster (the rates it prices with)");
+  cfg_.shadow = mode;
+  set_schedule(cfg_.effective_schedule());
 }
 
 void MoeLayer::use_weight_cache(WeightCache& shared) {
@@ -76,7 +92,8 @@ float* MoeLayer::begin_forward(int64_t tokens) {
 }
 
 const float* MoeLayer::run_forward() {
-  ExecContext ctx{schedule_, cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
+  ExecContext ctx{schedule_, cfg_,   coll_,     *backend_,    placement_,
+                  run_,      cache_, cache_id_, shadow_block_};
   schedule_execute(/*backward=*/false, ctx);
   const Routing& r = run_.routing;
   for (int64_t a = 0; a < r.tokens * r.k; ++a)
@@ -90,7 +107,8 @@ float* MoeLayer::begin_backward() {
 }
 
 const float* MoeLayer::run_backward() {
-  ExecContext ctx{schedule_, cfg_, coll_, *backend_, placement_, run_, cache_, cache_id_};
+  ExecContext ctx{schedule_, cfg_,   coll_,     *backend_,    placement_,
+                  run_,      cache_, cache_id_, shadow_block_};
   schedule_execute(/*backward=*/true, ctx);
   return backend_->data(schedule_.dx);
 }

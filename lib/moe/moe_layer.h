@@ -49,6 +49,8 @@ class MoeLayer {
   // Switches the schedule (e.g. for benchmarks); validated like the config key.
   // "dc" switches to data-centric execution, any other name to model-centric.
   void set_schedule(const std::string& name, int chunks = 0);  // chunks 0: keep moe.chunks
+  // Switches moe.shadow (e.g. for benchmarks); validated like the config key.
+  void set_shadow(const std::string& mode);
   // Data-centric: gather this layer's expert weights into `shared` (which the
   // model's other MoE layers attach to, in execution order) rather than into a
   // cache of its own.
@@ -90,6 +92,7 @@ class MoeLayer {
   ExpertPlacement placement_;
   std::vector<double> expert_load_;
   MoeRun run_;
+  ExpertBlock shadow_block_;                // one expert of this rank's slice (moe.shadow)
   std::unique_ptr<WeightCache> own_cache_;  // data-centric without a shared cache
   WeightCache* cache_ = nullptr;
   int cache_id_ = 0;

@@ -29,6 +29,7 @@ struct MoeRun {
   int64_t mp_row0 = 0;
   int64_t capacity = 0;  // assignments each expert keeps this step; 0: dropless
   Routing routing;
+  std::vector<int> shadowed;  // experts every EP rank ran this pass (moe.shadow), slot order
   DispatchPlan plan;
   std::vector<StepRecord> records;
 

@@ -81,6 +81,14 @@ const char* op_name(Op op) {
       return "reduce_scatter_mp";
     case Op::AddRows:
       return "add_rows";
+    case Op::ShadowPlan:
+      return "shadow_plan";
+    case Op::GatherShadow:
+      return "allgather_shadow";
+    case Op::ReduceShadowGrads:
+      return "reduce_scatter_shadow_wgrad";
+    case Op::AccumulateShadowGrads:
+      return "shadow_wgrad_accumulate";
   }
   return "?";
 }
@@ -109,6 +117,8 @@ bool op_is_collective(Op op) {
     case Op::GatherWeights:
     case Op::ReduceScatterGrads:
     case Op::ReduceScatterMp:
+    case Op::GatherShadow:
+    case Op::ReduceShadowGrads:
     case Op::CapacityScan:
     case Op::LossStats:
       return true;
@@ -152,6 +162,20 @@ struct SharedSteps {
   bool on = false;
   Step forward() const { return local(Op::SharedExpertForward, "x", "sh"); }
   Step backward() const { return local(Op::SharedExpertBackward, "dy", "dxsh", "x"); }
+};
+
+// Hot-expert shadowing's steps (moe.shadow); none when it is off. The plan follows
+// the loss statistics, whose sum gives every rank the same shares; the weights'
+// gather starts before the dispatch and is waited for just before the experts run;
+// the gradients' reduction starts after the experts' backward and is waited for at
+// the end of the pass.
+struct ShadowSteps {
+  bool on = false;
+  void plan(std::vector<Step>& v, Group loss_group) const;
+  void gather(std::vector<Step>& v) const;
+  void wait_weights(std::vector<Step>& v) const;
+  void reduce(std::vector<Step>& v) const;
+  void accumulate(std::vector<Step>& v) const;
 };
 
 std::string chunk_name(const std::string& buffer, int c) {
@@ -199,6 +223,33 @@ void add_alltoall_beside(std::vector<Step>& v, const std::string& send, const st
   v.push_back(wait_for(recv, Lane::Inter, 0, 1));
 }
 
+void ShadowSteps::plan(std::vector<Step>& v, Group loss_group) const {
+  if (!on) return;
+  Step st = local(Op::ShadowPlan, "", "");
+  st.group = loss_group;  // the ranks whose tokens the shares count
+  v.push_back(st);
+}
+void ShadowSteps::gather(std::vector<Step>& v) const {
+  if (!on) return;
+  Step st = coll(Op::GatherShadow, "shw>mine", "shw", Group::Ep, Lane::Inter);
+  st.async = true;
+  v.push_back(st);
+}
+void ShadowSteps::wait_weights(std::vector<Step>& v) const {
+  if (on) v.push_back(wait_for("shw", Lane::Inter, 0, 1));
+}
+void ShadowSteps::reduce(std::vector<Step>& v) const {
+  if (!on) return;
+  Step st = coll(Op::ReduceShadowGrads, "shg", "shg>mine", Group::Ep, Lane::Inter);
+  st.async = true;
+  v.push_back(st);
+}
+void ShadowSteps::accumulate(std::vector<Step>& v) const {
+  if (!on) return;
+  v.push_back(wait_for("shg>mine", Lane::Inter, 0, 1));
+  v.push_back(local(Op::AccumulateShadowGrads, "shg>mine", ""));
+}
+
 // The shared FFN's partial sums over MP, reduce-scattered to this rank's SplitMp
 // rows while the routed part goes on (started here, completed by add_shared_sum).
 void start_shared_sum(std::vector<Step>& v, const std::string& partial) {
@@ -214,16 +265,19 @@ void add_shared_sum(std::vector<Step>& v, const std::string& partial, const std:
 // Every MP rank holds the same tokens, gates them all and sends them to its own EP
 // group; the ESP slices' partial outputs are summed by an all-reduce over ESP (= MP).
 // The shared FFN's MP partial sums are all-reduced too, then added to the output.
-Schedule build_replicated(const SharedSteps& shared) {
+Schedule build_replicated(const SharedSteps& shared, const ShadowSteps& shadow) {
   Schedule s;
   s.name = "replicated";
   add_gate(s.forward, "x", Group::Dp);  // distinct tokens live on distinct dp ranks
+  shadow.plan(s.forward, Group::Dp);
   s.forward.insert(s.forward.end(), {
                                         local(Op::BuildPlan, "", ""),
                                         coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter),
-                                        local(Op::PermuteToSend, "x", "send"),
                                     });
+  shadow.gather(s.forward);
+  s.forward.push_back(local(Op::PermuteToSend, "x", "send"));
   add_alltoall_beside(s.forward, "send", "recv", shared, false);
+  shadow.wait_weights(s.forward);
   s.forward.insert(s.forward.end(),
                    {
                        local(Op::PermuteToExperts, "recv", "xs"),
@@ -239,10 +293,11 @@ Schedule build_replicated(const SharedSteps& shared) {
   }
   s.backward = {local(Op::CombineBackward, "dy", "dsend", "ret")};
   add_alltoall_beside(s.backward, "dsend", "drecv", shared, true);
+  s.backward.push_back(local(Op::PermuteToExperts, "drecv", "dys"));
+  s.backward.push_back(local(Op::ExpertBackward, "dys", "dxs", "xs"));
+  shadow.reduce(s.backward);
   s.backward.insert(s.backward.end(),
                     {
-                        local(Op::PermuteToExperts, "drecv", "dys"),
-                        local(Op::ExpertBackward, "dys", "dxs", "xs"),
                         local(Op::UnpermuteFromExperts, "dxs", "dxl"),
                         coll(Op::AllReduce, "dxl", "dxl", Group::Esp, Lane::Intra),
                         coll(Op::AllToAllV, "dxl", "dxret", Group::Ep, Lane::Inter, true),
@@ -250,6 +305,7 @@ Schedule build_replicated(const SharedSteps& shared) {
                         local(Op::GateBackward, "", "dx", "x"),
                         local(Op::AccumulateGateGrad, "dwg", ""),
                     });
+  shadow.accumulate(s.backward);
   if (shared.on) {
     s.backward.push_back(coll(Op::AllReduce, "dxsh", "dxsh", Group::Mp, Lane::Intra));
     s.backward.push_back(local(Op::AddRows, "dxsh", "dx"));
@@ -328,17 +384,21 @@ void add_combine(std::vector<Step>& v, const std::string& full, const std::strin
 // With shared experts, the shared FFN runs on all T rows (column/row-parallel over
 // MP) during the dispatch; its partial sums are reduce-scattered over MP to this
 // rank's rows and added before the output's all-gather.
-Schedule build_split(const std::string& name, int r, bool pipelined, const SharedSteps& shared) {
+Schedule build_split(const std::string& name, int r, bool pipelined, const SharedSteps& shared,
+                     const ShadowSteps& shadow) {
   Schedule s;
   s.name = name;
   s.forward = {local(Op::SplitMp, "x", "xl")};
   add_gate(s.forward, "xl", Group::World);  // after the split every rank owns distinct tokens
+  shadow.plan(s.forward, Group::World);
   s.forward.push_back(local(Op::BuildPlan, "", ""));
   s.forward.push_back(coll(Op::CountsExchange, "", "", Group::Ep, Lane::Inter));
   s.forward.push_back(coll(Op::CountsGatherEsp, "", "", Group::Esp, Lane::Intra));
+  shadow.gather(s.forward);
   s.forward.push_back(local(Op::PermuteToSend, "xl", "send"));
   add_dispatch(s.forward, "send", "gath", r, pipelined, shared, false);
   if (shared.on) start_shared_sum(s.forward, "sh");
+  shadow.wait_weights(s.forward);
   s.forward.push_back(local(Op::PermuteToExperts, "gath", "xs"));
   s.forward.push_back(local(Op::ExpertForward, "xs", "ys"));
   s.forward.push_back(local(Op::UnpermuteFromExperts, "ys", "yg"));
@@ -355,6 +415,7 @@ Schedule build_split(const std::string& name, int r, bool pipelined, const Share
   if (shared.on) start_shared_sum(s.backward, "dxsh");
   s.backward.push_back(local(Op::PermuteToExperts, "dgath", "dys"));
   s.backward.push_back(local(Op::ExpertBackward, "dys", "dxs", "xs"));
+  shadow.reduce(s.backward);
   s.backward.push_back(local(Op::UnpermuteFromExperts, "dxs", "dxg"));
   add_combine(s.backward, "dxg", "dxret", r, pipelined);
   s.backward.push_back(local(Op::ScatterAddFromSend, "dxret", "dxl"));
@@ -362,6 +423,7 @@ Schedule build_split(const std::string& name, int r, bool pipelined, const Share
   // Each MP rank gated 1/mp of the tokens.
   s.backward.push_back(coll(Op::AllReduce, "dwg", "dwg", Group::Mp, Lane::Intra));
   s.backward.push_back(local(Op::AccumulateGateGrad, "dwg", ""));
+  shadow.accumulate(s.backward);
   if (shared.on) add_shared_sum(s.backward, "dxsh", "dxl");
   s.backward.push_back(coll(Op::GatherMp, "dxl", "dx", Group::Mp, Lane::Intra));
   return s;
@@ -427,13 +489,14 @@ Schedule build_data_centric(const SharedSteps& shared) {
   return s;
 }
 
-Schedule build(const std::string& name, int chunks, const SharedSteps& shared) {
-  if (name == "replicated") return build_replicated(shared);
-  if (name == "s1") return build_split("s1", 1, false, shared);
+Schedule build(const std::string& name, int chunks, const SharedSteps& shared,
+               const ShadowSteps& shadow) {
+  if (name == "replicated") return build_replicated(shared, shadow);
+  if (name == "s1") return build_split("s1", 1, false, shared, shadow);
   if (name == "dc") return build_data_centric(shared);
   if (name == "s2") {
     if (chunks < 1) throw_collective("moe.chunks: expected an integer >= 1");
-    return build_split("s2", chunks, true, shared);
+    return build_split("s2", chunks, true, shared, shadow);
   }
   throw_collective("unknown schedule \"" + name +
                    "\" (expected \"replicated\", \"s1\", \"s2\" or \"dc\")");
@@ -463,12 +526,17 @@ void resolve_slots(Schedule& s) {
         st.wire_recv_slot = slot(st.out + "#wire");
       }
     }
+  // With shadowing: the buffers the expert steps use besides their own (-1 without).
+  if (slots.count("shw")) {
+    s.shadow_weights = slot("shw");
+    s.shadow_grads = slot("shg");
+  }
 }
 
 }  // namespace
 
-Schedule schedule_build(const std::string& name, int chunks, bool shared_experts) {
-  Schedule s = build(name, chunks, SharedSteps{shared_experts});
+Schedule schedule_build(const std::string& name, int chunks, bool shared_experts, bool shadow) {
+  Schedule s = build(name, chunks, SharedSteps{shared_experts}, ShadowSteps{shadow});
   resolve_slots(s);
   return s;
 }

@@ -49,6 +49,12 @@ enum class Op {
   SharedExpertBackward,  // in: dy (all T rows), aux: the input → out: dx's partial over MP
   ReduceScatterMp,       // sum over MP, each rank keeping its SplitMp rows
   AddRows,               // out += in
+  // Hot-expert shadowing (moe.shadow, expert_shadow.h): the hottest experts' weights
+  // go to every EP rank for this step, and their gradients come back to the owner.
+  ShadowPlan,             // picks the experts to shadow from the loss statistics' shares
+  GatherShadow,           // packs this rank's shadowed experts (`in`), all-gathers them over EP
+  ReduceShadowGrads,      // the shadowed experts' gradients summed back to their owners
+  AccumulateShadowGrads,  // this rank's summed blocks → its expert params' gradients
 };
 
 // How a buffer's rows form blocks, for cutting them into chunks: one block per EP
@@ -85,8 +91,11 @@ struct Schedule {
   std::vector<std::string> buffers;  // every buffer both passes use, by slot
   // The layer's input and output and their gradients (the caller fills x and dy
   // and reads y and dx), and the router's gate gradient, which the router's
-  // backward writes besides its step's out.
+  // backward writes besides its step's out. With shadowing, the shadowed experts'
+  // gathered weights (which the expert steps read besides their in) and their
+  // gradients (which the expert backward writes besides its out).
   int x = -1, y = -1, dy = -1, dx = -1, dwg = -1;
+  int shadow_weights = -1, shadow_grads = -1;
 };
 
 const char* op_name(Op op);
@@ -101,7 +110,12 @@ bool op_is_collective(Op op);
 // shared_experts: the shared FFN's steps too, its forward and backward placed
 // while the first all-to-all of the dispatch (or, in `dc`, the weights' gather) is
 // in flight; in s1 and `replicated` that all-to-all is then a started one.
-Schedule schedule_build(const std::string& name, int chunks = 1, bool shared_experts = false);
+// shadow: hot-expert shadowing's steps too (model-centric schedules only: in `dc`
+// every expert's weights travel already, so it has none). The weights' gather is in
+// flight during the dispatch, the gradients' reduction during the combine's
+// backward and the router's.
+Schedule schedule_build(const std::string& name, int chunks = 1, bool shared_experts = false,
+                        bool shadow = false);
 
 // Rows [chunk_begin(n, c, r), chunk_begin(n, c + 1, r)) of a block of n rows form
 // chunk c of r: sender and receiver of a block agree on them from n alone.

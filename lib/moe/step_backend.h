@@ -96,6 +96,25 @@ class StepBackend {
                                         const float* xs, const std::vector<int64_t>& offsets,
                                         float* grads, float* dxs) = 0;
 
+  // Hot-expert shadowing (moe.shadow, expert_shadow.h): `one` is a one-expert block
+  // of this rank's hidden slice. pack_expert packs this rank's expert at local
+  // index `local` into it; add_expert_grad adds such a block of gradients into that
+  // expert's. The shadowed experts' FFN runs from g (one one-expert block per
+  // shadowed expert, owners = |S|, slices = 1) on their rows, `offsets` [|S| + 1]
+  // being rows of xs; the backward adds the weight gradients into `grads`, blocks
+  // laid out like g's. Only the CPU backend has them (the config refuses
+  // shadowing on the GPU).
+  virtual void pack_expert(const ExpertBlock&, int64_t, float*) { no_shadow(); }
+  virtual void add_expert_grad(const ExpertBlock&, int64_t, const float*) { no_shadow(); }
+  virtual void shadow_expert_forward(const GatheredExperts&, const float*, const int64_t*, bool,
+                                     float*) {
+    no_shadow();
+  }
+  virtual void shadow_expert_backward(const GatheredExperts&, const float*, const float*,
+                                      const int64_t*, float*, float*) {
+    no_shadow();
+  }
+
   // The weight cache's side of data-centric execution: a buffer in this backend's
   // memory; this layer's expert shard (its values, as this backend computes with
   // them) packed into block b at dst; and a gradient block added into this layer's
@@ -115,6 +134,11 @@ class StepBackend {
   // into theirs and zeroes its own. Both are no-ops on the host backend.
   virtual void load_params() = 0;
   virtual void store_grads() = 0;
+
+ private:
+  [[noreturn]] static void no_shadow() {
+    throw Error("moe.shadow: this device has no shadowed experts");
+  }
 };
 
 }  // namespace paramoe

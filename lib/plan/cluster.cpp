@@ -80,6 +80,14 @@ A2aLinkModel a2a_link_model(const ClusterSpec& c, bool across_nodes) {
   return model;
 }
 
+ShadowCosts shadow_costs(const ClusterSpec& c, bool across_nodes) {
+  const Link& link = across_nodes ? c.inter : c.intra;
+  const double slowest =
+      c.speeds.empty() ? 1.0 : *std::min_element(c.speeds.begin(), c.speeds.end());
+  return ShadowCosts{c.gemm_TFLOPs * 1e12 * slowest, link.bandwidth_GBps * 1e9,
+                     link.latency_us * 1e-6};
+}
+
 ClusterSpec cluster_load(const std::string& path) {
   return cluster_parse(read_toml_text(path, "cluster file"), path);
 }

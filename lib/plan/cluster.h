@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "comm/alltoallv_methods.h"
+#include "moe/expert_shadow.h"
 
 namespace paramoe {
 
@@ -52,6 +53,10 @@ std::vector<double> slowest_speeds(const std::vector<double>& rank_speeds,
 // crosses (inter-node if it spans nodes), and the intra-node link for 2DH's
 // first phase.
 A2aLinkModel a2a_link_model(const ClusterSpec& c, bool across_nodes);
+
+// What moe.shadow = "auto" prices with (expert_shadow.h): the device's GEMM rate
+// (the slowest rank's, by `speeds`) and the link the EP group crosses.
+ShadowCosts shadow_costs(const ClusterSpec& c, bool across_nodes);
 
 // Throws a collective paramoe::Error naming the file and the key for a missing or
 // bad value.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "moe/expert_shadow.h"
 
 namespace paramoe {
 
@@ -51,10 +52,13 @@ class Pricer {
     const double f = std::abs(s.capacity_factor);
     const double keep = f > 0 ? std::min(1.0, f) : 1.0;
     tl_ = split ? static_cast<double>(s.tokens) / l.mp : static_cast<double>(s.tokens);
-    a_ = tl_ * s.top_k * keep;     // rows this rank sends (kept assignments)
-    n_ = split ? a_ * l.esp : a_;  // rows its experts read (after the ESP all-gather)
+    a_ = tl_ * s.top_k * keep;  // rows this rank sends (kept assignments)
     row_ = static_cast<double>(s.d_model) * s.bytes_per_element;
+    skew_and_shadow();
+    n_ = split ? recv_ * l.esp : recv_;  // rows its experts read (after the ESP all-gather)
   }
+
+  int shadowed() const { return shadowed_; }
 
   // Seconds a step keeps its lane busy, and the bytes it sends.
   double seconds(const Step& st, double& bytes) const {
@@ -89,18 +93,18 @@ class Pricer {
         const double wire = static_cast<double>(s_.d_model) * s_.a2a_bytes_per_element;
         const double pack =
             s_.a2a_bytes_per_element < s_.bytes_per_element ? mem(a_ / r * s_.d_model * 12.0) : 0.0;
-        bytes = a_ / r * wire * (l_.ep - 1) / l_.ep;
-        const double block = a_ / r / l_.ep * wire;  // uniform routing: equal blocks
+        bytes = block_rows_ / r * wire * (l_.ep - 1);
+        const double block = block_rows_ / r * wire;  // the largest block (equal when uniform)
         if (s_.a2a_two_level && !st.async) return alltoall_2dh(block) + pack;
         return alltoall(block) + pack;
       }
       case Op::AllGatherV:
-        bytes = a_ / r * row_ * (l_.esp - 1);
-        return ring(Group::Esp, a_ / r * row_) + alone_copy(Group::Esp, a_ / r * row_);
+        bytes = recv_ / r * row_ * (l_.esp - 1);
+        return ring(Group::Esp, recv_ / r * row_) + alone_copy(Group::Esp, recv_ / r * row_);
       case Op::ReduceScatterV:
-        bytes = a_ / r * row_ * (l_.esp - 1);
-        return ring(Group::Esp, a_ / r * row_) + mem(a_ / r * row_ * (l_.esp - 1) * 2) +
-               alone_copy(Group::Esp, a_ / r * row_);
+        bytes = recv_ / r * row_ * (l_.esp - 1);
+        return ring(Group::Esp, recv_ / r * row_) + mem(recv_ / r * row_ * (l_.esp - 1) * 2) +
+               alone_copy(Group::Esp, recv_ / r * row_);
       case Op::AllReduce: {
         const bool shared = st.in == "sh" || st.in == "dxsh";  // replicated's shared FFN sum
         const double b = st.in == "dwg" ? static_cast<double>(s_.d_model) * s_.experts * 4
@@ -114,9 +118,22 @@ class Pricer {
       case Op::UnpermuteFromExperts:
         return mem(n_ * row_ * 2);
       case Op::ExpertForward:
-        return expert_gemm(1.0, n_, l_.esp, s_.experts / l_.ep);
+        return expert_gemm(1.0, n_, l_.esp, s_.experts / l_.ep + shadowed_);
       case Op::ExpertBackward:
-        return expert_gemm(2.0, n_, l_.esp, s_.experts / l_.ep);
+        return expert_gemm(2.0, n_, l_.esp, s_.experts / l_.ep + shadowed_);
+      case Op::ShadowPlan:
+        return 0;
+      case Op::GatherShadow:  // a ring of the |S| blocks, plus packing this rank's
+        bytes = shadow_bytes_ * (l_.ep - 1) / l_.ep;
+        return shadowed_
+                   ? ring(Group::Ep, shadow_bytes_ / (l_.ep - 1)) + mem(shadow_bytes_ / l_.ep * 2)
+                   : 0.0;
+      case Op::ReduceShadowGrads:  // the same ring, plus the sums
+        bytes = shadow_bytes_ * (l_.ep - 1) / l_.ep;
+        return shadowed_ ? ring(Group::Ep, shadow_bytes_ / (l_.ep - 1)) + mem(shadow_bytes_ * 2)
+                         : 0.0;
+      case Op::AccumulateShadowGrads:
+        return mem(shadow_bytes_ / l_.ep * 3);
       // Data-centric: this rank's rows through every expert, one GEMM group per
       // gathered block (E experts, each in esp hidden slices).
       case Op::GatheredExpertForward:
@@ -244,12 +261,54 @@ class Pricer {
     return gemm(flops, calls) + act / (c_.activation_Gps > 0 ? speed_ : 1.0);
   }
 
+  // The skew's busiest EP rank and the shadowing's pick (expert_shadow.h), with the
+  // experts placed contiguously.
+  void skew_and_shadow() {
+    const int E = s_.experts, L = E / l_.ep;
+    std::vector<float> share = s_.expert_share;
+    if (share.empty()) share.assign(E, 1.0f / E);
+    PARAMOE_REQUIRE(std::ssize(share) == E, "predictor: expert_share has the wrong length");
+    std::vector<int> owner(E), slot_of(E);
+    for (int e = 0; e < E; ++e) {
+      owner[e] = e / L;
+      slot_of[e] = e;
+    }
+    ShadowMode mode;
+    std::vector<int> shadowed;
+    if (shadow_parse(s_.shadow, E, mode) && mode.on) {
+      const ShadowProblem p{share,       a_,        l_.ep, split_ ? l_.esp : 1, l_.esp, s_.d_model,
+                            s_.d_hidden, s_.swiglu, owner};
+      std::set<int> nodes;
+      for (int rank : group_of_rank0(Group::Ep, l_)) nodes.insert(rank / c_.ranks_per_node);
+      shadowed = shadow_choose(p, shadow_costs(c_, nodes.size() > 1), mode, slot_of);
+    }
+    std::vector<double> owned(l_.ep, 0.0);
+    std::vector<bool> in_s(E, false);
+    double s_share = 0;
+    for (int e : shadowed) {
+      in_s[e] = true;
+      s_share += share[e];
+    }
+    for (int e = 0; e < E; ++e)
+      if (!in_s[e]) owned[owner[e]] += share[e];
+    const double busiest = *std::max_element(owned.begin(), owned.end());
+    shadowed_ = static_cast<int>(shadowed.size());
+    recv_ = a_ * (l_.ep * busiest + s_share);
+    block_rows_ = std::max(a_ * (1.0 - s_share) / l_.ep, a_ * busiest);
+    shadow_bytes_ = static_cast<double>(shadowed_) *
+                    shadow_block_bytes(s_.d_model, s_.d_hidden / l_.esp, s_.swiglu);
+  }
+
   const LayerShape& s_;
   const Layout& l_;
   const ClusterSpec& c_;
   bool split_;
   double speed_ = 1.0;
   double tl_ = 0, a_ = 0, n_ = 0, row_ = 0;
+  // recv_: rows the busiest rank receives; block_rows_: the all-to-all's largest
+  // block; shadow_bytes_: the shadowed experts' blocks.
+  double recv_ = 0, block_rows_ = 0, shadow_bytes_ = 0;
+  int shadowed_ = 0;
 };
 
 // Places one pass's steps on the three lanes, from time t0; returns its end.
@@ -302,14 +361,22 @@ LayerShape layer_shape(const MoeConfig& m, int64_t tokens) {
                     4,
                     m.a2a_precision == "bf16" ? 2 : 4,
                     m.a2a == "2dh",
-                    m.shared_experts};
+                    m.shared_experts,
+                    {},
+                    m.shadow};
 }
 
 Prediction predict_layer(const Schedule& schedule, const LayerShape& shape, const Layout& layout,
                          const ClusterSpec& cluster) {
   const bool split = schedule.name != "replicated";
-  const Pricer price(shape, layout, cluster, split);
+  // Shadowing applies where the schedule has its steps.
+  LayerShape priced = shape;
+  if (std::none_of(schedule.forward.begin(), schedule.forward.end(),
+                   [](const Step& st) { return st.op == Op::ShadowPlan; }))
+    priced.shadow = "off";
+  const Pricer price(priced, layout, cluster, split);
   Prediction p;
+  p.shadowed = price.shadowed();
   const double f = place(schedule.forward, false, price, 0.0, p);
   const double b = place(schedule.backward, true, price, f, p);
   p.forward = f;

@@ -21,6 +21,13 @@
 //   small (counts, loss statistics)  ⌈log2 p⌉·α
 // Compute: GEMM FLOPs at gemm_TFLOPs plus launch_us per GEMM call; row movement
 // at memory_GBps; the slowest rank's speed factor bounds every rank.
+// Skew (expert_share): the busiest EP rank's rows set the experts' GEMMs, the
+// ESP collectives and the permutes, and the all-to-all's largest block is the
+// larger of what a rank sends a peer and what the busiest receives from one.
+// Shadowing: the experts shadow_choose picks (with the cluster's rates) leave the
+// all-to-all, every rank runs its own rows for them, and their blocks are gathered
+// over EP (forward) and their gradients reduce-scattered back (backward), each a
+// ring of |S| one-expert blocks.
 // Shared experts: a one-expert FFN of width S/mp on all of the shard's tokens
 // (forward and backward like the experts' GEMMs), its MP partial sums
 // reduce-scattered (ring over MP) or, in `replicated`, all-reduced, and added.
@@ -49,6 +56,10 @@ struct LayerShape {
   int a2a_bytes_per_element = 4;  // 2 with moe.a2a_precision = "bf16"
   bool a2a_two_level = false;     // moe.a2a = "2dh": blocking all-to-alls run 2DH
   int shared_experts = 0;         // the shared FFN's width is shared_experts · d_hidden
+  // Each expert's share of the assignments (bench.routing's skew); empty: uniform.
+  // Experts sit on EP ranks contiguously.
+  std::vector<float> expert_share;
+  std::string shadow = "off";  // moe.shadow: shadow_choose picks as the executor would
 };
 
 struct StepPrice {
@@ -64,6 +75,7 @@ struct Prediction {
   double forward = 0, backward = 0;          // seconds
   double compute = 0, intra = 0, inter = 0;  // busy seconds per lane, both passes
   std::vector<StepPrice> steps;
+  int shadowed = 0;  // experts the shadowing picked (moe.shadow)
   double total() const { return forward + backward; }
   // Busy time that ran beside other busy time: what the pipelining saved.
   double overlap() const { return compute + intra + inter - total(); }

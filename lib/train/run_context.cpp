@@ -62,7 +62,15 @@ RunContext run_context_create(const std::string& config_path,
   rc.split = work_split_resolve(rc.config, rc.moe_layers.front().data_centric(), *rc.grid,
                                 calibrate_speed);
   if (!rc.split.describe.empty()) log_info(rc.split.describe);
+  // moe.shadow = "auto" (and the benchmarks' shadowed variants) price with the
+  // cluster file's rates.
+  ShadowCosts shadow{};
+  if (!rc.config.plan.cluster.empty())
+    shadow = shadow_costs(cluster_load(rc.config.plan.cluster), rc.grid->num_nodes() > 1);
   for (MoeConfig& m : rc.moe_layers) {
+    m.shadow_flops_per_s = shadow.flops_per_s;
+    m.shadow_link_bytes_per_s = shadow.link_bytes_per_s;
+    m.shadow_latency_s = shadow.latency_s;
     if (!m.data_centric()) m.esp_weights = rc.split.esp;
     if (m.balance != "aux") m.aux_loss_coef = 0.0;  // "bias" and "none" train without it
   }
