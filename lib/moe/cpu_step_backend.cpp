@@ -15,11 +15,18 @@ int64_t rows_of(const std::vector<int32_t>& index) {
 }  // namespace
 
 float* CpuStepBackend::out(int slot, int64_t n) {
+  float* p = out_overwritten(slot, n);
+  std::fill_n(p, n, 0.0f);
+  return p;
+}
+
+// Keeps the vector's pages from the last pass (resize zeroes only what it adds).
+float* CpuStepBackend::out_overwritten(int slot, int64_t n) {
   if (slot >= std::ssize(buf_)) {
     buf_.resize(slot + 1);
     live_.resize(slot + 1, false);
   }
-  buf_[slot].assign(n, 0.0f);
+  buf_[slot].resize(n);
   live_[slot] = true;
   return buf_[slot].data();
 }

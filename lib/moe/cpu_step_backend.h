@@ -17,6 +17,7 @@ class CpuStepBackend final : public StepBackend {
   CpuStepBackend(const MoeConfig& cfg, MoeParams& params);  // throws on a bad routing_skew
 
   float* out(int slot, int64_t n) override;
+  float* out_overwritten(int slot, int64_t n) override;
   float* data(int slot) override { return buf_[slot].data(); }
   int64_t size(int slot) const override { return has(slot) ? std::ssize(buf_[slot]) : 0; }
   bool has(int slot) const override { return slot >= 0 && slot < std::ssize(live_) && live_[slot]; }

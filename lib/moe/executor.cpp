@@ -158,6 +158,11 @@ class Executor {
   }
   float* in(const Step& s) { return read(s.in_slot); }
   float* out(const Step& s, int64_t rows) { return dev_.out(s.out_slot, rows * D_); }
+  // The output of a step that writes every row (a copy, a gather, a permutation, a
+  // collective's receive, the experts' FFN): no zero fill.
+  float* overwrite(const Step& s, int64_t rows) {
+    return dev_.out_overwritten(s.out_slot, rows * D_);
+  }
   int64_t rows(int slot) const { return dev_.size(slot) / D_; }
   int64_t row_bytes(int64_t r) const { return r * D_ * static_cast<int64_t>(sizeof(float)); }
   int rank(Group g) const { return c_.coll.grid().rank(g); }
@@ -175,7 +180,7 @@ class Executor {
       if (i == me) c_.run.mp_row0 = row0;
     }
     const float* x = in(s);
-    float* o = out(s, c_.run.mp_rows[me]);
+    float* o = overwrite(s, c_.run.mp_rows[me]);
     dev_.copy(x + c_.run.mp_row0 * D_, c_.run.mp_rows[me] * D_, o);
     return 0;
   }
@@ -183,7 +188,8 @@ class Executor {
   int64_t gather_mp(const Step& s) {
     const int64_t n = rows(s.in_slot);
     const float* x = in(s);
-    float* o = out(s, std::accumulate(c_.run.mp_rows.begin(), c_.run.mp_rows.end(), int64_t{0}));
+    float* o =
+        overwrite(s, std::accumulate(c_.run.mp_rows.begin(), c_.run.mp_rows.end(), int64_t{0}));
     c_.coll.allgatherv_rows(Group::Mp, x, o, c_.run.mp_rows, D_);
     return row_bytes(n) * (size(Group::Mp) - 1);
   }
@@ -256,7 +262,7 @@ class Executor {
   int64_t permute_to_send(const Step& s) {
     const auto& tok = c_.run.plan.send_token;
     const float* x = in(s);
-    dev_.gather_rows(x, tok, D_, out(s, static_cast<int64_t>(tok.size())));
+    dev_.gather_rows(x, tok, D_, overwrite(s, static_cast<int64_t>(tok.size())));
     return 0;
   }
 
@@ -299,7 +305,7 @@ class Executor {
   int64_t chunk_slice(const Step& s) {
     const auto idx = chunk_index(blocks_of(s.layout), s.chunk, s.chunks);
     const float* x = in(s);
-    dev_.gather_rows(x, idx, D_, out(s, static_cast<int64_t>(idx.size())));
+    dev_.gather_rows(x, idx, D_, overwrite(s, static_cast<int64_t>(idx.size())));
     return 0;
   }
 
@@ -341,12 +347,12 @@ class Executor {
     const bool bf16 = c_.cfg.a2a_precision == "bf16";
     const int64_t width = bf16 ? cpu::wire_bf16_cols(D_) : D_;  // floats per row on the wire
     const float* x = in(s);
-    float* o = out(s, n_recv);
+    float* o = overwrite(s, n_recv);
     if (bf16) {
-      float* packed = dev_.out(s.wire_send_slot, n_send * width);
+      float* packed = dev_.out_overwritten(s.wire_send_slot, n_send * width);
       dev_.pack_bf16_rows(x, n_send, D_, packed);
       x = packed;
-      o = dev_.out(s.wire_recv_slot, n_recv * width);
+      o = dev_.out_overwritten(s.wire_recv_slot, n_recv * width);
     }
     const int w = static_cast<int>(width);
     if (s.async) {
@@ -371,7 +377,7 @@ class Executor {
     const auto peer_rows = esp_chunk_rows(s.chunk, s.chunks);
     const int64_t n = rows(s.in_slot);
     const float* x = in(s);
-    float* o = out(s, std::accumulate(peer_rows.begin(), peer_rows.end(), int64_t{0}));
+    float* o = overwrite(s, std::accumulate(peer_rows.begin(), peer_rows.end(), int64_t{0}));
     if (s.async)
       started(s, c_.coll.start_allgatherv_rows(Group::Esp, x, o, peer_rows, D_));
     else
@@ -387,7 +393,7 @@ class Executor {
   int64_t reduce_scatter_rows(const Step& s, Group g, const std::vector<int>& peer_rows) {
     const int64_t n = rows(s.in_slot), mine = peer_rows[rank(g)];
     const float* x = in(s);
-    float* o = out(s, mine);
+    float* o = overwrite(s, mine);
     if (s.async)
       started(s, c_.coll.start_reduce_scatterv_rows(g, x, o, peer_rows, D_));
     else
@@ -407,21 +413,21 @@ class Executor {
   int64_t permute_to_experts(const Step& s) {
     const auto& from = c_.run.plan.sorted_from;
     const float* x = in(s);
-    dev_.gather_rows(x, from, D_, out(s, static_cast<int64_t>(from.size())));
+    dev_.gather_rows(x, from, D_, overwrite(s, static_cast<int64_t>(from.size())));
     return 0;
   }
 
   int64_t unpermute_from_experts(const Step& s) {
     const auto& from = c_.run.plan.sorted_from;
     const float* x = in(s);
-    dev_.scatter_rows(x, from, D_, out(s, static_cast<int64_t>(from.size())));
+    dev_.scatter_rows(x, from, D_, overwrite(s, static_cast<int64_t>(from.size())));
     return 0;
   }
 
   // This rank's own experts read the first E/ep + 1 offsets; shadowed ones follow.
   int64_t expert_forward(const Step& s) {
     const float* x = in(s);
-    float* y = out(s, rows(s.in_slot));
+    float* y = overwrite(s, rows(s.in_slot));
     const auto& offsets = c_.run.plan.expert_offsets;
     dev_.expert_forward(x, offsets, rank(Group::Esp) == 0, y);
     if (!c_.run.shadowed.empty())
@@ -433,7 +439,7 @@ class Executor {
   int64_t expert_backward(const Step& s) {
     const float* dy = in(s);
     const float* x = read(s.aux_slot);
-    float* dx = out(s, rows(s.in_slot));
+    float* dx = overwrite(s, rows(s.in_slot));
     const auto& offsets = c_.run.plan.expert_offsets;
     dev_.expert_backward(dy, x, offsets, dx);
     if (!c_.run.shadowed.empty()) {
