@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # layer_ab_before_after.sh OLD_BIN NEW_BIN [OUT.csv] [PAIRS]: issue 29's CPU layers
-# A and B (perf/layer_skew.sh's shapes, uniform routing) under two paramoe builds,
+# A and B (perf/layers_ab.sh's shapes, uniform routing) under two paramoe builds,
 # taking turns in ABBA order within each pair. A run's value is `bench layer`'s
 # median forward+backward ms (A: 3 repeats, B: 2). Writes the runs to OUT.csv and
 # per layer the medians and the median of the pairs' old/new time ratios (> 1:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # layer_gemm_bound.sh [OUT.csv] [ROUNDS]: issue 29's CPU layers A and B (shapes as in
-# perf/layer_skew.sh, uniform routing, s1, 2 ranks) against their experts' GEMM
+# perf/layers_ab.sh, uniform routing, s1, 2 ranks) against their experts' GEMM
 # bound, which `bench layer` measures in the same run: the useful expert FLOPs over
 # the sgemm rate both ranks sustain at once at the FFN's shapes. ROUNDS runs of
 # each, taking turns; the CSV holds bench layer's rows (of_gemm_bound = bound /

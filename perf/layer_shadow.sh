@@ -18,12 +18,9 @@ mpirun --oversubscribe -np 2 "$bin" calibrate --out "$cluster" --repeats 5 \
   --name "this machine, 2 ranks on one node" </dev/null | tail -3
 for round in $(seq "$rounds"); do
   for layer in A B; do
-    layer_shape "$layer"
     for routing in uniform hot:0.5; do
       echo "round $round: layer $layer, $routing"
-      mpirun --oversubscribe -np 2 "$bin" bench layer inputs/bench/layer-cpu.toml "${common[@]}" \
-        "${shape[@]}" --set bench.routing="$routing" --set plan.cluster="$cluster" \
-        --schedules s1,s1+shadow --csv "$out" </dev/null | grep -E "shares| s1"
+      bench_ab "$layer" "$routing" "$out" --set plan.cluster="$cluster" --schedules s1,s1+shadow
     done
   done
 done

@@ -16,3 +16,13 @@ layer_shape() {
       --set bench.repeats="${B_REPEATS:-2}")
   fi
 }
+# bench_ab LAYER ROUTING OUT.csv [ARGS...]: one `bench layer` run of LAYER under
+# bench.routing ROUTING (the binary $bin), appended to OUT.csv; prints the shares
+# and the schedules' rows.
+bench_ab() {
+  local layer=$1 routing=$2 out=$3
+  shift 3
+  layer_shape "$layer"
+  mpirun --oversubscribe -np 2 "$bin" bench layer inputs/bench/layer-cpu.toml "${common[@]}" \
+    "${shape[@]}" --set bench.routing="$routing" --csv "$out" "$@" </dev/null | grep -E "shares| s1"
+}

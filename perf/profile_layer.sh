@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # profile_layer.sh [OUTDIR] [TAG]: where the CPU MoE layer's time goes, by Linux perf
 # (Debian's linux-perf), at issue 29's layers A and B (2 ranks, mp = 1, ep = 2,
-# E = 4, top-2, GELU, dropless, s1; see perf/layer_skew.sh), uniform routing.
+# E = 4, top-2, GELU, dropless, s1; see perf/layers_ab.sh), uniform routing.
 # Each rank runs under `perf record` (999 Hz), once with several timed passes and
 # once with one; perf/profile_breakdown.py takes the second's samples from the
 # first's, symbol by symbol, so that only steady-state passes remain (set-up and
