@@ -13,9 +13,7 @@ A_REPEATS=5
 source "$(dirname "$0")/layers_ab.sh"
 for round in $(seq "$rounds"); do
   for layer in A B; do
-    layer_shape "$layer"
     echo "round $round: layer $layer"
-    mpirun --oversubscribe -np 2 "$bin" bench layer inputs/bench/layer-cpu.toml "${common[@]}" \
-      "${shape[@]}" --csv "$out" </dev/null | grep -E "GEMM bound| s1 "
+    bench_ab "$layer" uniform "$out"
   done
 done
