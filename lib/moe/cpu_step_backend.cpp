@@ -31,6 +31,14 @@ float* CpuStepBackend::out_overwritten(int slot, int64_t n) {
   return buf_[slot].data();
 }
 
+void CpuStepBackend::move(int from, int to, int64_t n) {
+  PARAMOE_REQUIRE(has(from) && size(from) == n, "CpuStepBackend::move: no such buffer");
+  out_overwritten(to, 0);  // makes the slot
+  std::swap(buf_[from], buf_[to]);
+  live_[from] = false;
+  live_[to] = true;
+}
+
 void CpuStepBackend::copy(const float* src, int64_t n, float* dst) {
   std::copy_n(src, n, dst);
 }

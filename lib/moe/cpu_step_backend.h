@@ -24,6 +24,8 @@ class CpuStepBackend final : public StepBackend {
   // Keeps the vectors (and their pages) for the next pass: freeing and refaulting
   // every buffer each step costs more than the row copies themselves.
   void clear() override { std::fill(live_.begin(), live_.end(), false); }
+  // Swaps the two slots' vectors, so each keeps a buffer of its size for the next pass.
+  void move(int from, int to, int64_t n) override;
   void copy(const float* src, int64_t n, float* dst) override;
   void upload(const float* host, int64_t n, float* dst) override { copy(host, n, dst); }
   void download(const float* src, int64_t n, float* host) override { copy(src, n, host); }

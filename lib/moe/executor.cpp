@@ -179,13 +179,24 @@ class Executor {
       c_.run.mp_rows[i] = static_cast<int>(n);
       if (i == me) c_.run.mp_row0 = row0;
     }
+    if (handed_on(s, Group::Mp)) return 0;
     const float* x = in(s);
     float* o = overwrite(s, c_.run.mp_rows[me]);
     dev_.copy(x + c_.run.mp_row0 * D_, c_.run.mp_rows[me] * D_, o);
     return 0;
   }
 
+  // A blocking row collective over a one-rank group copies `in` whole: where no
+  // later step reads `in`, its buffer becomes `out` instead. True if it did.
+  bool handed_on(const Step& s, Group g) {
+    if (size(g) != 1 || s.async || !s.in_last_use || s.in_slot == s.out_slot) return false;
+    read(s.in_slot);  // written by an earlier step (the executor's check)
+    dev_.move(s.in_slot, s.out_slot, dev_.size(s.in_slot));
+    return true;
+  }
+
   int64_t gather_mp(const Step& s) {
+    if (handed_on(s, Group::Mp)) return 0;
     const int64_t n = rows(s.in_slot);
     const float* x = in(s);
     float* o =
@@ -374,6 +385,7 @@ class Executor {
   }
 
   int64_t allgatherv(const Step& s) {
+    if (handed_on(s, Group::Esp)) return 0;
     const auto peer_rows = esp_chunk_rows(s.chunk, s.chunks);
     const int64_t n = rows(s.in_slot);
     const float* x = in(s);
@@ -391,6 +403,7 @@ class Executor {
 
   // Sums `in` over group g; this rank keeps its peer_rows block, started or not.
   int64_t reduce_scatter_rows(const Step& s, Group g, const std::vector<int>& peer_rows) {
+    if (handed_on(s, g)) return 0;
     const int64_t n = rows(s.in_slot), mine = peer_rows[rank(g)];
     const float* x = in(s);
     float* o = overwrite(s, mine);

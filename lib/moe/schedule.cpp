@@ -502,6 +502,23 @@ Schedule build(const std::string& name, int chunks, const SharedSteps& shared,
                    "\" (expected \"replicated\", \"s1\", \"s2\" or \"dc\")");
 }
 
+// Step::in_last_use: walking both passes backwards (the backward reads what the
+// forward left), a step's `in` is last used there unless a later step names it, or
+// the caller or an implicit reader does (the layer's outputs y and dx, the gate
+// gradient, the shadowed experts' buffers).
+void mark_last_uses(Schedule& s) {
+  std::vector<bool> used(s.buffers.size(), false);
+  for (int slot : {s.y, s.dx, s.dwg, s.shadow_weights, s.shadow_grads})
+    if (slot >= 0) used[slot] = true;
+  for (std::vector<Step>* pass : {&s.backward, &s.forward})
+    for (auto st = pass->rbegin(); st != pass->rend(); ++st) {
+      st->in_last_use = st->in_slot >= 0 && !used[st->in_slot];
+      for (int slot :
+           {st->in_slot, st->out_slot, st->aux_slot, st->wire_send_slot, st->wire_recv_slot})
+        if (slot >= 0) used[slot] = true;
+    }
+}
+
 // Numbers every buffer name once, in order of first use.
 void resolve_slots(Schedule& s) {
   std::map<std::string, int> slots;
@@ -531,6 +548,7 @@ void resolve_slots(Schedule& s) {
     s.shadow_weights = slot("shw");
     s.shadow_grads = slot("shg");
   }
+  mark_last_uses(s);
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ struct Step {
   // (moe.a2a_precision = "bf16"): the packed send rows and the received wire rows.
   int in_slot = -1, out_slot = -1, aux_slot = -1;
   int wire_send_slot = -1, wire_recv_slot = -1;
+  // No later step of this pass or of the backward names `in`: a step that would
+  // copy it whole (a one-rank group's collective) may hand its memory on instead.
+  bool in_last_use = false;
 };
 
 struct Schedule {

@@ -35,6 +35,9 @@ class StepBackend {
   virtual int64_t size(int slot) const = 0;
   virtual bool has(int slot) const = 0;
   virtual void clear() = 0;  // forgets every buffer (a new forward pass)
+  // Buffer `to` takes over `from`'s n floats, which no later step reads: the CPU
+  // backend hands the memory on (no copy), others copy.
+  virtual void move(int from, int to, int64_t n) { copy(data(from), n, out_overwritten(to, n)); }
   virtual void copy(const float* src, int64_t n, float* dst) = 0;
   // Between host memory and this backend's; both finish before they return.
   virtual void upload(const float* host, int64_t n, float* dst) = 0;
