@@ -193,6 +193,37 @@ TEST(Schedule, ResolvesEveryBufferNameToOneSlot) {
   }
 }
 
+// Step::in_last_use, checked by brute force: a step's `in` is last used there
+// exactly when no later step of the pass, nor any backward step after a forward
+// one, names the buffer, and it is never the layer's output or the gate gradient.
+// In s1 the split's input x is last used there unless the shared FFN reads it.
+TEST(Schedule, MarksTheLastUseOfEveryInput) {
+  for (const std::string name : {"replicated", "s1", "s2", "dc"})
+    for (const bool shared : {false, true})
+      for (const bool shadow : {false, true}) {
+        const Schedule s = schedule_build(name, 3, shared, shadow);
+        std::vector<const Step*> all;
+        for (const Step& st : s.forward) all.push_back(&st);
+        for (const Step& st : s.backward) all.push_back(&st);
+        for (size_t i = 0; i < all.size(); ++i) {
+          const Step& st = *all[i];
+          bool later =
+              st.in_slot == s.y || st.in_slot == s.dx || st.in_slot == s.dwg ||
+              (st.in_slot >= 0 && (st.in_slot == s.shadow_weights || st.in_slot == s.shadow_grads));
+          for (size_t j = i + 1; j < all.size(); ++j)
+            for (int slot : {all[j]->in_slot, all[j]->out_slot, all[j]->aux_slot,
+                             all[j]->wire_send_slot, all[j]->wire_recv_slot})
+              later |= slot == st.in_slot;
+          EXPECT_EQ(st.in_last_use, st.in_slot >= 0 && !later)
+              << name << (shared ? "+shared" : "") << (shadow ? "+shadow" : "") << " step " << i
+              << " " << op_name(st.op) << " in " << st.in;
+        }
+        if (name == "s1") {
+          EXPECT_EQ(s.forward.front().in_last_use, !shared) << "split of x";
+        }
+      }
+}
+
 // Shared experts (moe.shared_experts): every schedule gains the shared FFN's
 // steps, each started collective is waited for, and where the all-to-all is long
 // (a slow inter-node link) the FFN costs less than its own time: it runs while the

@@ -37,6 +37,9 @@ void CpuStepBackend::move(int from, int to, int64_t n) {
   std::swap(buf_[from], buf_[to]);
   live_[from] = false;
   live_[to] = true;
+  // The first pass swaps in an empty vector: size it now, so that the next pass
+  // finds its pages touched rather than faulting them in (32 MB a buffer at B).
+  if (std::ssize(buf_[from]) < n) buf_[from].resize(n);
 }
 
 void CpuStepBackend::copy(const float* src, int64_t n, float* dst) {
