@@ -13,20 +13,25 @@ int64_t shadow_block_bytes(int64_t d_model, int64_t hidden_slice, bool swiglu) {
          (mats * d_model * hidden_slice + (mats - 1) * hidden_slice + d_model);
 }
 
-double shadow_step_seconds(const ShadowProblem& p, const ShadowCosts& c,
-                           const std::vector<int>& shadowed) {
-  const int E = static_cast<int>(p.share.size());
-  std::vector<bool> in_s(E, false);
-  double s_share = 0;
+ShadowLoad shadow_load(const std::vector<float>& share, const std::vector<int>& owner, int ep,
+                       const std::vector<int>& shadowed) {
+  std::vector<bool> in_s(share.size(), false);
+  ShadowLoad load;
   for (int e : shadowed) {
     in_s[e] = true;
-    s_share += p.share[e];
+    load.shadowed += share[e];
   }
-  // Per EP rank: the share of assignments its own unshadowed experts draw.
-  std::vector<double> owned(p.ep, 0.0);
-  for (int e = 0; e < E; ++e)
-    if (!in_s[e]) owned[p.owner[e]] += p.share[e];
-  const double busiest = *std::max_element(owned.begin(), owned.end());
+  std::vector<double> owned(ep, 0.0);
+  for (size_t e = 0; e < share.size(); ++e)
+    if (!in_s[e]) owned[owner[e]] += share[e];
+  load.busiest = *std::max_element(owned.begin(), owned.end());
+  return load;
+}
+
+double shadow_step_seconds(const ShadowProblem& p, const ShadowCosts& c,
+                           const std::vector<int>& shadowed) {
+  const ShadowLoad load = shadow_load(p.share, p.owner, p.ep, shadowed);
+  const double busiest = load.busiest, s_share = load.shadowed;
   const double a = p.rows_per_rank;
   // Rows the busiest EP index's experts read: every rank's rows for its experts,
   // plus its own rows for the shadowed ones (each times the ESP all-gather).

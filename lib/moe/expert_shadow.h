@@ -42,6 +42,14 @@ struct ShadowCosts {
   double latency_s = 0;         // per message on it
 };
 
+// Shares of the assignments (share [E], owner [E] over `ep` ranks): the busiest
+// EP rank's own unshadowed experts', and the shadowed experts' together.
+struct ShadowLoad {
+  double busiest = 0, shadowed = 0;
+};
+ShadowLoad shadow_load(const std::vector<float>& share, const std::vector<int>& owner, int ep,
+                       const std::vector<int>& shadowed);
+
 // The model's seconds for one forward+backward with experts `shadowed`: the
 // busiest EP rank's expert GEMMs, the all-to-alls at the busiest receiver (four:
 // dispatch and return, forward and backward), and the shadowed weights' broadcast

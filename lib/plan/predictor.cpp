@@ -278,20 +278,11 @@ class Pricer {
     if (shadow_parse(s_.shadow, E, mode) && mode.on) {
       const ShadowProblem p{share,       a_,        l_.ep, split_ ? l_.esp : 1, l_.esp, s_.d_model,
                             s_.d_hidden, s_.swiglu, owner};
-      std::set<int> nodes;
-      for (int rank : group_of_rank0(Group::Ep, l_)) nodes.insert(rank / c_.ranks_per_node);
-      shadowed = shadow_choose(p, shadow_costs(c_, nodes.size() > 1), mode, slot_of);
+      const bool across_nodes = &link(Group::Ep) == &c_.inter;
+      shadowed = shadow_choose(p, shadow_costs(c_, across_nodes), mode, slot_of);
     }
-    std::vector<double> owned(l_.ep, 0.0);
-    std::vector<bool> in_s(E, false);
-    double s_share = 0;
-    for (int e : shadowed) {
-      in_s[e] = true;
-      s_share += share[e];
-    }
-    for (int e = 0; e < E; ++e)
-      if (!in_s[e]) owned[owner[e]] += share[e];
-    const double busiest = *std::max_element(owned.begin(), owned.end());
+    const ShadowLoad load = shadow_load(share, owner, l_.ep, shadowed);
+    const double busiest = load.busiest, s_share = load.shadowed;
     shadowed_ = static_cast<int>(shadowed.size());
     recv_ = a_ * (l_.ep * busiest + s_share);
     block_rows_ = std::max(a_ * (1.0 - s_share) / l_.ep, a_ * busiest);
