@@ -44,8 +44,7 @@ ShadowProblem problem(std::vector<float> share, int ep) {
   p.ep = ep;
   p.d_model = 512;
   p.d_hidden = 2048;
-  const int L = static_cast<int>(p.share.size()) / ep;
-  for (int e = 0; e < static_cast<int>(p.share.size()); ++e) p.owner.push_back(e / L);
+  p.owner = placement_contiguous(static_cast<int>(p.share.size()), ep).owner;
   return p;
 }
 const ShadowCosts kCosts{100e9, 5e9, 5e-6};

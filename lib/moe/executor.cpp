@@ -531,9 +531,6 @@ class Executor {
   // loss statistics' sum left alike on every rank, so every rank picks alike.
   int64_t shadow_plan(const Step& s) {
     const Routing& r = c_.run.routing;
-    ShadowMode mode;
-    PARAMOE_REQUIRE(shadow_parse(c_.cfg.shadow, c_.cfg.num_experts, mode),
-                    "moe.shadow: bad value \"" + c_.cfg.shadow + "\"");
     ShadowProblem p;
     p.share = r.frac;
     p.rows_per_rank = r.tokens_global * r.k / size(s.group);
@@ -546,7 +543,7 @@ class Executor {
     p.owner = c_.placement.owner;
     const ShadowCosts costs{c_.cfg.shadow_flops_per_s, c_.cfg.shadow_link_bytes_per_s,
                             c_.cfg.shadow_latency_s};
-    c_.run.shadowed = shadow_choose(p, costs, mode, c_.placement.slot_of);
+    c_.run.shadowed = shadow_choose(p, costs, c_.shadow, c_.placement.slot_of);
     return 0;
   }
 

@@ -4,6 +4,7 @@
 
 #include "comm/collectives.h"
 #include "core/config.h"
+#include "core/shadow_mode.h"
 #include "moe/expert_blocks.h"
 #include "moe/expert_placement.h"
 #include "moe/moe_run.h"
@@ -24,6 +25,7 @@ struct ExecContext {
   // One expert of this rank's hidden slice as a block (expert_blocks.h): how a
   // shadowed expert's weights travel (moe.shadow).
   const ExpertBlock& shadow_block;
+  ShadowMode shadow;  // moe.shadow, parsed
 };
 
 // Runs the schedule's forward or backward steps.

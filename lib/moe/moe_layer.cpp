@@ -24,6 +24,8 @@ MoeLayer::MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& n
   ExpertDims one = params_.dims();
   one.experts = 1;
   shadow_block_ = expert_block(one);
+  if (!shadow_parse(cfg_.shadow, cfg_.num_experts, shadow_mode_))  // the config checked it
+    throw Error("moe.shadow: bad value \"" + cfg_.shadow + "\"");
   backend_ = make_backend(cfg_, params_);
   set_schedule(cfg.effective_schedule());
 }
@@ -56,6 +58,7 @@ void MoeLayer::set_shadow(const std::string& mode) {
   if (parsed.on && parsed.top == 0 && cfg_.shadow_flops_per_s <= 0)
     throw Error("moe.shadow = \"auto\" needs plan.cluster (the rates it prices with)");
   cfg_.shadow = mode;
+  shadow_mode_ = parsed;
   set_schedule(cfg_.effective_schedule());
 }
 
@@ -92,8 +95,8 @@ float* MoeLayer::begin_forward(int64_t tokens) {
 }
 
 const float* MoeLayer::run_forward() {
-  ExecContext ctx{schedule_, cfg_,   coll_,     *backend_,    placement_,
-                  run_,      cache_, cache_id_, shadow_block_};
+  ExecContext ctx{schedule_, cfg_,   coll_,     *backend_,     placement_,
+                  run_,      cache_, cache_id_, shadow_block_, shadow_mode_};
   schedule_execute(/*backward=*/false, ctx);
   const Routing& r = run_.routing;
   for (int64_t a = 0; a < r.tokens * r.k; ++a)
@@ -107,8 +110,8 @@ float* MoeLayer::begin_backward() {
 }
 
 const float* MoeLayer::run_backward() {
-  ExecContext ctx{schedule_, cfg_,   coll_,     *backend_,    placement_,
-                  run_,      cache_, cache_id_, shadow_block_};
+  ExecContext ctx{schedule_, cfg_,   coll_,     *backend_,     placement_,
+                  run_,      cache_, cache_id_, shadow_block_, shadow_mode_};
   schedule_execute(/*backward=*/true, ctx);
   return backend_->data(schedule_.dx);
 }

@@ -10,6 +10,7 @@
 
 #include "comm/collectives.h"
 #include "core/config.h"
+#include "core/shadow_mode.h"
 #include "moe/moe_params.h"
 #include "moe/moe_run.h"
 #include "moe/schedule.h"
@@ -93,6 +94,7 @@ class MoeLayer {
   std::vector<double> expert_load_;
   MoeRun run_;
   ExpertBlock shadow_block_;                // one expert of this rank's slice (moe.shadow)
+  ShadowMode shadow_mode_;                  // cfg_.shadow, parsed when it is set
   std::unique_ptr<WeightCache> own_cache_;  // data-centric without a shared cache
   WeightCache* cache_ = nullptr;
   int cache_id_ = 0;

@@ -1,8 +1,10 @@
 #include "moe/skewed_scores.h"
 
 #include <cmath>
-#include <cstring>
+#include <string_view>
 #include <vector>
+
+#include "core/rng.h"
 
 namespace paramoe {
 
@@ -10,23 +12,15 @@ namespace {
 
 constexpr float kForce = 1000.0f;
 
-// FNV-1a over the row's bytes: the token's identity, the same on every rank.
+// The token's identity, the same on every rank: FNV-1a over the row's bytes.
 uint64_t row_hash(const float* row, int64_t n) {
-  uint64_t h = 1469598103934665603ull;
-  const auto* b = reinterpret_cast<const unsigned char*>(row);
-  for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(float)); ++i) {
-    h ^= b[i];
-    h *= 1099511628211ull;
-  }
-  return h;
+  return stream_id(std::string_view(reinterpret_cast<const char*>(row), n * sizeof(float)));
 }
 
-// splitmix64: successive uniform draws in [0, 1) from one seed.
+// Successive uniform draws in [0, 1) from one state (splitmix64's sequence).
 double next_uniform(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
+  const uint64_t z = splitmix64(state);
+  state += 0x9E3779B97F4A7C15ull;
   return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 

@@ -264,22 +264,19 @@ class Pricer {
   // The skew's busiest EP rank and the shadowing's pick (expert_shadow.h), with the
   // experts placed contiguously.
   void skew_and_shadow() {
-    const int E = s_.experts, L = E / l_.ep;
+    const int E = s_.experts;
     std::vector<float> share = s_.expert_share;
     if (share.empty()) share.assign(E, 1.0f / E);
     PARAMOE_REQUIRE(std::ssize(share) == E, "predictor: expert_share has the wrong length");
-    std::vector<int> owner(E), slot_of(E);
-    for (int e = 0; e < E; ++e) {
-      owner[e] = e / L;
-      slot_of[e] = e;
-    }
+    const ExpertPlacement placement = placement_contiguous(E, l_.ep);
+    const std::vector<int>& owner = placement.owner;
     ShadowMode mode;
     std::vector<int> shadowed;
     if (shadow_parse(s_.shadow, E, mode) && mode.on) {
       const ShadowProblem p{share,       a_,        l_.ep, split_ ? l_.esp : 1, l_.esp, s_.d_model,
                             s_.d_hidden, s_.swiglu, owner};
       const bool across_nodes = &link(Group::Ep) == &c_.inter;
-      shadowed = shadow_choose(p, shadow_costs(c_, across_nodes), mode, slot_of);
+      shadowed = shadow_choose(p, shadow_costs(c_, across_nodes), mode, placement.slot_of);
     }
     const ShadowLoad load = shadow_load(share, owner, l_.ep, shadowed);
     const double busiest = load.busiest, s_share = load.shadowed;
