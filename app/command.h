@@ -26,6 +26,7 @@ void add_config_options(CLI::App* cmd, std::string& config, std::vector<std::str
 void add_bench_options(CLI::App* cmd, int& repeats, std::string& csv);
 
 void add_train_command(CLI::App& app, Commands& out);
+void add_generate_command(CLI::App& app, Commands& out);
 void add_bench_layer_command(CLI::App& app, Commands& out);
 void add_bench_grid_command(CLI::App& app, Commands& out);
 void add_bench_ckpt_command(CLI::App& app, Commands& out);

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_cached.h"
 #include "kernels/cpu/expert_ops.h"
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/router_ops.h"
@@ -149,6 +151,34 @@ TEST(RouterOps, SoftmaxRowsSumToOneAndLse) {
 // bf16 on the wire: round to nearest, ties to even (as torch's .bfloat16() and
 // CUDA's __float2bfloat16), two per wire float, odd rows padded with zero. The
 // expected values are torch.tensor(inputs).bfloat16().float() (python3-torch).
+// Decoding over a KV cache (a prompt of 5, then one position at a time, then 2)
+// gives each position the output that causal attention over the whole sequence
+// gives it. The sums run in another order (a row of scores per step, not a
+// block), so agreement is to fp32 rounding: 1e-5 on outputs of size ~1.
+TEST(Attention, CachedDecodingMatchesFullCausalAttention) {
+  const int64_t B = 2, S = 9, heads = 3, hd = 4, width = heads * hd;
+  const std::vector<float> qkv = randn(B * S * 3 * width, 31);
+  std::vector<float> probs(B * heads * S * S), full(B * S * width);
+  attention_forward(AttentionShape{B, S, heads, hd, true}, qkv.data(), nullptr, probs.data(),
+                    full.data());
+  std::vector<float> kv(B * S * 2 * width, std::numeric_limits<float>::quiet_NaN());
+  int64_t past = 0;
+  for (const int64_t fresh : {5, 1, 1, 2}) {
+    std::vector<float> rows(B * fresh * 3 * width), out(B * fresh * width);
+    for (int64_t b = 0; b < B; ++b)
+      std::memcpy(rows.data() + b * fresh * 3 * width, qkv.data() + (b * S + past) * 3 * width,
+                  sizeof(float) * fresh * 3 * width);
+    attention_cached_forward(CachedAttentionShape{B, past, fresh, S, heads, hd}, rows.data(),
+                             kv.data(), out.data());
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < fresh; ++i)
+        for (int64_t c = 0; c < width; ++c)
+          EXPECT_NEAR(out[(b * fresh + i) * width + c], full[(b * S + past + i) * width + c], 1e-5)
+              << "sequence " << b << " position " << past + i;
+    past += fresh;
+  }
+}
+
 TEST(WireBf16, RoundsToNearestEvenAndPadsOddRows) {
   const float inf = std::numeric_limits<float>::infinity();
   const float one_ulp = std::ldexp(1.0f, -7);  // bf16's spacing in [1, 2)

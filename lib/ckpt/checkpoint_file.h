@@ -53,8 +53,11 @@ void checkpoint_write(const std::string& path, MPI_Comm comm, const CheckpointMe
 // checkpoint of a known version, it holds exactly the expected datasets, each
 // float32 with the expected global shape. Then every rank reads its hyperslabs and
 // the per-dataset checksums are verified. Errors name the file and the dataset.
+// Datasets whose names start with `unread` (when it is not empty) may be present
+// and are skipped: inference reads "params/" and leaves "optimizer/".
 CheckpointMeta checkpoint_read(const std::string& path, MPI_Comm comm,
-                               const std::vector<TensorSlab>& tensors);
+                               const std::vector<TensorSlab>& tensors,
+                               const std::string& unread = "");
 
 // Collective. Reads a just-written file back and checks every checksum, without
 // touching `tensors`' data. MPI-IO does not always report a failed write (Open

@@ -77,14 +77,14 @@ CheckpointMeta read_meta(hid_t file, const std::string& path) {
 // Rank 0's serial pass: meta, the exact set of datasets, their types and shapes,
 // and their stored checksums.
 CheckpointMeta validate(const std::string& path, const std::vector<TensorSlab>& tensors,
-                        std::vector<uint64_t>& stored) {
+                        const std::string& unread, std::vector<uint64_t>& stored) {
   h5::Handle file = open_serial(path);
   CheckpointMeta meta = read_meta(file.get(), path);
   std::vector<std::string> present = h5::list_datasets(file.get());
   std::set<std::string> expected;
   for (const TensorSlab& t : tensors) expected.insert(t.name);
   for (const std::string& name : present)
-    if (!expected.count(name))
+    if (!expected.count(name) && (unread.empty() || name.rfind(unread, 0) != 0))
       throw Error(where(path) + ": dataset /" + name +
                   " is not part of the model the config describes (different train.layers or "
                   "moe.activation?)");
@@ -160,14 +160,14 @@ std::vector<float> read_whole(hid_t file, const std::string& path, const std::st
 }  // namespace
 
 CheckpointMeta checkpoint_read(const std::string& path, MPI_Comm comm,
-                               const std::vector<TensorSlab>& tensors) {
+                               const std::vector<TensorSlab>& tensors, const std::string& unread) {
   h5::silence_error_stack();
   int rank = 0;
   MPI_CHECK(MPI_Comm_rank(comm, &rank));
   CheckpointMeta meta;
   std::vector<uint64_t> stored(tensors.size(), 0);
   agree_on(comm, [&] {
-    if (rank == 0) meta = validate(path, tensors, stored);
+    if (rank == 0) meta = validate(path, tensors, unread, stored);
   });
   bcast_meta(meta, comm);
   MPI_CHECK(MPI_Bcast(stored.data(), static_cast<int>(stored.size()), MPI_UINT64_T, 0, comm));

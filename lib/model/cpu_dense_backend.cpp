@@ -65,6 +65,10 @@ class CpuDenseBackend final : public DenseBackend {
                           const float* dout, float* dqkv) override {
     cpu::attention_backward(s, qkv, probs, dout, dqkv);
   }
+  void attention_cached_forward(const cpu::CachedAttentionShape& s, const float* qkv, float* kv,
+                                float* out) override {
+    cpu::attention_cached_forward(s, qkv, kv, out);
+  }
   void embedding_forward(const int32_t* ids, int64_t n, const float* table, int64_t v0,
                          int64_t rows, int64_t dim, float* out) override {
     cpu::embedding_forward(ids, n, table, v0, rows, dim, out);

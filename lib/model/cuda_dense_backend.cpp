@@ -105,6 +105,12 @@ class CudaDenseBackend final : public DenseBackend {
     cuda::attention_backward(s, qkv, probs, dout, dqkv, scores_.data(),
                              bf16_ ? &attention16_ : nullptr);
   }
+  void attention_cached_forward(const cpu::CachedAttentionShape&, const float*, float*,
+                                float*) override {
+    // No CUDA kernel yet: one could not be run here (no GPU was lent to this work).
+    throw_collective(
+        "decoding over a KV cache (paramoe generate) runs on device.type = \"cpu\" only");
+  }
   void embedding_forward(const int32_t* ids, int64_t n, const float* table, int64_t v0,
                          int64_t rows, int64_t dim, float* out) override {
     cuda::embedding_forward(device_ids(ids, n), n, table, v0, rows, dim, out);

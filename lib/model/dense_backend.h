@@ -22,6 +22,7 @@
 #include "comm/collectives.h"
 #include "core/param.h"
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/attention_cached.h"
 #include "moe/backend_buffer.h"
 
 namespace paramoe {
@@ -66,6 +67,9 @@ class DenseBackend {
                                  const uint8_t* key_valid, float* probs, float* out) = 0;
   virtual void attention_backward(const cpu::AttentionShape& s, const float* qkv,
                                   const float* probs, const float* dout, float* dqkv) = 0;
+  // Decoding over a KV cache (kv in this backend's memory).
+  virtual void attention_cached_forward(const cpu::CachedAttentionShape& s, const float* qkv,
+                                        float* kv, float* out) = 0;
   // ids: host memory.
   virtual void embedding_forward(const int32_t* ids, int64_t n, const float* table, int64_t v0,
                                  int64_t rows, int64_t dim, float* out) = 0;

@@ -59,6 +59,13 @@ void LmHeadLoss::backward(float scale, float* dx) {
   mp_allreduce(be_->coll(), dx, n_ * D);
 }
 
+std::vector<float> LmHeadLoss::logits_of(const float* x, int64_t n) {
+  const int64_t V = wte_.shape[0], D = wte_.shape[1];
+  n_ = n;
+  be_->gemm(false, true, n, V, D, 1.0f, x, D, be_->value(wte_), D, 0.0f, logits_->fit(n * V), V);
+  return logits();
+}
+
 std::vector<float> LmHeadLoss::logits() {
   std::vector<float> out(n_ * wte_.shape[0]);
   be_->download(logits_->data(), static_cast<int64_t>(out.size()), out.data());

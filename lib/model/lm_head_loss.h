@@ -23,6 +23,8 @@ class LmHeadLoss {
   void backward(float scale, float* dx);
   // This rank's vocabulary slice of the last logits, [n, slice], copied to the host.
   std::vector<float> logits();
+  // Decoding: the logits of x [n, d_model] alone (no targets, no loss), as logits().
+  std::vector<float> logits_of(const float* x, int64_t n);
 
  private:
   Param& wte_;

@@ -45,7 +45,8 @@ SelfAttention::SelfAttention(const std::string& prefix, int64_t d_model, int hea
       probs_(be.new_buffer()),
       ctx_(be.new_buffer()),
       dctx_(be.new_buffer()),
-      dqkv_(be.new_buffer()) {
+      dqkv_(be.new_buffer()),
+      kv_(be.new_buffer()) {
   shape_.heads = qkv_.w.shape[2];
   shape_.head_dim = d_model / heads;
   shape_.causal = causal;
@@ -72,6 +73,24 @@ void SelfAttention::backward(const float* dy, float* dx) {
   proj_.backward(ctx_->data(), dy, n, dctx);
   be_->attention_backward(shape_, qkv_out_->data(), probs_->data(), dctx, dqkv);
   qkv_.backward(x_->data(), dqkv, n, dx);
+}
+
+void SelfAttention::start_decoding(int64_t batch, int64_t capacity) {
+  cached_ = cpu::CachedAttentionShape{batch, 0, 0, capacity, shape_.heads, shape_.head_dim};
+  kv_->fit(batch * capacity * 2 * shape_.heads * shape_.head_dim);
+}
+
+void SelfAttention::decode(const float* x, int64_t fresh, float* y) {
+  PARAMOE_REQUIRE(cached_.past + fresh <= cached_.capacity,
+                  "SelfAttention::decode: more positions than the KV cache holds");
+  cached_.fresh = fresh;
+  const int64_t n = cached_.batch * fresh;
+  float* qkv = qkv_out_->fit(n * qkv_.out());
+  float* ctx = ctx_->fit(n * proj_.in());
+  qkv_.forward(x, n, qkv);
+  be_->attention_cached_forward(cached_, qkv, kv_->data(), ctx);
+  proj_.forward(ctx, n, y);
+  cached_.past += fresh;
 }
 
 }  // namespace paramoe

@@ -23,6 +23,11 @@ class SelfAttention {
   // (nullable, host memory).
   void forward(const float* x, int64_t batch, int64_t seq, const uint8_t* key_valid, float* y);
   void backward(const float* dy, float* dx);
+  // Decoding: start_decoding empties the KV cache and sizes it for `batch`
+  // sequences of up to `capacity` positions; decode then runs x [batch·fresh,
+  // d_model], the next `fresh` positions of each sequence, over it (causal).
+  void start_decoding(int64_t batch, int64_t capacity);
+  void decode(const float* x, int64_t fresh, float* y);
   std::vector<Param*> params() { return {&qkv_.w, &qkv_.b, &proj_.w, &proj_.b}; }
   ParallelLinear& qkv() { return qkv_; }
   ParallelLinear& proj() { return proj_; }
@@ -32,6 +37,8 @@ class SelfAttention {
   ParallelLinear qkv_, proj_;
   cpu::AttentionShape shape_{};
   std::unique_ptr<BackendBuffer> x_, qkv_out_, probs_, ctx_, dctx_, dqkv_;
+  std::unique_ptr<BackendBuffer> kv_;  // decoding: [batch, capacity, 2, heads, head_dim]
+  cpu::CachedAttentionShape cached_{};
 };
 
 }  // namespace paramoe

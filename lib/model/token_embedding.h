@@ -15,8 +15,9 @@ namespace paramoe {
 class TokenEmbedding {
  public:
   TokenEmbedding(int64_t vocab, int64_t seq_len, int64_t d_model, DenseBackend& be);
-  // ids [batch, seq] → x [batch·seq, d_model], replicated over MP.
-  void forward(const int32_t* ids, int64_t batch, int64_t seq, float* x);
+  // ids [batch, seq] at positions pos0 .. pos0 + seq − 1 (pos0 > 0 when decoding
+  // continues a sequence) → x [batch·seq, d_model], replicated over MP.
+  void forward(const int32_t* ids, int64_t batch, int64_t seq, float* x, int64_t pos0 = 0);
   void backward(const float* dx);  // parameter grads accumulate
   std::vector<Param*> params() { return {&wte, &wpe}; }
   int64_t vocab_begin() const { return wte.offset[0]; }
@@ -25,7 +26,7 @@ class TokenEmbedding {
 
  private:
   DenseBackend* be_;
-  int64_t D_, batch_ = 0, seq_ = 0;
+  int64_t D_, batch_ = 0, seq_ = 0, pos0_ = 0;
   std::vector<int32_t> ids_;
 };
 

@@ -19,7 +19,8 @@ TransformerModel::TransformerModel(const Config& cfg, const std::vector<MoeConfi
       x_(dense_->new_buffer()),
       xf_(dense_->new_buffer()),
       g_(dense_->new_buffer()),
-      gf_(dense_->new_buffer()) {
+      gf_(dense_->new_buffer()),
+      last_(dense_->new_buffer()) {
   const ModelConfig& m = cfg.model;
   PARAMOE_REQUIRE(static_cast<int>(moe_configs.size()) == cfg.moe_layer_count(),
                   "TransformerModel: expected one MoE config per MoE layer");
@@ -124,6 +125,26 @@ void TransformerModel::backward(float ce_scale, float moe_scale) {
   }
   watchdog_at_block(-1);
   embed_.backward(g);
+}
+
+void TransformerModel::start_decoding(int64_t batch, int64_t capacity) {
+  for (auto& b : blocks_) b->start_decoding(batch, capacity);
+  decode_batch_ = batch;
+  decoded_ = 0;
+}
+
+std::vector<float> TransformerModel::decode(const int32_t* ids, int64_t fresh) {
+  const int64_t B = decode_batch_, n = B * fresh;
+  float* x = x_->fit(n * D_);
+  embed_.forward(ids, B, fresh, x, decoded_);
+  for (auto& b : blocks_) b->decode(x, B, fresh);
+  decoded_ += fresh;
+  // Only each sequence's last position is read out: its final LayerNorm and head.
+  float* last = last_->fit(B * D_);
+  for (int64_t b = 0; b < B; ++b) dense_->copy(x + ((b + 1) * fresh - 1) * D_, D_, last + b * D_);
+  float* xf = xf_->fit(B * D_);
+  ln_f_.forward(last, B, xf);
+  return head_.logits_of(xf, B);
 }
 
 float TransformerModel::aux_loss() const {

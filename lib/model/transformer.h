@@ -50,6 +50,17 @@ class TransformerModel {
   void reset_timers();
   std::vector<float> logits() { return head_.logits(); }  // this rank's vocab slice, on the host
 
+  // Decoding (GPT; paramoe generate). start_decoding empties the attention layers'
+  // KV caches and sizes them for `batch` sequences of up to `capacity` positions
+  // (≤ model.seq_len). decode runs ids [batch, fresh], the next `fresh` positions of
+  // every sequence, through the model (the MoE layers' forward only) and returns
+  // the logits of each sequence's last position for this rank's vocabulary slice,
+  // [batch, slice] on the host (the slice starts at vocab_begin()). Collective.
+  void start_decoding(int64_t batch, int64_t capacity);
+  std::vector<float> decode(const int32_t* ids, int64_t fresh);
+  int64_t decoded() const { return decoded_; }  // positions decoded since start_decoding
+  int64_t vocab_begin() const { return embed_.vocab_begin(); }
+
  private:
   void init(const ModelConfig& m, int layers, uint64_t seed);
   std::vector<Param*> dense_params();
@@ -61,7 +72,8 @@ class TransformerModel {
   LayerNorm ln_f_;
   LmHeadLoss head_;
   int64_t n_ = 0;
-  std::unique_ptr<BackendBuffer> x_, xf_, g_, gf_;
+  int64_t decode_batch_ = 0, decoded_ = 0;
+  std::unique_ptr<BackendBuffer> x_, xf_, g_, gf_, last_;
   std::unique_ptr<WeightCache> cache_;  // data-centric, shared by the MoE layers
 };
 

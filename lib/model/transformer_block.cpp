@@ -50,6 +50,25 @@ void TransformerBlock::forward(float* x, int64_t batch, int64_t seq, const uint8
   float* t = t_->fit(n_ * D_);
   ln1_.forward(x, n_, a);
   attn_.forward(a, batch, seq, key_valid, t);
+  ffn_forward(x);
+}
+
+void TransformerBlock::start_decoding(int64_t batch, int64_t capacity) {
+  attn_.start_decoding(batch, capacity);
+}
+
+void TransformerBlock::decode(float* x, int64_t batch, int64_t fresh) {
+  n_ = batch * fresh;
+  float* a = a_->fit(n_ * D_);
+  float* t = t_->fit(n_ * D_);
+  ln1_.forward(x, n_, a);
+  attn_.decode(a, fresh, t);
+  ffn_forward(x);
+}
+
+void TransformerBlock::ffn_forward(float* x) {
+  float* a = a_->data();
+  float* t = t_->data();
   be_->accumulate(t, n_ * D_, x);
   ln2_.forward(x, n_, a);
   if (moe_) {

@@ -27,6 +27,10 @@ class TransformerBlock {
   void forward(float* x, int64_t batch, int64_t seq, const uint8_t* key_valid);
   // g: the residual stream's gradient, updated in place.
   void backward(float* g);
+  // Decoding over the attention's KV cache (self_attention.h): x [batch·fresh,
+  // d_model], the next `fresh` positions of each sequence, updated in place.
+  void start_decoding(int64_t batch, int64_t capacity);
+  void decode(float* x, int64_t batch, int64_t fresh);
   std::vector<Param*> params();
   std::vector<Param*> dense_params();  // those the dense backend computes with
   MoeLayer* moe() { return moe_.get(); }
@@ -36,6 +40,9 @@ class TransformerBlock {
   void reset_moe_seconds() { moe_seconds_ = 0; }
 
  private:
+  // The rest of the block after attention wrote t_: x += t_, then x += FFN(LN2(x)).
+  void ffn_forward(float* x);
+
   DenseBackend* be_;
   int64_t D_, n_ = 0;
   LayerNorm ln1_, ln2_;

@@ -39,10 +39,6 @@ std::string layout_string(const Layout& l) {
          " ep=" + std::to_string(l.ep) + " esp=" + std::to_string(l.esp);
 }
 
-std::string token_format_describe(const std::string& format) {
-  return format == "bin" ? "a .bin token shard" : "byte-level text";
-}
-
 // A checkpoint's time at the watchdog's slow disk: every rank's slabs (as large as
 // this rank's), written (or read, and with verify read back) once.
 double checkpoint_predicted_seconds(const RunContext& rc, const std::vector<TensorSlab>& slabs) {
@@ -66,26 +62,7 @@ CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
   const double t0 = now_seconds();
   const WatchdogWait io("checkpoint read", kIoLane, checkpoint_predicted_seconds(rc, slabs));
   CheckpointMeta meta = checkpoint_read(path, world, slabs);
-  // A checkpoint of another model of the same shapes would load without an error.
-  const std::string stored = path + " (stored config)";
-  const std::string was = config_stored_string(meta.config_toml, stored, "model", "type", "stack");
-  if (was != cfg.model.type)
-    throw_collective(path + ": written by a model.type = \"" + was +
-                     "\" run, but the config has model.type = \"" + cfg.model.type +
-                     "\"; expected the same model type");
-  // Byte-level text and a tokenizer's .bin shard can share a vocabulary size, but
-  // not the meaning of the ids the embedding was trained on.
-  if (cfg.model.transformer()) {
-    const std::string was_data =
-        config_stored_string(meta.config_toml, stored, "data", "train", "");
-    const std::string was_tokens = token_format_of(
-        was_data, config_stored_string(meta.config_toml, stored, "data", "format", "auto"));
-    const std::string tokens = token_format_of(cfg.data.train, cfg.data.format);
-    if (was_tokens != tokens)
-      throw_collective(path + ": trained on " + token_format_describe(was_tokens) + " (" +
-                       was_data + "), but data.train = " + cfg.data.train + " is " +
-                       token_format_describe(tokens) + "; expected data tokenized the same way");
-  }
+  checkpoint_require_same_model(meta, path, cfg);
   if (meta.step < 0 || meta.step > cfg.train.steps || meta.tokens_seen < 0)
     throw_collective(path + ": step " + std::to_string(meta.step) + " (tokens seen " +
                      std::to_string(meta.tokens_seen) +

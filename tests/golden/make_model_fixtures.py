@@ -33,7 +33,7 @@ def layer_norm(x, g, b):
     return F.layer_norm(x, (x.shape[-1],), g, b, eps=1e-5)
 
 
-def model_forward(p, tokens, valid, causal, c):
+def model_forward(p, tokens, valid, causal, c, check_margin=True):
     B, S = tokens.shape
     D, Hh = c["D"], c["heads"]
     hd = D // Hh
@@ -65,7 +65,7 @@ def model_forward(p, tokens, valid, causal, c):
             # The top-k choice must not hinge on fp32 rounding.
             probs = torch.softmax(cin.reshape(B * S, D) @ m["wg"], -1).sort(-1, descending=True).values
             margin = float((probs[:, c["k"] - 1] - probs[:, c["k"]]).min())
-            assert margin > 1e-4, f"top-k margin {margin}"
+            assert not check_margin or margin > 1e-4, f"top-k margin {margin}"
         else:
             h = F.gelu(cin @ p[pre + "mlp/fc1/w"] + p[pre + "mlp/fc1/b"])
             x = x + h @ p[pre + "mlp/fc2/w"] + p[pre + "mlp/fc2/b"]
