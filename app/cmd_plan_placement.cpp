@@ -47,25 +47,6 @@ struct PlanPlacementArgs {
 }  // namespace
 namespace {
 
-// Loads from a file: numbers separated by commas or newlines, one per expert.
-std::vector<double> read_loads(const std::string& path) {
-  std::vector<double> loads;
-  for (const auto& row : read_number_rows(path, "loads file", false))
-    loads.insert(loads.end(), row.begin(), row.end());
-  if (loads.empty()) throw Error("loads file " + path + ": no values");
-  return loads;
-}
-
-// Loads read from a file carry no sender: spread each expert's rows evenly.
-ExpertTraffic traffic_from_loads(const std::vector<double>& loads, int ranks) {
-  const int E = static_cast<int>(loads.size());
-  ExpertTraffic t{ranks, E, std::vector<int64_t>(static_cast<size_t>(ranks) * E)};
-  for (int r = 0; r < ranks; ++r)
-    for (int e = 0; e < E; ++e)
-      t.rows[static_cast<size_t>(r) * E + e] = static_cast<int64_t>(loads[e] / ranks + 0.5);
-  return t;
-}
-
 struct Outcome {
   std::vector<double> expert_vs_ideal, a2a_ms;
 };
@@ -93,7 +74,7 @@ void run(const PlanPlacementArgs& a) {
   for (double v : a.bandwidth_gbps)
     if (!(v > 0)) throw Error("plan placement: --bandwidth values must be > 0 (GB/s)");
   const std::vector<double> file_loads =
-      a.loads.empty() ? std::vector<double>{} : read_loads(a.loads);
+      a.loads.empty() ? std::vector<double>{} : read_expert_loads(a.loads);
   const bool root = world_rank() == 0;
   std::ofstream csv;
   if (!a.csv.empty() && root)

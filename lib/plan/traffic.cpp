@@ -132,4 +132,23 @@ TrafficMatrix read_traffic_csv(const std::string& path) {
   return m;
 }
 
+std::vector<double> read_expert_loads(const std::string& path) {
+  std::vector<double> loads;
+  for (const auto& row : read_number_rows(path, "loads file", false))
+    loads.insert(loads.end(), row.begin(), row.end());
+  if (loads.empty()) throw Error("loads file " + path + ": no values");
+  for (double v : loads)
+    if (!(v >= 0)) throw Error("loads file " + path + ": expected loads >= 0");
+  return loads;
+}
+
+ExpertTraffic traffic_from_loads(const std::vector<double>& loads, int ranks) {
+  const int E = static_cast<int>(loads.size());
+  ExpertTraffic t{ranks, E, std::vector<int64_t>(static_cast<size_t>(ranks) * E)};
+  for (int r = 0; r < ranks; ++r)
+    for (int e = 0; e < E; ++e)
+      t.rows[static_cast<size_t>(r) * E + e] = static_cast<int64_t>(loads[e] / ranks + 0.5);
+  return t;
+}
+
 }  // namespace paramoe

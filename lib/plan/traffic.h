@@ -37,6 +37,12 @@ TrafficMatrix traffic_for_placement(const ExpertTraffic& t, const std::vector<in
 // make_expert_traffic under the contiguous placement (E/n experts per rank in order).
 TrafficMatrix make_traffic(const TrafficSpec& spec);
 
+// Per-expert loads from a file: numbers separated by commas or newlines, one per
+// expert. Throws Error naming the path.
+std::vector<double> read_expert_loads(const std::string& path);
+// Loads read from a file carry no sender: each expert's rows spread evenly.
+ExpertTraffic traffic_from_loads(const std::vector<double>& loads, int ranks);
+
 // One value per rank from a list of classes given to equal blocks of ranks, in
 // order (e.g. 100,80,50,40 over 8 ranks: 100 100 80 80 50 50 40 40).
 std::vector<double> per_rank_classes(int n, const std::vector<double>& classes);
