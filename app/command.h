@@ -31,6 +31,7 @@ void add_bench_layer_command(CLI::App& app, Commands& out);
 void add_bench_grid_command(CLI::App& app, Commands& out);
 void add_bench_ckpt_command(CLI::App& app, Commands& out);
 void add_bench_a2a_command(CLI::App& app, Commands& out);
+void add_bench_infer_command(CLI::App& app, Commands& out);
 void add_data_command(CLI::App& app, Commands& out);
 void add_ckpt_command(CLI::App& app, Commands& out);
 void add_calibrate_command(CLI::App& app, Commands& out);

@@ -63,6 +63,7 @@ Generator::Generator(const RunContext& rc, const std::string& checkpoint)
       moe_layers_(dropless(rc.moe_layers)),
       model_(rc.config, moe_layers_, *rc.layers.coll, static_cast<uint64_t>(rc.config.train.seed),
              rc.layers.make, rc.layers.make_dense) {
+  if (checkpoint.empty()) return;
   MPI_Comm world = rc.grid->comm(Group::World);
   path_ = checkpoint_resolve(checkpoint, rc.config.checkpoint.dir, world);
   if (path_.empty())
@@ -127,7 +128,7 @@ Generated Generator::generate(const std::vector<std::vector<int32_t>>& prompts, 
       ids.push_back(id);
     }
   }
-  MPI_Comm world = rc_.grid->comm(Group::World);
+  MPI_Comm mp = rc_.grid->comm(Group::Mp);
   Generated out;
   out.tokens.resize(static_cast<size_t>(B));
   out.logits.resize(static_cast<size_t>(B));
@@ -141,7 +142,7 @@ Generated Generator::generate(const std::vector<std::vector<int32_t>>& prompts, 
     for (int64_t b = 0; b < B; ++b)
       next[b] = sample_token(logits.data() + b * m.vocab_size, m.vocab_size, sampling,
                              static_cast<uint64_t>(b * m.seq_len + model_.decoded()));
-    MPI_CHECK(MPI_Bcast(next.data(), static_cast<int>(B), MPI_INT32_T, 0, world));
+    MPI_CHECK(MPI_Bcast(next.data(), static_cast<int>(B), MPI_INT32_T, 0, mp));
     for (int64_t b = 0; b < B; ++b) {
       out.tokens[b].push_back(next[b]);
       out.logits[b].push_back(logits[b * m.vocab_size + next[b]]);
@@ -149,6 +150,10 @@ Generated Generator::generate(const std::vector<std::vector<int32_t>>& prompts, 
     ids = next;
     fresh = 1;
     if (timing) {
+      for (MoeLayer* layer : model_.moe_layers())
+        for (const StepRecord& r : layer->last_run().records)
+          if (!op_is_collective(r.op) && r.op != Op::Wait)
+            timing->moe_compute_seconds += r.end - r.start;
       const double dt = now_seconds() - t0;
       if (step == 0)
         timing->prefill_seconds = dt;

@@ -2,10 +2,11 @@
 // Text generation from a trained GPT-MoE checkpoint (`paramoe generate`, and the
 // requests of `paramoe bench infer`): the prompts run through the model once
 // (prefill), then one token at a time over the attention layers' KV caches, the
-// MoE layers running their distributed forward under the config's layout. Every
-// rank feeds the same sequences, so each MP group holds them whole (as training
-// holds a shard), and world rank 0's choice of each token is broadcast, so that
-// every rank continues the same text whatever rounding its layout gives.
+// MoE layers running their distributed forward under the config's layout. Each
+// data-parallel shard (MP group) serves its own sequences, as training holds a
+// shard; the MP group's first rank chooses each token and its choice is
+// broadcast, so that the group continues one text whatever rounding its layout
+// gives. (`paramoe generate` gives every shard the same prompt.)
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,12 +35,15 @@ struct GenerateTiming {
   double prefill_seconds = 0;        // the prompts' forward, to the first new token
   std::vector<double> step_seconds;  // each later token's forward and choice
   double moe_seconds = 0;            // in MoE layers, this rank
+  // Of which in their compute steps (neither collectives nor waits).
+  double moe_compute_seconds = 0;
 };
 
 class Generator {
  public:
   // Builds the config's model (model.type = "gpt") and loads the parameters of
-  // `checkpoint` ("latest", a checkpoint directory or a .h5 file) under rc's layout.
+  // `checkpoint` ("latest", a checkpoint directory or a .h5 file) under rc's layout;
+  // empty: keeps the initial weights (benchmarks).
   // The MoE layers run dropless (capacity_factor 0), so that a token's output does
   // not depend on which other tokens share its step. Collective.
   Generator(const RunContext& rc, const std::string& checkpoint);
