@@ -10,7 +10,10 @@
 //            Ranks slower than 0.75 of the fastest get per-rank speeds;
 //   executor: small s1 and dc MoE layers run here fit the collective latency (at
 //            least the ping-pong's), a scale on the compute rates and one on the
-//            links' transfer times (fit_on_executor).
+//            links' transfer times (fit_on_executor);
+//   incast:  a hot-expert all-to-all run natively and in greedy order fits the
+//            penalty of a receiver fed by several senders at once (the EP link's
+//            incast_penalty; measure_incast_penalty).
 // Medians of --repeats. Nodes come from MPI_COMM_TYPE_SHARED or --ranks-per-node.
 #include <mpi.h>
 
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "app/command.h"
+#include "comm/alltoallv_methods.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -35,6 +39,7 @@
 #include "plan/calibration_fit.h"
 #include "plan/cluster.h"
 #include "plan/predictor.h"
+#include "plan/traffic.h"
 
 namespace paramoe {
 
@@ -167,6 +172,53 @@ double copy_GBps(MPI_Comm world, int repeats) {
 // Fitting on both step lists anchors the balance between token and weight
 // traffic that schedule = auto and expert_mode = auto decide on. Latency 0 and
 // scales 1 when the world is too small to fit.
+// The incast penalty of the link the EP all-to-all crosses (inter-node where there
+// are nodes): a hot-expert all-to-all (half the picks to one expert, 1024 tokens of
+// 4096 B per rank) run here natively and in greedy order, taking turns, and the
+// penalty fitted that makes the model price the two at the measured ratio of
+// their medians (fit_incast_penalty). 0 for one rank.
+double measure_incast_penalty(MPI_Comm world, const ClusterSpec& c, int repeats) {
+  int me = 0, n = 1;
+  MPI_CHECK(MPI_Comm_rank(world, &me));
+  MPI_CHECK(MPI_Comm_size(world, &n));
+  if (n < 2) return 0.0;
+  constexpr size_t kRowBytes = 4096;
+  const TrafficMatrix m = make_traffic({.kind = "hot",
+                                        .ranks = n,
+                                        .experts = 4 * n,
+                                        .tokens = 1024,
+                                        .hot_fraction = 0.5,
+                                        .seed = 1});
+  std::vector<int> send_rows(n), recv_rows(n);
+  int64_t out = 0, in = 0;
+  for (int q = 0; q < n; ++q) {
+    out += send_rows[q] = static_cast<int>(m.at(me, q));
+    in += recv_rows[q] = static_cast<int>(m.at(q, me));
+  }
+  std::vector<char> send(static_cast<size_t>(out) * kRowBytes, 1),
+      recv(static_cast<size_t>(in) * kRowBytes);
+  MPI_Datatype row;
+  MPI_CHECK(MPI_Type_contiguous(static_cast<int>(kRowBytes), MPI_BYTE, &row));
+  MPI_CHECK(MPI_Type_commit(&row));
+  const RowBuffers b{send.data(), send_rows, recv.data(), recv_rows, row, kRowBytes};
+  std::vector<double> t[2];
+  for (int i = 0; i < repeats + 1; ++i)
+    for (int k = 0; k < 2; ++k) {
+      MPI_CHECK(MPI_Barrier(world));
+      const double t0 = now_seconds();
+      if (k == 0)
+        alltoallv_native(world, b);
+      else
+        alltoallv_ordered(world, b, OrderAlgorithm::Greedy);
+      double dt = now_seconds() - t0;
+      MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, world));
+      if (i > 0) t[k].push_back(dt);  // the first round warms up
+    }
+  MPI_CHECK(MPI_Type_free(&row));
+  return fit_incast_penalty(m, kRowBytes, a2a_link_model(c, c.nodes > 1),
+                            median(t[0]) / median(t[1]));
+}
+
 ExecutorFit fit_on_executor(const ClusterSpec& cluster, int rpn, int repeats) {
   int world = 1;
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
@@ -299,6 +351,7 @@ static int cmd_calibrate(const CalibrateArgs& args) {
   c = scale_links(scale_compute(c, fit.compute_scale), fit.bandwidth_scale);
   c.intra.latency_us = std::max(c.intra.latency_us, fit.latency_us);
   c.inter.latency_us = std::max(c.inter.latency_us, fit.latency_us);
+  (nodes > 1 ? c.inter : c.intra).incast_penalty = measure_incast_penalty(world, c, args.repeats);
 
   if (me == 0) {
     std::ofstream f(args.out);
@@ -319,10 +372,11 @@ static int cmd_calibrate(const CalibrateArgs& args) {
     if (!f) throw Error("calibrate: " + args.out + ": write failed");
     char line[256];
     std::snprintf(line, sizeof line,
-                  "calibrate: intra %.2f GB/s %.1f us | inter %.2f GB/s %.1f us | GEMM %.3f "
-                  "TFLOP/s | memory %.1f GB/s | launch %.1f us -> %s",
+                  "calibrate: intra %.2f GB/s %.1f us | inter %.2f GB/s %.1f us | incast penalty "
+                  "%.3f | GEMM %.3f TFLOP/s | memory %.1f GB/s | launch %.1f us -> %s",
                   c.intra.bandwidth_GBps, c.intra.latency_us, c.inter.bandwidth_GBps,
-                  c.inter.latency_us, c.gemm_TFLOPs, c.memory_GBps, c.launch_us, args.out.c_str());
+                  c.inter.latency_us, (nodes > 1 ? c.inter : c.intra).incast_penalty, c.gemm_TFLOPs,
+                  c.memory_GBps, c.launch_us, args.out.c_str());
     log_info(line);
   }
   return 0;

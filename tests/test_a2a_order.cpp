@@ -229,6 +229,38 @@ TEST(A2aChoose, NativeUnlessAnOrderIsClearlyFaster) {
   }
 }
 
+// The incast penalty: two senders feeding one receiver at once get 1/(1 + c) of
+// its rate between them until one is done; a lone sender, or an order that feeds
+// it one at a time, pays nothing.
+TEST(A2aSimulate, IncastPenaltySlowsOnlyAReceiverFedBySeveralSenders) {
+  TrafficMatrix in(3);
+  in.at(0, 2) = 4, in.at(1, 2) = 4;
+  EXPECT_DOUBLE_EQ(simulate_all_at_once(in, {}, 0, 0.5), 12.0);  // 8 at rate 1/1.5
+  EXPECT_DOUBLE_EQ(simulate_order(order_greedy(in, {}), 3, {}, 0), 8.0);
+  TrafficMatrix one(2);
+  one.at(0, 1) = 4;
+  EXPECT_DOUBLE_EQ(simulate_all_at_once(one, {}, 0, 0.5), 4.0);
+  // Unequal loads: 2 and 6 into one receiver; both at 1/(2·1.5) until the first
+  // is done at 6, then the rest (4) alone at the full rate.
+  in.at(0, 2) = 2, in.at(1, 2) = 6;
+  EXPECT_DOUBLE_EQ(simulate_all_at_once(in, {}, 0, 0.5), 10.0);
+}
+
+// With an incast penalty, auto picks an order on hot-expert traffic, whose hot
+// receiver every rank feeds at once, where without one it keeps native. (Pairwise
+// ties with greedy on this matrix.)
+TEST(A2aChoose, IncastPenaltyTurnsHotTrafficToTheOrder) {
+  const TrafficMatrix m = make_traffic(
+      {.kind = "hot", .ranks = 8, .experts = 32, .tokens = 512, .hot_fraction = 0.5, .seed = 1});
+  A2aLinkModel link;
+  link.bytes_per_s = {1e8};
+  link.latency_s = 1e-4;
+  EXPECT_EQ(a2a_choose(m, 4096, OrderAlgorithm::Greedy, link), A2aMethod::Native);
+  link.incast_penalty = 0.5;
+  const A2aMethod pick = a2a_choose(m, 4096, OrderAlgorithm::Greedy, link);
+  EXPECT_TRUE(pick == A2aMethod::Pairwise || pick == A2aMethod::Ordered) << a2a_method_name(pick);
+}
+
 TEST(Traffic, GeneratorIsDeterministicAndCountsEveryPick) {
   TrafficSpec s;
   s.ranks = 8;

@@ -5,9 +5,11 @@
 
 #include <numeric>
 
+#include "comm/a2a_simulate.h"
 #include "core/rng.h"
 #include "plan/calibration_fit.h"
 #include "plan/schedule_choice.h"
+#include "plan/traffic.h"
 #include "plan/work_split.h"
 
 namespace paramoe {
@@ -110,6 +112,25 @@ MoeConfig auto_moe() {
   m.top_k = 2;
   m.schedule = "auto";
   return m;
+}
+
+// The incast penalty behind a measured native/ordered ratio on hot traffic comes
+// back from the ratio the model gives under it; a ratio the model reaches without
+// one gives 0.
+TEST(FitIncastPenalty, RecoversThePenaltyBehindARatio) {
+  const TrafficMatrix m =
+      make_traffic({.kind = "hot", .ranks = 4, .experts = 16, .tokens = 1024, .seed = 1});
+  A2aLinkModel link;
+  link.bytes_per_s = {5e7};
+  link.latency_s = 2e-3;
+  Bandwidths bw(4, 5e7 / 4096);
+  const double ordered = simulate_order(order_greedy(m, bw), 4, bw, 2e-3);
+  for (const double c : {0.1, 0.4, 2.0}) {
+    const double ratio = simulate_all_at_once(m, bw, 2e-3, c) / ordered;
+    EXPECT_NEAR(fit_incast_penalty(m, 4096, link, ratio), c, 1e-6 * c) << c;
+  }
+  const double free_ratio = simulate_all_at_once(m, bw, 2e-3) / ordered;
+  EXPECT_EQ(fit_incast_penalty(m, 4096, link, 0.9 * free_ratio), 0.0);
 }
 
 TEST(MoeLayerResolve, AutoPicksThePredictedBestAndLeavesTheGivenConfigAlone) {

@@ -6,7 +6,9 @@
 # directions. (No added delay: this kernel has no sch_netem, so latency is the
 # veth/TCP stack's own.)
 #
-#   jobs/emulated/cluster.sh up [NODES=2] [RATE=1gbit]
+#   jobs/emulated/cluster.sh up [NODES=2] [RATE=1gbit]   (RATE: one rate, or a comma
+#                                 list given to the nodes in turn: unequal links,
+#                                 e.g. 1000mbit,800mbit,500mbit,400mbit as Aurora's)
 #   jobs/emulated/cluster.sh run NP COMMAND...   (mpirun over the nodes, round-robin slots)
 #   jobs/emulated/cluster.sh down
 #
@@ -19,7 +21,8 @@ cmd=${1:-}
 shift || true
 
 up() {
-  local nodes=${1:-2} rate=${2:-1gbit}
+  local nodes=${1:-2} rates=${2:-1gbit} rate
+  IFS=, read -r -a rate_list <<<"$rates"
   down >/dev/null 2>&1 || true
   mkdir -p "$state"
   ip link add pmbr type bridge
@@ -33,18 +36,25 @@ up() {
     ip -n "pmnode$i" addr add "10.77.0.$((i + 1))/24" dev "pmn$i"
     ip -n "pmnode$i" link set "pmn$i" up
     ip -n "pmnode$i" link set lo up
+    rate=${rate_list[i % ${#rate_list[@]}]}
     # Shape both directions of the node's link: its egress inside the namespace,
     # its ingress as the bridge port's egress.
     ip netns exec "pmnode$i" tc qdisc add dev "pmn$i" root tbf rate "$rate" burst 256kb latency 100ms
     tc qdisc add dev "pmv$i" root tbf rate "$rate" burst 256kb latency 100ms
     echo "10.77.0.$((i + 1)) slots=64" >>"$state/hosts"
   done
-  echo "emulated cluster: $nodes nodes, inter-node links shaped to $rate each way"
+  echo "emulated cluster: $nodes nodes, inter-node links shaped to $rates each way"
 }
 
 down() {
   for ns in $(ip netns list 2>/dev/null | awk '/^pmnode/{print $1}'); do ip netns del "$ns"; done
   ip link del pmbr 2>/dev/null || true
+  # A namespace's veth peers go away asynchronously after it is deleted; an `up`
+  # straight after would find their names taken.
+  for l in $(ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: \(pmv[0-9]*\)@.*/\1/p'); do
+    ip link del "$l" 2>/dev/null || true
+  done
+  for _ in $(seq 50); do ip -o link show 2>/dev/null | grep -q ' pmv[0-9]*@' || break; sleep 0.1; done
   rm -rf "$state"
 }
 

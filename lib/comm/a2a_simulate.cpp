@@ -40,7 +40,8 @@ double simulate_order(const A2aOrder& order, int n, const Bandwidths& bw, double
   return makespan;
 }
 
-double simulate_all_at_once(const TrafficMatrix& m, const Bandwidths& bw, double latency_s) {
+double simulate_all_at_once(const TrafficMatrix& m, const Bandwidths& bw, double latency_s,
+                            double incast_penalty) {
   const int n = m.n;
   struct Flow {
     int src, dst;
@@ -55,7 +56,12 @@ double simulate_all_at_once(const TrafficMatrix& m, const Bandwidths& bw, double
   while (!flows.empty()) {
     // Max-min fair rates by progressive filling over the 2n ports.
     std::vector<double> left(2 * n);
-    for (int r = 0; r < n; ++r) left[r] = left[n + r] = cap(r);
+    std::vector<int> senders(n, 0);
+    for (const Flow& f : flows) ++senders[f.dst];
+    for (int r = 0; r < n; ++r) {
+      left[r] = cap(r);
+      left[n + r] = cap(r) / (1.0 + incast_penalty * std::max(0, senders[r] - 1));
+    }
     std::vector<char> fixed(flows.size(), 0);
     for (size_t done = 0; done < flows.size();) {
       std::vector<int> users(2 * n, 0);

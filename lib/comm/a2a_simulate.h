@@ -14,7 +14,12 @@ double simulate_order(const A2aOrder& order, int n, const Bandwidths& bw, double
 
 // Every transfer at once (MPI_Alltoallv's linear algorithm, NCCL's grouped
 // send/recv): port bandwidth is shared max-min fairly among the transfers using
-// it, recomputed whenever one finishes. Cost grows as n⁴; meant for n ≤ 64.
-double simulate_all_at_once(const TrafficMatrix& m, const Bandwidths& bw, double latency_s);
+// it, recomputed whenever one finishes. Fair sharing alone is work-conserving, so
+// it never loses to an order; real receivers do lose when fed by several senders
+// at once (TCP incast: queue drops and retransmits; shared memory: cache thrash).
+// `incast_penalty` c charges that: a receive port fed by k senders carries
+// 1/(1 + c·(k − 1)) of its rate. Cost grows as n⁴; meant for n ≤ 64.
+double simulate_all_at_once(const TrafficMatrix& m, const Bandwidths& bw, double latency_s,
+                            double incast_penalty = 0.0);
 
 }  // namespace paramoe

@@ -25,6 +25,7 @@ const char* a2a_method_name(A2aMethod m);                // as moe.a2a spells it
 struct A2aLinkModel {
   Bandwidths bytes_per_s = {1e9};
   double latency_s = 10e-6;
+  double incast_penalty = 0;  // a receiver fed by k senders at once (a2a_simulate.h)
   double intra_bytes_per_s = 0, intra_latency_s = 0;
 };
 
@@ -57,8 +58,10 @@ TrafficMatrix gather_traffic(MPI_Comm comm, const RowBuffers& b);
 void run_order(MPI_Comm comm, const RowBuffers& b, const A2aOrder& order);
 
 // What `auto` runs on a traffic matrix in rows of row_bytes: native (all at once),
-// pairwise or ordered (`order`), each priced under the big-switch model; ties go
-// to the simpler. With `ordered`, the priced order is kept for running. No MPI.
+// pairwise or ordered (`order`), each priced under the big-switch model with the
+// link's incast penalty; native unless an order is clearly faster, and ordered
+// over pairwise unless pairwise is clearly faster. With `ordered`, the priced
+// order is kept for running. No MPI.
 A2aMethod a2a_choose(const TrafficMatrix& rows, size_t row_bytes, OrderAlgorithm order,
                      const A2aLinkModel& model, A2aOrder* ordered = nullptr);
 

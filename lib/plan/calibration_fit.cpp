@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "comm/a2a_simulate.h"
+
 namespace paramoe {
 
 bool least_squares(const std::vector<std::array<double, 3>>& a, const std::vector<double>& r,
@@ -97,6 +99,26 @@ ExecutorFit ExecutorFitter::solve() const {
   fit.compute_scale = std::max(0.25, 1.0 + x[1]);
   fit.bandwidth_scale = std::min(4.0, 1.0 + x[2]);
   return fit;
+}
+
+double fit_incast_penalty(const TrafficMatrix& rows, size_t row_bytes, const A2aLinkModel& model,
+                          double native_over_ordered) {
+  Bandwidths bw = model.bytes_per_s;
+  if (bw.size() == 1) bw.assign(static_cast<size_t>(rows.n), bw[0]);
+  for (double& b : bw) b /= static_cast<double>(row_bytes);
+  const double ordered = simulate_order(order_greedy(rows, bw), rows.n, bw, model.latency_s);
+  auto ratio = [&](double c) {
+    return simulate_all_at_once(rows, bw, model.latency_s, c) / ordered;
+  };
+  if (ratio(0.0) >= native_over_ordered) return 0.0;
+  double lo = 0.0, hi = 1.0;
+  while (ratio(hi) < native_over_ordered && hi < 64) lo = hi, hi *= 2;
+  if (ratio(hi) < native_over_ordered) return hi;
+  for (int i = 0; i < 50; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (ratio(mid) < native_over_ordered ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
 }
 
 }  // namespace paramoe

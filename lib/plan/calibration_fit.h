@@ -3,7 +3,9 @@
 // measuring so that they can be tested on data of known answer:
 //   - the GEMM line t = α + β·FLOPs (FSMoE's expert-GEMM model);
 //   - the executor fit: the collective latency, a compute scale and a bandwidth
-//     scale that make the predictor match MoE layers timed on the executor.
+//     scale that make the predictor match MoE layers timed on the executor;
+//   - the incast penalty that makes the big-switch model price an all-to-all run
+//     all at once against its greedy order as measured (a2a_simulate.h).
 #include <array>
 #include <string>
 #include <vector>
@@ -26,6 +28,13 @@ bool gemm_line_fit(const std::vector<double>& flops, const std::vector<double>& 
 ClusterSpec scale_compute(ClusterSpec c, double scale);
 // The link rates scaled by one factor: transfers take `scale` times as long.
 ClusterSpec scale_links(ClusterSpec c, double scale);
+
+// The incast penalty c under which the model (`model`'s rates, rows of row_bytes)
+// prices `rows` run all at once at `native_over_ordered` times its greedy order,
+// the ratio measured; 0 where the model prices native at that ratio or above
+// without one, and at most 64.
+double fit_incast_penalty(const TrafficMatrix& rows, size_t row_bytes, const A2aLinkModel& model,
+                          double native_over_ordered);
 
 struct ExecutorFit {
   double latency_us = 0;       // per collective message

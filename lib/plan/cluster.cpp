@@ -44,10 +44,12 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
                 int_key("ranks_per_node", c.ranks_per_node)});
   read_section(root, origin, "intra",
                {double_key("bandwidth_GBps", c.intra.bandwidth_GBps),
-                double_key("latency_us", c.intra.latency_us)});
+                double_key("latency_us", c.intra.latency_us),
+                double_key("incast_penalty", c.intra.incast_penalty)});
   read_section(root, origin, "inter",
                {double_key("bandwidth_GBps", c.inter.bandwidth_GBps),
-                double_key("latency_us", c.inter.latency_us)});
+                double_key("latency_us", c.inter.latency_us),
+                double_key("incast_penalty", c.inter.incast_penalty)});
   read_section(
       root, origin, "device",
       {double_key("gemm_TFLOPs", c.gemm_TFLOPs), double_key("memory_GBps", c.memory_GBps),
@@ -59,6 +61,8 @@ ClusterSpec cluster_parse(const std::string& text, const std::string& origin) {
   require(c.inter.bandwidth_GBps > 0, origin, "inter", "bandwidth_GBps", "a number > 0");
   require(c.intra.latency_us >= 0, origin, "intra", "latency_us", "a number >= 0");
   require(c.inter.latency_us >= 0, origin, "inter", "latency_us", "a number >= 0");
+  require(c.intra.incast_penalty >= 0, origin, "intra", "incast_penalty", "a number >= 0");
+  require(c.inter.incast_penalty >= 0, origin, "inter", "incast_penalty", "a number >= 0");
   require(c.gemm_TFLOPs > 0, origin, "device", "gemm_TFLOPs", "a number > 0");
   require(c.memory_GBps > 0, origin, "device", "memory_GBps", "a number > 0");
   require(c.launch_us >= 0, origin, "device", "launch_us", "a number >= 0");
@@ -75,6 +79,7 @@ A2aLinkModel a2a_link_model(const ClusterSpec& c, bool across_nodes) {
   A2aLinkModel model;
   model.bytes_per_s = {link.bandwidth_GBps * 1e9};
   model.latency_s = link.latency_us * 1e-6;
+  model.incast_penalty = link.incast_penalty;
   model.intra_bytes_per_s = c.intra.bandwidth_GBps * 1e9;
   model.intra_latency_s = c.intra.latency_us * 1e-6;
   return model;
@@ -97,9 +102,11 @@ void cluster_write(std::ostream& out, const ClusterSpec& c) {
   out << "[cluster]\nname = " << json_string(c.name) << "\nnodes = " << c.nodes
       << "\nranks_per_node = " << c.ranks_per_node << "\n\n";
   out << "[intra]\nbandwidth_GBps = " << c.intra.bandwidth_GBps
-      << "\nlatency_us = " << c.intra.latency_us << "\n\n";
+      << "\nlatency_us = " << c.intra.latency_us << "\nincast_penalty = " << c.intra.incast_penalty
+      << "\n\n";
   out << "[inter]\nbandwidth_GBps = " << c.inter.bandwidth_GBps
-      << "\nlatency_us = " << c.inter.latency_us << "\n\n";
+      << "\nlatency_us = " << c.inter.latency_us << "\nincast_penalty = " << c.inter.incast_penalty
+      << "\n\n";
   out << "[device]\ngemm_TFLOPs = " << c.gemm_TFLOPs << "\nmemory_GBps = " << c.memory_GBps
       << "\nlaunch_us = " << c.launch_us << "\nactivation_Gps = " << c.activation_Gps << "\n";
   if (!c.speeds.empty()) {

@@ -5,8 +5,10 @@
 // published testbeds are written by hand from their specs.
 //
 //   [cluster] name, nodes, ranks_per_node
-//   [intra]   bandwidth_GBps (per rank, each direction), latency_us
-//   [inter]   bandwidth_GBps (per rank: a node's NIC bandwidth / its ranks), latency_us
+//   [intra]   bandwidth_GBps (per rank, each direction), latency_us, incast_penalty
+//             (optional)
+//   [inter]   bandwidth_GBps (per rank: a node's NIC bandwidth / its ranks), latency_us,
+//             incast_penalty (optional)
 //   [device]  gemm_TFLOPs (achieved fp32 or bf16 GEMM rate), memory_GBps, launch_us,
 //             activation_Gps (optional: GELU/SwiGLU elements per second; CPUs spend
 //             real time in erf/exp), speeds (optional, one relative factor per rank)
@@ -22,6 +24,9 @@ namespace paramoe {
 struct Link {
   double bandwidth_GBps = 0;
   double latency_us = 0;
+  // A receiver fed by k senders at once carries 1/(1 + incast_penalty·(k − 1)) of
+  // its rate (a2a_simulate.h); fitted by `paramoe calibrate`, 0 when absent.
+  double incast_penalty = 0;
   double seconds(double bytes, int messages) const {
     return messages * latency_us * 1e-6 + bytes / (bandwidth_GBps * 1e9);
   }
