@@ -1,6 +1,12 @@
-// paramoe train CONFIG [--resume [WHAT]] [--calibrate-speed]: the training loop
-// lives in lib/train (trainer.h); this file is its command line.
+// paramoe train CONFIG [--resume [WHAT]] [--calibrate-speed] [--colocate B.toml]:
+// the training loop lives in lib/train (trainer.h), colocation in
+// lib/train/colocation.h; this file is its command line.
+#include <array>
+#include <utility>
+
 #include "app/command.h"
+#include "core/error.h"
+#include "train/colocation.h"
 #include "train/preemption.h"
 #include "train/trainer.h"
 
@@ -13,7 +19,33 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   std::string resume;  // empty: start fresh; "latest", a directory or a checkpoint file
   bool calibrate_speed = false;
+  std::string colocate;                  // a second model trained on the same ranks
+  std::vector<std::string> overrides_b;  // its keys, after --set
 };
+
+// Two models trained at once on the same ranks, each as it would train alone.
+// Checkpoints are refused for now: this HDF5 is not thread-safe, and the two
+// models' collective writes cannot take turns without agreeing on an order.
+void train_colocated(const TrainArgs& a) {
+  ColocatedContexts both;
+  colocated_contexts(both, a.config, a.colocate, a.overrides, a.overrides_b);
+  for (const RunContext* rc : {&both.a, &both.b})
+    if (!rc->config.checkpoint.dir.empty())
+      throw_collective(rc->config.origin + ": checkpoint.dir = " + rc->config.checkpoint.dir +
+                       ": colocated training does not write checkpoints yet (HDF5 here is "
+                       "not thread-safe); expected no checkpoint.dir with --colocate");
+  const TrainConfig &ta = both.a.config.train, &tb = both.b.config.train;
+  const std::pair<const char*, std::array<const std::string*, 2>> outputs[] = {
+      {"metrics_csv", {&ta.metrics_csv, &tb.metrics_csv}},
+      {"metrics_jsonl", {&ta.metrics_jsonl, &tb.metrics_jsonl}},
+      {"traffic_csv", {&ta.traffic_csv, &tb.traffic_csv}}};
+  for (const auto& [key, files] : outputs)
+    if (!files[0]->empty() && *files[0] == *files[1])
+      throw_collective(std::string("--colocate: both models write train.") + key + " = " +
+                       *files[0] + "; expected a file of each model's own (--set-b train." + key +
+                       "=...)");
+  colocated_run([&] { train_run(both.a); }, [&] { train_run(both.b); }, "A", "B");
+}
 
 }  // namespace
 
@@ -28,12 +60,24 @@ void add_train_command(CLI::App& app, Commands& out) {
                       "starts fresh if checkpoint.dir has none yet), a checkpoint directory, or "
                       "a .h5 file. Any parallel layout may load it.")
           ->expected(0, 1);
+  cmd->add_option("--colocate", args->colocate,
+                  "train a second model (its config) at the same time on the same ranks, "
+                  "each in a thread of its own (--set applies to both, --set-b to it alone)");
+  cmd->add_option("--set-b", args->overrides_b, "override a key of the --colocate model only");
   cmd->add_flag("--calibrate-speed", args->calibrate_speed,
                 "with parallel.split = \"speed\": time a GEMM on every rank at start-up "
                 "and split the work by the measured speeds (else plan.cluster's speeds)");
   out.push_back({cmd, [args, resume] {
                    if (resume->count() > 0 && args->resume.empty()) args->resume = "latest";
                    preemption_install();
+                   if (!args->colocate.empty()) {
+                     if (!args->resume.empty() || args->calibrate_speed)
+                       throw_collective(
+                           "--colocate: expected neither --resume nor --calibrate-speed "
+                           "(colocated training starts fresh)");
+                     train_colocated(*args);
+                     return 0;
+                   }
                    const RunContext rc =
                        run_context_create(args->config, args->overrides, args->calibrate_speed);
                    train_run(rc, args->resume);

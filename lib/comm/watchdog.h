@@ -77,7 +77,8 @@ class WatchdogWait {
 };
 
 // Sleeps between polls of a long wait: nothing for the first second (latency
-// matters), then 1 ms growing to 20 ms.
+// matters), then 1 ms growing to 20 ms. While waits share the core, 50 us from
+// the first poll.
 class WaitBackoff {
  public:
   void pause();
@@ -87,8 +88,16 @@ class WaitBackoff {
   int sleep_us_ = 1000;
 };
 
+// Colocated models (two threads on each rank, lib/train/colocation.h) share the
+// cores: a thread spinning in a wait takes the core from the other model's
+// compute. With this on, every wait sleeps between its polls from the first one,
+// and every blocking collective first waits for its peers that way (as
+// watchdog_arrive does with the watchdog on), so MPI spins only while data moves.
+void waits_share_the_core(bool on);
+
 // Returns when every rank of `comm` has called it (a no-op when the watchdog is
-// off or the group has one rank), as a WatchdogWait on lane `g`.
+// off and waits do not share the core, or the group has one rank), as a
+// WatchdogWait on lane `g`.
 void watchdog_arrive(MPI_Comm comm, Group g, const char* what);
 
 // A blocking collective on group g's communicator: its ranks arrive first, then

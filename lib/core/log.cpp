@@ -2,7 +2,17 @@
 
 #include <mpi.h>
 
+#include <string>
+
 namespace paramoe {
+
+namespace {
+thread_local std::string thread_prefix;
+}  // namespace
+
+void log_set_thread_prefix(const std::string& prefix) {
+  thread_prefix = prefix;
+}
 
 int world_rank() {
   int initialized = 0, finalized = 0;
@@ -16,17 +26,18 @@ int world_rank() {
 
 void log_info(const std::string& msg) {
   if (world_rank() != 0) return;
-  std::fprintf(stdout, "%s\n", msg.c_str());
+  std::fprintf(stdout, "%s%s\n", thread_prefix.c_str(), msg.c_str());
   std::fflush(stdout);
 }
 
 void log_warn(const std::string& msg) {
   if (world_rank() != 0) return;
-  std::fprintf(stderr, "paramoe: warning: %s\n", msg.c_str());
+  std::fprintf(stderr, "paramoe: warning: %s%s\n", thread_prefix.c_str(), msg.c_str());
 }
 
 void log_error_any_rank(const std::string& msg) {
-  std::fprintf(stderr, "paramoe: error (rank %d): %s\n", world_rank(), msg.c_str());
+  std::fprintf(stderr, "paramoe: error (rank %d): %s%s\n", world_rank(), thread_prefix.c_str(),
+               msg.c_str());
   std::fflush(stderr);
 }
 
