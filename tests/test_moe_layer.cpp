@@ -307,12 +307,29 @@ TEST(MoeLayer, MatchesPyTorchGolden) {
   }
 }
 
+// Two layer instances that do the same arithmetic. They agree to the last bit except
+// where the same loop over buffers at other addresses splits differently between
+// vectorised and scalar code: seen in 1 of ~16 runs at np 8 (mp 4, esp 4 uneven), 2
+// elements of one row 1–3 ulp apart. 1e-6 relative over the tensor allows that,
+// while one assignment dropped differently moves the result by O(0.1).
+// Collective (rel_err).
+void expect_same_arithmetic(const Result& a, const Result& b, const std::string& what) {
+  constexpr double kUlps = 1e-6;
+  // Sizes are checked without returning, so that every rank reaches rel_err.
+  EXPECT_EQ(a.y.size(), b.y.size()) << what;
+  EXPECT_EQ(a.dx.size(), b.dx.size()) << what;
+  const size_t ny = std::min(a.y.size(), b.y.size()), nx = std::min(a.dx.size(), b.dx.size());
+  EXPECT_LE(rel_err(a.y.data(), b.y.data(), ny), kUlps) << what << ": y";
+  EXPECT_LE(rel_err(a.dx.data(), b.dx.data(), nx), kUlps) << what << ": dx";
+}
+
 // Every schedule of the layout against s1, on every case (capacity cases included,
 // which the golden comparison skips at dp > 1).
 // moe.capacity_factor < 0 (dynamic, Tutel's -X): min(|f|·T·k/E, the busiest
 // expert's load). Where the fixed capacity of |f| drops assignments it is below
-// that load, so the layer equals capacity_factor = |f| bit for bit; at -E it is the
-// load itself, so nothing drops and the layer equals the dropless one bit for bit.
+// that load, so the layer equals capacity_factor = |f|; at -E it is the load
+// itself, so nothing drops and the layer equals the dropless one (both as the same
+// arithmetic: expect_same_arithmetic).
 TEST(MoeLayer, DynamicCapacityIsFixedOrDropless) {
   REQUIRE_GPU();
   const ParallelConfig par = layout_from_args();
@@ -329,8 +346,7 @@ TEST(MoeLayer, DynamicCapacityIsFixedOrDropless) {
       // The busiest expert's load: at most the fixed capacity T·k (equal when every
       // token picks one expert).
       EXPECT_LE(dynamic.capacity, f.at("x").shape[0] * cfg.top_k) << name;
-      EXPECT_EQ(dynamic.y, dropless.y) << name;
-      EXPECT_EQ(dynamic.dx, dropless.dx) << name;
+      expect_same_arithmetic(dynamic, dropless, name);
       continue;
     }
     const Result fixed_run = run_layer(f, cfg, "s1", par, Sharding::Even);
@@ -340,8 +356,7 @@ TEST(MoeLayer, DynamicCapacityIsFixedOrDropless) {
     // Each MP group decides its own; a group that drops nothing may need less.
     EXPECT_LE(dynamic.capacity, fixed_run.capacity) << name;
     EXPECT_EQ(dynamic.dropped, fixed_run.dropped) << name;
-    EXPECT_EQ(dynamic.y, fixed_run.y) << name;
-    EXPECT_EQ(dynamic.dx, fixed_run.dx) << name;
+    expect_same_arithmetic(dynamic, fixed_run, name);
   }
 }
 
