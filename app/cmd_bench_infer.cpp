@@ -52,14 +52,6 @@ struct BenchInferArgs {
   std::string csv;
 };
 
-// The nearest-rank percentile q (0–100) of v.
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const auto k = static_cast<size_t>(std::ceil(q / 100.0 * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, k == 0 ? 0 : k - 1)];
-}
-
 // What one model's requests took.
 struct Served {
   std::vector<double> step_s, prefill_s;

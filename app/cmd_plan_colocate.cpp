@@ -9,14 +9,13 @@
 // back to back, and with
 // --check the optimum of the objective by exhaustive search (n ≤ 7).
 #include <cstdio>
-#include <fstream>
 #include <numeric>
 
 #include "app/command.h"
 #include "comm/a2a_simulate.h"
-#include "core/csv_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/result_table.h"
 #include "plan/colocation_plan.h"
 
 namespace paramoe {
@@ -109,18 +108,19 @@ void run(const PlanColocateArgs& a) {
   const double mean_bw = std::accumulate(hetero.begin(), hetero.end(), 0.0) / n;
   const Bandwidths homo(static_cast<size_t>(n), mean_bw);
   const bool root = world_rank() == 0;
-  std::ofstream csv;
-  if (!a.csv.empty() && root)
-    csv = open_csv(a.csv,
-                   "ranks,models,links,deployment,bound_ms,t_star_ms,ordered_ms,ordered_vs_t_star,"
-                   "optimal_ms,"
-                   "planned_vs_optimal,colocated_speedup",
-                   /*append=*/true, "plan csv");
+  ResultTable table({{"ranks"},
+                     {"models"},
+                     {"links", "links", "%s"},
+                     {"deployment", "deployment", "%s"},
+                     {"bound_ms", "bound ms", "%.3f"},
+                     {"t_star_ms", "T* ms", "%.3f"},
+                     {"ordered_ms", "ordered ms", "%.3f"},
+                     {"ordered_vs_t_star", "ord/T*", "%.3f"},
+                     {"optimal_ms", "optimal ms", "%.3f"},
+                     {"planned_vs_optimal", "plan/opt", "%.4f"},
+                     {"colocated_speedup", "coloc x", "%.3f"}});
   const std::string label =
       a.loads.empty() ? a.traffic[0] + "+" + a.traffic[1] : a.loads[0] + "+" + a.loads[1];
-  if (root)
-    std::printf("%-9s %-10s %9s %9s %10s %7s %10s %8s %8s\n", "links", "deployment", "bound ms",
-                "T* ms", "ordered ms", "ord/T*", "optimal ms", "plan/opt", "coloc x");
   for (const bool heterogeneous : {false, true}) {
     const Bandwidths& bw = heterogeneous ? hetero : homo;
     double exclusive_ms = 0;
@@ -130,28 +130,24 @@ void run(const PlanColocateArgs& a) {
       double t_star = 0;
       const double ordered = ordered_seconds(models, d, bw, a.bytes_per_row, t_star) * 1e3;
       t_star *= 1e3;
+      // Without --check the optimum is not known: 0 in both of its columns.
       double optimal = 0;
       if (a.check)
         optimal = plan_deployment_exhaustive(models, bw, colocated, a.bytes_per_row).seconds * 1e3;
       if (!colocated) exclusive_ms = ordered;
-      const double speedup = colocated ? exclusive_ms / ordered : 1.0;
-      if (!root) continue;
-      const char* links = heterogeneous ? "unequal" : "equal";
-      const char* kind = colocated ? "colocated" : "exclusive";
-      std::printf("%-9s %-10s %9.3f %9.3f %10.3f %7.3f", links, kind, ms, t_star, ordered,
-                  ordered / t_star);
-      if (a.check)
-        std::printf(" %10.3f %8.4f", optimal, ms / optimal);
-      else
-        std::printf(" %10s %8s", "-", "-");
-      std::printf(" %7.3fx\n", speedup);
-      if (a.show_plan) show(models, d, bw);
-      if (csv.is_open())
-        csv << n << "," << label << "," << links << "," << kind << "," << ms << "," << t_star << ","
-            << ordered << "," << ordered / t_star << "," << optimal << ","
-            << (a.check ? ms / optimal : 0.0) << "," << speedup << "\n";
+      const std::string links = heterogeneous ? "unequal" : "equal";
+      const std::string kind = colocated ? "colocated" : "exclusive";
+      table.add({int64_t{n}, label, links, kind, ms, t_star, ordered, ordered / t_star, optimal,
+                 a.check ? ms / optimal : 0.0, colocated ? exclusive_ms / ordered : 1.0});
+      if (a.show_plan && root) {
+        std::printf("%s links, %s:\n", links.c_str(), kind.c_str());
+        show(models, d, bw);
+      }
     }
   }
+  if (!root) return;
+  for (const std::string& line : table.lines()) std::printf("%s\n", line.c_str());
+  if (!a.csv.empty()) table.append_csv(a.csv, "plan csv");
 }
 
 }  // namespace

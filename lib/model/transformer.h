@@ -55,11 +55,10 @@ class TransformerModel {
   // (≤ model.seq_len). decode runs ids [batch, fresh], the next `fresh` positions of
   // every sequence, through the model (the MoE layers' forward only) and returns
   // the logits of each sequence's last position for this rank's vocabulary slice,
-  // [batch, slice] on the host (the slice starts at vocab_begin()). Collective.
+  // [batch, slice] on the host (MP rank r holds split_rows(vocab, mp, r)). Collective.
   void start_decoding(int64_t batch, int64_t capacity);
   std::vector<float> decode(const int32_t* ids, int64_t fresh);
   int64_t decoded() const { return decoded_; }  // positions decoded since start_decoding
-  int64_t vocab_begin() const { return embed_.vocab_begin(); }
 
  private:
   void init(const ModelConfig& m, int layers, uint64_t seed);

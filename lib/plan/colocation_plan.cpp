@@ -23,46 +23,6 @@ void require_fit(const std::vector<ExpertTraffic>& models, const Bandwidths& bw,
     if (!(b > 0)) throw Error("plan colocate: link bandwidths must be > 0");
 }
 
-// Each port's bytes under Aurora's model (colocation_plan.h).
-class PortLoads {
- public:
-  PortLoads(const std::vector<ExpertTraffic>& models, const std::vector<std::vector<int>>& owner,
-            int64_t bytes_per_row, bool colocated)
-      : n_(models.front().ranks),
-        lanes_(colocated ? 1 : static_cast<int>(models.size())),
-        sent_(lanes_, std::vector<double>(n_, 0.0)),
-        recv_(lanes_, std::vector<double>(n_, 0.0)) {
-    const auto bpr = static_cast<double>(bytes_per_row);
-    for (size_t m = 0; m < models.size(); ++m) {
-      const int l = lane(static_cast<int>(m));
-      load_.push_back(models[m].expert_load());
-      for (double& v : load_.back()) v *= bpr;
-      for (int r = 0; r < n_; ++r)
-        for (int e = 0; e < n_; ++e)
-          sent_[l][r] += static_cast<double>(models[m].rows[static_cast<size_t>(r) * n_ + e]) * bpr;
-      for (int e = 0; e < n_; ++e) recv_[l][owner[m][e]] += load_[m][e];
-    }
-  }
-
-  double seconds(const Bandwidths& bw) const {
-    double total = 0;
-    for (int l = 0; l < lanes_; ++l) {
-      double worst = 0;
-      for (int r = 0; r < n_; ++r)
-        worst = std::max(worst, std::max(sent_[l][r], recv_[l][r]) / bw[r]);
-      total += worst;
-    }
-    return total;
-  }
-
- private:
-  int lane(int m) const { return lanes_ == 1 ? 0 : m; }
-
-  int n_, lanes_;
-  std::vector<std::vector<double>> sent_, recv_;  // [lane][rank], bytes
-  std::vector<std::vector<double>> load_;         // [model][expert], bytes received
-};
-
 std::vector<int> by_descending(const std::vector<double>& v) {
   std::vector<int> order(v.size());
   std::iota(order.begin(), order.end(), 0);
@@ -131,7 +91,28 @@ std::vector<TrafficMatrix> deployment_traffic(const std::vector<ExpertTraffic>& 
 double deployment_seconds(const std::vector<ExpertTraffic>& models,
                           const std::vector<std::vector<int>>& owner, const Bandwidths& bw,
                           bool colocated, int64_t bytes_per_row) {
-  return PortLoads(models, owner, bytes_per_row, colocated).seconds(bw);
+  // Aurora's port model: a rank sends its tokens' rows and receives its experts'.
+  // Colocated models share the ports; exclusive ones take turns (their times add).
+  const size_t n = bw.size();
+  const auto bpr = static_cast<double>(bytes_per_row);
+  std::vector<double> sent(n, 0.0), received(n, 0.0);
+  double total = 0;
+  for (size_t m = 0; m < models.size(); ++m) {
+    const std::vector<double> load = models[m].expert_load();
+    const std::vector<double> in = received_of(load, owner[m]);
+    for (size_t r = 0; r < n; ++r) {
+      received[r] += in[r] * bpr;
+      for (size_t e = 0; e < n; ++e)
+        sent[r] += static_cast<double>(models[m].rows[r * n + e]) * bpr;
+    }
+    if (colocated && m + 1 < models.size()) continue;
+    double worst = 0;
+    for (size_t r = 0; r < n; ++r) worst = std::max(worst, std::max(sent[r], received[r]) / bw[r]);
+    total += worst;
+    std::fill(sent.begin(), sent.end(), 0.0);
+    std::fill(received.begin(), received.end(), 0.0);
+  }
+  return total;
 }
 
 Deployment plan_deployment(const std::vector<ExpertTraffic>& models, const Bandwidths& bw,
@@ -173,14 +154,20 @@ Deployment plan_deployment(const std::vector<ExpertTraffic>& models, const Bandw
         owner[second] =
             bottleneck_placement(load[second], received_of(load[first], owner[first]), bw);
       }
+      // Stops once neither model's placement around the other lowers the bound.
       double now = cost(owner);
-      for (int turn = 0; turn < 2 * n; ++turn) {
+      for (int turn = 0, idle = 0; turn < 2 * n && idle < 2; ++turn) {
         const int m = turn % 2 == 0 ? first : second;
         std::vector<std::vector<int>> next = owner;
         next[m] = bottleneck_placement(load[m], received_of(load[1 - m], owner[1 - m]), bw);
         const double s = cost(next);
-        if (!(s < now * (1 - 1e-12)) && turn > 0) break;
-        if (s < now) owner = next, now = s;
+        if (s < now * (1 - 1e-12)) {
+          owner = std::move(next);
+          now = s;
+          idle = 0;
+        } else {
+          ++idle;
+        }
       }
       if (d.owner.empty() || now < cost(d.owner)) d.owner = owner;
     }

@@ -54,7 +54,6 @@ class Generator {
   Generated generate(const std::vector<std::vector<int32_t>>& prompts, int tokens,
                      const SamplingOptions& sampling, GenerateTiming* timing = nullptr);
   TransformerModel& model() { return model_; }
-  const std::string& checkpoint_path() const { return path_; }
 
  private:
   // Every sequence's last logits over the whole vocabulary, [batch, vocab], from
