@@ -27,6 +27,7 @@
 
 #include "app/command.h"
 #include "comm/alltoallv_methods.h"
+#include "comm/process_grid.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
@@ -268,7 +269,7 @@ static int cmd_calibrate(const CalibrateArgs& args) {
   if (args.repeats < 1) throw_collective("calibrate: --repeats: expected an integer >= 1");
   cpu::blas_set_threads_default();
   // Nodes: blocks of --ranks-per-node, or what MPI says shares memory.
-  int rpn = args.ranks_per_node;
+  int rpn = ranks_per_node_setting(args.ranks_per_node);
   if (rpn <= 0) {
     MPI_Comm node;
     MPI_CHECK(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node));
@@ -364,6 +365,9 @@ static int cmd_calibrate(const CalibrateArgs& args) {
       f << "# No two ranks share a node: [intra] repeats [inter].\n";
     else if (!inter.measured)
       f << "# One node only: [inter] repeats [intra].\n";
+    f << "# Measured pair exchanges (before the fit below): intra " << near.bandwidth_GBps
+      << " GB/s " << near.latency_us << " us, inter " << far.bandwidth_GBps << " GB/s "
+      << far.latency_us << " us.\n";
     f << "# Fitted on " << fit.layers << " small s1 and dc MoE layers run here: latency "
       << fit.latency_us << " us (the file has the larger of it and a ping-pong's), compute times x "
       << fit.compute_scale << " on the kernels' rates, transfer times x " << fit.bandwidth_scale

@@ -39,6 +39,7 @@ void add_plan_command(CLI::App& app, Commands& out);
 void add_plan_a2a_command(CLI::App& app, Commands& out);
 void add_plan_placement_command(CLI::App& app, Commands& out);
 void add_plan_colocate_command(CLI::App& app, Commands& out);
+void add_plan_testbed_command(CLI::App& app, Commands& out);
 
 // Parses the command line the same way on every rank and runs the chosen command.
 // Errors: a collective one (every rank saw it) is printed once, by rank 0, and

@@ -11,11 +11,11 @@ namespace {
 
 // In the order `paramoe --help` lists them; "plan" before its subcommands.
 constexpr void (*kCommandTable[])(CLI::App&, Commands&) = {
-    add_train_command,          add_generate_command,     add_bench_layer_command,
-    add_bench_grid_command,     add_bench_ckpt_command,   add_bench_a2a_command,
-    add_bench_infer_command,    add_data_command,         add_ckpt_command,
-    add_calibrate_command,      add_plan_command,         add_plan_a2a_command,
-    add_plan_placement_command, add_plan_colocate_command};
+    add_train_command,          add_generate_command,      add_bench_layer_command,
+    add_bench_grid_command,     add_bench_ckpt_command,    add_bench_a2a_command,
+    add_bench_infer_command,    add_data_command,          add_ckpt_command,
+    add_calibrate_command,      add_plan_command,          add_plan_a2a_command,
+    add_plan_placement_command, add_plan_colocate_command, add_plan_testbed_command};
 
 }  // namespace
 

@@ -1,11 +1,26 @@
 #include "comm/process_grid.h"
 
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "comm/alltoallv_2dh.h"
 #include "core/error.h"
 
 namespace paramoe {
+
+int ranks_per_node_setting(int configured) {
+  if (configured != 0) return configured;
+  const char* env = std::getenv("PARAMOE_RANKS_PER_NODE");
+  if (!env || !*env) return 0;
+  int n = 0;
+  const char* end = env + std::strlen(env);
+  const auto [p, ec] = std::from_chars(env, end, n);
+  if (ec != std::errc() || p != end || n < 1)
+    throw_collective(std::string("PARAMOE_RANKS_PER_NODE=") + env + ": expected an integer >= 1");
+  return n;
+}
 
 const char* group_name(Group g) {
   switch (g) {
@@ -105,7 +120,7 @@ ProcessGrid ProcessGrid::create(MPI_Comm world, const ParallelConfig& par, const
   g.layout_.mp = par.mp;
   g.layout_.ep = par.ep;
   g.layout_.esp = par.esp;
-  g.layout_.ranks_per_node = par.ranks_per_node;
+  g.layout_.ranks_per_node = ranks_per_node_setting(par.ranks_per_node);
   layout_validate(g.layout_, moe);  // before any collective
 
   MPI_CHECK(MPI_Comm_dup(world, &g.world_));

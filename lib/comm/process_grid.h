@@ -33,6 +33,13 @@ struct GroupIndex {
 
 GroupIndex group_index(int rank, const Layout& layout);
 
+// parallel.ranks_per_node, or where that is 0, $PARAMOE_RANKS_PER_NODE: the
+// per-rank emulated testbed (jobs/emulated/cluster.sh up --profile) makes every
+// rank its own host, so MPI cannot tell which ranks form a node, and its `run`
+// sets the variable. 0: MPI_COMM_TYPE_SHARED decides. A bad value throws a
+// paramoe::Error naming the variable (every rank reads the same environment).
+int ranks_per_node_setting(int configured);
+
 // Every check that needs no communication: what is wrong, or "" if nothing is.
 std::string layout_problem(const Layout& layout, const MoeConfig& moe);
 // The same as a collective paramoe::Error with one message naming the keys
