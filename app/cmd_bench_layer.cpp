@@ -40,6 +40,7 @@ namespace {
 struct BenchRow {
   std::string schedule;
   double median_ms = 0, min_ms = 0, a2a_ms = 0, shared_ms = 0;
+  double intra_ms = 0, inter_ms = 0, overlap = 0;  // lane busy times and their overlap
   double a2a_bytes_mean = 0, a2a_bytes_max = 0;
   double predicted_ms = 0;    // with plan.cluster
   std::vector<float> shares;  // each expert's share of the assignments (last pass)
@@ -105,7 +106,8 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
   };
   // The variants take turns, one pass each per round: first bench.warmup untimed
   // rounds (which also grow every buffer to its largest size), then the timed ones.
-  std::vector<std::vector<double>> step_s(n), a2a_s(n), shared_s(n);
+  std::vector<std::vector<double>> step_s(n), a2a_s(n), shared_s(n), intra_s(n), inter_s(n),
+      overlap(n);
   std::vector<std::vector<float>> shares(n);
   std::vector<int> shadowed(n, 0);
   std::vector<LayerTiming> last(n);
@@ -122,6 +124,9 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     shadowed[v] = static_cast<int>(layer.last_run().shadowed.size());
     a2a_s[v].push_back(last[v].alltoall_s[0]);
     shared_s[v].push_back(last[v].shared_s[0]);
+    intra_s[v].push_back(last[v].intra_s[0]);
+    inter_s[v].push_back(last[v].inter_s[0]);
+    overlap[v].push_back(last[v].overlap[0]);
     if (!args.trace.empty() && std::ssize(step_s[v]) == bc.repeats) {
       records[v] = layer.last_run().records;
       step_trace_append(records[v], bc.schedules[v], trace);
@@ -142,6 +147,9 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
     row.min_ms = *std::min_element(step_s[v].begin(), step_s[v].end()) * 1e3;
     row.a2a_ms = median(a2a_s[v]) * 1e3;
     row.shared_ms = median(shared_s[v]) * 1e3;
+    row.intra_ms = median(intra_s[v]) * 1e3;
+    row.inter_ms = median(inter_s[v]) * 1e3;
+    row.overlap = median(overlap[v]);
     row.shares = shares[v];
     row.shadow = shadow_of[v];
     row.shadowed = shadowed[v];
@@ -236,7 +244,10 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
       {"shadowed", "shadowed", "%.0f"},
       {"sgemm_gflops", ""},
       {"gemm_bound_ms", ""},
-      {"of_gemm_bound", bound.seconds > 0 ? "of_bound" : "", "%.3f"}};
+      {"of_gemm_bound", bound.seconds > 0 ? "of_bound" : "", "%.3f"},
+      {"intra_busy_ms", "intra_ms", "%.3f"},
+      {"inter_busy_ms", "inter_ms", "%.3f"},
+      {"lane_overlap_pct", "overlap%", "%.1f", 100.0}};
   ResultTable table(columns);
   for (const BenchRow& r : results)
     table.add({r.schedule,
@@ -268,7 +279,10 @@ static int cmd_bench_layer(const BenchLayerArgs& args) {
                int64_t{r.shadowed},
                bound.gflops_per_s,
                bound.seconds * 1e3,
-               bound.seconds * 1e3 / r.median_ms});
+               bound.seconds * 1e3 / r.median_ms,
+               r.intra_ms,
+               r.inter_ms,
+               r.overlap});
   for (const std::string& text : table.lines()) log_info("  " + text);
   // Step by step (summed per op over both passes; rank 0's last repeat).
   for (const BenchRow& r : results) {

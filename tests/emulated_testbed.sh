@@ -6,7 +6,7 @@
 #   - `paramoe calibrate` inside recovers both shaped rates within 20% and sees 2
 #     nodes of 2 ranks;
 #   - s2 agrees with s1 (and every schedule with PyTorch's golden values) across
-#     the shaped links;
+#     the shaped links, and its two lanes overlap (bench layer's overlap % > 0);
 # and then that `down` leaves nothing behind, even after a failure. Prints "no netns:
 # <why>" and exits 0 where namespaces cannot be made (not root); CTest reports a skip.
 set -u
@@ -71,6 +71,15 @@ within inter "$(measured inter)" "$INTER_KBIT" || fail "inter rate not within 20
 timeout 400 "$cluster" run 4 "$moe_test" --mp 2 --ep 2 --esp 2 --rpn 2 \
   --gtest_filter='MoeLayer.MatchesPyTorchGolden:MoeLayer.SchedulesAgreeWithS1' </dev/null ||
   fail "the MoE layer's schedules across the testbed"
+
+# s2's two lanes overlap: some of the less busy lane's time has the other busy too.
+timeout 300 "$cluster" run 4 "$paramoe" bench layer "$root/inputs/bench/layer-cpu.toml" \
+  --set bench.tokens_per_step=256 --set moe.chunks=4 --schedules s1,s2 --repeats 3 \
+  --csv "$work/bench.csv" </dev/null || fail "bench layer across the testbed"
+overlap=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "lane_overlap_pct") c = i }
+  NR > 1 && $1 == "s2" { print $c }' "$work/bench.csv")
+awk -v o="$overlap" 'BEGIN { exit !(o > 0) }' || fail "s2's lane overlap is $overlap, expected > 0"
+echo "ok: s2's lanes overlap by $(awk -v o="$overlap" 'BEGIN { printf "%.0f%%", 100 * o }')"
 
 "$cluster" down
 (($(leftovers) == 0)) || fail "namespaces left after down"

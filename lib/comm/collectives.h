@@ -49,7 +49,11 @@ class Collectives {
                                        const std::vector<int>& rows, int row_len) = 0;
   virtual Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
                                             const std::vector<int>& rows, int row_len) = 0;
-  virtual void wait(Handle h) = 0;
+  // Returns when h completed (steady-clock seconds, core/timer.h) as far as this
+  // backend can tell: MPI records the first poll that found it done, so a
+  // collective that completed while compute drove progress() dates from then, not
+  // from this call; backends that complete on a device stream return the call's time.
+  virtual double wait(Handle h) = 0;
   // Drives every outstanding collective a little without waiting, for compute that
   // runs while they are in flight (the shared experts between row blocks). A no-op
   // where collectives progress on their own (NCCL streams, staged copies).

@@ -5,6 +5,7 @@
 
 #include "comm/watchdog.h"
 #include "core/error.h"
+#include "core/timer.h"
 
 namespace paramoe {
 
@@ -42,6 +43,7 @@ bool alone_copy(int group_size, const float* send, float* recv, size_t rows, int
 MpiCollectives::Handle MpiCollectives::add_done() {
   Pending p;
   p.done = true;
+  p.done_at = now_seconds();
   return add(std::move(p));
 }
 
@@ -205,10 +207,11 @@ void MpiCollectives::progress() {
     int flag = 0;
     MPI_CHECK(MPI_Test(&p.request, &flag, MPI_STATUS_IGNORE));
     p.done = flag != 0;
+    if (p.done) p.done_at = now_seconds();
   }
 }
 
-void MpiCollectives::wait(Handle h) {
+double MpiCollectives::wait(Handle h) {
   auto it = pending_.find(h);
   if (it == pending_.end()) throw Error("wait on a collective that was not started");
   // Polling every outstanding request drives all of them, so the collectives of
@@ -220,7 +223,9 @@ void MpiCollectives::wait(Handle h) {
     backoff.pause();
     progress();
   }
+  const double done_at = it->second.done_at;
   pending_.erase(it);
+  return done_at;
 }
 
 }  // namespace paramoe

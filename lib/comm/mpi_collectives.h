@@ -42,7 +42,7 @@ class MpiCollectives final : public Collectives {
                                const std::vector<int>& rows, int row_len) override;
   Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
                                     const std::vector<int>& rows, int row_len) override;
-  void wait(Handle h) override;
+  double wait(Handle h) override;
   void progress() override;
 
  private:
@@ -51,6 +51,7 @@ class MpiCollectives final : public Collectives {
     MPI_Request request = MPI_REQUEST_NULL;
     std::vector<int> counts[4];
     bool done = false;
+    double done_at = 0;          // when a poll first found it complete
     Group group = Group::World;  // for the watchdog
     double bytes = 0.0;
   };

@@ -5,6 +5,7 @@
 #include "comm/agreement.h"
 #include "comm/gpu_binding.h"
 #include "core/error.h"
+#include "core/timer.h"
 #include "kernels/cuda/cuda_check.h"
 
 #define PARAMOE_NCCL_CHECK(call)                                                             \
@@ -212,13 +213,14 @@ NcclCollectives::Handle NcclCollectives::start_reduce_scatterv_rows(Group g, con
   return started(g);
 }
 
-void NcclCollectives::wait(Handle h) {
+double NcclCollectives::wait(Handle h) {
   auto it = pending_.find(h);
   if (it == pending_.end()) throw Error("wait on a collective that was not started");
   PARAMOE_CUDA_CHECK(cudaStreamWaitEvent(nullptr, it->second, 0));
   // Recording it again later is safe: this wait has already captured its state.
   spare_events_.push_back(it->second);
   pending_.erase(it);
+  return now_seconds();  // the stream waits; the host does not learn when it completed
 }
 
 void NcclCollectives::allreduce_sum(Group g, float* buf, size_t count) {

@@ -54,7 +54,7 @@ class NcclCollectives final : public Collectives {
   Handle start_reduce_scatterv_rows(Group g, const float* send, float* recv,
                                     const std::vector<int>& rows, int row_len) override;
   // The compute stream waits for h's lane event: the host does not block.
-  void wait(Handle h) override;
+  double wait(Handle h) override;
 
   static bool intra_lane(Group g) { return g == Group::Mp || g == Group::Esp || g == Group::Node; }
 

@@ -74,6 +74,8 @@ void validate(const Config& c) {
           "\"fp32\" or \"bf16\"");
   require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",
           "\"greedy\" or \"bvn\"");
+  require(m.progress == "blocks" || m.progress == "waits", o, "moe", "progress",
+          "\"blocks\" or \"waits\"");
   require(m.expert_mode == "model-centric" || m.expert_mode == "data-centric" ||
               m.expert_mode == "auto",
           o, "moe", "expert_mode", "\"model-centric\", \"data-centric\" or \"auto\"");
@@ -282,6 +284,7 @@ Config config_parse(const std::string& text, const std::string& origin,
                 string_key("a2a", m.a2a),
                 string_key("a2a_order", m.a2a_order),
                 string_key("a2a_precision", m.a2a_precision),
+                string_key("progress", m.progress),
                 string_key("expert_mode", m.expert_mode),
                 string_key("balance", m.balance),
                 double_key("bias_rate", m.bias_rate),

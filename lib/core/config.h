@@ -42,6 +42,10 @@ struct MoeConfig {
   // The rows the EP all-to-all carries: fp32, or bf16 (half the bytes; rounded
   // once each way, the experts still compute on fp32 rows).
   std::string a2a_precision = "fp32";
+  // Where the CPU drives the collectives in flight (MPI moves a nonblocking
+  // collective's bytes only inside MPI calls): "blocks" polls them between the
+  // experts' row blocks as well as while waiting; "waits" only while waiting.
+  std::string progress = "blocks";
   // HEXA-MoE's execution modes. model-centric: tokens travel to the experts (the
   // schedule above). data-centric: every rank gathers the layer's expert weights
   // over the expert group, runs all experts on its own tokens and reduce-scatters

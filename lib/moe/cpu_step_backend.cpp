@@ -97,14 +97,18 @@ void CpuStepBackend::accumulate_gate_grad(const float* dwg) {
 }
 
 void CpuStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,
-                                    bool add_b2, float* out) {
-  expert_ffn_forward(params_.dims(), params_.weights(), xs, offsets.data(), add_b2, act_, out);
+                                    bool add_b2, float* out,
+                                    const std::function<void()>& between_blocks) {
+  expert_ffn_forward(params_.dims(), params_.weights(), xs, offsets.data(), add_b2, act_, out,
+                     false, between_blocks);
 }
 
 void CpuStepBackend::expert_backward(const float* dout, const float* xs,
-                                     const std::vector<int64_t>& offsets, float* dxs) {
+                                     const std::vector<int64_t>& offsets, float* dxs,
+                                     const std::function<void()>& between_blocks) {
   ExpertGrads g = params_.grads();
-  expert_ffn_backward(params_.dims(), params_.weights(), xs, act_, dout, offsets.data(), g, dxs);
+  expert_ffn_backward(params_.dims(), params_.weights(), xs, act_, dout, offsets.data(), g, dxs,
+                      false, between_blocks);
 }
 
 void CpuStepBackend::shared_forward(const float* x, int64_t rows, bool add_b2, float* out,

@@ -52,10 +52,10 @@ class CpuStepBackend final : public StepBackend {
   void router_backward(const Routing& r, const float* x, float* dx, float* dwg) override;
   void accumulate_gate_grad(const float* dwg) override;
 
-  void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
-                      float* out) override;
+  void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2, float* out,
+                      const std::function<void()>& between_blocks) override;
   void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
-                       float* dxs) override;
+                       float* dxs, const std::function<void()>& between_blocks) override;
 
   void shared_forward(const float* x, int64_t rows, bool add_b2, float* out,
                       const std::function<void()>& between_blocks) override;

@@ -171,8 +171,10 @@ DeviceExpertGrads<float> CudaStepBackend::grads() {
           grad(p.w2), grad(p.b2)};
 }
 
+// The kernels run asynchronously on the stream and NCCL progresses on its own, so
+// there is nothing to drive between blocks.
 void CudaStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,
-                                     bool add_b2, float* out) {
+                                     bool add_b2, float* out, const std::function<void()>&) {
   if (precision_ == Precision::bf16) {
     load_own_bf16();
     bf16_.forward(xs, offsets, add_b2, false, bf16_experts_, out, how_);
@@ -182,7 +184,8 @@ void CudaStepBackend::expert_forward(const float* xs, const std::vector<int64_t>
 }
 
 void CudaStepBackend::expert_backward(const float* dout, const float* xs,
-                                      const std::vector<int64_t>& offsets, float* dxs) {
+                                      const std::vector<int64_t>& offsets, float* dxs,
+                                      const std::function<void()>&) {
   if (precision_ == Precision::bf16) {
     load_own_bf16();
     bf16_.backward(xs, dout, offsets, bf16_experts_, grads(), false, dxs, how_);

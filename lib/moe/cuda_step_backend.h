@@ -66,10 +66,10 @@ class CudaStepBackend final : public StepBackend {
   void accumulate_gate_grad(const float* dwg) override;
   void add(const float* src, int64_t n, float* dst) override;
 
-  void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
-                      float* out) override;
+  void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2, float* out,
+                      const std::function<void()>& between_blocks) override;
   void expert_backward(const float* dout, const float* xs, const std::vector<int64_t>& offsets,
-                       float* dxs) override;
+                       float* dxs, const std::function<void()>& between_blocks) override;
   // Data-centric: each gathered block runs the device FFN on its owner's rows, the
   // ESP slices adding into one output, as on the CPU.
   void gathered_expert_forward(const GatheredExperts& g, const float* xs,

@@ -20,12 +20,14 @@ int64_t MoeRun::alltoall_bytes() const {
   return b;
 }
 
-// Started all-to-alls (s2) run from their start to their completion, and chunks
+namespace {
+// Started collectives (s2) run from their start to their completion, and chunks
 // overlap one another: the time is the length of the union of the intervals.
-double MoeRun::alltoall_seconds() const {
+template <class Keep>
+double union_seconds(const std::vector<StepRecord>& records, Keep keep) {
   std::vector<std::pair<double, double>> spans;
   for (const auto& r : records)
-    if (r.op == Op::AllToAllV) spans.emplace_back(r.start, r.end);
+    if (keep(r)) spans.emplace_back(r.start, r.end);
   std::sort(spans.begin(), spans.end());
   double total = 0, covered = -1e300;  // covered: the latest end counted so far
   for (const auto& [a, b] : spans)
@@ -34,6 +36,19 @@ double MoeRun::alltoall_seconds() const {
       covered = b;
     }
   return total;
+}
+}  // namespace
+
+double MoeRun::alltoall_seconds() const {
+  return union_seconds(records, [](const StepRecord& r) { return r.op == Op::AllToAllV; });
+}
+
+double MoeRun::lane_seconds(Lane lane) const {
+  return union_seconds(records, [lane](const StepRecord& r) { return r.lane == lane; });
+}
+
+double MoeRun::communication_seconds() const {
+  return union_seconds(records, [](const StepRecord& r) { return r.lane != Lane::Local; });
 }
 
 double MoeRun::seconds_in(Op op) const {
@@ -334,12 +349,19 @@ class Executor {
     auto it = pending_.find(s.in_slot);
     if (it == pending_.end())
       throw Error("schedule waits for \"" + s.in + "\", which no collective is writing");
-    if (it->second.cache)
+    // The started step's record ends when its collective completed, which the
+    // polls between compute blocks may have seen well before this wait.
+    double done_at = 0;
+    if (it->second.cache) {
       gathered_ = cache().complete(c_.cache_id);
-    else if (it->second.handle != kNothing)
-      c_.coll.wait(it->second.handle);
+      done_at = now_seconds();
+    } else if (it->second.handle != kNothing) {
+      done_at = c_.coll.wait(it->second.handle);
+    } else {
+      done_at = now_seconds();
+    }
     if (it->second.wire >= 0) unpack_wire(s.in_slot, it->second.wire);
-    c_.run.records.at(it->second.record).end = now_seconds();
+    c_.run.records.at(it->second.record).end = done_at;
     pending_.erase(it);
     return 0;
   }
@@ -438,11 +460,17 @@ class Executor {
   }
 
   // This rank's own experts read the first E/ep + 1 offsets; shadowed ones follow.
+  // What the expert FFN runs between row blocks (moe.progress).
+  std::function<void()> between_blocks() {
+    if (c_.cfg.progress == "waits") return {};
+    return [this] { c_.coll.progress(); };
+  }
+
   int64_t expert_forward(const Step& s) {
     const float* x = in(s);
     float* y = overwrite(s, rows(s.in_slot));
     const auto& offsets = c_.run.plan.expert_offsets;
-    dev_.expert_forward(x, offsets, rank(Group::Esp) == 0, y);
+    dev_.expert_forward(x, offsets, rank(Group::Esp) == 0, y, between_blocks());
     if (!c_.run.shadowed.empty())
       dev_.shadow_expert_forward(shadowed_experts(), x, offsets.data() + own_experts(),
                                  rank(Group::Esp) == 0, y);
@@ -454,7 +482,7 @@ class Executor {
     const float* x = read(s.aux_slot);
     float* dx = overwrite(s, rows(s.in_slot));
     const auto& offsets = c_.run.plan.expert_offsets;
-    dev_.expert_backward(dy, x, offsets, dx);
+    dev_.expert_backward(dy, x, offsets, dx, between_blocks());
     if (!c_.run.shadowed.empty()) {
       float* grads =
           dev_.out(c_.schedule.shadow_grads, std::ssize(c_.run.shadowed) * c_.shadow_block.size);

@@ -22,14 +22,22 @@ LayerTiming time_layer(MoeLayer& layer, const std::vector<float>& x, const std::
     layer.forward_host(x.data(), rows, y.data());
     layer.backward_host(dy.data(), dx.data());
     const MoeRun& run = layer.last_run();
-    double s[3] = {
+    const double intra = run.lane_seconds(Lane::Intra), inter = run.lane_seconds(Lane::Inter);
+    const double less = std::min(intra, inter);
+    double s[5] = {
         now_seconds() - t0, run.alltoall_seconds(),
-        run.seconds_in(Op::SharedExpertForward) + run.seconds_in(Op::SharedExpertBackward)};
-    host.allreduce_max(Group::World, s, 3);
+        run.seconds_in(Op::SharedExpertForward) + run.seconds_in(Op::SharedExpertBackward), intra,
+        inter};
+    double overlap = less > 0 ? (intra + inter - run.communication_seconds()) / less : 0.0;
+    host.allreduce_max(Group::World, s, 5);
+    host.allreduce_sum(Group::World, &overlap, 1);
     if (it >= warmup) {
       t.step_s.push_back(s[0]);
       t.alltoall_s.push_back(s[1]);
       t.shared_s.push_back(s[2]);
+      t.intra_s.push_back(s[3]);
+      t.inter_s.push_back(s[4]);
+      t.overlap.push_back(overlap / grid.layout().world);
     }
   }
   layer.store_grads();

@@ -11,6 +11,9 @@ namespace paramoe {
 struct LayerTiming {
   std::vector<double> step_s, alltoall_s;  // per timed repeat, max over ranks
   std::vector<double> shared_s;  // in the shared experts' FFN (moe.shared_experts), likewise
+  // Each communication lane's busy time (MoeRun::lane_seconds), max over ranks, and
+  // the lanes' overlap (MoeRun), the mean over ranks, per timed repeat.
+  std::vector<double> intra_s, inter_s, overlap;
   double alltoall_bytes_mean = 0, alltoall_bytes_max = 0;  // per rank, last repeat
 };
 

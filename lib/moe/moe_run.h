@@ -36,6 +36,12 @@ struct MoeRun {
   int64_t alltoall_bytes() const;   // sent over EP, forward + backward
   double alltoall_seconds() const;  // while an all-to-all was in flight
   double seconds_in(Op op) const;   // in steps of this op, forward + backward
+  // The union of a communication lane's step spans (a started collective's from
+  // its start to its completion), forward + backward; and of both lanes together.
+  // Their overlap, (intra + inter − both) / the smaller lane's, is the share of
+  // the less busy lane's time that the other lane was busy too.
+  double lane_seconds(Lane lane) const;
+  double communication_seconds() const;
 };
 
 }  // namespace paramoe

@@ -72,11 +72,14 @@ class StepBackend {
   virtual void accumulate_gate_grad(const float* dwg) = 0;
 
   // The expert FFN of this rank's slice on expert-sorted rows (expert_ffn.h); the
-  // forward saves the activations the backward reads.
+  // forward saves the activations the backward reads. `between_blocks` runs after
+  // each row block where the device computes on the calling thread (the CPU), to
+  // drive the collectives in flight meanwhile (s2's other chunks).
   virtual void expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
-                              float* out) = 0;
+                              float* out, const std::function<void()>& between_blocks) = 0;
   virtual void expert_backward(const float* dout, const float* xs,
-                               const std::vector<int64_t>& offsets, float* dxs) = 0;
+                               const std::vector<int64_t>& offsets, float* dxs,
+                               const std::function<void()>& between_blocks) = 0;
 
   // The shared experts' FFN (moe.shared_experts) of this rank's MP slice on all
   // `rows` rows of the layer input (one expert: moe_params.h); the output and dx
