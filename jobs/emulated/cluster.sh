@@ -43,6 +43,29 @@ state=/tmp/paramoe-emulated
 cmd=${1:-}
 shift || true
 
+# The bridge every host's veth joins; mpirun's side is 10.77.0.254.
+make_bridge() {
+  ip link add pmbr type bridge
+  ip addr add 10.77.0.254/24 dev pmbr
+  ip link set pmbr up
+  : >"$state/hosts"
+  : >"$state/namespaces"
+}
+
+# add_host NAMESPACE INDEX SLOTS: a namespace at 10.77.0.(INDEX+1) on the bridge,
+# its veth pmnINDEX inside and pmvINDEX outside, listed for mpirun and the agent.
+add_host() {
+  local ns=$1 i=$2 slots=$3
+  ip netns add "$ns"
+  ip link add "pmv$i" type veth peer name "pmn$i" netns "$ns"
+  ip link set "pmv$i" master pmbr up
+  ip -n "$ns" addr add "10.77.0.$((i + 1))/24" dev "pmn$i"
+  ip -n "$ns" link set "pmn$i" up
+  ip -n "$ns" link set lo up
+  echo "10.77.0.$((i + 1)) slots=$slots" >>"$state/hosts"
+  echo "10.77.0.$((i + 1)) $ns" >>"$state/namespaces"
+}
+
 up() {
   if [[ ${1:-} == --profile ]]; then
     up_profile "$@"
@@ -52,24 +75,14 @@ up() {
   IFS=, read -r -a rate_list <<<"$rates"
   down >/dev/null 2>&1 || true
   mkdir -p "$state"
-  ip link add pmbr type bridge
-  ip addr add 10.77.0.254/24 dev pmbr
-  ip link set pmbr up
-  : >"$state/hosts"
+  make_bridge
   for ((i = 0; i < nodes; i++)); do
-    ip netns add "pmnode$i"
-    ip link add "pmv$i" type veth peer name "pmn$i" netns "pmnode$i"
-    ip link set "pmv$i" master pmbr up
-    ip -n "pmnode$i" addr add "10.77.0.$((i + 1))/24" dev "pmn$i"
-    ip -n "pmnode$i" link set "pmn$i" up
-    ip -n "pmnode$i" link set lo up
+    add_host "pmnode$i" "$i" 64
     rate=${rate_list[i % ${#rate_list[@]}]}
     # Shape both directions of the node's link: its egress inside the namespace,
     # its ingress as the bridge port's egress.
     ip netns exec "pmnode$i" tc qdisc add dev "pmn$i" root tbf rate "$rate" burst 256kb latency 100ms
     tc qdisc add dev "pmv$i" root tbf rate "$rate" burst 256kb latency 100ms
-    echo "10.77.0.$((i + 1)) slots=64" >>"$state/hosts"
-    echo "10.77.0.$((i + 1)) pmnode$i" >>"$state/namespaces"
   done
   echo "emulated cluster: $nodes nodes, inter-node links shaped to $rates each way"
 }
@@ -130,22 +143,12 @@ up_profile() {
     "${local_opt[@]}" --env "$state/testbed.env" || { rm -rf "$state"; exit 1; }
   # shellcheck disable=SC1091
   source "$state/testbed.env"
-  ip link add pmbr type bridge
-  ip addr add 10.77.0.254/24 dev pmbr
-  ip link set pmbr up
-  : >"$state/hosts"
+  make_bridge
   local r
   for ((r = 0; r < ranks; r++)); do
-    ip netns add "pmrank$r"
-    ip link add "pmv$r" type veth peer name "pmn$r" netns "pmrank$r"
-    ip link set "pmv$r" master pmbr up
-    ip -n "pmrank$r" addr add "10.77.0.$((r + 1))/24" dev "pmn$r"
-    ip -n "pmrank$r" link set "pmn$r" up
-    ip -n "pmrank$r" link set lo up
+    add_host "pmrank$r" "$r" 1
     shape_rank "pmn$r" dst "$r" "ip netns exec pmrank$r"
     shape_rank "pmv$r" src "$r"
-    echo "10.77.0.$((r + 1)) slots=1" >>"$state/hosts"
-    echo "10.77.0.$((r + 1)) pmrank$r" >>"$state/namespaces"
   done
   echo "emulated testbed: $nodes nodes x $((ranks / nodes)) ranks, every rank its own namespace;" \
     "links shaped to ${INTRA_KBIT} kbit/s intra, ${INTER_KBIT} kbit/s inter (dilation $DILATION)"
