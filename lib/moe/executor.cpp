@@ -459,13 +459,13 @@ class Executor {
     return 0;
   }
 
-  // This rank's own experts read the first E/ep + 1 offsets; shadowed ones follow.
   // What the expert FFN runs between row blocks (moe.progress).
   std::function<void()> between_blocks() {
     if (c_.cfg.progress == "waits") return {};
     return [this] { c_.coll.progress(); };
   }
 
+  // This rank's own experts read the first E/ep + 1 offsets; shadowed ones follow.
   int64_t expert_forward(const Step& s) {
     const float* x = in(s);
     float* y = overwrite(s, rows(s.in_slot));
