@@ -4,10 +4,12 @@ timeline that Perfetto (ui.perfetto.dev) or chrome://tracing opens: one process 
 rank, one thread per lane (local compute, intra-node, inter-node).
 
 usage: perf/trace_merge.py OUT.json DIR_OR_FILES...
-       perf/trace_merge.py --check-overlap OUT.json DIR_OR_FILES...
+       perf/trace_merge.py --check-overlap|--check-lanes OUT.json DIR_OR_FILES...
 
 --check-overlap exits non-zero unless, on some rank, an intra-node and an
 inter-node collective are in flight at the same moment (what s2 is for).
+--check-lanes exits non-zero unless every rank has spans on both collective
+lanes, each with at least two chunks (s2's pipeline, side by side in the trace).
 """
 import glob
 import json
@@ -39,8 +41,19 @@ def overlapping_lanes(events):
                     yield pid, a, b
 
 
+def lanes_missing(events):
+    """Ranks lacking spans of two or more chunks on the intra or the inter lane."""
+    chunks = {}
+    for e in events:
+        if e.get("ph") == "X" and e["tid"] in (1, 2):
+            chunks.setdefault((e["pid"], e["tid"]), set()).add(e["args"]["chunk"])
+    ranks = {e["pid"] for e in events if e.get("ph") == "X"}
+    return [(pid, tid) for pid in sorted(ranks) for tid in (1, 2)
+            if len(chunks.get((pid, tid), ())) < 2]
+
+
 def main(argv):
-    check = argv[:1] == ["--check-overlap"]
+    check = argv[0] if argv[:1] in (["--check-overlap"], ["--check-lanes"]) else None
     if check:
         argv = argv[1:]
     if len(argv) < 2:
@@ -52,7 +65,12 @@ def main(argv):
     with open(out, "w") as f:
         json.dump({"displayTimeUnit": "ms", "traceEvents": events}, f)
     print(f"trace_merge: {len(files)} ranks, {len(events)} events -> {out}")
-    if check:
+    if check == "--check-lanes":
+        missing = lanes_missing(events)
+        if missing:
+            sys.exit(f"trace_merge: (rank, lane) without two chunks of collectives: {missing}")
+        print("trace_merge: every rank has chunks on both collective lanes")
+    if check == "--check-overlap":
         found = next(overlapping_lanes(events), None)
         if found is None:
             sys.exit("trace_merge: no intra-node and inter-node collectives overlap")
