@@ -1,5 +1,6 @@
-// One full training step of the GPT-MoE and BERT-MoE models against the PyTorch
-// golden fixtures (tests/golden/make_model_fixtures.py), under the layout given on
+// One full training step of the GPT-MoE, BERT-MoE and Swin-MoE models against the
+// PyTorch golden fixtures (tests/golden/make_model_fixtures.py and
+// make_swin_fixtures.py), under the layout given on
 // the command line (--mp, --ep, --esp, --rpn) and for each MoE schedule the layout
 // allows: the logits (each rank its rows and vocabulary slice), the loss, every
 // synchronised gradient, the global gradient norm and every parameter after
@@ -22,6 +23,7 @@
 
 #include "comm/mpi_collectives.h"
 #include "core/row_split.h"
+#include "model/swin.h"
 #include "model/transformer.h"
 #include "optim/adamw.h"
 #include "optim/grad_allreduce.h"
@@ -98,62 +100,15 @@ std::vector<float> slice_of(const FixtureTensor& t, const Param& p) {
   return out;
 }
 
-// `passes` > 1 runs the backward that many times on one forward, each with
-// 1/passes of the loss (as gradient accumulation weighs micro-batches): the
-// gradients must still be the fixture's, which checks that the MoE aux and z
-// gradients follow the loss scale too.
-void run_step(const std::string& kind, const std::string& schedule, int passes = 1) {
-  const Fixture f = fixture_read(golden_dir() + "/model_" + kind + ".bin");
-  const ParallelConfig par = layout_from_args();
-  Config cfg =
-      config_load(golden_dir() + "/model_" + kind + ".toml", {"moe.schedule=\"" + schedule + "\""});
-  cfg.parallel = par;
-  ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
-  MpiCollectives coll(grid);  // the loss sums, on the host
-  Device dev = device_for(grid);
-  TransformerModel model(cfg, std::vector<MoeConfig>(cfg.moe_layer_count(), cfg.moe), *dev.coll,
-                         /*seed=*/1, dev.make, dev.make_dense);
+// The backward (`passes` times with 1/passes of the loss each: as gradient
+// accumulation weighs micro-batches, so the gradients must still be the fixture's,
+// which checks that the MoE aux and z gradients follow the loss scale too), the
+// synchronised gradients, the clipped norm and one AdamW step, against the fixture.
+template <class Model>
+void check_backward_and_update(Model& model, const Fixture& f, const Config& cfg, Device& dev,
+                               const std::vector<ResidentParam>& live, int64_t targets_global,
+                               int passes) {
   const std::vector<Param*> params = model.params();
-  for (Param* p : params) {
-    const FixtureTensor& t = f.at("init/" + p->name);
-    ASSERT_EQ(t.shape, p->global_shape) << p->name;
-    p->value = slice_of(t, *p);
-  }
-  model.load_params();
-  const std::vector<ResidentParam> live = model.resident_params();
-
-  // This data-parallel rank's sequences.
-  const int64_t B = f.at("tokens").shape[0], S = f.at("tokens").shape[1];
-  int64_t s0 = 0, ns = 0;
-  split_rows(B, grid.layout().dp(), grid.index().dp, s0, ns);
-  TokenBatch batch;
-  batch.sequences = ns;
-  batch.seq_len = S;
-  for (int64_t i = s0 * S; i < (s0 + ns) * S; ++i) {
-    batch.input.push_back(static_cast<int32_t>(f.at("tokens").data[i]));
-    batch.target.push_back(static_cast<int32_t>(f.at("targets").data[i]));
-    if (f.count("key_valid")) batch.key_valid.push_back(f.at("key_valid").data[i] != 0.0f);
-  }
-  int64_t targets_global = 0;
-  for (float t : f.at("targets").data) targets_global += t >= 0;
-
-  double ce = model.forward(batch);
-  coll.allreduce_sum(Group::Dp, &ce, 1);
-  EXPECT_NEAR(ce / targets_global, f.at("ce_loss").data[0], 2e-5 * f.at("ce_loss").data[0]);
-  EXPECT_NEAR(model.aux_loss() + model.z_loss(), f.at("moe_loss").data[0],
-              2e-5 * f.at("moe_loss").data[0]);
-
-  // Logits: rows of this rank's sequences, columns of its vocabulary slice.
-  const FixtureTensor& L = f.at("logits");
-  const std::vector<float> logits = model.logits();
-  const int64_t V = L.shape[1], vl = static_cast<int64_t>(logits.size()) / (ns * S);
-  int64_t v0 = 0, vn = 0;
-  split_rows(V, grid.layout().mp, grid.index().mp, v0, vn);
-  ASSERT_EQ(vn, vl);
-  std::vector<float> want(ns * S * vl);
-  hyperslab_extract(L.data.data(), L.shape, {s0 * S, v0}, {ns * S, vl}, want.data());
-  EXPECT_LT(rel_err(logits.data(), want.data(), want.size()), kRelTol) << "logits";
-
   for (int k = 0; k < passes; ++k)
     model.backward(1.0f / static_cast<float>(targets_global * passes),
                    1.0f / static_cast<float>(passes));
@@ -190,6 +145,108 @@ void run_step(const std::string& kind, const std::string& schedule, int passes =
   }
 }
 
+// Every parameter from the fixture's initial values; returns the live copies.
+template <class Model>
+std::vector<ResidentParam> load_initial(Model& model, const Fixture& f) {
+  for (Param* p : model.params()) {
+    const FixtureTensor& t = f.at("init/" + p->name);
+    EXPECT_EQ(t.shape, p->global_shape) << p->name;
+    p->value = slice_of(t, *p);
+  }
+  model.load_params();
+  return model.resident_params();
+}
+
+void run_step(const std::string& kind, const std::string& schedule, int passes = 1) {
+  const Fixture f = fixture_read(golden_dir() + "/model_" + kind + ".bin");
+  const ParallelConfig par = layout_from_args();
+  Config cfg =
+      config_load(golden_dir() + "/model_" + kind + ".toml", {"moe.schedule=\"" + schedule + "\""});
+  cfg.parallel = par;
+  ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
+  MpiCollectives coll(grid);  // the loss sums, on the host
+  Device dev = device_for(grid);
+  TransformerModel model(cfg, std::vector<MoeConfig>(cfg.moe_layer_count(), cfg.moe), *dev.coll,
+                         /*seed=*/1, dev.make, dev.make_dense);
+  const std::vector<ResidentParam> live = load_initial(model, f);
+
+  // This data-parallel rank's sequences.
+  const int64_t B = f.at("tokens").shape[0], S = f.at("tokens").shape[1];
+  int64_t s0 = 0, ns = 0;
+  split_rows(B, grid.layout().dp(), grid.index().dp, s0, ns);
+  TokenBatch batch;
+  batch.sequences = ns;
+  batch.seq_len = S;
+  for (int64_t i = s0 * S; i < (s0 + ns) * S; ++i) {
+    batch.input.push_back(static_cast<int32_t>(f.at("tokens").data[i]));
+    batch.target.push_back(static_cast<int32_t>(f.at("targets").data[i]));
+    if (f.count("key_valid")) batch.key_valid.push_back(f.at("key_valid").data[i] != 0.0f);
+  }
+  int64_t targets_global = 0;
+  for (float t : f.at("targets").data) targets_global += t >= 0;
+
+  double ce = model.forward(batch);
+  coll.allreduce_sum(Group::Dp, &ce, 1);
+  EXPECT_NEAR(ce / targets_global, f.at("ce_loss").data[0], 2e-5 * f.at("ce_loss").data[0]);
+  EXPECT_NEAR(model.aux_loss() + model.z_loss(), f.at("moe_loss").data[0],
+              2e-5 * f.at("moe_loss").data[0]);
+
+  // Logits: rows of this rank's sequences, columns of its vocabulary slice.
+  const FixtureTensor& L = f.at("logits");
+  const std::vector<float> logits = model.logits();
+  const int64_t V = L.shape[1], vl = static_cast<int64_t>(logits.size()) / (ns * S);
+  int64_t v0 = 0, vn = 0;
+  split_rows(V, grid.layout().mp, grid.index().mp, v0, vn);
+  ASSERT_EQ(vn, vl);
+  std::vector<float> want(ns * S * vl);
+  hyperslab_extract(L.data.data(), L.shape, {s0 * S, v0}, {ns * S, vl}, want.data());
+  EXPECT_LT(rel_err(logits.data(), want.data(), want.size()), kRelTol) << "logits";
+
+  check_backward_and_update(model, f, cfg, dev, live, targets_global, passes);
+}
+
+// The Swin-MoE classifier (tests/golden/make_swin_fixtures.py): each data-parallel
+// rank its images; the head is replicated over MP, so every rank checks its
+// images' full logits. Its MoE layers have two widths (one per stage).
+void run_swin_step(const std::string& schedule, const std::string& expert_mode) {
+  const Fixture f = fixture_read(golden_dir() + "/model_swin.bin");
+  const ParallelConfig par = layout_from_args();
+  Config cfg =
+      config_load(golden_dir() + "/model_swin.toml",
+                  {"moe.schedule=\"" + schedule + "\"", "moe.expert_mode=\"" + expert_mode + "\""});
+  cfg.parallel = par;
+  ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, par, cfg.moe);
+  MpiCollectives coll(grid);
+  Device dev = device_for(grid);
+  std::vector<MoeConfig> moe;
+  for (const auto& site : cfg.moe_layer_sites()) moe.push_back(site.moe);
+  SwinModel model(cfg, moe, *dev.coll, /*seed=*/1, dev.make, dev.make_dense);
+  const std::vector<ResidentParam> live = load_initial(model, f);
+
+  const FixtureTensor& px = f.at("pixels");  // [B, H, W, C]
+  const int64_t B = px.shape[0], per_image = px.shape[1] * px.shape[2] * px.shape[3];
+  int64_t b0 = 0, nb = 0;
+  split_rows(B, grid.layout().dp(), grid.index().dp, b0, nb);
+  ImageBatch batch{nb, px.shape[1], px.shape[2], px.shape[3], {}, {}};
+  for (int64_t i = b0 * per_image; i < (b0 + nb) * per_image; ++i)
+    batch.pixels.push_back(static_cast<uint8_t>(px.data[i]));
+  for (int64_t b = b0; b < b0 + nb; ++b)
+    batch.labels.push_back(static_cast<int32_t>(f.at("labels").data[b]));
+
+  double ce = model.forward(batch);
+  coll.allreduce_sum(Group::Dp, &ce, 1);
+  EXPECT_NEAR(ce / B, f.at("ce_loss").data[0], 2e-5 * f.at("ce_loss").data[0]);
+  EXPECT_NEAR(model.aux_loss() + model.z_loss(), f.at("moe_loss").data[0],
+              2e-5 * f.at("moe_loss").data[0]);
+  const FixtureTensor& L = f.at("logits");
+  const std::vector<float> logits = model.logits();
+  const int64_t V = L.shape[1];
+  ASSERT_EQ(static_cast<int64_t>(logits.size()), nb * V);
+  EXPECT_LT(rel_err(logits.data(), L.data.data() + b0 * V, logits.size()), kRelTol) << "logits";
+
+  check_backward_and_update(model, f, cfg, dev, live, B, 1);
+}
+
 std::vector<std::string> schedules() {
   const Layout l = ProcessGrid::create(MPI_COMM_WORLD, layout_from_args(), MoeConfig{}).layout();
   if (l.mp == 1) return {"s1"};
@@ -217,6 +274,17 @@ TEST(TransformerStep, BertMatchesPyTorch) {
     run_step("bert", s);
   }
 }
+
+#ifndef PARAMOE_TEST_CUDA  // Swin's window attention has no CUDA kernel yet
+TEST(TransformerStep, SwinMatchesPyTorch) {
+  for (const std::string& s : schedules()) {
+    SCOPED_TRACE("schedule " + s);
+    run_swin_step(s, "model-centric");
+  }
+  SCOPED_TRACE("data-centric");
+  run_swin_step("s1", "data-centric");
+}
+#endif
 
 }  // namespace
 }  // namespace paramoe::test

@@ -1,5 +1,6 @@
 #include "kernels/cpu/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -8,8 +9,11 @@
 
 namespace paramoe::cpu {
 
-void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t* key_valid,
-                       float* probs, float* out) {
+namespace {
+
+// The one implementation of both forms: bias null for GPT/BERT, key_valid null for Swin.
+void forward(const AttentionShape& s, const float* qkv, const uint8_t* key_valid, const float* bias,
+             int64_t groups, float* probs, float* out) {
   const int64_t S = s.seq, hd = s.head_dim, width = s.heads * hd, ld = 3 * width;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   for (int64_t b = 0; b < s.batch; ++b)
@@ -17,6 +21,10 @@ void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t*
       const float* q = qkv + b * S * ld + h * hd;  // keys at +width, values at +2·width
       float* p = probs + (b * s.heads + h) * S * S;
       gemm(false, true, S, S, hd, scale, q, ld, q + width, ld, 0.0f, p, S);
+      if (bias) {
+        const float* add = bias + ((b % groups) * s.heads + h) * S * S;
+        for (int64_t i = 0; i < S * S; ++i) p[i] += add[i];
+      }
       for (int64_t i = 0; i < S; ++i) {
         float* row = p + i * S;
         float mx = -std::numeric_limits<float>::infinity();
@@ -39,8 +47,8 @@ void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t*
     }
 }
 
-void attention_backward(const AttentionShape& s, const float* qkv, const float* probs,
-                        const float* dout, float* dqkv) {
+void backward(const AttentionShape& s, const float* qkv, const float* probs, const float* dout,
+              float* dqkv, float* dbias) {
   const int64_t S = s.seq, hd = s.head_dim, width = s.heads * hd, ld = 3 * width;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   std::vector<float> dp(S * S);
@@ -59,11 +67,43 @@ void attention_backward(const AttentionShape& s, const float* qkv, const float* 
         const float* prow = p + i * S;
         float dot = 0.0f;
         for (int64_t j = 0; j < S; ++j) dot += row[j] * prow[j];
+        if (dbias) {  // the bias enters the scores unscaled
+          float* db = dbias + (h * S + i) * S;
+          for (int64_t j = 0; j < S; ++j) {
+            const float d = prow[j] * (row[j] - dot);
+            db[j] += d;
+            row[j] = d * scale;
+          }
+          continue;
+        }
         for (int64_t j = 0; j < S; ++j) row[j] = prow[j] * (row[j] - dot) * scale;
       }
       gemm(false, false, S, hd, S, 1.0f, dp.data(), S, k, ld, 0.0f, dq, ld);         // dQ = dS K
       gemm(true, false, S, hd, S, 1.0f, dp.data(), S, q, ld, 0.0f, dq + width, ld);  // dK = dSᵀ Q
     }
+}
+
+}  // namespace
+
+void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t* key_valid,
+                       float* probs, float* out) {
+  forward(s, qkv, key_valid, nullptr, 1, probs, out);
+}
+
+void attention_backward(const AttentionShape& s, const float* qkv, const float* probs,
+                        const float* dout, float* dqkv) {
+  backward(s, qkv, probs, dout, dqkv, nullptr);
+}
+
+void attention_forward_biased(const AttentionShape& s, const float* qkv, const float* bias,
+                              int64_t groups, float* probs, float* out) {
+  forward(s, qkv, nullptr, bias, groups, probs, out);
+}
+
+void attention_backward_biased(const AttentionShape& s, const float* qkv, const float* probs,
+                               const float* dout, float* dqkv, float* dbias) {
+  std::fill_n(dbias, s.heads * s.seq * s.seq, 0.0f);
+  backward(s, qkv, probs, dout, dqkv, dbias);
 }
 
 }  // namespace paramoe::cpu

@@ -21,4 +21,14 @@ void attention_forward(const AttentionShape& s, const float* qkv, const uint8_t*
 void attention_backward(const AttentionShape& s, const float* qkv, const float* probs,
                         const float* dout, float* dqkv);
 
+// Swin's window attention: bias [groups, heads, seq, seq] is added to the scaled
+// scores before the softmax (the relative-position bias, plus the shifted windows'
+// mask); sequence b uses group b % groups.
+void attention_forward_biased(const AttentionShape& s, const float* qkv, const float* bias,
+                              int64_t groups, float* probs, float* out);
+// As attention_backward; dbias [heads, seq, seq] (overwritten) is the scores'
+// gradient summed over the sequences.
+void attention_backward_biased(const AttentionShape& s, const float* qkv, const float* probs,
+                               const float* dout, float* dqkv, float* dbias);
+
 }  // namespace paramoe::cpu

@@ -21,6 +21,74 @@ void require(bool ok, const std::string& origin, const char* section, const char
   if (!ok) throw_collective(where(origin, section, key) + ": expected " + expected);
 }
 
+// swin: the keys its shape fixes. train.layers is the sum of depths (a different
+// value given is an error, not silently replaced) and model.seq_len the patches
+// per image, which is what the trainer's sequences are.
+void swin_derive(const toml::table& root, Config& c) {
+  ModelConfig& md = c.model;
+  int blocks = 0;
+  for (int d : md.depths) blocks += std::max(d, 0);
+  if (blocks < 1) return;  // validate_swin names the bad depths
+  if (root["train"]["layers"] && c.train.layers != blocks)
+    throw_collective(where(c.origin, "train", "layers") + ": expected " + std::to_string(blocks) +
+                     " (the sum of model.depths) for model.type = \"swin\", or leave it out");
+  c.train.layers = blocks;
+  if (md.patch_size >= 1)
+    md.seq_len = (md.image_size / md.patch_size) * (md.image_size / md.patch_size);
+}
+
+void validate_swin(const Config& c) {
+  const std::string& o = c.origin;
+  const ModelConfig& md = c.model;
+  const int stages = static_cast<int>(md.depths.size());
+  require(c.device.type == "cpu", o, "device", "type",
+          "\"cpu\" for model.type = \"swin\" (its window attention has no CUDA kernel yet)");
+  require(md.image_size >= 1, o, "model", "image_size", "an integer >= 1 (pixels per side)");
+  require(md.channels >= 1 && md.channels <= 4, o, "model", "channels", "an integer in [1, 4]");
+  require(md.patch_size >= 1 && md.image_size % md.patch_size == 0, o, "model", "patch_size",
+          "an integer >= 1 that divides model.image_size = " + std::to_string(md.image_size));
+  require(
+      stages >= 1 && std::all_of(md.depths.begin(), md.depths.end(), [](int d) { return d >= 1; }),
+      o, "model", "depths", "a non-empty array of block counts >= 1, one per stage");
+  const int side = md.image_size / md.patch_size;
+  require(side % (1 << (stages - 1)) == 0, o, "model", "depths",
+          std::to_string(stages) + " stages: the " + std::to_string(side) + "x" +
+              std::to_string(side) +
+              " patch grid (image_size / patch_size) must halve evenly at each patch merging, "
+              "i.e. be a multiple of 2^(stages - 1) = " +
+              std::to_string(1 << (stages - 1)));
+  require(md.window >= 1, o, "model", "window", "an integer >= 1 (patches per window side)");
+  for (int s = 0; s < stages; ++s) {
+    const int r = md.swin_resolution(static_cast<size_t>(s));
+    require(r % md.swin_window(static_cast<size_t>(s)) == 0, o, "model", "window",
+            "a window that divides every stage's feature map; stage " + std::to_string(s) +
+                " has " + std::to_string(r) + "x" + std::to_string(r) + " patches and window " +
+                std::to_string(md.window) + " does not divide " + std::to_string(r));
+  }
+  require(md.heads >= 1 && c.moe.d_model % md.heads == 0, o, "model", "heads",
+          "an integer >= 1 that divides moe.d_model = " + std::to_string(c.moe.d_model) +
+              " (stage 0's heads; they double with the width)");
+  require(md.d_ffn >= 1, o, "model", "d_ffn", "an integer >= 0 (0 = 4 * moe.d_model)");
+  require(md.classes >= 2, o, "model", "classes", "an integer >= 2");
+  require(md.init_std > 0.0 && md.init_std <= 1.0, o, "model", "init_std",
+          "a number in (0, 1] (typical 0.02)");
+  require(md.moe_from_stage >= 0 && md.moe_from_stage < stages, o, "model", "moe_from_stage",
+          "a stage index in [0, " + std::to_string(stages) + ")");
+  bool any_moe = false;
+  for (int s = md.moe_from_stage; s < stages; ++s)
+    any_moe |= md.depths[static_cast<size_t>(s)] >= md.moe_every;
+  require(md.moe_every >= 1 && any_moe, o, "model", "moe_every",
+          "an integer >= 1 that leaves at least one MoE block in the stages from "
+          "model.moe_from_stage on");
+  const int64_t per_step = static_cast<int64_t>(md.seq_len) * c.train.micro_batches;
+  require(c.train.tokens_per_step % per_step == 0, o, "train", "tokens_per_step",
+          "for model.type = \"swin\", images per step x patches per image (" +
+              std::to_string(md.seq_len) + "), a multiple of " + std::to_string(per_step) +
+              " with train.micro_batches = " + std::to_string(c.train.micro_batches));
+  require(!c.data.train.empty(), o, "data", "train",
+          "an image shard (paramoe data images) for model.type = \"swin\"");
+}
+
 void validate(const Config& c) {
   const std::string& o = c.origin;
   require(c.parallel.mp >= 1, o, "parallel", "mp", "an integer >= 1");
@@ -125,9 +193,10 @@ void validate(const Config& c) {
   require(t.val_every >= 0, o, "train", "val_every", "an integer >= 0 (0 = no validation)");
   require(t.val_batches >= 1, o, "train", "val_batches", "an integer >= 1");
   const ModelConfig& md = c.model;
-  require(md.type == "stack" || md.type == "gpt" || md.type == "bert", o, "model", "type",
-          "\"stack\", \"gpt\" or \"bert\"");
-  if (md.transformer()) {
+  require(md.type == "stack" || md.type == "gpt" || md.type == "bert" || md.type == "swin", o,
+          "model", "type", "\"stack\", \"gpt\", \"bert\" or \"swin\"");
+  if (md.swin()) validate_swin(c);
+  if (md.language_model()) {
     require(md.vocab_size >= 2, o, "model", "vocab_size", "an integer >= 2");
     require(md.seq_len >= 1, o, "model", "seq_len", "an integer >= 1");
     require(md.heads >= 1 && m.d_model % md.heads == 0, o, "model", "heads",
@@ -252,10 +321,11 @@ Config config_parse(const std::string& text, const std::string& origin,
   // would be ignored without a word.
   const toml::table* model = root["model"].as_table();
   if ((root.contains("model") || root.contains("data")) && !(model && model->contains("type")))
-    throw_collective(origin +
-                     ": model.type: expected \"gpt\", \"bert\" or \"stack\" whenever [model] "
-                     "or [data] is given (without it the synthetic stack would train and ignore "
-                     "them)");
+    throw_collective(
+        origin +
+        ": model.type: expected \"gpt\", \"bert\", \"swin\" or \"stack\" whenever [model] "
+        "or [data] is given (without it the synthetic stack would train and ignore "
+        "them)");
 
   Config c;
   c.origin = origin;
@@ -292,12 +362,16 @@ Config config_parse(const std::string& text, const std::string& origin,
                 string_key("shadow", m.shadow),
                 string_key("weight_cache", m.weight_cache)});
   ModelConfig& md = c.model;
-  read_section(root, origin, "model",
-               {string_key("type", md.type), int_key("vocab_size", md.vocab_size),
-                int_key("seq_len", md.seq_len), int_key("heads", md.heads),
-                int_key("d_ffn", md.d_ffn), int_key("moe_every", md.moe_every),
-                double_key("init_std", md.init_std), double_key("mask_prob", md.mask_prob),
-                int_key("pad_token", md.pad_token), int_key("mask_token", md.mask_token)});
+  read_section(
+      root, origin, "model",
+      {string_key("type", md.type), int_key("vocab_size", md.vocab_size),
+       int_key("seq_len", md.seq_len), int_key("heads", md.heads), int_key("d_ffn", md.d_ffn),
+       int_key("moe_every", md.moe_every), double_key("init_std", md.init_std),
+       double_key("mask_prob", md.mask_prob), int_key("pad_token", md.pad_token),
+       int_key("mask_token", md.mask_token), int_key("image_size", md.image_size),
+       int_key("channels", md.channels), int_key("patch_size", md.patch_size),
+       int_key("window", md.window), int_list_key("depths", md.depths),
+       int_key("moe_from_stage", md.moe_from_stage), int_key("classes", md.classes)});
   if (md.d_ffn == 0) md.d_ffn = 4 * m.d_model;
   DataConfig& dc = c.data;
   read_section(root, origin, "data",
@@ -339,11 +413,29 @@ Config config_parse(const std::string& text, const std::string& origin,
       root, origin, "debug",
       {int_key("slow_rank", c.debug.slow_rank), double_key("slow_seconds", c.debug.slow_seconds),
        int_key("nan_step", c.debug.nan_step)});
+  if (md.swin()) swin_derive(root, c);
   validate(c);
   std::ostringstream effective;
   effective << root;
   c.source_text = effective.str();
   return c;
+}
+
+std::vector<Config::MoeLayerSite> Config::moe_layer_sites() const {
+  std::vector<MoeLayerSite> out;
+  if (!model.transformer())
+    return std::vector<MoeLayerSite>(static_cast<size_t>(train.layers), {moe, 1});
+  if (!model.swin())
+    return std::vector<MoeLayerSite>(static_cast<size_t>(train.layers / model.moe_every), {moe, 1});
+  for (size_t s = 0; s < model.depths.size(); ++s)
+    for (int i = 0; i < model.depths[s]; ++i) {
+      if (!model.swin_moe_block(s, i)) continue;
+      MoeLayerSite site{moe, int64_t{1} << (2 * s)};
+      site.moe.d_model = moe.d_model << s;
+      site.moe.d_hidden = moe.d_hidden << s;
+      out.push_back(site);
+    }
+  return out;
 }
 
 Config config_load(const std::string& path, const std::vector<std::string>& overrides) {

@@ -2,6 +2,7 @@
 // The run configuration, read from TOML. Every key is checked: an unknown key, a
 // wrong type or a value out of range is an error that names `section.key` and the
 // file, raised identically on every rank (each rank parses the same file).
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -92,8 +93,17 @@ struct MoeConfig {
 // learned positions, tied LM head) with an MoE FFN in every `moe_every`-th block,
 // trained on token data ([data]). The width is moe.d_model, the block count
 // train.layers and the experts' shape the [moe] section.
+// "swin" is a Swin-Transformer image classifier (Swin-MoE): image_size² images of
+// `channels` channels cut into patch_size² patches, then stages of depths[i] blocks
+// of shifted-window attention over window² patches at width moe.d_model·2^i with
+// heads·2^i heads, patch merging between stages, and a pooled linear head over
+// `classes`. In stages >= moe_from_stage, blocks i with (i + 1) % moe_every == 0 of
+// the stage have an MoE MLP whose d_model and d_hidden double with the stage, as
+// the dense MLP's d_ffn does. Its images come from image shards ([data];
+// data/image_file.h); model.seq_len is set to the patches per image and
+// train.layers to the sum of depths.
 struct ModelConfig {
-  std::string type = "stack";  // stack | gpt | bert
+  std::string type = "stack";  // stack | gpt | bert | swin
   int vocab_size = 256;
   int seq_len = 64;
   int heads = 4;
@@ -103,7 +113,24 @@ struct ModelConfig {
   double mask_prob = 0.15;  // bert: the share of positions masked-LM predicts
   int pad_token = 256;      // bert: padding (keys masked out of attention)
   int mask_token = 257;     // bert: [MASK]
+  // swin
+  int image_size = 32;
+  int channels = 3;
+  int patch_size = 2;
+  int window = 4;
+  std::vector<int> depths = {2, 2};
+  int moe_from_stage = 1;
+  int classes = 10;
   bool transformer() const { return type != "stack"; }
+  bool language_model() const { return type == "gpt" || type == "bert"; }
+  bool swin() const { return type == "swin"; }
+  // swin: patches along one side of stage s's feature map, and its window (the map
+  // itself where it is no larger than model.window, as Swin does).
+  int swin_resolution(size_t stage) const { return (image_size / patch_size) >> stage; }
+  int swin_window(size_t stage) const { return std::min(window, swin_resolution(stage)); }
+  bool swin_moe_block(size_t stage, int i) const {
+    return static_cast<int>(stage) >= moe_from_stage && (i + 1) % moe_every == 0;
+  }
 };
 
 // Token data for the gpt and bert models: an llm.c/nanoGPT .bin shard of uint16
@@ -236,10 +263,16 @@ struct Config {
   std::string source_text;  // the effective TOML, for logs and checkpoints
 
   // How many MoE layers the model has: every block of the synthetic stack, every
-  // moe_every-th block of a transformer.
-  int moe_layer_count() const {
-    return model.transformer() ? train.layers / model.moe_every : train.layers;
-  }
+  // moe_every-th block of a transformer (of each MoE stage, for swin).
+  int moe_layer_count() const { return static_cast<int>(moe_layer_sites().size()); }
+  // Each MoE layer's shape in block order, and how many tokens it sees for one of
+  // the first block's (1, or 4^stage for swin's shrinking feature maps): the [moe]
+  // section, except swin's width and expert hidden width, which double per stage.
+  struct MoeLayerSite {
+    MoeConfig moe;
+    int64_t token_divisor = 1;
+  };
+  std::vector<MoeLayerSite> moe_layer_sites() const;
 };
 
 // One string key of a checkpoint's stored config (`fallback` when absent, as

@@ -67,6 +67,18 @@ Key double_list_key(const char* name, std::vector<double>& out) {
           }};
 }
 
+Key int_list_key(const char* name, std::vector<int>& out) {
+  return {name, [&out](const toml::node& n, const std::string& at) {
+            const auto* arr = n.as_array();
+            if (!arr) throw_collective(at + ": expected an array of integers");
+            out.clear();
+            for (const auto& e : *arr) {
+              if (!e.is_integer()) throw_collective(at + ": expected an array of integers");
+              out.push_back(static_cast<int>(*e.value<int64_t>()));
+            }
+          }};
+}
+
 void read_section(const toml::table& root, const std::string& origin, const std::string& section,
                   const std::vector<Key>& keys) {
   const toml::node* node = root.get(section);

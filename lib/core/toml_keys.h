@@ -26,6 +26,7 @@ Key bool_key(const char* name, bool& out);
 Key string_key(const char* name, std::string& out);
 Key string_list_key(const char* name, std::vector<std::string>& out);
 Key double_list_key(const char* name, std::vector<double>& out);
+Key int_list_key(const char* name, std::vector<int>& out);
 
 // The text of a file, or a collective Error "<what> <path>: cannot be opened
 // (expected a TOML file)".

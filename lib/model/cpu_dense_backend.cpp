@@ -9,6 +9,7 @@
 #include "kernels/cpu/embedding.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/layernorm.h"
+#include "kernels/cpu/row_ops.h"
 #include "model/dense_backend.h"
 
 namespace paramoe {
@@ -64,6 +65,18 @@ class CpuDenseBackend final : public DenseBackend {
   void attention_backward(const cpu::AttentionShape& s, const float* qkv, const float* probs,
                           const float* dout, float* dqkv) override {
     cpu::attention_backward(s, qkv, probs, dout, dqkv);
+  }
+  void attention_biased_forward(const cpu::AttentionShape& s, const float* qkv, const float* bias,
+                                int64_t groups, float* probs, float* out) override {
+    cpu::attention_forward_biased(s, qkv, bias, groups, probs, out);
+  }
+  void attention_biased_backward(const cpu::AttentionShape& s, const float* qkv, const float* probs,
+                                 const float* dout, float* dqkv, float* dbias) override {
+    cpu::attention_backward_biased(s, qkv, probs, dout, dqkv, dbias);
+  }
+  void gather_rows(const float* src, const int32_t* index, int64_t n, int64_t dim,
+                   float* dst) override {
+    cpu::gather_rows(src, index, n, dim, dst);
   }
   void attention_cached_forward(const cpu::CachedAttentionShape& s, const float* qkv, float* kv,
                                 float* out) override {

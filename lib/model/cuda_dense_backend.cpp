@@ -105,6 +105,19 @@ class CudaDenseBackend final : public DenseBackend {
     cuda::attention_backward(s, qkv, probs, dout, dqkv, scores_.data(),
                              bf16_ ? &attention16_ : nullptr);
   }
+  // Swin's operations have no CUDA path yet: it could not be run here (no GPU was
+  // lent to this work), and the config refuses model.type = "swin" on the GPU.
+  void attention_biased_forward(const cpu::AttentionShape&, const float*, const float*, int64_t,
+                                float*, float*) override {
+    throw_collective("window attention (model.type = \"swin\") runs on device.type = \"cpu\" only");
+  }
+  void attention_biased_backward(const cpu::AttentionShape&, const float*, const float*,
+                                 const float*, float*, float*) override {
+    throw_collective("window attention (model.type = \"swin\") runs on device.type = \"cpu\" only");
+  }
+  void gather_rows(const float*, const int32_t*, int64_t, int64_t, float*) override {
+    throw_collective("row gathers (model.type = \"swin\") run on device.type = \"cpu\" only");
+  }
   void attention_cached_forward(const cpu::CachedAttentionShape&, const float*, float*,
                                 float*) override {
     // No CUDA kernel yet: one could not be run here (no GPU was lent to this work).

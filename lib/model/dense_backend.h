@@ -67,6 +67,18 @@ class DenseBackend {
                                  const uint8_t* key_valid, float* probs, float* out) = 0;
   virtual void attention_backward(const cpu::AttentionShape& s, const float* qkv,
                                   const float* probs, const float* dout, float* dqkv) = 0;
+  // Swin's window attention (attention.h's biased pair): bias [groups, heads, seq,
+  // seq] and dbias [heads, seq, seq] in this backend's memory.
+  virtual void attention_biased_forward(const cpu::AttentionShape& s, const float* qkv,
+                                        const float* bias, int64_t groups, float* probs,
+                                        float* out) = 0;
+  virtual void attention_biased_backward(const cpu::AttentionShape& s, const float* qkv,
+                                         const float* probs, const float* dout, float* dqkv,
+                                         float* dbias) = 0;
+  // dst[i] = src[index[i]] for rows of `dim` floats (Swin's window partition and
+  // patch merging); index: host memory.
+  virtual void gather_rows(const float* src, const int32_t* index, int64_t n, int64_t dim,
+                           float* dst) = 0;
   // Decoding over a KV cache (kv in this backend's memory).
   virtual void attention_cached_forward(const cpu::CachedAttentionShape& s, const float* qkv,
                                         float* kv, float* out) = 0;

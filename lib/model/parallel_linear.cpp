@@ -35,15 +35,23 @@ ParallelLinear ParallelLinear::row(const std::string& name, int64_t in, int64_t 
       param_make(name + "/b", {out}, {0}, {out}, GradSync::Dp, false), MpSplit::Row, be);
 }
 
+ParallelLinear ParallelLinear::replicated(const std::string& name, int64_t in, int64_t out,
+                                          bool bias, DenseBackend& be) {
+  return ParallelLinear(
+      param_make(name + "/w", {in, out}, {0, 0}, {in, out}, GradSync::Dp, true),
+      bias ? param_make(name + "/b", {out}, {0}, {out}, GradSync::Dp, false) : Param{},
+      MpSplit::None, be);
+}
+
 void ParallelLinear::forward(const float* x, int64_t n, float* y) {
   be_->gemm(false, false, n, out_, in_, 1.0f, x, in_, be_->value(w), out_, 0.0f, y, out_);
   if (split_ == MpSplit::Row) mp_allreduce(be_->coll(), y, n * out_);
-  be_->bias_add(be_->value(b), n, out_, y);
+  if (has_bias()) be_->bias_add(be_->value(b), n, out_, y);
 }
 
 void ParallelLinear::backward(const float* x, const float* dy, int64_t n, float* dx) {
   be_->gemm(true, false, in_, out_, n, 1.0f, x, in_, dy, out_, 1.0f, be_->grad(w), out_);
-  be_->bias_backward(dy, n, out_, be_->grad(b));
+  if (has_bias()) be_->bias_backward(dy, n, out_, be_->grad(b));
   if (!dx) return;
   be_->gemm(false, true, n, in_, out_, 1.0f, dy, out_, be_->value(w), out_, 0.0f, dx, in_);
   if (split_ == MpSplit::Column) mp_allreduce(be_->coll(), dx, n * in_);

@@ -6,6 +6,9 @@
 //  - Row: each rank holds a slice of W's input rows; the input is the matching
 //    slice (a Column layer's output); forward all-reduces the partial outputs over
 //    MP, then adds the replicated bias; backward needs no communication.
+//  - None: every rank holds the whole W and b and computes the same output (small
+//    layers outside the Megatron pairs: Swin's patch embedding, patch merging and
+//    classifier); no communication. Its bias may be absent (b without values).
 // A Column then a Row layer (attention, MLP) costs one all-reduce each way.
 // Activations live in the backend's memory, and the all-reduces run on its
 // collectives.
@@ -15,7 +18,7 @@
 
 namespace paramoe {
 
-enum class MpSplit { Column, Row };
+enum class MpSplit { Column, Row, None };
 
 class ParallelLinear {
  public:
@@ -25,6 +28,9 @@ class ParallelLinear {
   // Column: columns [c0, c0 + cols) of a [in, out] weight; Row: rows [r0, r0 + rows).
   static ParallelLinear column(const std::string& name, int64_t in, int64_t out, DenseBackend& be);
   static ParallelLinear row(const std::string& name, int64_t in, int64_t out, DenseBackend& be);
+  static ParallelLinear replicated(const std::string& name, int64_t in, int64_t out, bool bias,
+                                   DenseBackend& be);
+  bool has_bias() const { return !b.value.empty(); }
 
   void forward(const float* x, int64_t n, float* y);
   // dx overwritten (nullable); parameter grads accumulate.

@@ -54,24 +54,45 @@ SelfAttention::SelfAttention(const std::string& prefix, int64_t d_model, int hea
 
 void SelfAttention::forward(const float* x, int64_t batch, int64_t seq, const uint8_t* key_valid,
                             float* y) {
+  bias_ = nullptr;
+  run(x, batch, seq, key_valid, y);
+}
+
+void SelfAttention::forward_biased(const float* x, int64_t batch, int64_t seq, const float* bias,
+                                   int64_t groups, float* y) {
+  bias_ = bias;
+  groups_ = groups;
+  run(x, batch, seq, nullptr, y);
+}
+
+void SelfAttention::run(const float* x, int64_t batch, int64_t seq, const uint8_t* key_valid,
+                        float* y) {
   shape_.batch = batch;
   shape_.seq = seq;
   const int64_t n = batch * seq;
   be_->copy(x, n * qkv_.in(), x_->fit(n * qkv_.in()));
   float* qkv = qkv_out_->fit(n * qkv_.out());
   float* ctx = ctx_->fit(n * proj_.in());
+  float* probs = probs_->fit(batch * shape_.heads * seq * seq);
   qkv_.forward(x, n, qkv);
-  be_->attention_forward(shape_, qkv, key_valid, probs_->fit(batch * shape_.heads * seq * seq),
-                         ctx);
+  if (bias_)
+    be_->attention_biased_forward(shape_, qkv, bias_, groups_, probs, ctx);
+  else
+    be_->attention_forward(shape_, qkv, key_valid, probs, ctx);
   proj_.forward(ctx, n, y);
 }
 
-void SelfAttention::backward(const float* dy, float* dx) {
+void SelfAttention::backward(const float* dy, float* dx, float* dbias) {
   const int64_t n = shape_.batch * shape_.seq;
   float* dctx = dctx_->fit(n * proj_.in());
   float* dqkv = dqkv_->fit(n * qkv_.out());
   proj_.backward(ctx_->data(), dy, n, dctx);
-  be_->attention_backward(shape_, qkv_out_->data(), probs_->data(), dctx, dqkv);
+  if (bias_) {
+    PARAMOE_REQUIRE(dbias, "SelfAttention::backward: a biased forward needs dbias");
+    be_->attention_biased_backward(shape_, qkv_out_->data(), probs_->data(), dctx, dqkv, dbias);
+  } else {
+    be_->attention_backward(shape_, qkv_out_->data(), probs_->data(), dctx, dqkv);
+  }
   qkv_.backward(x_->data(), dqkv, n, dx);
 }
 

@@ -22,7 +22,15 @@ class SelfAttention {
   // x, y: [batch·seq, d_model], replicated over MP; key_valid as attention.h
   // (nullable, host memory).
   void forward(const float* x, int64_t batch, int64_t seq, const uint8_t* key_valid, float* y);
-  void backward(const float* dy, float* dx);
+  // Swin's window attention: sequences are windows, and bias [groups, this rank's
+  // heads, seq, seq] (backend memory) is added to the scores, window b taking group
+  // b % groups. The backward then also writes the bias's gradient, summed over the
+  // windows, to dbias [heads, seq, seq].
+  void forward_biased(const float* x, int64_t batch, int64_t seq, const float* bias, int64_t groups,
+                      float* y);
+  // dbias: required after forward_biased, ignored otherwise.
+  void backward(const float* dy, float* dx, float* dbias = nullptr);
+  int64_t local_heads() const { return shape_.heads; }
   // Decoding: start_decoding empties the KV cache and sizes it for `batch`
   // sequences of up to `capacity` positions; decode then runs x [batch·fresh,
   // d_model], the next `fresh` positions of each sequence, over it (causal).
@@ -35,7 +43,12 @@ class SelfAttention {
  private:
   DenseBackend* be_;
   ParallelLinear qkv_, proj_;
+  // The shared part of forward and forward_biased: QKV, attention, projection.
+  void run(const float* x, int64_t batch, int64_t seq, const uint8_t* key_valid, float* y);
+
   cpu::AttentionShape shape_{};
+  const float* bias_ = nullptr;  // set by forward_biased
+  int64_t groups_ = 0;
   std::unique_ptr<BackendBuffer> x_, qkv_out_, probs_, ctx_, dctx_, dqkv_;
   std::unique_ptr<BackendBuffer> kv_;  // decoding: [batch, capacity, 2, heads, head_dim]
   cpu::CachedAttentionShape cached_{};

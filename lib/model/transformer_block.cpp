@@ -22,6 +22,9 @@ TransformerBlock::TransformerBlock(int index, const BlockShape& shape, const Moe
       a_(be.new_buffer()),
       t_(be.new_buffer()),
       da_(be.new_buffer()) {
+  if (shape.window.window > 0)
+    window_ = std::make_unique<WindowAttention>(block_name(index) + "/attn", attn_, shape.heads,
+                                                shape.window, be);
   if (shape.moe)
     moe_ = std::make_unique<MoeLayer>(moe_cfg, be.coll(), block_name(index) + "/moe/", seed, make);
   else
@@ -31,6 +34,7 @@ TransformerBlock::TransformerBlock(int index, const BlockShape& shape, const Moe
 std::vector<Param*> TransformerBlock::dense_params() {
   std::vector<Param*> out = ln1_.params();
   for (Param* p : attn_.params()) out.push_back(p);
+  if (window_) out.push_back(&window_->table);
   for (Param* p : ln2_.params()) out.push_back(p);
   if (mlp_)
     for (Param* p : mlp_->params()) out.push_back(p);
@@ -49,7 +53,10 @@ void TransformerBlock::forward(float* x, int64_t batch, int64_t seq, const uint8
   float* a = a_->fit(n_ * D_);
   float* t = t_->fit(n_ * D_);
   ln1_.forward(x, n_, a);
-  attn_.forward(a, batch, seq, key_valid, t);
+  if (window_)
+    window_->forward(a, batch, t);
+  else
+    attn_.forward(a, batch, seq, key_valid, t);
   ffn_forward(x);
 }
 
@@ -93,7 +100,10 @@ void TransformerBlock::backward(float* g) {
   }
   ln2_.backward(da, t);
   be_->accumulate(t, n_ * D_, g);
-  attn_.backward(g, da);
+  if (window_)
+    window_->backward(g, da);
+  else
+    attn_.backward(g, da);
   ln1_.backward(da, t);
   be_->accumulate(t, n_ * D_, g);
 }

@@ -15,20 +15,25 @@ namespace {
 // Each MoE layer's config as it runs: moe.schedule = "auto" and moe.expert_mode =
 // "auto" priced for this run's layout and one data-parallel shard of
 // train.tokens_per_step (every rank predicts the same from the same files, so all
-// agree without a collective). Every MoE layer has the same shape today, so the
-// choice is logged once when all layers agree, else once per layer.
+// agree without a collective). GPT and BERT layers share one shape, swin's differ
+// by stage; the choice is logged once when all layers agree, else once per layer.
 std::vector<MoeConfig> moe_layers_resolve(const Config& c, const ProcessGrid& grid) {
-  const int count = c.moe_layer_count();  // >= 1: the config requires an MoE block
-  if (c.moe.schedule != "auto" && c.moe.expert_mode != "auto")
-    return std::vector<MoeConfig>(count, c.moe);
+  const std::vector<Config::MoeLayerSite> sites = c.moe_layer_sites();  // >= 1 (validated)
+  const int count = static_cast<int>(sites.size());
+  std::vector<MoeConfig> out;
+  if (c.moe.schedule != "auto" && c.moe.expert_mode != "auto") {
+    for (const auto& site : sites) out.push_back(site.moe);
+    return out;
+  }
   const ClusterSpec cluster = cluster_load(c.plan.cluster);
   Layout layout = grid.layout();
   layout.ranks_per_node = cluster.ranks_per_node;
-  std::vector<MoeConfig> out;
   std::vector<std::string> lines(count);
   for (int l = 0; l < count; ++l) {
-    const LayerShape shape = layer_shape(c.moe, c.train.tokens_per_step / layout.dp());
-    out.push_back(moe_layer_resolve(c.moe, shape, layout, cluster, lines[l]));
+    const auto& site = sites[static_cast<size_t>(l)];
+    const LayerShape shape =
+        layer_shape(site.moe, c.train.tokens_per_step / layout.dp() / site.token_divisor);
+    out.push_back(moe_layer_resolve(site.moe, shape, layout, cluster, lines[l]));
   }
   const bool alike = std::all_of(lines.begin(), lines.end(),
                                  [&](const std::string& x) { return x == lines.front(); });
