@@ -6,6 +6,8 @@ pkgs=(build-essential cmake pkg-config
       openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
       libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
       libtomlplusplus-dev libcli11-dev clang-format
+      # paramoe data images: PNG directories and NumPy .npz archives
+      libpng-dev libzip-dev
       # jobs/emulated: network namespaces and tc for the emulated multi-node cluster
       iproute2
       # jobs/slurm: a real two-node Slurm on this host for the sbatch scripts' test
@@ -16,7 +18,10 @@ pkgs=(build-essential cmake pkg-config
       # perf/ plots
       python3-matplotlib
       # the default training text (inputs/data/make_corpus.sh): the King James Bible
-      bible-kjv)
+      bible-kjv
+      # the swin model's small real image set (inputs/data/make_digits.py): the
+      # handwritten digits scikit-learn ships
+      python3-sklearn)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,3 +34,4 @@ if ((${#missing[@]})); then
 fi
 echo "setup: all packages present"
 "$(dirname "$0")/inputs/data/make_corpus.sh"
+/usr/bin/python3 "$(dirname "$0")/inputs/data/make_digits.py"

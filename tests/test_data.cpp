@@ -1,7 +1,9 @@
 // Token data: the byte-level tokenizer and .bin shards round-trip, bad files are
 // refused with the file, the offset and what was expected, and TokenDataset's
 // sequences do not depend on how a batch is split over ranks, with BERT's
-// masked-LM rule (15% picked; 80/10/10) and padding as documented.
+// masked-LM rule (15% picked; 80/10/10) and padding as documented. Image shards
+// round-trip and bad ones are refused the same way; ImageDataset's images do not
+// depend on the split either, and it checks the shards against the model.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -13,6 +15,9 @@
 
 #include "core/error.h"
 #include "data/byte_tokenizer.h"
+#include "data/image_dataset.h"
+#include "data/image_file.h"
+#include "data/image_import.h"
 #include "data/token_dataset.h"
 #include "data/token_file.h"
 
@@ -181,6 +186,97 @@ TEST(TokenDataset, TooShortDataIsRefused) {
   d.train = p;
   const std::string e = error_of([&] { TokenDataset(model_of("gpt"), d, 1); });
   EXPECT_NE(e.find("training tokens, expected at least model.seq_len + 1 = 33"), std::string::npos)
+      << e;
+}
+
+// A small random image set written as a shard.
+ImageSet write_images(const std::string& path, int64_t count, const ImageShape& shape,
+                      int32_t classes) {
+  const ImageSet set = image_set_synthetic(count, shape, classes, 11);
+  image_shard_write(path, set.shape, set.classes, set.pixels, set.labels);
+  return set;
+}
+
+void patch_file(const std::string& path, long offset, int32_t value) {
+  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, offset, SEEK_SET);
+  std::fwrite(&value, 4, 1, f);
+  std::fclose(f);
+}
+
+TEST(ImageShard, RoundTrips) {
+  const std::string path = tmp_path("round.imgs");
+  const ImageSet set = write_images(path, 5, ImageShape{3, 4, 2}, 7);
+  const ImageFile f(path);
+  ASSERT_EQ(f.size(), 5);
+  EXPECT_EQ(f.shape().height, 3);
+  EXPECT_EQ(f.shape().width, 4);
+  EXPECT_EQ(f.shape().channels, 2);
+  EXPECT_EQ(f.classes(), 7);
+  for (int64_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(f.label(i), set.labels[i]);
+    EXPECT_EQ(std::vector<uint8_t>(f.image(i), f.image(i) + 24),
+              std::vector<uint8_t>(set.pixels.begin() + i * 24, set.pixels.begin() + (i + 1) * 24));
+  }
+}
+
+TEST(ImageShard, BadFilesNameFileOffsetAndExpectation) {
+  const std::string path = tmp_path("bad.imgs");
+  write_images(path, 4, ImageShape{2, 2, 1}, 3);
+  patch_file(path, 0, 20240520);  // a token shard's magic
+  std::string e = error_of([&] { ImageFile f(path); });
+  EXPECT_NE(e.find(path + ": offset 0: magic 20240520, expected 20241102"), std::string::npos) << e;
+
+  write_images(path, 4, ImageShape{2, 2, 1}, 3);
+  patch_file(path, kImageShardHeaderBytes + 4 * 2, 3);  // image 2's label
+  e = error_of([&] { ImageFile f(path); });
+  EXPECT_NE(e.find("label 3 of image 2, expected a class in [0, 3)"), std::string::npos) << e;
+
+  write_images(path, 4, ImageShape{2, 2, 1}, 3);
+  patch_file(path, 8, 5);  // the count: the file is now too short
+  e = error_of([&] { ImageFile f(path); });
+  EXPECT_NE(e.find("the header says 5 images of 2x2x1"), std::string::npos) << e;
+
+  e = error_of([&] { ImageFile f(tmp_path("missing.imgs")); });
+  EXPECT_NE(e.find("missing.imgs: cannot open image shard"), std::string::npos) << e;
+  e = error_of([&] { ImageSet s = image_set_from_npz(path); });
+  EXPECT_NE(e.find(path + ": cannot open as .npz"), std::string::npos) << e;
+}
+
+TEST(ImageDataset, ImagesDoNotDependOnTheSplitAndShardsMustFitTheModel) {
+  const std::string train = tmp_path("train.imgs"), val = tmp_path("val.imgs");
+  write_images(train, 40, ImageShape{4, 4, 3}, 5);
+  write_images(val, 9, ImageShape{4, 4, 3}, 5);
+  ModelConfig m;
+  m.type = "swin";
+  m.image_size = 4;
+  m.channels = 3;
+  m.classes = 5;
+  DataConfig d;
+  d.train = train;
+  d.val = val;
+  const ImageDataset ds(m, d, 3);
+  const ImageBatch whole = ds.train(10, 6), a = ds.train(10, 2), b = ds.train(12, 4);
+  std::vector<uint8_t> joined = a.pixels;
+  joined.insert(joined.end(), b.pixels.begin(), b.pixels.end());
+  EXPECT_EQ(whole.pixels, joined);
+  EXPECT_EQ(ds.val(8, 2).labels[1], ImageFile(val).label(0));  // validation wraps around
+
+  m.image_size = 8;
+  std::string e = error_of([&] { ImageDataset x(m, d, 3); });
+  EXPECT_NE(e.find(train + ": images of 4x4 pixels, expected 8x8 (model.image_size)"),
+            std::string::npos)
+      << e;
+  m.image_size = 4;
+  m.classes = 4;
+  e = error_of([&] { ImageDataset x(m, d, 3); });
+  EXPECT_NE(e.find("labels of 5 classes, expected at most model.classes = 4"), std::string::npos)
+      << e;
+  m.classes = 5;
+  write_images(val, 9, ImageShape{4, 4, 1}, 5);
+  e = error_of([&] { ImageDataset x(m, d, 3); });
+  EXPECT_NE(e.find(val + ": images of 1 channels, expected model.channels = 3"), std::string::npos)
       << e;
 }
 

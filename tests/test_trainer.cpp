@@ -23,8 +23,8 @@
 namespace paramoe {
 namespace {
 
-using test::layout_from_args;
 using test::comm_rank;
+using test::layout_from_args;
 
 const std::string kTiny = PARAMOE_INPUTS "/moe-tiny.toml";
 
@@ -185,7 +185,8 @@ TEST(TrainMetrics, CsvAndJsonlHoldEachStepAndAppendOnResume) {
   {
     MetricsLog log(dir + "/m.csv", dir + "/m.jsonl", false);
     log.step(sample_metrics());
-    log.validation(7, 1.5);
+    log.validation(7, Validation{1.5});
+    log.validation(9, Validation{1.5, 0.75});
   }
   {
     MetricsLog resumed(dir + "/m.csv", dir + "/m.jsonl", true);
@@ -198,10 +199,13 @@ TEST(TrainMetrics, CsvAndJsonlHoldEachStepAndAppendOnResume) {
             "moe_share,val_loss\n"
             "7,1.25,0.5,0.25,0.001,125,4096,10,3,2.5,0.75,\n"
             "7,,,,,,,,,,,1.5\n"
+            "9,,,,,,,,,,,1.5\n"
             "8,1.25,0.5,0.25,0.001,125,4096,10,3,2.5,0.75,\n");
   const std::string jsonl = read_file(dir + "/m.jsonl");
   EXPECT_NE(jsonl.find("{\"step\": 7, \"loss\": 1.25, \"aux_loss\": 0.5"), std::string::npos);
   EXPECT_NE(jsonl.find("{\"step\": 7, \"val_loss\": 1.5}"), std::string::npos);
+  EXPECT_NE(jsonl.find("{\"step\": 9, \"val_loss\": 1.5, \"val_accuracy\": 0.75}"),
+            std::string::npos);
   EXPECT_NE(jsonl.find("{\"step\": 8,"), std::string::npos);
   std::filesystem::remove_all(dir);
 }

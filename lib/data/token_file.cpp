@@ -1,15 +1,10 @@
 #include "data/token_file.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include "core/error.h"
+#include "data/mapped_file.h"
 
 namespace paramoe {
 
@@ -21,24 +16,10 @@ TokenFile::TokenFile(const std::string& path, const std::string& format, int64_t
                      const Reserved& reserved)
     : path_(path) {
   wide_ = token_format_of(path, format) == "bin";
-  // Every rank opens the same file, so every rank raises the same error.
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0)
-    throw_collective(path + ": cannot open token file (" + std::strerror(errno) +
-                     "); expected a .bin shard or a text file (see data.train / data.val)");
-  struct stat st {};
-  ::fstat(fd, &st);
-  map_bytes_ = static_cast<size_t>(st.st_size);
-  if (map_bytes_ > 0) {
-    map_ = ::mmap(nullptr, map_bytes_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map_ == MAP_FAILED) {
-      ::close(fd);
-      map_ = nullptr;
-      throw_collective(path + ": mmap failed (" + std::strerror(errno) + ")");
-    }
-  }
-  ::close(fd);
-  const auto* bytes = static_cast<const uint8_t*>(map_);
+  file_ = std::make_unique<MappedFile>(path, "token file",
+                                       "a .bin shard or a text file (see data.train / data.val)");
+  map_bytes_ = file_->size();
+  const uint8_t* bytes = file_->data();
   if (wide_) {
     if (map_bytes_ < static_cast<size_t>(kShardHeaderBytes))
       throw_collective(path + ": " + std::to_string(map_bytes_) + " bytes, expected a " +
@@ -81,9 +62,7 @@ TokenFile::TokenFile(const std::string& path, const std::string& format, int64_t
   }
 }
 
-TokenFile::~TokenFile() {
-  if (map_) ::munmap(map_, map_bytes_);
-}
+TokenFile::~TokenFile() = default;
 
 void token_shard_write(const std::string& path, const std::vector<int32_t>& tokens) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

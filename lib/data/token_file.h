@@ -9,11 +9,14 @@
 // a [MASK] in the input would be taken for a masked position), and names the file,
 // the byte offset and what was expected when one is wrong.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace paramoe {
+
+class MappedFile;
 
 constexpr int32_t kShardMagic = 20240520;
 constexpr int32_t kShardVersion = 1;
@@ -41,7 +44,7 @@ class TokenFile {
 
  private:
   std::string path_;
-  void* map_ = nullptr;
+  std::unique_ptr<MappedFile> file_;
   size_t map_bytes_ = 0;
   bool wide_ = false;
   const uint16_t* u16_ = nullptr;

@@ -50,7 +50,7 @@ class LanguageModelTask : public TrainTask {
     return r;
   }
 
-  double validate() override {
+  Validation validate() override {
     double sums[2] = {0.0, 0.0};  // cross-entropy, targets
     for (int v = 0; v < rc_.config.train.val_batches; ++v) {
       const TokenBatch b = shard(static_cast<int64_t>(v) * micro_seqs_, true);
@@ -59,7 +59,7 @@ class LanguageModelTask : public TrainTask {
     }
     rc_.coll->allreduce_sum(Group::Dp, sums, 2);
     model_.reset_timers();
-    return sums[0] / sums[1];
+    return {sums[0] / sums[1]};
   }
   bool has_validation() const override { return true; }
 

@@ -96,10 +96,12 @@ void MetricsLog::step(const StepMetrics& m) {
   if (jsonl_.is_open()) jsonl_ << "}" << std::endl;
 }
 
-void MetricsLog::validation(int step, double val_loss) {
-  if (csv_.is_open()) csv_ << step << ",,,,,,,,,,," << val_loss << std::endl;
-  if (jsonl_.is_open())
-    jsonl_ << "{\"step\": " << step << ", \"val_loss\": " << val_loss << "}" << std::endl;
+void MetricsLog::validation(int step, const Validation& v) {
+  if (csv_.is_open()) csv_ << step << ",,,,,,,,,,," << v.loss << std::endl;
+  if (!jsonl_.is_open()) return;
+  jsonl_ << "{\"step\": " << step << ", \"val_loss\": " << v.loss;
+  if (!std::isnan(v.accuracy)) jsonl_ << ", \"val_accuracy\": " << v.accuracy;
+  jsonl_ << "}" << std::endl;
 }
 
 ProgressBar::ProgressBar(bool enabled, int total)

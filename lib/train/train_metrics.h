@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "moe/router.h"
+#include "train/train_task.h"
 
 namespace paramoe {
 
@@ -44,7 +45,7 @@ class MetricsLog {
   // Empty paths write nothing. A resumed run appends to the files of the run it continues.
   MetricsLog(const std::string& csv, const std::string& jsonl, bool append);
   void step(const StepMetrics& m);
-  void validation(int step, double val_loss);
+  void validation(int step, const Validation& v);  // JSONL also gets the accuracy
 
  private:
   std::ofstream csv_, jsonl_;

@@ -44,7 +44,7 @@ void checkpoint_require_same_model(const CheckpointMeta& meta, const std::string
                      "\"; expected the same model type");
   // Byte-level text and a tokenizer's .bin shard can share a vocabulary size, but
   // not the meaning of the ids the embedding was trained on.
-  if (cfg.model.transformer()) {
+  if (cfg.model.language_model()) {
     const std::string was_data =
         config_stored_string(meta.config_toml, stored, "data", "train", "");
     const std::string was_tokens = token_format_of(

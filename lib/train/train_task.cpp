@@ -3,6 +3,7 @@
 namespace paramoe {
 
 std::unique_ptr<TrainTask> make_train_task(const RunContext& rc) {
+  if (rc.config.model.swin()) return make_image_classification_task(rc);
   return rc.config.model.transformer() ? make_language_model_task(rc) : make_synthetic_task(rc);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // What `paramoe train` trains, behind one interface so that the loop (optimizer,
 // clipping, checkpoints, preemption, logging) is shared: the synthetic MoE stack
-// (model.type = "stack") or a GPT/BERT language model on token data.
+// (model.type = "stack"), a GPT/BERT language model on token data, or the Swin-MoE
+// classifier on image shards.
 #include <limits>
 #include <memory>
 #include <string>
@@ -18,6 +19,11 @@ struct StepResult {
   float aux = 0, z = 0;  // the MoE layers' losses (mean over micro-batches), with coefficients
 };
 
+struct Validation {
+  double loss = std::numeric_limits<double>::quiet_NaN();
+  double accuracy = std::numeric_limits<double>::quiet_NaN();  // classifiers only
+};
+
 class TrainTask {
  public:
   virtual ~TrainTask() = default;
@@ -30,9 +36,10 @@ class TrainTask {
   // `tokens_seen` (this rank's shard of it): gradients accumulate. The loss is
   // agreed by every rank. Collective.
   virtual StepResult run_step(int64_t tokens_seen) = 0;
-  // Mean validation loss over train.val_batches batches; NaN where the task has no
-  // validation data. Collective.
-  virtual double validate() { return std::numeric_limits<double>::quiet_NaN(); }
+  // Mean validation loss over train.val_batches batches (and, for a classifier,
+  // the share of images whose top class is their label); NaN where the task has
+  // no validation data. Collective.
+  virtual Validation validate() { return {}; }
   virtual bool has_validation() const { return false; }
   // Seconds spent in MoE layers since the last call (this rank).
   virtual double take_moe_seconds() = 0;
@@ -41,6 +48,7 @@ class TrainTask {
 
 std::unique_ptr<TrainTask> make_synthetic_task(const RunContext& rc);
 std::unique_ptr<TrainTask> make_language_model_task(const RunContext& rc);
+std::unique_ptr<TrainTask> make_image_classification_task(const RunContext& rc);
 // The task model.type asks for.
 std::unique_ptr<TrainTask> make_train_task(const RunContext& rc);
 

@@ -311,12 +311,17 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
     summary.last_step = done;
     if (task->has_validation() && tc.val_every > 0 &&
         (done % tc.val_every == 0 || done == tc.steps)) {
-      const double val = task->validate();
+      const Validation val = task->validate();
       progress.clear();
-      char line[128];
+      char line[160];
       std::snprintf(line, sizeof line, "step %5d/%d | val loss %.6f (%d batches)", done, tc.steps,
-                    val, tc.val_batches);
-      log_info(line);
+                    val.loss, tc.val_batches);
+      std::string text = line;
+      if (!std::isnan(val.accuracy)) {
+        std::snprintf(line, sizeof line, " | val accuracy %.2f%%", 100.0 * val.accuracy);
+        text += line;
+      }
+      log_info(text);
       metrics.validation(done, val);
     }
 
