@@ -51,8 +51,9 @@ void train_colocated(const TrainArgs& a) {
 
 void add_train_command(CLI::App& app, Commands& out) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "train", "train the config's model: GPT/BERT MoE on token data, or the synthetic MoE stack");
+  CLI::App* cmd = app.add_subcommand("train",
+                                     "train the config's model: GPT/BERT MoE on token data, "
+                                     "Swin-MoE on image shards, or the synthetic MoE stack");
   add_config_options(cmd, args->config, args->overrides);
   CLI::Option* resume =
       cmd->add_option("--resume", args->resume,
