@@ -117,6 +117,8 @@ struct Result {
   float aux = 0, z = 0;
   int64_t capacity = 0, dropped = 0;  // the layer's last forward
   size_t shadowed = 0;                // experts it shadowed (moe.shadow)
+  int64_t send_rows = 0;              // rows this rank sent to the experts
+  std::vector<int> send_counts;       // per slot
 };
 
 MoeConfig case_config(const std::string& name) {
@@ -230,6 +232,8 @@ Result run_layer(const Fixture& f, MoeConfig cfg, const std::string& schedule,
   r.capacity = layer.last_run().capacity;
   r.dropped = layer.last_run().routing.dropped_global;
   r.shadowed = layer.last_run().shadowed.size();
+  r.send_rows = layer.last_run().plan.send_rows();
+  r.send_counts = layer.last_run().plan.send_counts;
   for (Param* p : layer.params().all()) r.params.push_back(*p);
   return r;
 }
@@ -352,6 +356,36 @@ TEST(MoeLayer, DynamicCapacityIsFixedOrDropless) {
     expect_same_arithmetic(dynamic, fixed_run, name);
   }
 }
+
+// moe.pad_to_capacity (the capacity-padded baseline): every expert's rows padded
+// to the capacity, on every model-centric schedule, against the same layer
+// unpadded. With Tutel's dynamic capacity at -E nothing drops and the capacity is
+// the busiest expert's load, so every slot carries at least this rank's share of
+// it, and the pad rows (outputs dropped, gradients zero) change the results only
+// by the order of fp32 sums.
+#ifndef PARAMOE_TEST_CUDA  // moe.pad_to_capacity runs on the CPU only
+TEST(MoeLayer, PaddingToCapacityChangesNothing) {
+  const ParallelConfig par = layout_from_args();
+  for (const std::string& name : layer_cases()) {
+    const Fixture f = fixture_read(golden_dir() + "/" + name + ".bin");
+    MoeConfig cfg = case_config(name);
+    if (cfg.capacity_factor > 0 || cfg.shared_experts > 0) continue;
+    cfg.capacity_factor = -cfg.num_experts;
+    for (const std::string& s : schedules_for(par)) {
+      if (s == "dc") continue;
+      const Result plain = run_layer(f, cfg, s, par, Sharding::Even);
+      MoeConfig padded_cfg = cfg;
+      padded_cfg.pad_to_capacity = true;
+      const Result padded = run_layer(f, padded_cfg, s, par, Sharding::Even);
+      EXPECT_EQ(padded.dropped, 0) << name << " " << s;
+      EXPECT_GT(padded.send_rows, plain.send_rows) << name << " " << s << ": nothing padded";
+      const int64_t least = *std::min_element(padded.send_counts.begin(), padded.send_counts.end());
+      EXPECT_GT(least, 0) << name << " " << s << ": an expert without its padded block";
+      expect_agree(padded, plain, name + " " + s + " padded");
+    }
+  }
+}
+#endif
 
 TEST(MoeLayer, SchedulesAgreeWithS1) {
   REQUIRE_GPU();

@@ -164,6 +164,11 @@ void validate(const Config& c) {
   require(shadow_parse(m.shadow, m.num_experts, shadow), o, "moe", "shadow",
           "\"off\", \"auto\" or \"top:N\" with 1 <= N <= moe.num_experts = " +
               std::to_string(m.num_experts));
+  require(!m.pad_to_capacity || (m.capacity_factor != 0.0 && m.expert_mode == "model-centric" &&
+                                 m.shadow == "off" && c.device.type == "cpu"),
+          o, "moe", "pad_to_capacity",
+          "false, or true with a capacity (moe.capacity_factor != 0), moe.expert_mode = "
+          "\"model-centric\", moe.shadow = \"off\" and device.type = \"cpu\"");
   require(m.shadow == "off" || c.device.type == "cpu", o, "moe", "shadow",
           "\"off\" with device.type = \"cuda\" (the GPU backend has no shadowed experts yet)");
   require(m.shadow == "off" || m.expert_mode != "data-centric", o, "moe", "shadow",
@@ -346,6 +351,7 @@ Config config_parse(const std::string& text, const std::string& origin,
                 int_key("top_k", m.top_k),
                 string_key("activation", m.activation),
                 double_key("capacity_factor", m.capacity_factor),
+                bool_key("pad_to_capacity", m.pad_to_capacity),
                 bool_key("renormalize", m.renormalize),
                 double_key("aux_loss_coef", m.aux_loss_coef),
                 double_key("z_loss_coef", m.z_loss_coef),

@@ -28,6 +28,10 @@ struct MoeConfig {
   int top_k = 2;
   std::string activation = "gelu";  // gelu | swiglu
   double capacity_factor = 0.0;     // 0: dropless; < 0: dynamic (router_capacity)
+  // With a capacity: pad every expert's rows to it, as GShard and Tutel lay out
+  // fixed-size expert buffers (the all-to-all and the experts handle the padding
+  // too; HEXA-MoE's capacity-padded baseline). Model-centric, CPU only.
+  bool pad_to_capacity = false;
   bool renormalize = true;
   double aux_loss_coef = 0.01;
   double z_loss_coef = 0.001;

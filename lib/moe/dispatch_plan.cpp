@@ -1,5 +1,6 @@
 #include "moe/dispatch_plan.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "kernels/cpu/dispatch_ops.h"
@@ -10,8 +11,34 @@ int64_t DispatchPlan::recv_rows() const {
   return std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
 }
 
+namespace {
+
+// Moves each slot's rows to the start of a block of max(count, pad_rows) rows.
+void pad_slots(const Routing& r, const std::vector<int32_t>& slot, int64_t pad_rows,
+               std::vector<int64_t>& count, DispatchPlan& plan) {
+  const size_t slots = count.size();
+  std::vector<int64_t> from(slots + 1, 0), to(slots + 1, 0);
+  for (size_t s = 0; s < slots; ++s) {
+    from[s + 1] = from[s] + count[s];
+    to[s + 1] = to[s] + std::max(count[s], pad_rows);
+  }
+  std::vector<int32_t> token(static_cast<size_t>(to[slots]), 0);
+  for (size_t s = 0; s < slots; ++s)
+    for (int64_t i = 0; i < count[s]; ++i) token[to[s] + i] = plan.send_token[from[s] + i];
+  for (size_t a = 0; a < plan.send_pos.size(); ++a) {
+    if (plan.send_pos[a] < 0) continue;
+    const auto s = static_cast<size_t>(slot[r.expert[a]]);
+    plan.send_pos[a] = static_cast<int32_t>(to[s] + (plan.send_pos[a] - from[s]));
+  }
+  plan.send_token = std::move(token);
+  for (size_t s = 0; s < slots; ++s) count[s] = std::max(count[s], pad_rows);
+}
+
+}  // namespace
+
 void dispatch_plan_build_send(const Routing& r, int ep, int local_experts,
-                              const std::vector<int>& slot_of, DispatchPlan& plan) {
+                              const std::vector<int>& slot_of, DispatchPlan& plan,
+                              int64_t pad_rows) {
   const int E = r.num_experts, k = r.k, slots = ep * local_experts;
   plan.ep = ep;
   plan.num_experts = E;
@@ -23,6 +50,7 @@ void dispatch_plan_build_send(const Routing& r, int ep, int local_experts,
   plan.send_token.assign(rows, 0);
   cpu::dispatch_positions(r.expert.data(), r.kept.data(), r.tokens, k, slot.data(), slots,
                           count.data(), plan.send_pos.data(), plan.send_token.data());
+  if (pad_rows > 0 && r.tokens > 0) pad_slots(r, slot, pad_rows, count, plan);
   plan.ep_send_rows.assign(ep, 0);
   plan.send_counts.assign(slots, 0);
   for (int s = 0; s < slots; ++s) {

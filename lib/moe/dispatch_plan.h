@@ -36,8 +36,14 @@ struct DispatchPlan {
 
 // slot_of: expert → slot in [0, ep · local_experts): the layer's placement
 // (local_experts = E/ep), or shadow_slots' (expert_shadow.h) with shadowed experts.
+// pad_rows > 0 (moe.pad_to_capacity): every slot's block is padded to at least that
+// many rows, as capacity-based systems (GShard, Tutel) lay out fixed-size expert
+// buffers; the pad rows repeat token 0's row (so they cost what real rows cost),
+// no send_pos points at them, so their outputs are dropped and their gradients
+// are zero.
 void dispatch_plan_build_send(const Routing& r, int ep, int local_experts,
-                              const std::vector<int>& slot_of, DispatchPlan& plan);
+                              const std::vector<int>& slot_of, DispatchPlan& plan,
+                              int64_t pad_rows = 0);
 // After the counts exchange: recv_counts [ep, local_experts].
 void dispatch_plan_set_recv(DispatchPlan& plan, std::vector<int> recv_counts);
 // counts: [blocks, ep, local_experts]; builds sorted_from and expert_offsets.

@@ -258,12 +258,19 @@ class Executor {
     const int ep = size(Group::Ep);
     if (c_.run.shadowed.empty()) {
       dispatch_plan_build_send(c_.run.routing, ep, c_.placement.local_experts(),
-                               c_.placement.slot_of, c_.run.plan);
+                               c_.placement.slot_of, c_.run.plan, pad_rows());
       return 0;
     }
     const ShadowSlots slots = shadow_slots(c_.placement, c_.run.shadowed, rank(Group::Ep));
     dispatch_plan_build_send(c_.run.routing, ep, slots.local_experts, slots.slot_of, c_.run.plan);
     return 0;
+  }
+
+  // moe.pad_to_capacity: this rank's share of the MP group's capacity per expert
+  // (the whole of it when the group's tokens were not split over MP).
+  int64_t pad_rows() const {
+    if (!c_.cfg.pad_to_capacity || c_.run.capacity <= 0 || c_.run.tokens <= 0) return 0;
+    return (c_.run.capacity * c_.run.routing.tokens + c_.run.tokens - 1) / c_.run.tokens;
   }
 
   int64_t counts_exchange() {
