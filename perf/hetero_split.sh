@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# hetero_split.sh [OUT.csv] [RUNS]: the speed-proportional split against the even
-# split on unequal devices, emulated with CPU pinning: 3 ranks, rank 0 alone on CPU
-# 0, ranks 1 and 2 sharing CPU 1 (so rank 0 is about twice as fast). Speeds come
+# hetero_split.sh [OUT.csv] [RUNS] [MODEL]: the speed-proportional split against the
+# even split on unequal devices, emulated with CPU pinning: 3 ranks, rank 0 alone on
+# CPU 0, ranks 1 and 2 sharing CPU 1 (so rank 0 is about twice as fast). Speeds come
 # from `train --calibrate-speed` under that pinning.
-#   data-centric:  dp = 3, the batch split by speed (MoE stack, D=128, H=384, E=8);
+#   data-centric:  dp = 3, the batch split by speed;
 #   model-centric: esp = 3, the experts' hidden dimension split by speed.
+# MODEL "stack" (default): the MoE stack, D=128, H=384, E=8, 2 layers, 3072 tokens;
+# "swin": inputs/models/swin-moe-tiny.toml (mp = ep = 1) on 96 synthetic 8x8 images
+# per step.
 # Each (mode, split) runs RUNS times (default 5) for 30 steps, the four taking turns
 # in each round (so a slow spell of the shared host falls on all alike); a run's
 # value is its median step time over steps 6-30, the table's the median over runs.
@@ -13,9 +16,19 @@ out=${1:-perf/results/hetero_split.csv}
 runs=${2:-5}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+model=${3:-stack}
+cfg=inputs/moe-tiny.toml
 common=(--set moe.d_model=128 --set moe.d_hidden=384 --set train.layers=2 --set train.steps=30
         --set train.tokens_per_step=3072 --set train.log_every=1 --set parallel.mp=1
         --set parallel.ep=1)
+if [[ $model == swin ]]; then
+  cfg=inputs/models/swin-moe-tiny.toml
+  build/app/paramoe data synthetic-images "$work/images.imgs" --count 2048 --size 8 --channels 1 \
+    --classes 10 >/dev/null
+  common=(--set data.train="$work/images.imgs" --set data.val="" --set train.steps=30
+          --set train.val_every=0 --set train.tokens_per_step=6144 --set train.log_every=1
+          --set parallel.mp=1 --set parallel.ep=1)
+fi
 echo "mode,split,median_step_ms,runs,speeds,saving_vs_even,expected_saving_expert_compute" > "$out"
 for r in $(seq "$runs"); do
   for mode in data-centric model-centric; do
@@ -23,7 +36,7 @@ for r in $(seq "$runs"); do
     for split in even speed; do
       extra=(); [[ $split == speed ]] && extra=(--calibrate-speed)
       mpirun --oversubscribe --bind-to none -np 3 perf/pin_by_rank.sh 0,1,1 \
-        build/app/paramoe train inputs/moe-tiny.toml "${common[@]}" --set parallel.esp=$esp \
+        build/app/paramoe train "$cfg" "${common[@]}" --set parallel.esp=$esp \
         --set moe.expert_mode=$mode --set parallel.split=$split "${extra[@]}" \
         --set train.metrics_csv="$work/$mode-$split-$r.csv" </dev/null > "$work/$mode-$split-$r.log" 2>&1
     done
