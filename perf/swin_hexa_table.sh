@@ -19,7 +19,8 @@
 # Every (point, variant) runs RUNS times (default 3) for 12 steps, the four variants
 # taking turns within each round; a run's latency is its median step time over
 # steps 3-12 and the table's the median over runs; memory is paramoe's end-of-run
-# line (VmHWM of the largest rank, the training state and the weight cache) and
+# line (VmHWM of the largest rank, how much the resident set grew during the steps,
+# the training state and the weight cache) and
 # the padding the mean over steps of the MoE layers' max/mean expert load (what
 # padding to the busiest expert multiplies the expert rows by).
 set -euo pipefail
@@ -64,20 +65,21 @@ done
 /usr/bin/python3 - "$work" "$runs" "${points[@]}" > "$out" <<'PY'
 import csv, json, re, statistics, sys
 work, runs, points = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-print("model,images,experts,variant,step_ms,peak_rss_mib,training_state_mib,weight_cache_mib,"
-      "max_mean_load,auto_pick,runs,step_ms_min,step_ms_max")
+print("model,images,experts,variant,step_ms,peak_rss_mib,grown_in_training_mib,"
+      "training_state_mib,weight_cache_mib,max_mean_load,auto_pick,runs,step_ms_min,step_ms_max")
 for p in points:
     model, images, experts = p.split()
     for v in ("mc", "dc", "auto", "padded"):
-        ms, rss, state, cache, load, picks = [], [], [], [], [], set()
+        ms, rss, state, cache, grown, load, picks = [], [], [], [], [], [], set()
         for r in range(1, runs + 1):
             name = f"{work}/{model}-{images}-{experts}-{v}-{r}"
             rows = list(csv.DictReader(open(name + ".csv")))[2:]
             ms.append(statistics.median(float(x["step_ms"]) for x in rows))
             log = open(name + ".log").read()
             m = re.search(r"peak resident set ([0-9.]+) MiB, training state ([0-9.]+) MiB, "
-                          r"weight cache ([0-9.]+) MiB", log)
+                          r"weight cache ([0-9.]+) MiB, grown in training ([0-9.-]+) MiB", log)
             rss.append(float(m.group(1))); state.append(float(m.group(2))); cache.append(float(m.group(3)))
+            grown.append(float(m.group(4)))
             for line in open(name + ".jsonl"):
                 j = json.loads(line)
                 for l in j.get("expert_load", []):
@@ -85,7 +87,8 @@ for p in points:
             for pick in re.findall(r"expert_mode auto: (data-centric|\S+)", log):
                 picks.add("dc" if pick == "data-centric" else "mc")
         med = statistics.median
-        print(f"{model},{images},{experts},{v},{med(ms):.2f},{med(rss):.1f},{med(state):.2f},"
+        print(f"{model},{images},{experts},{v},{med(ms):.2f},{med(rss):.1f},{med(grown):.1f},"
+              f"{med(state):.2f},"
               f"{med(cache):.2f},{statistics.mean(load):.3f},{'/'.join(sorted(picks))},{runs},"
               f"{min(ms):.2f},{max(ms):.2f}")
 PY

@@ -127,11 +127,16 @@ void write_traffic(const RunContext& rc, TrainTask& task) {
 // The largest per-rank peak resident set, the training state paramoe holds
 // (parameters, gradients and both AdamW moments: 4 floats per element, in host
 // memory and, on a GPU, again in device memory) and the data-centric weight caches,
-// with how their gathers were served. On a GPU also the device memory in use: the
+// with how their gathers were served, and how much the resident set grew during the
+// steps. On a GPU also the device memory in use: the
 // device buffers grow to the largest step and are kept, so at the end of the run
 // this is the run's peak, less the stream-ordered pool's transient scratch.
+// "grown in training" is the peak less the resident set when the first step began
+// (the model, the optimizer and the libraries were in place): the activations,
+// row buffers and caches the steps needed, which is what the execution modes and
+// capacity padding change.
 void log_memory(const RunContext& rc, const std::vector<Param*>& params,
-                const std::vector<MoeLayer*>& layers) {
+                const std::vector<MoeLayer*>& layers, int64_t rss_at_first_step) {
   double state = 0.0;
   for (const Param* p : params) state += 4.0 * sizeof(float) * static_cast<double>(p->value.size());
   std::set<const WeightCache*> caches;
@@ -145,13 +150,14 @@ void log_memory(const RunContext& rc, const std::vector<Param*>& params,
     served.prefetched += c->stats().prefetched;
     served.reused += c->stats().reused;
   }
-  double m[3] = {static_cast<double>(peak_rss_bytes()), state, cache};
-  rc.coll->allreduce_max(Group::World, m, 3);
-  char line[200];
+  const auto peak = static_cast<double>(peak_rss_bytes());
+  double m[4] = {peak, state, cache, peak - static_cast<double>(rss_at_first_step)};
+  rc.coll->allreduce_max(Group::World, m, 4);
+  char line[240];
   std::snprintf(line, sizeof line,
                 "memory: peak resident set %.1f MiB, training state %.2f MiB, weight cache "
-                "%.2f MiB (largest rank)",
-                m[0] / (1 << 20), m[1] / (1 << 20), m[2] / (1 << 20));
+                "%.2f MiB, grown in training %.1f MiB (largest rank)",
+                m[0] / (1 << 20), m[1] / (1 << 20), m[2] / (1 << 20), m[3] / (1 << 20));
   log_info(line);
   if (rc.layers.device_memory) {
     std::array<double, 2> gpu = rc.layers.device_memory();
@@ -235,6 +241,7 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
   int interval_steps = 0;
   StragglerWarning straggler_warning(cfg.straggler.factor);
   watchdog_take_wait_seconds();  // waits before the first step are not a step's
+  const int64_t rss_at_first_step = current_rss_bytes();
   for (int step = static_cast<int>(start.step); step < tc.steps; ++step) {
     watchdog_at_step(step, last_step_seconds);
     const double t0 = now_seconds();
@@ -351,7 +358,7 @@ TrainSummary train_run(const RunContext& rc, const std::string& resume_from) {
     }
   }
   if (!tc.traffic_csv.empty()) write_traffic(rc, *task);
-  log_memory(rc, params, task->moe_layers());
+  log_memory(rc, params, task->moe_layers(), rss_at_first_step);
   return summary;
 }
 
