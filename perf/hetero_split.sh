@@ -6,8 +6,8 @@
 #   data-centric:  dp = 3, the batch split by speed;
 #   model-centric: esp = 3, the experts' hidden dimension split by speed.
 # MODEL "stack" (default): the MoE stack, D=128, H=384, E=8, 2 layers, 3072 tokens;
-# "swin": inputs/models/swin-moe-tiny.toml (mp = ep = 1) on 96 synthetic 8x8 images
-# per step.
+# "swin": inputs/models/swin-moe-tiny.toml (mp = ep = 1; H 96 at stage 0's width, so
+# that esp = 3 divides it) on 96 synthetic 8x8 images per step.
 # Each (mode, split) runs RUNS times (default 5) for 30 steps, the four taking turns
 # in each round (so a slow spell of the shared host falls on all alike); a run's
 # value is its median step time over steps 6-30, the table's the median over runs.
@@ -27,7 +27,7 @@ if [[ $model == swin ]]; then
     --classes 10 >/dev/null
   common=(--set data.train="$work/images.imgs" --set data.val="" --set train.steps=30
           --set train.val_every=0 --set train.tokens_per_step=6144 --set train.log_every=1
-          --set parallel.mp=1 --set parallel.ep=1)
+          --set parallel.mp=1 --set parallel.ep=1 --set moe.d_hidden=96)
 fi
 echo "mode,split,median_step_ms,runs,speeds,saving_vs_even,expected_saving_expert_compute" > "$out"
 for r in $(seq "$runs"); do
