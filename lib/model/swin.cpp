@@ -94,10 +94,7 @@ void SwinModel::load_params() {
 }
 
 std::vector<MoeLayer*> SwinModel::moe_layers() {
-  std::vector<MoeLayer*> out;
-  for (auto& b : blocks_)
-    if (b->moe()) out.push_back(b->moe());
-  return out;
+  return blocks_moe_layers(blocks_);
 }
 
 double SwinModel::forward(const ImageBatch& batch) {
@@ -160,27 +157,19 @@ void SwinModel::backward(float ce_scale, float moe_scale) {
 }
 
 float SwinModel::aux_loss() const {
-  float s = 0;
-  for (const auto& b : blocks_)
-    if (b->moe()) s += b->moe()->aux_loss();
-  return s;
+  return blocks_aux_loss(blocks_);
 }
 
 float SwinModel::z_loss() const {
-  float s = 0;
-  for (const auto& b : blocks_)
-    if (b->moe()) s += b->moe()->z_loss();
-  return s;
+  return blocks_z_loss(blocks_);
 }
 
 double SwinModel::moe_seconds() const {
-  double s = 0;
-  for (const auto& b : blocks_) s += b->moe_seconds();
-  return s;
+  return blocks_moe_seconds(blocks_);
 }
 
 void SwinModel::reset_timers() {
-  for (auto& b : blocks_) b->reset_moe_seconds();
+  blocks_reset_moe_seconds(blocks_);
 }
 
 }  // namespace paramoe

@@ -86,10 +86,7 @@ void TransformerModel::load_params() {
 }
 
 std::vector<MoeLayer*> TransformerModel::moe_layers() {
-  std::vector<MoeLayer*> out;
-  for (auto& b : blocks_)
-    if (b->moe()) out.push_back(b->moe());
-  return out;
+  return blocks_moe_layers(blocks_);
 }
 
 std::vector<TransformerBlock*> TransformerModel::blocks() {
@@ -148,27 +145,19 @@ std::vector<float> TransformerModel::decode(const int32_t* ids, int64_t fresh) {
 }
 
 float TransformerModel::aux_loss() const {
-  float s = 0;
-  for (const auto& b : blocks_)
-    if (b->moe()) s += b->moe()->aux_loss();
-  return s;
+  return blocks_aux_loss(blocks_);
 }
 
 float TransformerModel::z_loss() const {
-  float s = 0;
-  for (const auto& b : blocks_)
-    if (b->moe()) s += b->moe()->z_loss();
-  return s;
+  return blocks_z_loss(blocks_);
 }
 
 double TransformerModel::moe_seconds() const {
-  double s = 0;
-  for (const auto& b : blocks_) s += b->moe_seconds();
-  return s;
+  return blocks_moe_seconds(blocks_);
 }
 
 void TransformerModel::reset_timers() {
-  for (auto& b : blocks_) b->reset_moe_seconds();
+  blocks_reset_moe_seconds(blocks_);
 }
 
 }  // namespace paramoe

@@ -108,4 +108,33 @@ void TransformerBlock::backward(float* g) {
   be_->accumulate(t, n_ * D_, g);
 }
 
+std::vector<MoeLayer*> blocks_moe_layers(const Blocks& blocks) {
+  std::vector<MoeLayer*> out;
+  for (const auto& b : blocks)
+    if (b->moe()) out.push_back(b->moe());
+  return out;
+}
+
+float blocks_aux_loss(const Blocks& blocks) {
+  float s = 0;
+  for (MoeLayer* m : blocks_moe_layers(blocks)) s += m->aux_loss();
+  return s;
+}
+
+float blocks_z_loss(const Blocks& blocks) {
+  float s = 0;
+  for (MoeLayer* m : blocks_moe_layers(blocks)) s += m->z_loss();
+  return s;
+}
+
+double blocks_moe_seconds(const Blocks& blocks) {
+  double s = 0;
+  for (const auto& b : blocks) s += b->moe_seconds();
+  return s;
+}
+
+void blocks_reset_moe_seconds(Blocks& blocks) {
+  for (auto& b : blocks) b->reset_moe_seconds();
+}
+
 }  // namespace paramoe

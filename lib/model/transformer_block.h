@@ -59,4 +59,14 @@ class TransformerBlock {
   double moe_seconds_ = 0;
 };
 
+// What a model of blocks reports about its MoE layers, in block order: the layers,
+// their aux and z losses (with coefficients), the seconds spent in them since the
+// last reset. Shared by the GPT/BERT and Swin models.
+using Blocks = std::vector<std::unique_ptr<TransformerBlock>>;
+std::vector<MoeLayer*> blocks_moe_layers(const Blocks& blocks);
+float blocks_aux_loss(const Blocks& blocks);
+float blocks_z_loss(const Blocks& blocks);
+double blocks_moe_seconds(const Blocks& blocks);
+void blocks_reset_moe_seconds(Blocks& blocks);
+
 }  // namespace paramoe

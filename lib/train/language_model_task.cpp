@@ -1,35 +1,16 @@
 // model.type = "gpt" | "bert": a TransformerModel on a TokenDataset, with gradient
 // accumulation over train.micro_batches and validation.
-#include "core/error.h"
-#include "core/row_split.h"
 #include "data/token_dataset.h"
 #include "model/transformer.h"
-#include "train/train_task.h"
+#include "train/model_task.h"
 
 namespace paramoe {
 
 namespace {
 
-class LanguageModelTask : public TrainTask {
+class LanguageModelTask : public ModelTask<TransformerModel, TokenDataset> {
  public:
-  explicit LanguageModelTask(const RunContext& rc)
-      : rc_(rc),
-        data_(rc.config.model, rc.config.data, static_cast<uint64_t>(rc.config.train.seed)),
-        model_(rc.config, rc.moe_layers, *rc.layers.coll,
-               static_cast<uint64_t>(rc.config.train.seed), rc.layers.make, rc.layers.make_dense) {
-    const Config& c = rc.config;
-    micro_seqs_ = c.train.tokens_per_step / c.model.seq_len / c.train.micro_batches;
-    const int dp = rc.grid->layout().dp();
-    if (micro_seqs_ < dp)
-      throw_collective(c.origin + ": [train] tokens_per_step: a micro-batch has " +
-                       std::to_string(micro_seqs_) +
-                       " sequences (tokens_per_step / seq_len / "
-                       "micro_batches), expected at least one per data-parallel rank (dp = " +
-                       std::to_string(dp) + ")");
-  }
-  std::vector<MoeLayer*> moe_layers() override { return model_.moe_layers(); }
-  std::vector<ResidentParam> resident_params() override { return model_.resident_params(); }
-  void values_changed() override { model_.values_changed(); }
+  explicit LanguageModelTask(const RunContext& rc) : ModelTask(rc, "sequences") {}
 
   StepResult run_step(int64_t tokens_seen) override {
     const int M = rc_.config.train.micro_batches;
@@ -37,7 +18,7 @@ class LanguageModelTask : public TrainTask {
     StepResult r;
     double ce = 0.0;  // this rank's share of the step's mean cross-entropy
     for (int m = 0; m < M; ++m) {
-      const TokenBatch b = shard(first + m * micro_seqs_, false);
+      const TokenBatch b = shard(first + m * micro_, false);
       const double targets = global_targets(b);
       const double sum = model_.forward(b);
       model_.backward(static_cast<float>(1.0 / (targets * M)), 1.0f / static_cast<float>(M));
@@ -53,7 +34,7 @@ class LanguageModelTask : public TrainTask {
   Validation validate() override {
     double sums[2] = {0.0, 0.0};  // cross-entropy, targets
     for (int v = 0; v < rc_.config.train.val_batches; ++v) {
-      const TokenBatch b = shard(static_cast<int64_t>(v) * micro_seqs_, true);
+      const TokenBatch b = shard(static_cast<int64_t>(v) * micro_, true);
       sums[0] += model_.forward(b);
       sums[1] += static_cast<double>(b.targets());
     }
@@ -61,30 +42,17 @@ class LanguageModelTask : public TrainTask {
     model_.reset_timers();
     return {sums[0] / sums[1]};
   }
-  bool has_validation() const override { return true; }
-
-  double take_moe_seconds() override {
-    const double s = model_.moe_seconds();
-    model_.reset_timers();
-    return s;
-  }
   std::string describe() const override {
     const Config& c = rc_.config;
     return c.model.type + "-moe: " + std::to_string(c.train.layers) + " blocks (MoE every " +
            std::to_string(c.model.moe_every) + "), d_model " + std::to_string(c.moe.d_model) +
            ", " + std::to_string(c.model.heads) + " heads, vocab " +
            std::to_string(c.model.vocab_size) + ", seq " + std::to_string(c.model.seq_len) + ", " +
-           std::to_string(micro_seqs_ * c.train.micro_batches) + " sequences/step in " +
+           std::to_string(micro_ * c.train.micro_batches) + " sequences/step in " +
            std::to_string(c.train.micro_batches) + " micro-batch(es); " + data_.describe();
   }
 
  private:
-  // This data-parallel rank's sequences of the micro-batch that starts at sequence `first`.
-  TokenBatch shard(int64_t first, bool validation) const {
-    int64_t s0 = 0, n = 0;
-    split_rows_by(micro_seqs_, rc_.grid->layout().dp(), rc_.split.dp, rc_.grid->index().dp, s0, n);
-    return validation ? data_.val(first + s0, n) : data_.train(first + s0, n);
-  }
   // The micro-batch's targeted positions over all data-parallel ranks: the loss is
   // their mean, so each rank's gradient is scaled by the global count.
   double global_targets(const TokenBatch& b) const {
@@ -92,11 +60,6 @@ class LanguageModelTask : public TrainTask {
     rc_.coll->allreduce_sum(Group::Dp, &t, 1);
     return t;
   }
-
-  const RunContext& rc_;
-  TokenDataset data_;
-  TransformerModel model_;
-  int64_t micro_seqs_ = 0;  // global sequences per micro-batch
 };
 
 }  // namespace

@@ -102,6 +102,22 @@ def decayed(name):
     return name.endswith("/w") or name.split("/")[-1] in ("w1", "w2", "w3", "gate")
 
 
+def train_step(p, loss, c):
+    """Backward, global-norm clipping at half the norm (so the test covers it) and one
+    AdamW step, in place on p; returns the gradients, the norm and the clip."""
+    loss.backward()
+    grads = {n: t.grad.detach().clone() for n, t in p.items()}
+    total = torch.sqrt(sum((gr ** 2).sum() for gr in grads.values()))
+    clip = 0.5 * float(total)
+    norm = torch.nn.utils.clip_grad_norm_(list(p.values()), clip)
+    opt = torch.optim.AdamW(
+        [{"params": [t for n, t in p.items() if decayed(n)], "weight_decay": c["wd"]},
+         {"params": [t for n, t in p.items() if not decayed(n)], "weight_decay": 0.0}],
+        lr=c["lr"], betas=c["betas"], eps=c["eps"])
+    opt.step()
+    return grads, norm, clip
+
+
 def make_case(kind, seed):
     c = CFG
     B, S, V = c["B"], c["S"], c["V"]
@@ -136,17 +152,7 @@ def make_case(kind, seed):
         raise RuntimeError(f"{kind}: no draw with a safe top-k margin")
 
     ce = F.cross_entropy(logits.reshape(B * S, V), targets.reshape(B * S), ignore_index=-1)
-    loss = ce + sum(moe_losses)
-    loss.backward()
-    grads = {n: t.grad.detach().clone() for n, t in p.items()}
-    total = torch.sqrt(sum((gr ** 2).sum() for gr in grads.values()))
-    clip = 0.5 * float(total)  # clipping active, so the test covers it
-    norm = torch.nn.utils.clip_grad_norm_(list(p.values()), clip)
-    opt = torch.optim.AdamW(
-        [{"params": [t for n, t in p.items() if decayed(n)], "weight_decay": c["wd"]},
-         {"params": [t for n, t in p.items() if not decayed(n)], "weight_decay": 0.0}],
-        lr=c["lr"], betas=c["betas"], eps=c["eps"])
-    opt.step()
+    grads, norm, clip = train_step(p, ce + sum(moe_losses), c)
 
     tensors = {"tokens": tokens.double(), "targets": targets.double(), "logits": logits.reshape(B * S, V),
                "ce_loss": ce.reshape(1), "moe_loss": sum(moe_losses).reshape(1), "grad_norm": norm.reshape(1)}

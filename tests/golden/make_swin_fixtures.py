@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from make_fixtures import moe_reference, write_bin
-from make_model_fixtures import decayed, layer_norm
+from make_model_fixtures import layer_norm, train_step
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -206,17 +206,7 @@ def make_case(seed):
         raise RuntimeError("swin: no draw with a safe top-k margin")
 
     ce = F.cross_entropy(logits, labels)
-    loss = ce + sum(moe_losses)
-    loss.backward()
-    grads = {n: t.grad.detach().clone() for n, t in p.items()}
-    total = torch.sqrt(sum((gr ** 2).sum() for gr in grads.values()))
-    clip = 0.5 * float(total)  # clipping active, so the test covers it
-    norm = torch.nn.utils.clip_grad_norm_(list(p.values()), clip)
-    opt = torch.optim.AdamW(
-        [{"params": [t for n, t in p.items() if decayed(n)], "weight_decay": c["wd"]},
-         {"params": [t for n, t in p.items() if not decayed(n)], "weight_decay": 0.0}],
-        lr=c["lr"], betas=c["betas"], eps=c["eps"])
-    opt.step()
+    grads, norm, clip = train_step(p, ce + sum(moe_losses), c)
 
     tensors = {"pixels": pixels.double(), "labels": labels.double(), "logits": logits,
                "ce_loss": ce.reshape(1), "moe_loss": sum(moe_losses).reshape(1),
