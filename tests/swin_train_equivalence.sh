@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # swin_train_equivalence.sh PARAMOE CONFIG DIGITS: the Swin-MoE classifier trains
 # the same under different layouts: the losses of the first 6 steps at np 2 (ep 2),
-# np 4 (mp 2, ep 2, esp 2; s1 and s2), np 4 (ep 4), np 1 with 2 micro-batches and
+# np 4 (mp 2, ep 2, esp 2; s1 and s2), np 4 (ep 4), np 4 (ep 2, so edp 2: expert
+# replicas summing their gradients), np 1 with 2 micro-batches and
 # data-centric at np 4 (mp 2, ep 2, esp 2) match np 1 to 1e-6 relative (fp32 sums in
 # other orders; a wrong gradient changes step 2 by percents), and a run stopped after
 # 3 steps and resumed from its checkpoint at np 4 gives np 4's 6 losses bit for bit.
@@ -26,9 +27,10 @@ run ep2 2 --set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1
 run mp2ep2 4 "${mp2ep2[@]}"
 run mp2ep2_s2 4 "${mp2ep2[@]}" --set moe.schedule=s2
 run ep4 4 --set parallel.mp=1 --set parallel.ep=4 --set parallel.esp=1
+run ep2_edp2 4 --set parallel.mp=1 --set parallel.ep=2 --set parallel.esp=1
 run accum2 1 "${one[@]}" --set train.micro_batches=2
 run dc_mp2ep2 4 "${mp2ep2[@]}" --set moe.expert_mode=data-centric
-for name in ep2 mp2ep2 mp2ep2_s2 ep4 accum2 dc_mp2ep2; do
+for name in ep2 mp2ep2 mp2ep2_s2 ep4 ep2_edp2 accum2 dc_mp2ep2; do
   paste -d, <(cut -d, -f2 "$work/base.csv" | tail -n +2) <(cut -d, -f2 "$work/$name.csv" | tail -n +2) |
     awk -F, -v n="$name" '{d=($1-$2)/$1; if (d<0) d=-d; if (d>m) m=d}
       END{printf "%s: max relative loss difference %.2e over %d steps\n", n, m, NR; exit !(m < 1e-6 && NR == 6)}' ||
