@@ -373,10 +373,12 @@ TEST(MoeLayer, PaddingToCapacityChangesNothing) {
     cfg.capacity_factor = -cfg.num_experts;
     for (const std::string& s : schedules_for(par)) {
       if (s == "dc") continue;
-      const Result plain = run_layer(f, cfg, s, par, Sharding::Even);
+      // Padding is for unshadowed layers (the config refuses both).
+      const Result plain = run_layer(f, cfg, s, par, Sharding::Even, /*shadow_from_args=*/false);
       MoeConfig padded_cfg = cfg;
       padded_cfg.pad_to_capacity = true;
-      const Result padded = run_layer(f, padded_cfg, s, par, Sharding::Even);
+      const Result padded =
+          run_layer(f, padded_cfg, s, par, Sharding::Even, /*shadow_from_args=*/false);
       EXPECT_EQ(padded.dropped, 0) << name << " " << s;
       EXPECT_GT(padded.send_rows, plain.send_rows) << name << " " << s << ": nothing padded";
       const int64_t least = *std::min_element(padded.send_counts.begin(), padded.send_counts.end());
