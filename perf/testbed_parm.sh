@@ -11,6 +11,8 @@
 #                               same with progress = waits, yield off with blocks;
 #                               ROUNDS of each; bench layer's columns, then profile,
 #                               dilation, yield, progress, round.
+# Measured (testbed_parm*.csv) before cluster.sh sent messages up to 1 MiB eagerly;
+# EMU_EAGER_LIMIT=0 reproduces those runs (perf/testbed_eager_limit.sh compares).
 set -euo pipefail
 out=${1:?usage: perf/testbed_parm.sh OUT_PREFIX [ROUNDS]}
 rounds=${2:-2}

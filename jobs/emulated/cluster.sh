@@ -22,7 +22,14 @@
 # as one fragment, and the control messages the other direction needs wait behind
 # it in the same socket, so that an exchange's two directions ran one after the
 # other (half the rate; measured with two ranks, always). On InfiniBand, puts do
-# not block the control path.
+# not block the control path. And it sends messages up to 1 MiB eagerly
+# (btl_tcp_eager_limit, rndv_eager_limit and max_send_size; EMU_EAGER_LIMIT=BYTES
+# to change, 0 for Open MPI's 64 KiB): with the default, a blocking all-to-all of
+# ~130 KB messages ran at about half the shaped rate and bimodally (each message's
+# rendezvous waits for its peer's reply behind the shaped queue), and s1's
+# all-to-all took 2.1x its eager time on the testbed (perf/results,
+# testbed_eager_limit.csv). InfiniBand's rendezvous is an RDMA read with no such
+# stall, so eager is the closer model here.
 #
 # No delay is added in either form: this kernel has no sch_netem, so latency is the
 # veth/TCP stack's own.
@@ -175,10 +182,13 @@ run() {
     source "$state/testbed.env"
     ((np == NODES * RANKS_PER_NODE)) ||
       { echo "cluster.sh run: the testbed has $((NODES * RANKS_PER_NODE)) ranks; expected NP = that, got $np" >&2; exit 1; }
+    local limit=${EMU_EAGER_LIMIT:-1048576} eager=()
+    ((limit > 0)) && eager=(--mca btl_tcp_eager_limit "$limit" --mca btl_tcp_rndv_eager_limit "$limit"
+                            --mca btl_tcp_max_send_size "$limit")
     mpirun --allow-run-as-root -np "$np" --hostfile "$state/hosts" --map-by ppr:1:node \
       --mca plm_rsh_agent "$here/netns-agent.sh" --mca btl self,tcp \
       --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
-      --mca mpi_yield_when_idle "${EMU_YIELD:-1}" --mca btl_tcp_flags send \
+      --mca mpi_yield_when_idle "${EMU_YIELD:-1}" --mca btl_tcp_flags send "${eager[@]}" \
       -x PARAMOE_RANKS_PER_NODE="$RANKS_PER_NODE" \
       -x OPENBLAS_NUM_THREADS=1 -x PATH ${LD_LIBRARY_PATH:+-x LD_LIBRARY_PATH} "$@"
     return
