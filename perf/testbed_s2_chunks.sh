@@ -9,16 +9,10 @@ set -euo pipefail
 out=${1:?usage: perf/testbed_s2_chunks.sh OUT_PREFIX PROFILE [ROUNDS]}
 profile=${2:?profile, e.g. pipemoe-2080ti}
 rounds=${3:-2}
-here=$(cd "$(dirname "$0")/.." && pwd)
-cluster=$here/jobs/emulated/cluster.sh
-export PARAMOE=$here/build/app/paramoe
-trap '"$cluster" down >/dev/null 2>&1 || true' EXIT
-work=$(mktemp -d)
-"$cluster" up --profile "$here/inputs/clusters/$profile.toml" --nodes 2 --ranks 4 --dilate auto
 # shellcheck disable=SC1091
-source /tmp/paramoe-emulated/testbed.env
-"$cluster" run 4 "$PARAMOE" calibrate --repeats 3 --name "testbed-$profile-2x2" \
-  --out "$out.toml" | tail -1
+source "$(dirname "$0")/testbed_up.sh"
+work=$(mktemp -d)
+testbed_up "$profile" "$out.toml"
 for round in $(seq "$rounds"); do
   for tokens in 512 1024; do
     for chunks in 2 4 8; do
