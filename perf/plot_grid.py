@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Plots and statistics of a `paramoe bench grid` CSV.
 
-usage: perf/plot_grid.py GRID.csv OUT_PREFIX
+usage: perf/plot_grid.py GRID.csv OUT_PREFIX [PROFILE]
 
-Writes OUT_PREFIX_speedup.png (the distribution over the grid of the measured
-speedup of s1, s2 and auto over replicated, where the layout has replicated) and
+With PROFILE, only the rows whose `profile` column is PROFILE (perf/testbed_grid.sh
+appends several testbed profiles to one CSV).
+
+Writes OUT_PREFIX_speedup.png (the distribution over the grid of the speedup of s1,
+s2 and auto over replicated, where the layout has replicated, measured beside
+predicted) and
 OUT_PREFIX_predicted.png (predicted against measured time), and prints:
   - with several runs appended to GRID.csv (perf/grid_small.sh), everything below is
     on the median over runs of each measured and predicted time, auto's included
@@ -44,15 +48,19 @@ def merge_runs(raw):
     return rows
 
 
-def main(path, prefix):
-    rows = merge_runs(list(csv.DictReader(open(path))))
+def main(path, prefix, profile=None):
+    raw = [r for r in csv.DictReader(open(path)) if profile is None or r.get("profile") == profile]
+    if not raw:
+        sys.exit(f"plot_grid.py: no rows in {path}" + (f" for profile {profile}" if profile else ""))
+    rows = merge_runs(raw)
     runs = max(r["runs"] for r in rows)
     print(f"{len({r['point'] for r in rows})} points, {runs} run(s): medians over runs")
     points = defaultdict(list)
     for r in rows:
         points[r["point"]].append(r)
 
-    speedups = defaultdict(list)  # schedule label -> [replicated / it]
+    speedups = defaultdict(list)  # schedule label -> [replicated / it], measured
+    predicted = defaultdict(list)  # the same, predicted
     errors, auto_ok, auto_n = [], 0, 0
     for pts in points.values():
         by = {label(r): float(r["measured_ms"]) for r in pts}
@@ -68,6 +76,11 @@ def main(path, prefix):
             for k, v in by.items():
                 if k != "replicated":
                     speedups[k].append(by["replicated"] / v)
+            priced = {label(r): float(r["predicted_ms"]) for r in pts}
+            if priced["replicated"] > 0:
+                for k, v in priced.items():
+                    if k != "replicated":
+                        predicted[k].append(priced["replicated"] / v)
 
     if errors:
         errors.sort()
@@ -79,16 +92,30 @@ def main(path, prefix):
               f"({auto_ok / auto_n:.0%})")
     for k in sorted(speedups):
         print(f"speedup of {k} over replicated: median {statistics.median(speedups[k]):.3f} "
-              f"(min {min(speedups[k]):.3f}, max {max(speedups[k]):.3f}, {len(speedups[k])} points)")
+              f"(min {min(speedups[k]):.3f}, max {max(speedups[k]):.3f}, {len(speedups[k])} points)"
+              + (f"; predicted median {statistics.median(predicted[k]):.3f} "
+                 f"(min {min(predicted[k]):.3f}, max {max(predicted[k]):.3f})" if predicted[k] else ""))
 
     if speedups:
         keys = sorted(speedups)
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.boxplot([speedups[k] for k in keys])
-        ax.set_xticks(range(1, len(keys) + 1), keys)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        both = all(predicted[k] for k in keys)
+        step = 3 if both else 1
+        at = [1 + step * i for i in range(len(keys))]
+        box = ax.boxplot([speedups[k] for k in keys], positions=at, patch_artist=True)
+        for b in box["boxes"]:
+            b.set_facecolor("tab:blue")
+        if both:
+            box2 = ax.boxplot([predicted[k] for k in keys], positions=[a + 1 for a in at],
+                              patch_artist=True)
+            for b in box2["boxes"]:
+                b.set_facecolor("tab:orange")
+            ax.legend([box["boxes"][0], box2["boxes"][0]], ["measured", "predicted"])
+        ax.set_xticks([a + (0.5 if both else 0) for a in at], keys)
         ax.axhline(1.0, color="grey", lw=0.8)
-        ax.set_ylabel("measured speedup over replicated")
-        ax.set_title(f"{rows[0]['grid']}: {len(speedups[keys[0]])} points with esp = mp")
+        ax.set_ylabel("speedup over replicated")
+        ax.set_title(f"{rows[0]['grid']}{' on ' + profile if profile else ''}: "
+                     f"{len(speedups[keys[0]])} points with esp = mp")
         fig.tight_layout()
         fig.savefig(prefix + "_speedup.png", dpi=120)
     pred = [(float(r["measured_ms"]), float(r["predicted_ms"]), r["schedule"]) for r in rows
@@ -112,6 +139,6 @@ def main(path, prefix):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -48,8 +49,10 @@ class MpiCollectives final : public Collectives {
  private:
   // A started collective; MPI reads its count arrays until it completes.
   struct Pending {
-    MPI_Request request = MPI_REQUEST_NULL;
+    std::vector<MPI_Request> requests;  // done when all of them are
     std::vector<int> counts[4];
+    std::vector<float> staging;    // the reduce-scatter's blocks from its peers
+    std::function<void()> finish;  // runs once, when every request completed
     bool done = false;
     double done_at = 0;          // when a poll first found it complete
     Group group = Group::World;  // for the watchdog

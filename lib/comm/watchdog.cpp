@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -332,14 +333,27 @@ void waits_share_the_core(bool on) {
   share_the_core.store(on, std::memory_order_relaxed);
 }
 
+namespace {
+bool env_true(const char* name, bool otherwise) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return otherwise;
+  return std::strcmp(v, "0") != 0 && std::strcmp(v, "false") != 0;
+}
+}  // namespace
+
 void WaitBackoff::pause() {
   if (share_the_core.load(std::memory_order_relaxed)) {
     std::this_thread::sleep_for(std::chrono::microseconds(50));
     return;
   }
+  static const bool yield =
+      env_true("PARAMOE_WAIT_YIELD", env_true("OMPI_MCA_mpi_yield_when_idle", false));
   const double now = now_s();
   if (start_ < 0.0) start_ = now;
-  if (now - start_ < 1.0) return;
+  if (now - start_ < 1.0) {
+    if (yield) std::this_thread::yield();
+    return;
+  }
   std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_));
   sleep_us_ = std::min(sleep_us_ * 2, 20000);
 }

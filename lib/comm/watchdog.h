@@ -78,7 +78,11 @@ class WatchdogWait {
 
 // Sleeps between polls of a long wait: nothing for the first second (latency
 // matters), then 1 ms growing to 20 ms. While waits share the core, 50 us from
-// the first poll.
+// the first poll. In the first second it yields the core between polls where
+// Open MPI does (mpi_yield_when_idle, e.g. mpirun --mca mpi_yield_when_idle 1, as
+// the emulated testbed runs): with more ranks than cores, a rank spinning on
+// MPI_Test would otherwise take its core-mate's compute, which Open MPI's own
+// blocking calls then no longer do. PARAMOE_WAIT_YIELD=0|1 overrides, to compare.
 class WaitBackoff {
  public:
   void pause();
