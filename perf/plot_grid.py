@@ -8,8 +8,9 @@ appends several testbed profiles to one CSV).
 
 Writes OUT_PREFIX_speedup.png (the distribution over the grid of the speedup of s1,
 s2 and auto over replicated, where the layout has replicated, measured beside
-predicted) and
-OUT_PREFIX_predicted.png (predicted against measured time), and prints:
+predicted),
+OUT_PREFIX_predicted.png (predicted against measured time) and OUT_PREFIX_summary.csv
+(the figures below, one row per option), and prints:
   - with several runs appended to GRID.csv (perf/grid_small.sh), everything below is
     on the median over runs of each measured and predicted time, auto's included
     (each run's auto row holds the time of the option that run's calibration picked);
@@ -90,12 +91,28 @@ def main(path, prefix, profile=None):
     if auto_n:
         print(f"auto within 5% of the best measured schedule at {auto_ok}/{auto_n} points "
               f"({auto_ok / auto_n:.0%})")
+    summary = []
     for k in sorted(speedups):
+        m, p = speedups[k], predicted[k]
+        summary.append({
+            "option": k, "points": len(m),
+            "measured_median": f"{statistics.median(m):.3f}", "measured_min": f"{min(m):.3f}",
+            "measured_max": f"{max(m):.3f}",
+            "predicted_median": f"{statistics.median(p):.3f}" if p else "",
+            "predicted_min": f"{min(p):.3f}" if p else "", "predicted_max": f"{max(p):.3f}" if p else "",
+            "error_median_pct": f"{100 * statistics.median(errors):.1f}" if errors else "",
+            "error_p90_pct": f"{100 * p90:.1f}" if errors else "",
+            "auto_within_5pct": f"{auto_ok}/{auto_n}" if auto_n else ""})
         print(f"speedup of {k} over replicated: median {statistics.median(speedups[k]):.3f} "
               f"(min {min(speedups[k]):.3f}, max {max(speedups[k]):.3f}, {len(speedups[k])} points)"
               + (f"; predicted median {statistics.median(predicted[k]):.3f} "
                  f"(min {min(predicted[k]):.3f}, max {max(predicted[k]):.3f})" if predicted[k] else ""))
 
+    if summary:
+        with open(prefix + "_summary.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(summary[0].keys()))
+            w.writeheader()
+            w.writerows(summary)
     if speedups:
         keys = sorted(speedups)
         fig, ax = plt.subplots(figsize=(7, 4))

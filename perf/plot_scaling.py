@@ -7,6 +7,9 @@ Writes OUT_PREFIX_weak.png (forward+backward time against ranks; flat is perfect
 weak scaling) and OUT_PREFIX_strong.png (speedup over the fewest ranks' s1 time
 against ranks), one line per schedule. Measured lines are solid and, where the
 CSV carries predictions (run.sh with a cluster file), the predicted ones dashed.
+A CSV from the time-dilated testbed (perf/testbed_scaling.sh) has a `dilation`
+column: each node count runs at its own factor (more ranks share the 2 cores), so
+every time is divided by its row's factor, i.e. plotted in the real cluster's ms.
 """
 import csv
 import sys
@@ -52,7 +55,13 @@ def plot(rows, study, prefix, ylabel, transform):
 
 def main(path, prefix):
     rows = list(csv.DictReader(open(path)))
-    made = plot(rows, "weak", prefix, "fwd+bwd ms", lambda t, b: t)
+    unit = "fwd+bwd ms"
+    if rows and "dilation" in rows[0]:
+        for r in rows:
+            for k in ("median_ms", "predicted_ms"):
+                r[k] = str(float(r[k]) / float(r["dilation"]))
+        unit = "fwd+bwd ms on the real cluster (testbed ms / dilation)"
+    made = plot(rows, "weak", prefix, unit, lambda t, b: t)
     made |= plot(rows, "strong", prefix, "speedup over the fewest ranks", lambda t, b: b / t)
     if not made:
         sys.exit("plot_scaling: no weak or strong rows in " + path)
