@@ -9,7 +9,8 @@ against ranks), one line per schedule. Measured lines are solid and, where the
 CSV carries predictions (run.sh with a cluster file), the predicted ones dashed.
 A CSV from the time-dilated testbed (perf/testbed_scaling.sh) has a `dilation`
 column: each node count runs at its own factor (more ranks share the 2 cores), so
-every time is divided by its row's factor, i.e. plotted in the real cluster's ms.
+every time is divided by its row's factor, i.e. plotted in the real cluster's ms,
+and OUT_PREFIX_summary.csv lists those times beside the testbed's.
 """
 import csv
 import sys
@@ -57,9 +58,19 @@ def main(path, prefix):
     rows = list(csv.DictReader(open(path)))
     unit = "fwd+bwd ms"
     if rows and "dilation" in rows[0]:
+        summary = []
         for r in rows:
-            for k in ("median_ms", "predicted_ms"):
-                r[k] = str(float(r[k]) / float(r["dilation"]))
+            d, m, p = float(r["dilation"]), float(r["median_ms"]), float(r["predicted_ms"])
+            summary.append({"study": r["study"], "nodes": r["nodes"], "ranks": r["world"],
+                            "schedule": r["schedule"], "tokens": r["tokens"],
+                            "dilation": f"{d:.1f}", "testbed_ms": f"{m:.1f}",
+                            "real_ms": f"{m / d:.3f}", "predicted_real_ms": f"{p / d:.3f}",
+                            "predicted_error_pct": f"{100 * (p / m - 1):.1f}"})
+            r["median_ms"], r["predicted_ms"] = str(m / d), str(p / d)
+        with open(prefix + "_summary.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(summary[0].keys()))
+            w.writeheader()
+            w.writerows(summary)
         unit = "fwd+bwd ms on the real cluster (testbed ms / dilation)"
     made = plot(rows, "weak", prefix, unit, lambda t, b: t)
     made |= plot(rows, "strong", prefix, "speedup over the fewest ranks", lambda t, b: b / t)
