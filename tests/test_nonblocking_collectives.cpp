@@ -13,22 +13,12 @@
 #include "comm/mpi_collectives.h"
 #include "comm/process_grid.h"
 #include "core/rng.h"
+#include "tests/mpi_test_args.h"
 
 namespace paramoe {
 namespace {
 
 constexpr int kRowLen = 5;
-
-int rank_of(MPI_Comm c) {
-  int r = 0;
-  MPI_Comm_rank(c, &r);
-  return r;
-}
-int size_of(MPI_Comm c) {
-  int n = 1;
-  MPI_Comm_size(c, &n);
-  return n;
-}
 
 // Rows of rank q's block of the reduce-scatter: 0 for the last rank when n > 1.
 std::vector<int> block_rows(int n, uint64_t seed) {
@@ -48,7 +38,7 @@ std::vector<float> contribution(int r, size_t count, uint64_t seed) {
 struct World {
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, ParallelConfig{}, MoeConfig{});
   MpiCollectives coll{grid};
-  int me = rank_of(MPI_COMM_WORLD), n = size_of(MPI_COMM_WORLD);
+  int me = test::comm_rank(), n = test::comm_size();
 };
 
 // The reduce-scatter's expected block on rank `me`: Σ over ranks in rank order.
