@@ -52,6 +52,7 @@ struct CalibrateArgs {
   std::string name = "calibrated";
   int ranks_per_node = 0;  // 0: from MPI_COMM_TYPE_SHARED
   int repeats = 5;
+  bool fit = true;  // --no-fit: keep the measured rates
 };
 
 }  // namespace
@@ -347,8 +348,12 @@ static int cmd_calibrate(const CalibrateArgs& args) {
   }
   c.launch_us = rates[2];
   // The collective latency and compute scale, fitted on the executor with the
-  // rates just measured.
-  const ExecutorFit fit = fit_on_executor(c, rpn, args.repeats);
+  // rates just measured. --no-fit keeps those rates: on the time-dilated testbed the
+  // small fitting layers are dominated by per-collective overheads, which the fit
+  // charged to compute (x7) while halving the links' times, and the grid's
+  // predictions were 3-5x further off than with the rates as measured
+  // (perf/results, testbed_grid_reprice.csv).
+  const ExecutorFit fit = args.fit ? fit_on_executor(c, rpn, args.repeats) : ExecutorFit{};
   c = scale_links(scale_compute(c, fit.compute_scale), fit.bandwidth_scale);
   c.intra.latency_us = std::max(c.intra.latency_us, fit.latency_us);
   c.inter.latency_us = std::max(c.inter.latency_us, fit.latency_us);
@@ -368,10 +373,14 @@ static int cmd_calibrate(const CalibrateArgs& args) {
     f << "# Measured pair exchanges (before the fit below): intra " << near.bandwidth_GBps
       << " GB/s " << near.latency_us << " us, inter " << far.bandwidth_GBps << " GB/s "
       << far.latency_us << " us.\n";
-    f << "# Fitted on " << fit.layers << " small s1 and dc MoE layers run here: latency "
-      << fit.latency_us << " us (the file has the larger of it and a ping-pong's), compute times x "
-      << fit.compute_scale << " on the kernels' rates, transfer times x " << fit.bandwidth_scale
-      << " on the ping-pongs'.\n";
+    if (args.fit)
+      f << "# Fitted on " << fit.layers << " small s1 and dc MoE layers run here: latency "
+        << fit.latency_us
+        << " us (the file has the larger of it and a ping-pong's), compute times x "
+        << fit.compute_scale << " on the kernels' rates, transfer times x " << fit.bandwidth_scale
+        << " on the ping-pongs'.\n";
+    else
+      f << "# Not fitted (--no-fit): the kernels' and the ping-pongs' rates as measured.\n";
     cluster_write(f, c);
     if (!f) throw Error("calibrate: " + args.out + ": write failed");
     char line[256];
@@ -397,6 +406,9 @@ void add_calibrate_command(CLI::App& app, Commands& out) {
   cmd->add_option("--ranks-per-node", args->ranks_per_node,
                   "emulate nodes of N consecutive ranks (default: shared-memory nodes)");
   cmd->add_option("--repeats", args->repeats, "timed repeats (medians)");
+  cmd->add_flag("!--no-fit", args->fit,
+                "keep the measured kernel and link rates: skip the fit on small MoE layers that "
+                "rescales them (used on the time-dilated testbed)");
   out.push_back({cmd, [args] { return cmd_calibrate(*args); }});
 }
 
