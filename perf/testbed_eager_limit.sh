@@ -13,7 +13,6 @@ profile=${2:?profile, e.g. pipemoe-2080ti}
 rounds=${3:-3}
 # shellcheck disable=SC1091
 source "$(dirname "$0")/testbed_up.sh"
-work=$(mktemp -d)
 testbed_up "$profile" "$out.toml"
 for round in $(seq "$rounds"); do
   for variant in default:0 eager:1048576; do
@@ -24,8 +23,6 @@ for round in $(seq "$rounds"); do
       "$here/inputs/bench/layer-cpu.toml" --set bench.tokens_per_step=512 --set moe.chunks=4 \
       --set plan.cluster="$out.toml" --schedules replicated,s1,s2 --repeats 15 \
       --csv "$work/run.csv" | grep -E '^  (schedule|replicated|s1|s2) '
-    [[ -f $out.csv ]] || echo "$(head -1 "$work/run.csv"),profile,dilation,variant,round" >"$out.csv"
-    tail -n +2 "$work/run.csv" | sed "s/\$/,$profile,$DILATION,$name,$round/" >>"$out.csv"
+    append_rows "$work/run.csv" "$out.csv" profile,dilation,variant,round "$profile,$DILATION,$name,$round"
   done
 done
-rm -rf "$work"

@@ -13,14 +13,11 @@ runs=${3:-1}
 repeats=${4:-5}
 # shellcheck disable=SC1091
 source "$(dirname "$0")/testbed_up.sh"
-work=$(mktemp -d)
 toml=${out}_$profile.toml
 testbed_up "$profile" "$toml"
 for run in $(seq "$runs"); do
   rm -f "$work/run.csv"
   "$cluster" run "$NP" "$PARAMOE" bench grid "$here/inputs/grids/parm-testbed.toml" \
     --cluster "$toml" --repeats "$repeats" --warmup 1 --csv "$work/run.csv" | grep 'grid point'
-  [[ -f $out.csv ]] || echo "$(head -1 "$work/run.csv"),profile,dilation,run" >"$out.csv"
-  tail -n +2 "$work/run.csv" | sed "s/\$/,$profile,$DILATION,$run/" >>"$out.csv"
+  append_rows "$work/run.csv" "$out.csv" profile,dilation,run "$profile,$DILATION,$run"
 done
-rm -rf "$work"

@@ -16,7 +16,6 @@ rounds=${2:-2}
 profile=pipemoe-2080ti
 # shellcheck disable=SC1091
 source "$(dirname "$0")/testbed_up.sh"
-work=$(mktemp -d)
 small=(--set moe.d_model=128 --set moe.d_hidden=512 --set moe.top_k=4
   --set bench.tokens_per_step=1024)
 measure() {  # measure LABEL ROUND OVERRIDES...
@@ -30,9 +29,7 @@ measure() {  # measure LABEL ROUND OVERRIDES...
     "$cluster" run "$NP" "$PARAMOE" bench layer "$here/inputs/bench/layer-cpu.toml" "$@" \
       --set moe.chunks="$chunks" --set plan.cluster="$toml" --schedules "$schedules" \
       --repeats 11 --csv "$work/run.csv" | grep -E '^  (schedule|replicated|s1|s2) '
-    [[ -f $out.csv ]] ||
-      echo "$(head -1 "$work/run.csv"),profile,ranks,dilation,config,round" >"$out.csv"
-    tail -n +2 "$work/run.csv" | sed "s/\$/,$profile,$NP,$DILATION,$label,$round/" >>"$out.csv"
+    append_rows "$work/run.csv" "$out.csv" profile,ranks,dilation,config,round "$profile,$NP,$DILATION,$label,$round"
   done
 }
 for ranks in 4 8; do
@@ -49,4 +46,3 @@ for ranks in 4 8; do
   done
   "$cluster" down
 done
-rm -rf "$work"

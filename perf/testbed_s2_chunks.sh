@@ -11,7 +11,6 @@ profile=${2:?profile, e.g. pipemoe-2080ti}
 rounds=${3:-2}
 # shellcheck disable=SC1091
 source "$(dirname "$0")/testbed_up.sh"
-work=$(mktemp -d)
 testbed_up "$profile" "$out.toml"
 for round in $(seq "$rounds"); do
   for tokens in 512 1024; do
@@ -22,9 +21,7 @@ for round in $(seq "$rounds"); do
         --set bench.tokens_per_step="$tokens" --set moe.chunks="$chunks" \
         --set plan.cluster="$out.toml" --schedules s1,s2 --repeats 11 \
         --csv "$work/run.csv" | grep -E '^  (schedule|s1|s2) '
-      [[ -f $out.csv ]] || echo "$(head -1 "$work/run.csv"),profile,dilation,round" >"$out.csv"
-      tail -n +2 "$work/run.csv" | sed "s/\$/,$profile,$DILATION,$round/" >>"$out.csv"
+      append_rows "$work/run.csv" "$out.csv" profile,dilation,round "$profile,$DILATION,$round"
     done
   done
 done
-rm -rf "$work"

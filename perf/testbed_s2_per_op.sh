@@ -10,7 +10,6 @@ set -euo pipefail
 out=${1:?usage: perf/testbed_s2_per_op.sh OUT_PREFIX}
 # shellcheck disable=SC1091
 source "$(dirname "$0")/testbed_up.sh"
-work=$(mktemp -d)
 testbed_up pipemoe-2080ti "$out.toml"
 "$cluster" run "$NP" "$PARAMOE" bench layer "$here/inputs/bench/layer-cpu.toml" \
   --set moe.d_model=128 --set moe.d_hidden=512 --set moe.top_k=4 \
@@ -18,5 +17,4 @@ testbed_up pipemoe-2080ti "$out.toml"
   --schedules s1,s2 --repeats 11 --trace "$work/trace" |
   sed -n '/^  schedule/,$p' | grep -v 'Warning: setpgid' >"$out.txt"
 /usr/bin/python3 "$here/perf/trace_merge.py" "${out}_trace.json" "$work/trace" >/dev/null
-rm -rf "$work"
 cat "$out.txt"

@@ -13,7 +13,6 @@ out=${1:?usage: perf/testbed_wait_yield.sh OUT_PREFIX [ROUNDS]}
 rounds=${2:-3}
 # shellcheck disable=SC1091
 source "$(dirname "$0")/testbed_up.sh"
-work=$(mktemp -d)
 testbed_up pipemoe-2080ti "$out.toml"
 for round in $(seq "$rounds"); do
   for yield in 0 1; do
@@ -24,11 +23,9 @@ for round in $(seq "$rounds"); do
       --set moe.top_k=4 --set bench.tokens_per_step=1024 --set moe.chunks=8 \
       --set plan.cluster="$out.toml" --schedules s1,s2 --repeats 11 --csv "$work/run.csv" |
       grep -E '^  (schedule|s1|s2) '
-    [[ -f $out.csv ]] || echo "$(head -1 "$work/run.csv"),wait_yield,round" >"$out.csv"
-    tail -n +2 "$work/run.csv" | sed "s/\$/,$yield,$round/" >>"$out.csv"
+    append_rows "$work/run.csv" "$out.csv" wait_yield,round "$yield,$round"
   done
 done
-rm -rf "$work"
 /usr/bin/python3 - "$out.csv" "${out}_summary.csv" <<'PY'
 import csv, statistics, sys
 from collections import defaultdict
