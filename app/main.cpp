@@ -2,17 +2,14 @@
 // the subcommands are listed in commands.cpp, one cmd_*.cpp file each.
 #include <mpi.h>
 
-#include <string_view>
-
 #include "app/command.h"
+#include "app/mpi_thread_level.h"
 
 int main(int argc, char** argv) {
-  // Colocated models (--colocate) run in threads of their own, each calling MPI on
-  // its own communicators; every other run keeps the cheaper FUNNELED level.
-  bool threads = false;
-  for (int i = 1; i < argc; ++i) threads = threads || std::string_view(argv[i]) == "--colocate";
+  // Colocated models and the progress thread call MPI from threads of their own;
+  // every other run keeps the cheaper FUNNELED level.
   int provided = 0;
-  MPI_Init_thread(&argc, &argv, threads ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED, &provided);
+  MPI_Init_thread(&argc, &argv, paramoe::mpi_thread_level_wanted(argc, argv), &provided);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   const int rc = paramoe::commands_run(argc, argv);
   MPI_Finalize();

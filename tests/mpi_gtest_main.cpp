@@ -82,7 +82,12 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
+  // --mpi-thread-multiple: for tests of code that calls MPI from a second thread.
+  bool multiple = false;
+  for (int i = 1; i < argc; ++i)
+    multiple = multiple || std::string(argv[i]) == "--mpi-thread-multiple";
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, multiple ? MPI_THREAD_MULTIPLE : MPI_THREAD_SINGLE, &provided);
   ::testing::InitGoogleTest(&argc, argv);
   for (int i = 1; i < argc; ++i) paramoe::test::g_args.push_back(argv[i]);
   int rank = 0;

@@ -4,7 +4,8 @@
 // the ranks, added in rank order (so bit for bit the float sum computed here) and
 // within rounding of the blocking MPI_Reduce_scatter; the all-gather and the
 // all-to-all move every row exactly; and all three complete while in flight
-// together, waited on in any order.
+// together, waited on in any order. Run with --mpi-thread-multiple, the same with
+// a progress thread polling them (moe.progress = "thread").
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -36,6 +37,11 @@ std::vector<float> contribution(int r, size_t count, uint64_t seed) {
 }
 
 struct World {
+  World() {
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    if (level == MPI_THREAD_MULTIPLE) coll.start_progress_thread(20);
+  }
   ProcessGrid grid = ProcessGrid::create(MPI_COMM_WORLD, ParallelConfig{}, MoeConfig{});
   MpiCollectives coll{grid};
   int me = test::comm_rank(), n = test::comm_size();

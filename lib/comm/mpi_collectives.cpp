@@ -1,6 +1,7 @@
 #include "comm/mpi_collectives.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <limits>
 
@@ -52,6 +53,14 @@ MpiCollectives::Handle MpiCollectives::add_done() {
 }
 
 MpiCollectives::~MpiCollectives() {
+  if (progress_thread_.joinable()) {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    progress_thread_.join();
+  }
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;
@@ -151,8 +160,13 @@ void MpiCollectives::allreduce_max(Group g, double* buf, size_t count) {
 }
 
 MpiCollectives::Handle MpiCollectives::add(Pending p) {
-  const Handle h = next_handle_++;
-  pending_.emplace(h, std::move(p));  // moving keeps the count arrays where MPI saw them
+  Handle h = 0;
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    h = next_handle_++;
+    pending_.emplace(h, std::move(p));  // moving keeps the count arrays where MPI saw them
+  }
+  changed_.notify_all();
   return h;
 }
 
@@ -240,6 +254,12 @@ MpiCollectives::Handle MpiCollectives::start_reduce_scatterv_rows(Group g, const
 }
 
 void MpiCollectives::progress() {
+  const std::lock_guard<std::mutex> lock(mu_);
+  poll_locked();
+}
+
+bool MpiCollectives::poll_locked() {
+  bool completed = false;
   for (auto& [id, p] : pending_) {
     if (p.done) continue;
     int flag = 0;
@@ -249,7 +269,9 @@ void MpiCollectives::progress() {
     if (p.finish) p.finish();
     p.done = true;
     p.done_at = now_seconds();
+    completed = true;
   }
+  return completed;
 }
 
 double MpiCollectives::wait(Handle h) {
@@ -259,14 +281,62 @@ double MpiCollectives::wait(Handle h) {
   // both lanes progress together while this rank waits for one.
   const WatchdogWait waiting("MPI_Test (a started collective)", wait_lane(it->second.group),
                              watchdog_predicted_seconds(it->second.bytes));
-  WaitBackoff backoff;
-  while (!it->second.done) {
-    backoff.pause();
-    progress();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (progress_thread_.joinable()) {
+    changed_.wait(lock, [&] { return it->second.done || thread_error_; });
+    if (thread_error_) std::rethrow_exception(thread_error_);
+  } else {
+    WaitBackoff backoff;
+    while (!it->second.done) {
+      lock.unlock();
+      backoff.pause();
+      lock.lock();
+      poll_locked();
+    }
   }
   const double done_at = it->second.done_at;
   pending_.erase(it);
   return done_at;
+}
+
+void MpiCollectives::start_progress_thread(int interval_us) {
+  if (progress_thread_.joinable()) return;
+  int level = MPI_THREAD_SINGLE;
+  MPI_CHECK(MPI_Query_thread(&level));
+  if (level < MPI_THREAD_MULTIPLE)
+    throw_collective("moe.progress = \"thread\" needs MPI_THREAD_MULTIPLE; MPI gave level " +
+                     std::to_string(level) +
+                     " (app/main.cpp asks for it when the config or --set "
+                     "names moe.progress = \"thread\")");
+  progress_thread_ = std::thread([this, interval_us] { progress_thread_main(interval_us); });
+}
+
+void MpiCollectives::progress_thread_main(int interval_us) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto unfinished = [&] {
+    for (const auto& [id, p] : pending_)
+      if (!p.done) return true;
+    return false;
+  };
+  while (!stop_ && !thread_error_) {
+    if (!unfinished()) {
+      changed_.wait(lock, [&] { return stop_ || unfinished(); });
+      continue;
+    }
+    bool completed = false;
+    try {
+      completed = poll_locked();
+    } catch (...) {
+      thread_error_ = std::current_exception();  // wait() rethrows it on the rank's thread
+      completed = true;
+    }
+    if (completed) changed_.notify_all();
+    // Sleeping, not yielding: with more ranks than cores a spinning thread takes a
+    // core-mate's compute.
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::microseconds(interval_us));
+    lock.lock();
+  }
 }
 
 }  // namespace paramoe

@@ -1,7 +1,11 @@
 #pragma once
+#include <condition_variable>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "comm/alltoallv_2dh.h"
 #include "comm/alltoallv_methods.h"
@@ -45,6 +49,11 @@ class MpiCollectives final : public Collectives {
                                     const std::vector<int>& rows, int row_len) override;
   double wait(Handle h) override;
   void progress() override;
+  // moe.progress = "thread": from now on a thread of this rank's own polls the
+  // started collectives every `interval_us` (MPI_THREAD_MULTIPLE), so their bytes
+  // move while the compute runs without calling progress(), and wait() sleeps
+  // until the thread finds its collective complete instead of polling.
+  void start_progress_thread(int interval_us);
 
  private:
   // A started collective; MPI reads its count arrays until it completes.
@@ -59,6 +68,9 @@ class MpiCollectives final : public Collectives {
     double bytes = 0.0;
   };
   Handle add(Pending p);
+  // MPI_Testall on every unfinished collective, mu_ held; true if one completed.
+  bool poll_locked();
+  void progress_thread_main(int interval_us);
   Handle add_done();  // a collective already complete (a one-rank copy)
   // Counts travel in rows of a contiguous datatype, so that large rows × D stay
   // within MPI's int counts.
@@ -74,6 +86,12 @@ class MpiCollectives final : public Collectives {
   A2aMethod a2a_method_ = A2aMethod::Native;
   OrderAlgorithm a2a_order_ = OrderAlgorithm::Greedy;
   A2aLinkModel a2a_model_;
+  // The progress thread and the rank's own thread share pending_ under mu_.
+  std::mutex mu_;
+  std::condition_variable changed_;  // a collective started or completed
+  std::thread progress_thread_;
+  bool stop_ = false;
+  std::exception_ptr thread_error_;  // an MPI error on the progress thread
 };
 
 }  // namespace paramoe

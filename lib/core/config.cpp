@@ -142,8 +142,8 @@ void validate(const Config& c) {
           "\"fp32\" or \"bf16\"");
   require(m.a2a_order == "greedy" || m.a2a_order == "bvn", o, "moe", "a2a_order",
           "\"greedy\" or \"bvn\"");
-  require(m.progress == "blocks" || m.progress == "waits", o, "moe", "progress",
-          "\"blocks\" or \"waits\"");
+  require(m.progress == "blocks" || m.progress == "waits" || m.progress == "thread", o, "moe",
+          "progress", "\"blocks\", \"waits\" or \"thread\"");
   require(m.expert_mode == "model-centric" || m.expert_mode == "data-centric" ||
               m.expert_mode == "auto",
           o, "moe", "expert_mode", "\"model-centric\", \"data-centric\" or \"auto\"");

@@ -466,9 +466,10 @@ class Executor {
     return 0;
   }
 
-  // What the expert FFN runs between row blocks (moe.progress).
+  // What the expert FFN runs between row blocks (moe.progress; a progress thread
+  // needs no help).
   std::function<void()> between_blocks() {
-    if (c_.cfg.progress == "waits") return {};
+    if (c_.cfg.progress != "blocks") return {};
     return [this] { c_.coll.progress(); };
   }
 

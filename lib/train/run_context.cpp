@@ -1,6 +1,7 @@
 #include "train/run_context.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "comm/watchdog.h"
 #include "core/log.h"
@@ -11,6 +12,14 @@
 namespace paramoe {
 
 namespace {
+
+// How often the progress thread polls (moe.progress = "thread"):
+// PARAMOE_PROGRESS_US, 50 us by default, about the kernel's shortest sleep.
+int progress_thread_interval_us() {
+  const char* v = std::getenv("PARAMOE_PROGRESS_US");
+  const int us = v != nullptr ? std::atoi(v) : 0;
+  return us > 0 ? us : 50;
+}
 
 // Each MoE layer's config as it runs: moe.schedule = "auto" and moe.expert_mode =
 // "auto" priced for this run's layout and one data-parallel shard of
@@ -83,6 +92,13 @@ RunContext run_context_create(const std::string& config_path,
   const A2aLinkModel a2a_model = a2a_model_for(rc.config, *rc.grid);
   rc.coll->set_alltoall(a2a_method_from_string(rc.config.moe.a2a),
                         order_algorithm_from_string(rc.config.moe.a2a_order), a2a_model);
+  if (std::any_of(rc.moe_layers.begin(), rc.moe_layers.end(),
+                  [](const MoeConfig& m) { return m.progress == "thread"; })) {
+    const int us = progress_thread_interval_us();
+    rc.coll->start_progress_thread(us);
+    log_info("paramoe: a progress thread polls the collectives in flight every " +
+             std::to_string(us) + " us (moe.progress = \"thread\")");
+  }
   rc.layers = layer_device_create(rc.config, *rc.grid, *rc.coll, a2a_model);
   log_info("paramoe: config " + rc.config.origin + " | " + rc.grid->describe() + " | " +
            rc.layers.describe);
