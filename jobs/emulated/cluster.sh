@@ -190,6 +190,7 @@ run() {
       --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
       --mca mpi_yield_when_idle "${EMU_YIELD:-1}" --mca btl_tcp_flags send "${eager[@]}" \
       -x PARAMOE_RANKS_PER_NODE="$RANKS_PER_NODE" ${PARAMOE_WAIT_YIELD:+-x PARAMOE_WAIT_YIELD} \
+      ${PARAMOE_PROGRESS_US:+-x PARAMOE_PROGRESS_US} \
       -x OPENBLAS_NUM_THREADS=1 -x PATH ${LD_LIBRARY_PATH:+-x LD_LIBRARY_PATH} "$@"
     return
   fi
