@@ -94,13 +94,24 @@ up() {
   echo "emulated cluster: $nodes nodes, inter-node links shaped to $rates each way"
 }
 
+# A class's token bucket: EMU_BURST_MS (2) of its rate, at least 16 KB. The fixed
+# 256 KB before 2026-12-04 let up to 62 ms' worth of a 33 Mbit/s link through at
+# veth speed once refilled, more than a real link's buffers; measured, it was not
+# why the smallest layers beat the predictor (perf/results, testbed_grid_burst*).
+burst_bytes() {
+  local b=$(($1 * ${EMU_BURST_MS:-2} / 8))
+  echo $((b > 16384 ? b : 16384))
+}
+
 # An htb on dev (run through the prefix, e.g. `ip netns exec NS`) with a class per
 # link kind; `match` is dst (a rank's sends) or src (its receives).
 shape_rank() {
   local dev=$1 match=$2 me=$3 prefix=${4:-}
   $prefix tc qdisc add dev "$dev" root handle 1: htb default 30
-  $prefix tc class add dev "$dev" parent 1: classid 1:10 htb rate "${INTRA_KBIT}kbit" burst 256k quantum 60000
-  $prefix tc class add dev "$dev" parent 1: classid 1:20 htb rate "${INTER_KBIT}kbit" burst 256k quantum 60000
+  $prefix tc class add dev "$dev" parent 1: classid 1:10 htb rate "${INTRA_KBIT}kbit" \
+    burst "$(burst_bytes "$INTRA_KBIT")" quantum 60000
+  $prefix tc class add dev "$dev" parent 1: classid 1:20 htb rate "${INTER_KBIT}kbit" \
+    burst "$(burst_bytes "$INTER_KBIT")" quantum 60000
   # Anything else (mpirun's own traffic with the root namespace) is not a link.
   $prefix tc class add dev "$dev" parent 1: classid 1:30 htb rate 10gbit quantum 60000
   # TCP's bare ACKs (IP packets under 64 bytes) skip the shaping: queued behind the
@@ -158,7 +169,8 @@ up_profile() {
     shape_rank "pmv$r" src "$r"
   done
   echo "emulated testbed: $nodes nodes x $((ranks / nodes)) ranks, every rank its own namespace;" \
-    "links shaped to ${INTRA_KBIT} kbit/s intra, ${INTER_KBIT} kbit/s inter (dilation $DILATION)"
+    "links shaped to ${INTRA_KBIT} kbit/s intra, ${INTER_KBIT} kbit/s inter (dilation $DILATION;" \
+    "token buckets $(burst_bytes "$INTRA_KBIT") and $(burst_bytes "$INTER_KBIT") bytes)"
 }
 
 down() {
