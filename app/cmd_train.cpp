@@ -23,28 +23,28 @@ struct TrainArgs {
   std::vector<std::string> overrides_b;  // its keys, after --set
 };
 
-// Two models trained at once on the same ranks, each as it would train alone.
-// Checkpoints are refused for now: this HDF5 is not thread-safe, and the two
-// models' collective writes cannot take turns without agreeing on an order.
+// Two models trained at once on the same ranks, each as it would train alone. Each
+// checkpoints into a checkpoint.dir of its own, the two taking turns on HDF5
+// (ckpt/hdf5_turn.h); --resume continues each from the latest in its own.
 void train_colocated(const TrainArgs& a) {
+  if (!a.resume.empty() && a.resume != "latest")
+    throw_collective("--colocate: --resume " + a.resume +
+                     ": expected --resume alone (each model continues from the latest "
+                     "checkpoint in its own checkpoint.dir)");
   ColocatedContexts both;
   colocated_contexts(both, a.config, a.colocate, a.overrides, a.overrides_b);
-  for (const RunContext* rc : {&both.a, &both.b})
-    if (!rc->config.checkpoint.dir.empty())
-      throw_collective(rc->config.origin + ": checkpoint.dir = " + rc->config.checkpoint.dir +
-                       ": colocated training does not write checkpoints yet (HDF5 here is "
-                       "not thread-safe); expected no checkpoint.dir with --colocate");
-  const TrainConfig &ta = both.a.config.train, &tb = both.b.config.train;
+  const Config &ca = both.a.config, &cb = both.b.config;
   const std::pair<const char*, std::array<const std::string*, 2>> outputs[] = {
-      {"metrics_csv", {&ta.metrics_csv, &tb.metrics_csv}},
-      {"metrics_jsonl", {&ta.metrics_jsonl, &tb.metrics_jsonl}},
-      {"traffic_csv", {&ta.traffic_csv, &tb.traffic_csv}}};
+      {"train.metrics_csv", {&ca.train.metrics_csv, &cb.train.metrics_csv}},
+      {"train.metrics_jsonl", {&ca.train.metrics_jsonl, &cb.train.metrics_jsonl}},
+      {"train.traffic_csv", {&ca.train.traffic_csv, &cb.train.traffic_csv}},
+      {"checkpoint.dir", {&ca.checkpoint.dir, &cb.checkpoint.dir}}};
   for (const auto& [key, files] : outputs)
     if (!files[0]->empty() && *files[0] == *files[1])
-      throw_collective(std::string("--colocate: both models write train.") + key + " = " +
-                       *files[0] + "; expected a file of each model's own (--set-b train." + key +
-                       "=...)");
-  colocated_run([&] { train_run(both.a); }, [&] { train_run(both.b); }, "A", "B");
+      throw_collective(std::string("--colocate: both models write ") + key + " = " + *files[0] +
+                       "; expected one of each model's own (--set-b " + key + "=...)");
+  colocated_run([&] { train_run(both.a, a.resume); }, [&] { train_run(both.b, a.resume); }, "A",
+                "B");
 }
 
 }  // namespace
@@ -72,10 +72,10 @@ void add_train_command(CLI::App& app, Commands& out) {
                    if (resume->count() > 0 && args->resume.empty()) args->resume = "latest";
                    preemption_install();
                    if (!args->colocate.empty()) {
-                     if (!args->resume.empty() || args->calibrate_speed)
+                     if (args->calibrate_speed)
                        throw_collective(
-                           "--colocate: expected neither --resume nor --calibrate-speed "
-                           "(colocated training starts fresh)");
+                           "--colocate: expected no --calibrate-speed (two models' speeds "
+                           "would be measured on cores they share)");
                      train_colocated(*args);
                      return 0;
                    }

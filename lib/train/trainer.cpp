@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "ckpt/checkpoint_dir.h"
+#include "ckpt/hdf5_turn.h"
 #include "comm/agreement.h"
 #include "comm/watchdog.h"
 #include "core/error.h"
@@ -54,6 +55,7 @@ CheckpointMeta resume(const std::string& what, const RunContext& rc, AdamW& opt,
                       const std::vector<TensorSlab>& slabs) {
   const Config& cfg = rc.config;
   MPI_Comm world = rc.grid->comm(Group::World);
+  const Hdf5Turn turn(world);  // a colocated model may be in HDF5 too
   const std::string path = checkpoint_resolve(what, cfg.checkpoint.dir, world);
   if (path.empty()) {
     log_info("resume: no checkpoint in " + cfg.checkpoint.dir + " yet; starting from step 0");
@@ -92,6 +94,7 @@ void save(const RunContext& rc, int64_t step, int64_t tokens_seen,
   meta.rng_counter = step;
   meta.config_toml = cfg.source_text;
   meta.layout = rc.grid->layout();
+  const Hdf5Turn turn(rc.grid->comm(Group::World));  // a colocated model may be in HDF5 too
   const double t0 = now_seconds();
   const WatchdogWait io("checkpoint save", kIoLane, checkpoint_predicted_seconds(rc, slabs));
   const std::string path =
