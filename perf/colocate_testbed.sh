@@ -9,7 +9,9 @@
 # back to back and colocated taking turns, at two sizes of its FFNs:
 #   a2a-bound  d_ffn 2048, expert d_hidden 1024 (that script's);
 #   balanced   d_ffn 8192, expert d_hidden 4096: 4x the compute per token for the
-#              same all-to-all bytes.
+#              same all-to-all bytes;
+#   heavier    d_ffn 16384, expert d_hidden 8192: 8x.
+# CONFIGS (default "a2a-bound balanced") chooses among them.
 # Appends bench infer's columns plus config, dilation, round to OUT_PREFIX.csv;
 # OUT_PREFIX.toml is the calibration inside the testbed; the summary is below.
 set -euo pipefail
@@ -21,11 +23,12 @@ gpt=$here/inputs/models/gpt2-moe-tiny.toml
 model=(--set parallel.mp=1 --set parallel.ep=4 --set parallel.esp=1 --set bench.routing=hot:0.5
   --set moe.d_model=512 --set model.heads=8 --set train.layers=2 --set model.moe_every=1)
 declare -A sizes=([a2a-bound]="--set model.d_ffn=2048 --set moe.d_hidden=1024"
-  [balanced]="--set model.d_ffn=8192 --set moe.d_hidden=4096")
+  [balanced]="--set model.d_ffn=8192 --set moe.d_hidden=4096"
+  [heavier]="--set model.d_ffn=16384 --set moe.d_hidden=8192")
 [[ ${SUMMARY_ONLY:-0} == 1 ]] && rounds=0  # rewrite the summary from OUT_PREFIX.csv alone
 ((rounds == 0)) || testbed_up pipemoe-2080ti "$out.toml"
 for round in $(seq "$rounds"); do
-  for config in a2a-bound balanced; do
+  for config in ${CONFIGS:-a2a-bound balanced}; do
     rm -f "$work/run.csv"
     echo "== round $round $config"
     # shellcheck disable=SC2086  # the sizes are --set options, as words
