@@ -535,10 +535,10 @@ class Executor {
   }
 
   // The shared FFN runs on every row of its input, and between its row blocks
-  // drives the collectives in flight beside it.
+  // drives the collectives in flight beside it as the routed experts do.
   int64_t shared_expert_forward(const Step& s) {
     const int64_t T = rows(s.in_slot);
-    dev_.shared_forward(in(s), T, rank(Group::Mp) == 0, out(s, T), [this] { c_.coll.progress(); });
+    dev_.shared_forward(in(s), T, rank(Group::Mp) == 0, out(s, T), between_blocks());
     return 0;
   }
 
@@ -546,7 +546,7 @@ class Executor {
     const int64_t T = rows(s.in_slot);
     const float* dy = in(s);
     const float* x = read(s.aux_slot);
-    dev_.shared_backward(dy, x, T, out(s, T), [this] { c_.coll.progress(); });
+    dev_.shared_backward(dy, x, T, out(s, T), between_blocks());
     return 0;
   }
 
