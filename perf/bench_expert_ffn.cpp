@@ -1,4 +1,4 @@
-// The CPU expert FFN (lib/moe/expert_ffn), forward + backward, in row blocks (the
+// The CPU expert FFN (lib/moe/expert_ffn on cpu_device_ops), forward + backward, in row blocks (the
 // default) against whole experts (one block per expert: the baseline), single-
 // threaded OpenBLAS, with a dense sgemm of the same shape as the FLOP-rate peak.
 // Args: experts, rows per expert, D, H. perf/expert_ffn_ratios.py turns one run's
@@ -33,12 +33,13 @@ void run_ffn(benchmark::State& state, bool whole) {
   const paramoe::ExpertWeights w{w1.data(), b1.data(), nullptr, nullptr, w2.data(), b2.data()};
   paramoe::ExpertGrads g{g1.data(), gb1.data(), nullptr, nullptr, g2.data(), gb2.data()};
   paramoe::ExpertActivations act;
+  const paramoe::ExpertOps<float>& ops = paramoe::cpu_device_ops().expert;
   for (auto _ : state) {
-    paramoe::expert_ffn_forward(d, w, x.data(), offsets.data(), true, act, y.data());
-    paramoe::expert_ffn_backward(d, w, x.data(), act, dy.data(), offsets.data(), g, dx.data());
+    paramoe::expert_ffn_forward(ops, d, w, x.data(), offsets.data(), true, act, y.data());
+    paramoe::expert_ffn_backward(ops, d, w, x.data(), act, dy.data(), offsets.data(), g, dx.data());
     benchmark::DoNotOptimize(dx.data());
   }
-  state.counters["block_rows"] = static_cast<double>(whole ? R : paramoe::expert_ffn_block_rows(H));
+  state.counters["block_rows"] = static_cast<double>(whole ? R : paramoe::cpu_expert_block_rows(H));
   set_flops(state, 12.0 * N * D * H);  // 2 GEMMs forward, 4 backward
 }
 

@@ -30,6 +30,16 @@ std::vector<float> randn(size_t n, uint32_t seed) {
 const std::vector<int64_t> kOffsets = {0, 5, 5, 12, 20};
 constexpr int64_t kE = 4, kN = 20, kK = 7, kM = 9;
 
+// y may be scratch never written: with a bias and no accumulation, what was there
+// is overwritten, not scaled by zero (0·NaN is NaN).
+TEST(ExpertOps, EsmmWithBiasOverwritesUnwrittenRows) {
+  auto x = randn(kN * kK, 1), w = randn(kE * kK * kM, 2), b = randn(kE * kM, 3);
+  std::vector<float> y(kN * kM), garbage(kN * kM, std::numeric_limits<float>::quiet_NaN());
+  esmm(x.data(), w.data(), b.data(), kOffsets.data(), kE, kK, kM, false, false, y.data());
+  esmm(x.data(), w.data(), b.data(), kOffsets.data(), kE, kK, kM, false, false, garbage.data());
+  EXPECT_EQ(std::memcmp(y.data(), garbage.data(), y.size() * sizeof(float)), 0);
+}
+
 TEST(ExpertOps, EsmmMatchesNaive) {
   auto x = randn(kN * kK, 1), w = randn(kE * kK * kM, 2), b = randn(kE * kM, 3);
   std::vector<float> y(kN * kM), yt(kN * kK);

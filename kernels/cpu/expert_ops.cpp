@@ -14,10 +14,15 @@ void esmm(const float* x, const float* w, const float* bias, const int64_t* offs
     float* ye = y + r0 * n;
     const float* we = w + e * k * n;
     float beta = accumulate ? 1.0f : 0.0f;
+    // y starts as (y +) bias. Written, not scaled by zero: y may be scratch that was
+    // never written (0·NaN is NaN), as the CUDA kernel has it too.
     if (bias) {
       const float* be = bias + e * n;
       for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < n; ++j) ye[i * n + j] = beta * ye[i * n + j] + be[j];
+        if (accumulate)
+          for (int64_t j = 0; j < n; ++j) ye[i * n + j] += be[j];
+        else
+          std::copy_n(be, n, ye + i * n);
       beta = 1.0f;
     }
     gemm(false, trans_w, rows, n, k, 1.0f, x + r0 * k, k, we, trans_w ? k : n, beta, ye, n);

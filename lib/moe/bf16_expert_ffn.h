@@ -16,29 +16,30 @@
 
 #include "kernels/cuda/bf16.h"
 #include "kernels/cuda/device_buffer.h"
-#include "moe/device_expert_ffn.h"
+#include "kernels/cuda/expert_ops.h"
 #include "moe/expert_blocks.h"
+#include "moe/expert_ffn.h"
 
 namespace paramoe {
 
 class Bf16ExpertFfn {
  public:
   // Casts fp32 device weights of shape d into the bf16 copy.
-  void load(const ExpertDims& d, const DeviceExpertWeights<float>& w);
+  void load(const ExpertDims& d, const ExpertWeights& w);
 
   // out = (or +=, with accumulate_out) the FFN of the loaded weights on fp32 xs.
   void forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
-               bool accumulate_out, DeviceExpertScratch<cuda::bf16>& act, float* out,
+               bool accumulate_out, ExpertScratch<cuda::bf16>& act, float* out,
                cuda::ExpertGemm how);
   // Adds the weight gradients into g (fp32); writes dxs, or adds to it with
   // accumulate_dx. act is the scratch the matching forward filled.
   void backward(const float* xs, const float* dout, const std::vector<int64_t>& offsets,
-                DeviceExpertScratch<cuda::bf16>& act, const DeviceExpertGrads<float>& g,
-                bool accumulate_dx, float* dxs, cuda::ExpertGemm how);
+                ExpertScratch<cuda::bf16>& act, const ExpertGrads& g, bool accumulate_dx,
+                float* dxs, cuda::ExpertGemm how);
 
  private:
-  DeviceExpertWeights<cuda::bf16> weights() const;
-  DeviceExpertGrads<cuda::bf16> grads();
+  ExpertWeightsOf<cuda::bf16> weights() const;
+  ExpertGradsOf<cuda::bf16> grads();
   // Casts or adds bf16 rows into fp32 `to`.
   static void rows_out(const cuda::bf16* rows, int64_t n, bool accumulate, float* to);
 

@@ -74,7 +74,7 @@ void CpuStepBackend::combine_rows_backward(const float* dy, const float* rows,
 }
 
 CpuStepBackend::CpuStepBackend(const MoeConfig& cfg, MoeParams& params)
-    : cfg_(cfg), params_(params) {
+    : ops_(cpu_device_ops().expert), cfg_(cfg), params_(params) {
   // The config checked it; a benchmark that sets it checked it there too.
   if (!routing_skew_parse(cfg.routing_skew, cfg.top_k, skew_))
     throw Error("bench.routing: expected " + std::string(kRoutingSkewExpected) + ", got \"" +
@@ -99,31 +99,29 @@ void CpuStepBackend::accumulate_gate_grad(const float* dwg) {
 void CpuStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,
                                     bool add_b2, float* out,
                                     const std::function<void()>& between_blocks) {
-  expert_ffn_forward(params_.dims(), params_.weights(), xs, offsets.data(), add_b2, act_, out,
+  expert_ffn_forward(ops_, params_.dims(), params_.weights(), xs, offsets.data(), add_b2, act_, out,
                      false, between_blocks);
 }
 
 void CpuStepBackend::expert_backward(const float* dout, const float* xs,
                                      const std::vector<int64_t>& offsets, float* dxs,
                                      const std::function<void()>& between_blocks) {
-  ExpertGrads g = params_.grads();
-  expert_ffn_backward(params_.dims(), params_.weights(), xs, act_, dout, offsets.data(), g, dxs,
-                      false, between_blocks);
+  expert_ffn_backward(ops_, params_.dims(), params_.weights(), xs, act_, dout, offsets.data(),
+                      params_.grads(), dxs, false, between_blocks);
 }
 
 void CpuStepBackend::shared_forward(const float* x, int64_t rows, bool add_b2, float* out,
                                     const std::function<void()>& between_blocks) {
   const int64_t offsets[2] = {0, rows};
-  expert_ffn_forward(params_.shared_dims(), params_.shared_weights(), x, offsets, add_b2,
+  expert_ffn_forward(ops_, params_.shared_dims(), params_.shared_weights(), x, offsets, add_b2,
                      shared_act_, out, false, between_blocks);
 }
 
 void CpuStepBackend::shared_backward(const float* dout, const float* x, int64_t rows, float* dx,
                                      const std::function<void()>& between_blocks) {
   const int64_t offsets[2] = {0, rows};
-  ExpertGrads g = params_.shared_grads();
-  expert_ffn_backward(params_.shared_dims(), params_.shared_weights(), x, shared_act_, dout,
-                      offsets, g, dx, false, between_blocks);
+  expert_ffn_backward(ops_, params_.shared_dims(), params_.shared_weights(), x, shared_act_, dout,
+                      offsets, params_.shared_grads(), dx, false, between_blocks);
 }
 
 void CpuStepBackend::add(const float* src, int64_t n, float* dst) {
@@ -136,13 +134,13 @@ std::unique_ptr<BackendBuffer> CpuStepBackend::new_buffer() {
 
 void CpuStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
                                              const std::vector<int64_t>& offsets, float* out) {
-  gathered_experts_forward(g, xs, offsets.data(), gathered_act_, out);
+  gathered_experts_forward(ops_, g, xs, offsets.data(), gathered_act_, out);
 }
 
 void CpuStepBackend::gathered_expert_backward(const GatheredExperts& g, const float* dout,
                                               const float* xs, const std::vector<int64_t>& offsets,
                                               float* grads, float* dxs) {
-  gathered_experts_backward(g, xs, gathered_act_, dout, offsets.data(), grads, dxs);
+  gathered_experts_backward(ops_, g, xs, gathered_act_, dout, offsets.data(), grads, dxs);
 }
 
 }  // namespace paramoe

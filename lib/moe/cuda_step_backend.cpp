@@ -1,6 +1,7 @@
 #include "moe/cuda_step_backend.h"
 
 #include "core/error.h"
+#include "device/cuda_device_ops.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/row_ops.h"
@@ -25,7 +26,11 @@ std::vector<T> to_host(const T* device, int64_t n) {
 
 CudaStepBackend::CudaStepBackend(const MoeConfig& cfg, MoeParams& params, Precision precision,
                                  cuda::ExpertGemm how)
-    : cfg_(cfg), params_(params), precision_(precision), how_(how) {
+    : cfg_(cfg),
+      params_(params),
+      ops_(cuda_device_ops(how).expert),
+      precision_(precision),
+      how_(how) {
   for (Param* p : params_.all()) {
     DeviceParam d;
     d.value = cuda::DeviceBuffer<float>(p->value.size());
@@ -157,14 +162,14 @@ void CudaStepBackend::accumulate_gate_grad(const float* dwg) {
   cuda::accumulate(dwg, static_cast<int64_t>(params_.gate.grad.size()), grad(params_.gate));
 }
 
-DeviceExpertWeights<float> CudaStepBackend::weights() {
+ExpertWeights CudaStepBackend::weights() {
   MoeParams& p = params_;
   const bool s = p.swiglu;
   return {value(p.w1), value(p.b1), s ? value(p.w3) : nullptr, s ? value(p.b3) : nullptr,
           value(p.w2), value(p.b2)};
 }
 
-DeviceExpertGrads<float> CudaStepBackend::grads() {
+ExpertGrads CudaStepBackend::grads() {
   MoeParams& p = params_;
   const bool s = p.swiglu;
   return {grad(p.w1), grad(p.b1), s ? grad(p.w3) : nullptr, s ? grad(p.b3) : nullptr,
@@ -179,7 +184,7 @@ void CudaStepBackend::expert_forward(const float* xs, const std::vector<int64_t>
     load_own_bf16();
     bf16_.forward(xs, offsets, add_b2, false, bf16_experts_, out, how_);
   } else {
-    device_expert_ffn_forward(params_.dims(), weights(), xs, offsets, add_b2, experts_, out, how_);
+    expert_ffn_forward(ops_, params_.dims(), weights(), xs, offsets.data(), add_b2, experts_, out);
   }
 }
 
@@ -190,24 +195,10 @@ void CudaStepBackend::expert_backward(const float* dout, const float* xs,
     load_own_bf16();
     bf16_.backward(xs, dout, offsets, bf16_experts_, grads(), false, dxs, how_);
   } else {
-    device_expert_ffn_backward(params_.dims(), weights(), xs, dout, offsets, true, grads(),
-                               experts_, dxs, how_);
+    expert_ffn_backward(ops_, params_.dims(), weights(), xs, experts_, dout, offsets.data(),
+                        grads(), dxs);
   }
 }
-
-namespace {
-
-DeviceExpertWeights<float> device_block_weights(const ExpertBlock& b, const float* base) {
-  const ExpertWeights w = expert_block_weights(b, base);
-  return {w.w1, w.b1, w.w3, w.b3, w.w2, w.b2};
-}
-
-DeviceExpertGrads<float> device_block_grads(const ExpertBlock& b, float* base) {
-  const ExpertGrads g = expert_block_grads(b, base);
-  return {g.w1, g.b1, g.w3, g.b3, g.w2, g.b2};
-}
-
-}  // namespace
 
 std::unique_ptr<BackendBuffer> CudaStepBackend::new_buffer() {
   return make_device_buffer();
@@ -224,55 +215,46 @@ void CudaStepBackend::add_expert_grads(const ExpertBlock& b, const float* src) {
     cuda::accumulate(src + at, static_cast<int64_t>(param->grad.size()), grad(*param));
 }
 
-// The bf16 copy holds one block at a time, so each block is loaded before it runs,
-// in the backward again.
+// fp32 runs the gathered blocks as the CPU does (expert_blocks.h). The bf16 copy
+// holds one block at a time, so each block is loaded before it runs, in the
+// backward again.
 void CudaStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
                                               const std::vector<int64_t>& offsets, float* out) {
+  if (precision_ == Precision::fp32) {
+    gathered_experts_forward(ops_, g, xs, offsets.data(), gathered_, out);
+    return;
+  }
   const int64_t D = g.block.dims.d_model;
-  const size_t blocks = static_cast<size_t>(g.owners) * g.slices;
-  gathered_.resize(precision_ == Precision::fp32 ? blocks : 0);
-  bf16_gathered_.resize(precision_ == Precision::bf16 ? blocks : 0);
+  bf16_gathered_.resize(static_cast<size_t>(g.owners) * g.slices);
   for_each_gathered_block(
       g, offsets.data(),
       [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
-        const DeviceExpertWeights<float> w = device_block_weights(g.block, base);
         const bool add_b2 = s == 0, accumulate = s > 0;  // the slices sum into one output
-        if (precision_ == Precision::bf16) {
-          bf16_.load(g.block.dims, w);
-          bf16_holds_own_ = false;
-          bf16_.forward(xs + first * D, local, add_b2, accumulate, bf16_gathered_[i],
-                        out + first * D, how_);
-        } else {
-          device_expert_ffn_forward(g.block.dims, w, xs + first * D, local, add_b2, gathered_[i],
-                                    out + first * D, how_, accumulate);
-        }
+        bf16_.load(g.block.dims, expert_block_weights(g.block, base));
+        bf16_holds_own_ = false;
+        bf16_.forward(xs + first * D, local, add_b2, accumulate, bf16_gathered_[i], out + first * D,
+                      how_);
       });
 }
 
 void CudaStepBackend::gathered_expert_backward(const GatheredExperts& g, const float* dout,
                                                const float* xs, const std::vector<int64_t>& offsets,
                                                float* grads, float* dxs) {
-  const size_t blocks = static_cast<size_t>(g.owners) * g.slices;
-  PARAMOE_REQUIRE(
-      (precision_ == Precision::bf16 ? bf16_gathered_.size() : gathered_.size()) == blocks,
-      "gathered_expert_backward: no matching forward");
+  if (precision_ == Precision::fp32) {
+    gathered_experts_backward(ops_, g, xs, gathered_, dout, offsets.data(), grads, dxs);
+    return;
+  }
+  PARAMOE_REQUIRE(bf16_gathered_.size() == static_cast<size_t>(g.owners) * g.slices,
+                  "gathered_expert_backward: no matching forward");
   const int64_t D = g.block.dims.d_model;
   for_each_gathered_block(
       g, offsets.data(),
       [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
-        const DeviceExpertWeights<float> w = device_block_weights(g.block, base);
-        const DeviceExpertGrads<float> gr = device_block_grads(g.block, grads + i * g.block.size);
-        const bool accumulate_dx = s > 0;
-        if (precision_ == Precision::bf16) {
-          bf16_.load(g.block.dims, w);
-          bf16_holds_own_ = false;
-          bf16_.backward(xs + first * D, dout + first * D, local, bf16_gathered_[i], gr,
-                         accumulate_dx, dxs + first * D, how_);
-        } else {
-          device_expert_ffn_backward(g.block.dims, w, xs + first * D, dout + first * D, local,
-                                     /*accumulate=*/true, gr, gathered_[i], dxs + first * D, how_,
-                                     accumulate_dx);
-        }
+        bf16_.load(g.block.dims, expert_block_weights(g.block, base));
+        bf16_holds_own_ = false;
+        bf16_.backward(xs + first * D, dout + first * D, local, bf16_gathered_[i],
+                       expert_block_grads(g.block, grads + i * g.block.size), s > 0,
+                       dxs + first * D, how_);
       });
 }
 

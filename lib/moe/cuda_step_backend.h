@@ -17,8 +17,8 @@
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/wire_bf16.h"
 #include "moe/bf16_expert_ffn.h"
-#include "moe/device_expert_ffn.h"
 #include "moe/device_router.h"
+#include "moe/expert_ffn.h"
 #include "moe/moe_layer.h"
 #include "moe/moe_params.h"
 #include "moe/step_backend.h"
@@ -93,8 +93,8 @@ class CudaStepBackend final : public StepBackend {
   };
   float* value(Param& p) { return dev_.at(&p).value.data(); }
   float* grad(Param& p) { return dev_.at(&p).grad.data(); }
-  DeviceExpertWeights<float> weights();
-  DeviceExpertGrads<float> grads();
+  ExpertWeights weights();
+  ExpertGrads grads();
   void load_own_bf16();  // this layer's experts into bf16_, unless already there
   // Uploads a host index or weight array into reusable device scratch.
   const int32_t* upload(const std::vector<int32_t>& host);
@@ -102,20 +102,21 @@ class CudaStepBackend final : public StepBackend {
 
   const MoeConfig& cfg_;
   MoeParams& params_;
+  const ExpertOps<float>& ops_;  // cuda_device_ops(how).expert
   Precision precision_;
   cuda::ExpertGemm how_;
   std::map<const Param*, DeviceParam> dev_;
   std::vector<cuda::DeviceBuffer<float>> buf_;  // by slot
   std::vector<int64_t> size_;                   // -1: not written since the last clear
   DeviceRouter router_;
-  DeviceExpertScratch<float> experts_;
-  std::vector<DeviceExpertScratch<float>> gathered_;  // per gathered block (data-centric)
+  ExpertScratch<float> experts_;
+  std::vector<ExpertScratch<float>> gathered_;  // per gathered block (data-centric)
   // bf16: the expert copy (this layer's experts, or the gathered block running) and
   // the activations, as above.
   Bf16ExpertFfn bf16_;
   bool bf16_holds_own_ = false;  // bf16_ holds this layer's experts, not a gathered block
-  DeviceExpertScratch<cuda::bf16> bf16_experts_;
-  std::vector<DeviceExpertScratch<cuda::bf16>> bf16_gathered_;
+  ExpertScratch<cuda::bf16> bf16_experts_;
+  std::vector<ExpertScratch<cuda::bf16>> bf16_gathered_;
   cuda::DeviceBuffer<int32_t> index_;
   cuda::DeviceBuffer<float> weight_, dweight_;
 };

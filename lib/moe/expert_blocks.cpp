@@ -87,32 +87,34 @@ void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p
   });
 }
 
-void gathered_experts_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
+void gathered_experts_forward(const ExpertOps<float>& ops, const GatheredExperts& g,
+                              const float* xs, const int64_t* offsets,
                               std::vector<ExpertActivations>& act, float* out, bool add_b2) {
   const int64_t D = g.block.dims.d_model;
   act.resize(static_cast<size_t>(g.owners) * g.slices);
   for_each_gathered_block(
       g, offsets,
       [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
-        expert_ffn_forward(g.block.dims, expert_block_weights(g.block, base), xs + first * D,
+        expert_ffn_forward(ops, g.block.dims, expert_block_weights(g.block, base), xs + first * D,
                            local.data(), s == 0 && add_b2, act[i], out + first * D,
                            /*accumulate=*/s > 0);
       });
 }
 
-void gathered_experts_backward(const GatheredExperts& g, const float* xs,
-                               const std::vector<ExpertActivations>& act, const float* dout,
-                               const int64_t* offsets, float* grads, float* dxs) {
+void gathered_experts_backward(const ExpertOps<float>& ops, const GatheredExperts& g,
+                               const float* xs, std::vector<ExpertActivations>& act,
+                               const float* dout, const int64_t* offsets, float* grads,
+                               float* dxs) {
   PARAMOE_REQUIRE(act.size() == static_cast<size_t>(g.owners) * g.slices,
                   "gathered_experts_backward: no matching forward");
   const int64_t D = g.block.dims.d_model;
   for_each_gathered_block(
       g, offsets,
       [&](int i, int s, int64_t first, const std::vector<int64_t>& local, const float* base) {
-        ExpertGrads gr = expert_block_grads(g.block, grads + i * g.block.size);
-        expert_ffn_backward(g.block.dims, expert_block_weights(g.block, base), xs + first * D,
-                            act[i], dout + first * D, local.data(), gr, dxs + first * D,
-                            /*accumulate=*/s > 0);
+        expert_ffn_backward(ops, g.block.dims, expert_block_weights(g.block, base), xs + first * D,
+                            act[i], dout + first * D, local.data(),
+                            expert_block_grads(g.block, grads + i * g.block.size), dxs + first * D,
+                            /*accumulate_dx=*/s > 0);
       });
 }
 

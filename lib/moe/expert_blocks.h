@@ -74,15 +74,17 @@ void for_each_gathered_block(const GatheredExperts& g, const int64_t* offsets, F
   }
 }
 
-// xs: this rank's rows sorted by slot (owner-major); offsets [E + 1] in slot order.
-// act gets owners × slices entries, which the backward reads. b2 is added by slice
-// 0's blocks, unless add_b2 is false (an ESP rank other than 0 running shadowed
-// experts, whose outputs the ESP reduction sums).
-void gathered_experts_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
+// The expert FFN of every gathered block on the device of `ops` (g.blocks, xs, out
+// in its memory). xs: this rank's rows sorted by slot (owner-major); offsets [E + 1]
+// in slot order. act gets owners × slices entries, which the backward reads. b2 is
+// added by slice 0's blocks, unless add_b2 is false (an ESP rank other than 0
+// running shadowed experts, whose outputs the ESP reduction sums).
+void gathered_experts_forward(const ExpertOps<float>& ops, const GatheredExperts& g,
+                              const float* xs, const int64_t* offsets,
                               std::vector<ExpertActivations>& act, float* out, bool add_b2 = true);
 // grads: owners × slices gradient blocks, accumulated into (zero them first).
-void gathered_experts_backward(const GatheredExperts& g, const float* xs,
-                               const std::vector<ExpertActivations>& act, const float* dout,
-                               const int64_t* offsets, float* grads, float* dxs);
+void gathered_experts_backward(const ExpertOps<float>& ops, const GatheredExperts& g,
+                               const float* xs, std::vector<ExpertActivations>& act,
+                               const float* dout, const int64_t* offsets, float* grads, float* dxs);
 
 }  // namespace paramoe

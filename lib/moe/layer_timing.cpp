@@ -57,7 +57,7 @@ GemmBound expert_gemm_bound(MoeLayer& layer, MpiCollectives& host) {
   const double rows = offsets.empty() ? 0.0 : static_cast<double>(offsets.back());
   const int64_t D = d.d_model, H = d.hidden, mats = d.swiglu ? 3 : 2;
   const int64_t b =
-      std::max<int64_t>(1, std::min<int64_t>(expert_ffn_block_rows(H), static_cast<int64_t>(rows)));
+      std::max<int64_t>(1, std::min<int64_t>(cpu_expert_block_rows(H), static_cast<int64_t>(rows)));
   // One block's GEMMs, forward (x·W, h·W2) and backward (the weight gradients and
   // the input gradients), with SwiGLU's third matrix where it has one.
   std::vector<float> x(b * D, 0.5f), w(D * H, 0.25f), h(b * H, 0.5f), w2(H * D, 0.25f), y(b * D),

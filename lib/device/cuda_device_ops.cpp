@@ -1,0 +1,114 @@
+#include "device/cuda_device_ops.h"
+
+#include "core/error.h"
+#include "kernels/cuda/activation.h"
+#include "kernels/cuda/cuda_check.h"
+
+namespace paramoe {
+
+namespace {
+
+void* device_allocate(size_t bytes) {
+  void* p = nullptr;
+  if (bytes) PARAMOE_CUDA_CHECK(cudaMalloc(&p, bytes));
+  return p;
+}
+
+// cudaFree waits for the work queued on the device, so scratch is never freed
+// under a kernel still reading it. No throw: it runs in destructors.
+void device_release(void* p) {
+  cudaFree(p);
+}
+
+// The GPU runs every expert's rows in one grouped call per operator.
+int64_t whole_experts(int64_t) {
+  return 0;
+}
+
+// The kernels with the stream and the GEMM launch bound, so that the table's
+// signatures are the CPU's.
+template <class T, cuda::ExpertGemm How>
+void esmm_with(const T* x, const T* w, const T* bias, const int64_t* offsets, int64_t experts,
+               int64_t k, int64_t n, bool trans_w, bool accumulate, T* y) {
+  cuda::esmm(x, w, bias, offsets, experts, k, n, trans_w, accumulate, y, nullptr, How);
+}
+template <class T, cuda::ExpertGemm How>
+void estmm_with(const T* a, const T* b, const int64_t* offsets, int64_t experts, int64_t k,
+                int64_t n, bool accumulate, T* dw) {
+  cuda::estmm(a, b, offsets, experts, k, n, accumulate, dw, nullptr, How);
+}
+template <class T>
+void ess_on(const T* x, const int64_t* offsets, int64_t experts, int64_t n, bool accumulate,
+            T* db) {
+  cuda::ess(x, offsets, experts, n, accumulate, db);
+}
+template <class T>
+void gelu_forward_on(const T* a, int64_t n, T* h) {
+  cuda::gelu_forward(a, n, h);
+}
+template <class T>
+void gelu_backward_on(const T* a, const T* dh, int64_t n, T* da) {
+  cuda::gelu_backward(a, dh, n, da);
+}
+template <class T>
+void swiglu_forward_on(const T* a, const T* g, int64_t n, T* h) {
+  cuda::swiglu_forward(a, g, n, h);
+}
+template <class T>
+void swiglu_backward_on(const T* a, const T* g, const T* dh, int64_t n, T* da, T* dg) {
+  cuda::swiglu_backward(a, g, dh, n, da, dg);
+}
+
+constexpr DeviceMemory kDeviceMemory = {device_allocate, device_release};
+
+template <class T, cuda::ExpertGemm How>
+const ExpertOps<T>& expert_ops() {
+  static const ExpertOps<T> o = {kDeviceMemory,
+                                 whole_experts,
+                                 esmm_with<T, How>,
+                                 estmm_with<T, How>,
+                                 ess_on<T>,
+                                 gelu_forward_on<T>,
+                                 gelu_backward_on<T>,
+                                 swiglu_forward_on<T>,
+                                 swiglu_backward_on<T>};
+  return o;
+}
+
+template <cuda::ExpertGemm How>
+const DeviceOps& device_ops() {
+  static const DeviceOps o = {"cuda", kDeviceMemory, expert_ops<float, How>()};
+  return o;
+}
+
+// One table per launch mode: function pointers cannot carry it.
+template <class Ops>
+const Ops& by_how(cuda::ExpertGemm how, const Ops& per_expert, const Ops& streams,
+                  const Ops& grouped) {
+  switch (how) {
+    case cuda::ExpertGemm::per_expert:
+      return per_expert;
+    case cuda::ExpertGemm::streams:
+      return streams;
+    case cuda::ExpertGemm::grouped:
+      return grouped;
+  }
+  throw Error("cuda_device_ops: unknown expert GEMM launch");
+}
+
+}  // namespace
+
+const DeviceOps& cuda_device_ops(cuda::ExpertGemm how) {
+  using G = cuda::ExpertGemm;
+  return by_how(how, device_ops<G::per_expert>(), device_ops<G::streams>(),
+                device_ops<G::grouped>());
+}
+
+const ExpertOps<cuda::bf16>& cuda_bf16_expert_ops(cuda::ExpertGemm how) {
+  using G = cuda::ExpertGemm;
+  using T = cuda::bf16;
+  return by_how(how, expert_ops<T, G::per_expert>(), expert_ops<T, G::streams>(),
+                expert_ops<T, G::grouped>());
+}
+
+}  // namespace paramoe
