@@ -1,10 +1,14 @@
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "device/device_ops.h"
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/bias.h"
 #include "kernels/cpu/expert_ops.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/router_ops.h"
 
 namespace paramoe {
 
@@ -21,6 +25,10 @@ void* host_allocate(size_t bytes) {
 
 void host_release(void* p) {
   std::free(p);
+}
+
+void host_copy(const void* src, size_t bytes, void* dst) {
+  if (bytes) std::memcpy(dst, src, bytes);
 }
 
 // The experts run one at a time, one block of rows at a time (GEMM, activation,
@@ -44,7 +52,16 @@ const DeviceOps& cpu_device_ops() {
   static const DeviceOps ops = [] {
     DeviceOps o{};
     o.name = "cpu";
-    o.memory = {host_allocate, host_release};
+    o.host = true;
+    o.memory = {host_allocate, host_release, host_copy, host_copy, host_copy};
+    o.gemm = cpu::gemm;
+    o.bias_add = cpu::bias_add;
+    o.softmax_lse_forward = cpu::softmax_lse_forward;
+    o.topk_rows = cpu::topk_rows;
+    o.topk_renormalize = cpu::topk_renormalize;
+    o.router_dprobs = cpu::router_dprobs;
+    o.softmax_backward = cpu::softmax_backward;
+    o.zloss_backward = cpu::zloss_backward;
     o.expert = {o.memory,
                 cpu_expert_block_rows,
                 cpu::esmm,

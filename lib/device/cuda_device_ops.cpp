@@ -2,7 +2,10 @@
 
 #include "core/error.h"
 #include "kernels/cuda/activation.h"
+#include "kernels/cuda/bias.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/router_ops.h"
 
 namespace paramoe {
 
@@ -18,6 +21,53 @@ void* device_allocate(size_t bytes) {
 // under a kernel still reading it. No throw: it runs in destructors.
 void device_release(void* p) {
   cudaFree(p);
+}
+
+// Synchronous both ways: a copy on the legacy default stream starts after the
+// kernels queued before it, and the host may read (or reuse) its side at once.
+void device_upload(const void* host, size_t bytes, void* dst) {
+  if (bytes) PARAMOE_CUDA_CHECK(cudaMemcpy(dst, host, bytes, cudaMemcpyHostToDevice));
+}
+void device_download(const void* src, size_t bytes, void* host) {
+  if (bytes) PARAMOE_CUDA_CHECK(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost));
+}
+void device_copy(const void* src, size_t bytes, void* dst) {
+  if (bytes) PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice));
+}
+
+// The fp32 kernels on the default stream, without the stream argument.
+void gemm_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+              const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+              int64_t ldc) {
+  cuda::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void bias_add_f32(const float* bias, int64_t n, int64_t dim, float* y) {
+  cuda::bias_add(bias, n, dim, y);
+}
+void softmax_lse_forward_f32(const float* logits, int64_t rows, int64_t cols, float* probs,
+                             float* lse) {
+  cuda::softmax_lse_forward(logits, rows, cols, probs, lse);
+}
+void topk_rows_f32(const float* x, int64_t rows, int64_t cols, int64_t k, int32_t* idx,
+                   float* val) {
+  cuda::topk_rows(x, rows, cols, k, idx, val);
+}
+void topk_renormalize_f32(const float* val, int64_t rows, int k, float* weight) {
+  cuda::topk_renormalize(val, rows, k, weight);
+}
+void router_dprobs_f32(const float* dweight, const int32_t* expert, const float* topk_prob,
+                       const float* weight, int64_t rows, int64_t cols, int k, bool renormalize,
+                       const float* aux_grad, float* dprobs) {
+  cuda::router_dprobs(dweight, expert, topk_prob, weight, rows, cols, k, renormalize, aux_grad,
+                      dprobs);
+}
+void softmax_backward_f32(const float* probs, const float* dprobs, int64_t rows, int64_t cols,
+                          float* dlogits) {
+  cuda::softmax_backward(probs, dprobs, rows, cols, dlogits);
+}
+void zloss_backward_f32(const float* probs, const float* lse, int64_t rows, int64_t cols,
+                        float scale, float* dlogits) {
+  cuda::zloss_backward(probs, lse, rows, cols, scale, dlogits);
 }
 
 // The GPU runs every expert's rows in one grouped call per operator.
@@ -59,7 +109,8 @@ void swiglu_backward_on(const T* a, const T* g, const T* dh, int64_t n, T* da, T
   cuda::swiglu_backward(a, g, dh, n, da, dg);
 }
 
-constexpr DeviceMemory kDeviceMemory = {device_allocate, device_release};
+constexpr DeviceMemory kDeviceMemory = {device_allocate, device_release, device_upload,
+                                        device_download, device_copy};
 
 template <class T, cuda::ExpertGemm How>
 const ExpertOps<T>& expert_ops() {
@@ -77,7 +128,18 @@ const ExpertOps<T>& expert_ops() {
 
 template <cuda::ExpertGemm How>
 const DeviceOps& device_ops() {
-  static const DeviceOps o = {"cuda", kDeviceMemory, expert_ops<float, How>()};
+  static const DeviceOps o = {"cuda",
+                              false,
+                              kDeviceMemory,
+                              gemm_f32,
+                              bias_add_f32,
+                              softmax_lse_forward_f32,
+                              topk_rows_f32,
+                              topk_renormalize_f32,
+                              router_dprobs_f32,
+                              softmax_backward_f32,
+                              zloss_backward_f32,
+                              expert_ops<float, How>()};
   return o;
 }
 

@@ -10,11 +10,15 @@
 
 namespace paramoe {
 
-// Memory in the device's own address space. allocate throws on failure; both
-// accept zero bytes (nullptr).
+// Memory in the device's own address space. allocate throws on failure; all accept
+// zero bytes. upload and download (between host memory and the device's) finish
+// before they return; copy (within the device) is queued after the work before it.
 struct DeviceMemory {
   void* (*allocate)(size_t bytes);
   void (*release)(void* p);
+  void (*upload)(const void* host, size_t bytes, void* dst);
+  void (*download)(const void* src, size_t bytes, void* host);
+  void (*copy)(const void* src, size_t bytes, void* dst);
 };
 
 // The expert-specific operators (kernels/*/expert_ops.h, activation.h) on element
@@ -39,10 +43,35 @@ struct ExpertOps {
   void (*swiglu_backward)(const T* a, const T* g, const T* dh, int64_t n, T* da, T* dg);
 };
 
+// fp32 operations (kernels/*/<file>.h give the contracts).
 struct DeviceOps {
   const char* name;  // "cpu", "cuda"
+  // The memory is the host's: steps that only the host has (the router's balance
+  // bias and benchmark skew, refused on the GPU by the config) may run on it.
+  bool host;
   DeviceMemory memory;
-  ExpertOps<float> expert;  // fp32
+
+  // gemm.h, bias.h
+  void (*gemm)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+               int64_t ldc);
+  void (*bias_add)(const float* bias, int64_t n, int64_t dim, float* y);
+
+  // router_ops.h
+  void (*softmax_lse_forward)(const float* logits, int64_t rows, int64_t cols, float* probs,
+                              float* lse);
+  void (*topk_rows)(const float* x, int64_t rows, int64_t cols, int64_t k, int32_t* idx,
+                    float* val);
+  void (*topk_renormalize)(const float* val, int64_t rows, int k, float* weight);
+  void (*router_dprobs)(const float* dweight, const int32_t* expert, const float* topk_prob,
+                        const float* weight, int64_t rows, int64_t cols, int k, bool renormalize,
+                        const float* aux_grad, float* dprobs);
+  void (*softmax_backward)(const float* probs, const float* dprobs, int64_t rows, int64_t cols,
+                           float* dlogits);
+  void (*zloss_backward)(const float* probs, const float* lse, int64_t rows, int64_t cols,
+                         float scale, float* dlogits);
+
+  ExpertOps<float> expert;
 };
 
 // The host's table (kernels/cpu, OpenBLAS).

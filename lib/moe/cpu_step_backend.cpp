@@ -69,12 +69,13 @@ void CpuStepBackend::combine_rows(const float* rows, const std::vector<int32_t>&
 void CpuStepBackend::combine_rows_backward(const float* dy, const float* rows,
                                            const std::vector<int32_t>& pos, Routing& r,
                                            int64_t row_len, float* drows) {
+  float* dweight = router_.dweight.fit(ops_.memory, r.tokens * r.k);
   cpu::combine_rows_backward(dy, rows, pos.data(), r.weight.data(), r.tokens, r.k, row_len, drows,
-                             r.dweight.data());
+                             dweight);
 }
 
 CpuStepBackend::CpuStepBackend(const MoeConfig& cfg, MoeParams& params)
-    : ops_(cpu_device_ops().expert), cfg_(cfg), params_(params) {
+    : ops_(cpu_device_ops()), cfg_(cfg), params_(params) {
   // The config checked it; a benchmark that sets it checked it there too.
   if (!routing_skew_parse(cfg.routing_skew, cfg.top_k, skew_))
     throw Error("bench.routing: expected " + std::string(kRoutingSkewExpected) + ", got \"" +
@@ -82,13 +83,14 @@ CpuStepBackend::CpuStepBackend(const MoeConfig& cfg, MoeParams& params)
 }
 
 void CpuStepBackend::route(const float* x, int64_t tokens, Routing& r) {
-  router_forward_local(x, tokens, cfg_.d_model, params_.gate.value.data(), cfg_, r,
-                       params_.balance_bias.empty() ? nullptr : params_.balance_bias.data(),
-                       &skew_);
+  router_forward(ops_, x, tokens, cfg_.d_model, params_.gate.value.data(), cfg_, router_,
+                 params_.balance_bias.empty() ? nullptr : params_.balance_bias.data(), &skew_);
+  router_to_host(ops_, router_, cfg_, r);
 }
 
 void CpuStepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {
-  paramoe::router_backward(r, x, cfg_.d_model, params_.gate.value.data(), cfg_, dx, dwg);
+  paramoe::router_backward(ops_, router_, r, x, cfg_.d_model, params_.gate.value.data(), cfg_, dx,
+                           dwg);
 }
 
 void CpuStepBackend::accumulate_gate_grad(const float* dwg) {
@@ -99,29 +101,29 @@ void CpuStepBackend::accumulate_gate_grad(const float* dwg) {
 void CpuStepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets,
                                     bool add_b2, float* out,
                                     const std::function<void()>& between_blocks) {
-  expert_ffn_forward(ops_, params_.dims(), params_.weights(), xs, offsets.data(), add_b2, act_, out,
-                     false, between_blocks);
+  expert_ffn_forward(ops_.expert, params_.dims(), params_.weights(), xs, offsets.data(), add_b2,
+                     act_, out, false, between_blocks);
 }
 
 void CpuStepBackend::expert_backward(const float* dout, const float* xs,
                                      const std::vector<int64_t>& offsets, float* dxs,
                                      const std::function<void()>& between_blocks) {
-  expert_ffn_backward(ops_, params_.dims(), params_.weights(), xs, act_, dout, offsets.data(),
-                      params_.grads(), dxs, false, between_blocks);
+  expert_ffn_backward(ops_.expert, params_.dims(), params_.weights(), xs, act_, dout,
+                      offsets.data(), params_.grads(), dxs, false, between_blocks);
 }
 
 void CpuStepBackend::shared_forward(const float* x, int64_t rows, bool add_b2, float* out,
                                     const std::function<void()>& between_blocks) {
   const int64_t offsets[2] = {0, rows};
-  expert_ffn_forward(ops_, params_.shared_dims(), params_.shared_weights(), x, offsets, add_b2,
-                     shared_act_, out, false, between_blocks);
+  expert_ffn_forward(ops_.expert, params_.shared_dims(), params_.shared_weights(), x, offsets,
+                     add_b2, shared_act_, out, false, between_blocks);
 }
 
 void CpuStepBackend::shared_backward(const float* dout, const float* x, int64_t rows, float* dx,
                                      const std::function<void()>& between_blocks) {
   const int64_t offsets[2] = {0, rows};
-  expert_ffn_backward(ops_, params_.shared_dims(), params_.shared_weights(), x, shared_act_, dout,
-                      offsets, params_.shared_grads(), dx, false, between_blocks);
+  expert_ffn_backward(ops_.expert, params_.shared_dims(), params_.shared_weights(), x, shared_act_,
+                      dout, offsets, params_.shared_grads(), dx, false, between_blocks);
 }
 
 void CpuStepBackend::add(const float* src, int64_t n, float* dst) {
@@ -134,13 +136,13 @@ std::unique_ptr<BackendBuffer> CpuStepBackend::new_buffer() {
 
 void CpuStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
                                              const std::vector<int64_t>& offsets, float* out) {
-  gathered_experts_forward(ops_, g, xs, offsets.data(), gathered_act_, out);
+  gathered_experts_forward(ops_.expert, g, xs, offsets.data(), gathered_act_, out);
 }
 
 void CpuStepBackend::gathered_expert_backward(const GatheredExperts& g, const float* dout,
                                               const float* xs, const std::vector<int64_t>& offsets,
                                               float* grads, float* dxs) {
-  gathered_experts_backward(ops_, g, xs, gathered_act_, dout, offsets.data(), grads, dxs);
+  gathered_experts_backward(ops_.expert, g, xs, gathered_act_, dout, offsets.data(), grads, dxs);
 }
 
 }  // namespace paramoe

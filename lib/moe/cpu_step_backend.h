@@ -77,11 +77,11 @@ class CpuStepBackend final : public StepBackend {
   }
   void shadow_expert_forward(const GatheredExperts& g, const float* xs, const int64_t* offsets,
                              bool add_b2, float* out) override {
-    gathered_experts_forward(ops_, g, xs, offsets, shadow_act_, out, add_b2);
+    gathered_experts_forward(ops_.expert, g, xs, offsets, shadow_act_, out, add_b2);
   }
   void shadow_expert_backward(const GatheredExperts& g, const float* dout, const float* xs,
                               const int64_t* offsets, float* grads, float* dxs) override {
-    gathered_experts_backward(ops_, g, xs, shadow_act_, dout, offsets, grads, dxs);
+    gathered_experts_backward(ops_.expert, g, xs, shadow_act_, dout, offsets, grads, dxs);
   }
 
   std::unique_ptr<BackendBuffer> new_buffer() override;
@@ -98,11 +98,12 @@ class CpuStepBackend final : public StepBackend {
   void store_grads() override {}
 
  private:
-  const ExpertOps<float>& ops_;  // cpu_device_ops()
+  const DeviceOps& ops_;  // cpu_device_ops()
   const MoeConfig& cfg_;
   MoeParams& params_;
   std::vector<std::vector<float>> buf_;  // by slot
   std::vector<bool> live_;               // the buffers written since the last clear
+  RouterTensors router_;
   ExpertActivations act_;
   ExpertActivations shared_act_;                 // the shared experts' (moe.shared_experts)
   std::vector<ExpertActivations> gathered_act_;  // per gathered block

@@ -15,22 +15,11 @@ int64_t rows_of(const std::vector<int32_t>& index) {
   return static_cast<int64_t>(index.size());
 }
 
-template <class T>
-std::vector<T> to_host(const T* device, int64_t n) {
-  std::vector<T> host(n);
-  if (n) PARAMOE_CUDA_CHECK(cudaMemcpy(host.data(), device, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
-}
-
 }  // namespace
 
 CudaStepBackend::CudaStepBackend(const MoeConfig& cfg, MoeParams& params, Precision precision,
                                  cuda::ExpertGemm how)
-    : cfg_(cfg),
-      params_(params),
-      ops_(cuda_device_ops(how).expert),
-      precision_(precision),
-      how_(how) {
+    : cfg_(cfg), params_(params), ops_(cuda_device_ops(how)), precision_(precision), how_(how) {
   for (Param* p : params_.all()) {
     DeviceParam d;
     d.value = cuda::DeviceBuffer<float>(p->value.size());
@@ -126,32 +115,20 @@ void CudaStepBackend::combine_rows(const float* rows, const std::vector<int32_t>
 void CudaStepBackend::combine_rows_backward(const float* dy, const float* rows,
                                             const std::vector<int32_t>& pos, Routing& r,
                                             int64_t row_len, float* drows) {
-  const int64_t A = r.tokens * r.k;
-  dweight_.fit(A);
+  float* dweight = router_.dweight.fit(ops_.memory, r.tokens * r.k);
   cuda::combine_rows_backward(dy, rows, upload(pos), upload(r.weight), r.tokens, r.k, row_len,
-                              drows, dweight_.data());
+                              drows, dweight);
 }
 
+// The host routing drives the dispatch plan, the capacity and the loss statistics
+// exactly as on the CPU; the device keeps its tensors for the backward.
 void CudaStepBackend::route(const float* x, int64_t T, Routing& r) {
-  router_.forward(x, T, value(params_.gate), cfg_);
-  const int E = cfg_.num_experts, k = cfg_.top_k;
-  r.tokens = T;
-  r.k = k;
-  r.num_experts = E;
-  // The host routing drives the dispatch plan, the capacity and the loss statistics
-  // exactly as on the CPU; the device keeps its own copy for the backward.
-  r.probs = to_host(router_.probs(), T * E);
-  r.lse = to_host(router_.lse(), T);
-  r.expert = to_host(router_.expert(), T * k);
-  r.topk_prob = to_host(router_.topk(), T * k);
-  r.weight = to_host(router_.weight(), T * k);
-  r.kept.assign(T * k, 1);
-  r.dweight.clear();  // kept on the device (combine_rows_backward)
+  router_forward(ops_, x, T, cfg_.d_model, value(params_.gate), cfg_, router_);
+  router_to_host(ops_, router_, cfg_, r);
 }
 
 void CudaStepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {
-  router_.backward(x, value(params_.gate), dweight_.data(), router_aux_grad(r, cfg_),
-                   router_zloss_scale(r, cfg_), cfg_, true, dx, dwg);
+  paramoe::router_backward(ops_, router_, r, x, cfg_.d_model, value(params_.gate), cfg_, dx, dwg);
 }
 
 void CudaStepBackend::add(const float* src, int64_t n, float* dst) {
@@ -184,7 +161,8 @@ void CudaStepBackend::expert_forward(const float* xs, const std::vector<int64_t>
     load_own_bf16();
     bf16_.forward(xs, offsets, add_b2, false, bf16_experts_, out, how_);
   } else {
-    expert_ffn_forward(ops_, params_.dims(), weights(), xs, offsets.data(), add_b2, experts_, out);
+    expert_ffn_forward(ops_.expert, params_.dims(), weights(), xs, offsets.data(), add_b2, experts_,
+                       out);
   }
 }
 
@@ -195,7 +173,7 @@ void CudaStepBackend::expert_backward(const float* dout, const float* xs,
     load_own_bf16();
     bf16_.backward(xs, dout, offsets, bf16_experts_, grads(), false, dxs, how_);
   } else {
-    expert_ffn_backward(ops_, params_.dims(), weights(), xs, experts_, dout, offsets.data(),
+    expert_ffn_backward(ops_.expert, params_.dims(), weights(), xs, experts_, dout, offsets.data(),
                         grads(), dxs);
   }
 }
@@ -221,7 +199,7 @@ void CudaStepBackend::add_expert_grads(const ExpertBlock& b, const float* src) {
 void CudaStepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
                                               const std::vector<int64_t>& offsets, float* out) {
   if (precision_ == Precision::fp32) {
-    gathered_experts_forward(ops_, g, xs, offsets.data(), gathered_, out);
+    gathered_experts_forward(ops_.expert, g, xs, offsets.data(), gathered_, out);
     return;
   }
   const int64_t D = g.block.dims.d_model;
@@ -241,7 +219,7 @@ void CudaStepBackend::gathered_expert_backward(const GatheredExperts& g, const f
                                                const float* xs, const std::vector<int64_t>& offsets,
                                                float* grads, float* dxs) {
   if (precision_ == Precision::fp32) {
-    gathered_experts_backward(ops_, g, xs, gathered_, dout, offsets.data(), grads, dxs);
+    gathered_experts_backward(ops_.expert, g, xs, gathered_, dout, offsets.data(), grads, dxs);
     return;
   }
   PARAMOE_REQUIRE(bf16_gathered_.size() == static_cast<size_t>(g.owners) * g.slices,

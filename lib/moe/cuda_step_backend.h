@@ -17,7 +17,6 @@
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/wire_bf16.h"
 #include "moe/bf16_expert_ffn.h"
-#include "moe/device_router.h"
 #include "moe/expert_ffn.h"
 #include "moe/moe_layer.h"
 #include "moe/moe_params.h"
@@ -102,13 +101,13 @@ class CudaStepBackend final : public StepBackend {
 
   const MoeConfig& cfg_;
   MoeParams& params_;
-  const ExpertOps<float>& ops_;  // cuda_device_ops(how).expert
+  const DeviceOps& ops_;  // cuda_device_ops(how)
   Precision precision_;
   cuda::ExpertGemm how_;
   std::map<const Param*, DeviceParam> dev_;
   std::vector<cuda::DeviceBuffer<float>> buf_;  // by slot
   std::vector<int64_t> size_;                   // -1: not written since the last clear
-  DeviceRouter router_;
+  RouterTensors router_;
   ExpertScratch<float> experts_;
   std::vector<ExpertScratch<float>> gathered_;  // per gathered block (data-centric)
   // bf16: the expert copy (this layer's experts, or the gathered block running) and
@@ -118,7 +117,7 @@ class CudaStepBackend final : public StepBackend {
   ExpertScratch<cuda::bf16> bf16_experts_;
   std::vector<ExpertScratch<cuda::bf16>> bf16_gathered_;
   cuda::DeviceBuffer<int32_t> index_;
-  cuda::DeviceBuffer<float> weight_, dweight_;
+  cuda::DeviceBuffer<float> weight_;
 };
 
 // device.precision's value ("fp32" or "bf16", validated by the config) as a Precision.

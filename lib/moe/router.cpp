@@ -3,42 +3,81 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu/gemm.h"
-#include "kernels/cpu/router_ops.h"
+#include "core/error.h"
 #include "moe/skewed_scores.h"
 
 namespace paramoe {
 
+namespace {
+
+// Rows × floats in the device's memory (the arrays need not be zeroed: every
+// kernel writing one writes all of it).
+template <class T>
+T* fit(const DeviceOps& ops, DeviceArray<T>& a, int64_t n) {
+  return a.fit(ops.memory, static_cast<size_t>(n));
+}
+
+template <class T>
+void download(const DeviceOps& ops, const DeviceArray<T>& a, int64_t n, std::vector<T>& host) {
+  host.resize(n);
+  ops.memory.download(a.data(), n * sizeof(T), host.data());
+}
+
+}  // namespace
+
+void router_forward(const DeviceOps& ops, const float* x, int64_t T, int64_t D, const float* wg,
+                    const MoeConfig& cfg, RouterTensors& t, const float* bias,
+                    const RoutingSkew* skew) {
+  const int64_t E = cfg.num_experts, k = cfg.top_k;
+  t.tokens = T;
+  float* logits = fit(ops, t.logits, T * E);
+  float* probs = fit(ops, t.probs, T * E);
+  float* lse = fit(ops, t.lse, T);
+  int32_t* expert = fit(ops, t.expert, T * k);
+  float* topk = fit(ops, t.topk, T * k);
+  float* weight = fit(ops, t.weight, T * k);
+  if (T == 0) return;
+  ops.gemm(false, false, T, E, D, 1.0f, x, D, wg, E, 0.0f, logits, E);
+  ops.softmax_lse_forward(logits, T, E, probs, lse);
+  const bool skewed = skew && skew->kind != RoutingSkew::Kind::Uniform;
+  if (bias || skewed) {
+    PARAMOE_REQUIRE(ops.host, "router_forward: a balance bias or skew needs host memory");
+    float* scores = fit(ops, t.scores, T * E);
+    ops.memory.copy(probs, T * E * sizeof(float), scores);
+    if (bias) ops.bias_add(bias, T, E, scores);
+    if (skewed) skew_scores(*skew, x, T, D, static_cast<int>(E), static_cast<int>(k), scores);
+    ops.topk_rows(scores, T, E, k, expert, topk);
+    for (int64_t i = 0; i < T * k; ++i) topk[i] = probs[(i / k) * E + expert[i]];
+  } else {
+    ops.topk_rows(probs, T, E, k, expert, topk);
+  }
+  if (cfg.renormalize)
+    ops.topk_renormalize(topk, T, static_cast<int>(k), weight);
+  else
+    ops.memory.copy(topk, T * k * sizeof(float), weight);
+}
+
+void router_to_host(const DeviceOps& ops, const RouterTensors& t, const MoeConfig& cfg,
+                    Routing& r) {
+  const int64_t T = t.tokens, E = cfg.num_experts, k = cfg.top_k;
+  r.tokens = T;
+  r.k = cfg.top_k;
+  r.num_experts = cfg.num_experts;
+  download(ops, t.probs, T * E, r.probs);
+  download(ops, t.lse, T, r.lse);
+  download(ops, t.expert, T * k, r.expert);
+  download(ops, t.topk, T * k, r.topk_prob);
+  download(ops, t.weight, T * k, r.weight);
+  r.kept.assign(T * k, 1);
+}
+
 void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
                           const MoeConfig& cfg, Routing& r, const float* bias,
                           const RoutingSkew* skew) {
-  const int E = cfg.num_experts, k = cfg.top_k;
-  r.tokens = T;
-  r.k = k;
-  r.num_experts = E;
-  std::vector<float> logits(T * E);
-  cpu::gemm(false, false, T, E, D, 1.0f, x, D, wg, E, 0.0f, logits.data(), E);
-  r.probs.assign(T * E, 0.0f);
-  r.lse.assign(T, 0.0f);
-  cpu::softmax_lse_forward(logits.data(), T, E, r.probs.data(), r.lse.data());
-  r.expert.assign(T * k, 0);
-  r.topk_prob.assign(T * k, 0.0f);
-  const bool skewed = skew && skew->kind != RoutingSkew::Kind::Uniform;
-  if (bias || skewed) {
-    std::vector<float> scores(r.probs);
-    if (bias)
-      for (int64_t t = 0; t < T; ++t)
-        for (int e = 0; e < E; ++e) scores[t * E + e] += bias[e];
-    if (skewed) skew_scores(*skew, x, T, D, E, k, scores.data());
-    cpu::topk_rows(scores.data(), T, E, k, r.expert.data(), r.topk_prob.data());
-    for (int64_t i = 0; i < T * k; ++i) r.topk_prob[i] = r.probs[(i / k) * E + r.expert[i]];
-  } else {
-    cpu::topk_rows(r.probs.data(), T, E, k, r.expert.data(), r.topk_prob.data());
-  }
-  r.weight = r.topk_prob;
-  if (cfg.renormalize) cpu::topk_renormalize(r.topk_prob.data(), T, k, r.weight.data());
-  r.kept.assign(T * k, 1);
-  r.dweight.assign(T * k, 0.0f);
+  const DeviceOps& ops = cpu_device_ops();
+  RouterTensors t;
+  router_forward(ops, x, T, D, wg, cfg, t, bias, skew);
+  router_to_host(ops, t, cfg, r);
 }
 
 void router_update_bias(std::vector<float>& bias, const Routing& r, double rate) {
@@ -137,21 +176,21 @@ float router_zloss_scale(const Routing& r, const MoeConfig& cfg) {
              : 0.0f;
 }
 
-void router_backward(const Routing& r, const float* x, int64_t D, const float* wg,
-                     const MoeConfig& cfg, float* dx, float* dwg) {
-  const int64_t T = r.tokens;
-  const int E = r.num_experts, k = r.k;
-  if (T == 0) return;
+void router_backward(const DeviceOps& ops, RouterTensors& t, const Routing& r, const float* x,
+                     int64_t D, const float* wg, const MoeConfig& cfg, float* dx, float* dwg) {
+  const int64_t T = t.tokens, E = cfg.num_experts;
+  const int k = cfg.top_k;
+  if (T == 0) return;  // nothing routed here: nothing to add
   const std::vector<float> aux_grad = router_aux_grad(r, cfg);
-  std::vector<float> dprobs(T * E);
-  cpu::router_dprobs(r.dweight.data(), r.expert.data(), r.topk_prob.data(), r.weight.data(), T, E,
-                     k, cfg.renormalize, aux_grad.data(), dprobs.data());
-  std::vector<float> dlogits(T * E);
-  cpu::softmax_backward(r.probs.data(), dprobs.data(), T, E, dlogits.data());
-  cpu::zloss_backward(r.probs.data(), r.lse.data(), T, E, router_zloss_scale(r, cfg),
-                      dlogits.data());
-  cpu::gemm(false, true, T, D, E, 1.0f, dlogits.data(), E, wg, E, 1.0f, dx, D);
-  cpu::gemm(true, false, D, E, T, 1.0f, x, D, dlogits.data(), E, 1.0f, dwg, E);
+  ops.memory.upload(aux_grad.data(), E * sizeof(float), fit(ops, t.aux_grad, E));
+  float* dprobs = fit(ops, t.dprobs, T * E);
+  float* dlogits = fit(ops, t.dlogits, T * E);
+  ops.router_dprobs(t.dweight.data(), t.expert.data(), t.topk.data(), t.weight.data(), T, E, k,
+                    cfg.renormalize, t.aux_grad.data(), dprobs);
+  ops.softmax_backward(t.probs.data(), dprobs, T, E, dlogits);
+  ops.zloss_backward(t.probs.data(), t.lse.data(), T, E, router_zloss_scale(r, cfg), dlogits);
+  ops.gemm(false, true, T, D, E, 1.0f, dlogits, E, wg, E, 1.0f, dx, D);
+  ops.gemm(true, false, D, E, T, 1.0f, x, D, dlogits, E, 1.0f, dwg, E);
 }
 
 }  // namespace paramoe

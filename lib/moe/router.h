@@ -1,12 +1,17 @@
 #pragma once
 // The router: logits = X·Wg, softmax, top-k, optional renormalisation, capacity
-// dropping by position, the load-balancing loss and the z-loss. The functions here
-// are local; the layer supplies the group-wide counts they need.
+// dropping by position, the load-balancing loss and the z-loss. The forward and
+// backward are written once over a device's op table (device/device_ops.h) on
+// tensors in its memory; the routing decisions the dispatch plan reads, and the
+// statistics, are the host's (Routing). The functions here are local; the layer
+// supplies the group-wide counts they need.
 #include <cstdint>
 #include <vector>
 
 #include "core/config.h"
 #include "core/routing_skew.h"
+#include "device/device_array.h"
+#include "device/device_ops.h"
 
 namespace paramoe {
 
@@ -20,8 +25,6 @@ struct Routing {
   std::vector<float> topk_prob;  // [T, k]
   std::vector<float> weight;     // [T, k] gate weight applied in the combine
   std::vector<uint8_t> kept;     // [T, k] 0 if dropped by capacity
-  std::vector<float> dweight;    // [T, k] gradient of the gate weights (the GPU backend
-                                 // keeps it on the device instead)
   // Global (all data-parallel tokens) statistics for the losses and their gradients.
   std::vector<float> frac;  // [E] fraction of top-k assignments per expert
   double tokens_global = 0;
@@ -33,10 +36,29 @@ struct Routing {
   int64_t dropped_global = 0;
 };
 
-// Logits, softmax, top-k and gate weights for T local tokens x [T, D]; wg is [D, E].
-// With `bias` ([E], moe.balance = "bias") the top-k is chosen on probs + bias, and
-// the chosen experts' gate weights are their unbiased probabilities; a `skew`
-// (bench.routing) offsets the same selection scores per token.
+// The router's tensors in a device's memory: the forward's, which the backward
+// reads, and the backward's scratch. They grow to the largest batch and are reused.
+struct RouterTensors {
+  int64_t tokens = 0;
+  DeviceArray<float> logits, scores, probs, lse, topk, weight;  // [T, E], [T], [T, k]
+  DeviceArray<int32_t> expert;                                  // [T, k]
+  DeviceArray<float> dweight;  // [T, k] the gate weights' gradient (combine_rows_backward's)
+  DeviceArray<float> aux_grad, dprobs, dlogits;
+};
+
+// Logits, softmax, top-k and gate weights for T local tokens x [T, D] into t; wg is
+// [D, E]; x, wg and bias in the device's memory. With `bias` ([E], moe.balance =
+// "bias") the top-k is chosen on probs + bias, and the chosen experts' gate weights
+// are their unbiased probabilities; a `skew` (bench.routing) offsets the same
+// selection scores per token. Both run on host memory only (the config refuses
+// them on the GPU).
+void router_forward(const DeviceOps& ops, const float* x, int64_t tokens, int64_t d_model,
+                    const float* wg, const MoeConfig& cfg, RouterTensors& t,
+                    const float* bias = nullptr, const RoutingSkew* skew = nullptr);
+// The host's view of the forward: every field of r that the router sets, with all
+// assignments kept.
+void router_to_host(const DeviceOps& ops, const RouterTensors& t, const MoeConfig& cfg, Routing& r);
+// Both on the host (cpu_device_ops): the tests' and tools' router.
 void router_forward_local(const float* x, int64_t tokens, int64_t d_model, const float* wg,
                           const MoeConfig& cfg, Routing& r, const float* bias = nullptr,
                           const RoutingSkew* skew = nullptr);
@@ -73,8 +95,9 @@ void router_set_losses(Routing& r, const std::vector<double>& global_stats, cons
 std::vector<float> router_aux_grad(const Routing& r, const MoeConfig& cfg);
 float router_zloss_scale(const Routing& r, const MoeConfig& cfg);
 
-// From r.dweight and the loss gradients: dx += dlogits·Wgᵀ, dwg += xᵀ·dlogits.
-void router_backward(const Routing& r, const float* x, int64_t d_model, const float* wg,
-                     const MoeConfig& cfg, float* dx, float* dwg);
+// From t.dweight and the loss gradients (r's statistics): dx += dlogits·Wgᵀ,
+// dwg += xᵀ·dlogits, in the device's memory.
+void router_backward(const DeviceOps& ops, RouterTensors& t, const Routing& r, const float* x,
+                     int64_t d_model, const float* wg, const MoeConfig& cfg, float* dx, float* dwg);
 
 }  // namespace paramoe

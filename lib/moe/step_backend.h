@@ -58,14 +58,14 @@ class StepBackend {
   // y += the gate-weighted sum of each token's returned rows (r.weight).
   virtual void combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
                             int64_t row_len, float* y) = 0;
-  // Writes drows and the gate weights' gradient, which router_backward reads: in
-  // r.dweight on the host backend, in device memory on the GPU (no round trip).
+  // Writes drows and the gate weights' gradient, which router_backward reads from
+  // the router's tensors in this backend's memory (router.h: RouterTensors).
   virtual void combine_rows_backward(const float* dy, const float* rows,
                                      const std::vector<int32_t>& pos, Routing& r, int64_t row_len,
                                      float* drows) = 0;
 
-  // The router on x [tokens, D] with this layer's gate, filling every field that
-  // router_forward_local fills.
+  // The router (router_forward over this backend's op table) on x [tokens, D] with
+  // this layer's gate, and its host view (router_to_host).
   virtual void route(const float* x, int64_t tokens, Routing& r) = 0;
   // dx += the router's input gradient; dwg += its gate gradient [D, E].
   virtual void router_backward(const Routing& r, const float* x, float* dx, float* dwg) = 0;
