@@ -6,9 +6,15 @@
 #include "device/device_ops.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/bias.h"
+#include "kernels/cpu/cross_entropy.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/embedding.h"
 #include "kernels/cpu/expert_ops.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/router_ops.h"
+#include "kernels/cpu/row_ops.h"
+#include "kernels/cpu/wire_bf16.h"
 
 namespace paramoe {
 
@@ -29,6 +35,10 @@ void host_release(void* p) {
 
 void host_copy(const void* src, size_t bytes, void* dst) {
   if (bytes) std::memcpy(dst, src, bytes);
+}
+
+void host_zero(void* p, size_t bytes) {
+  if (bytes) std::memset(p, 0, bytes);
 }
 
 // The experts run one at a time, one block of rows at a time (GEMM, activation,
@@ -53,24 +63,44 @@ const DeviceOps& cpu_device_ops() {
     DeviceOps o{};
     o.name = "cpu";
     o.host = true;
-    o.memory = {host_allocate, host_release, host_copy, host_copy, host_copy};
+    o.memory = {host_allocate, host_release, host_copy, host_copy, host_copy, host_zero};
     o.gemm = cpu::gemm;
     o.bias_add = cpu::bias_add;
+    o.bias_backward = cpu::bias_backward;
+    o.layernorm_forward = cpu::layernorm_forward;
+    o.layernorm_backward = cpu::layernorm_backward;
+    o.gelu_forward = cpu::gelu_forward;
+    o.gelu_backward = cpu::gelu_backward;
+    o.embedding_forward = cpu::embedding_forward;
+    o.embedding_backward = cpu::embedding_backward;
+    o.ce_row_max = cpu::ce_row_max;
+    o.ce_sum_exp_and_target = cpu::ce_sum_exp_and_target;
+    o.ce_backward = cpu::ce_backward;
+    o.accumulate = cpu::accumulate;
+    o.gather_rows = cpu::gather_rows;
+    o.scatter_rows = cpu::scatter_rows;
+    o.scatter_add_rows = cpu::scatter_add_rows;
+    o.combine_rows = cpu::combine_rows;
+    o.combine_rows_backward = cpu::combine_rows_backward;
+    o.pack_bf16_rows = cpu::pack_bf16_rows;
+    o.unpack_bf16_rows = cpu::unpack_bf16_rows;
     o.softmax_lse_forward = cpu::softmax_lse_forward;
     o.topk_rows = cpu::topk_rows;
     o.topk_renormalize = cpu::topk_renormalize;
     o.router_dprobs = cpu::router_dprobs;
     o.softmax_backward = cpu::softmax_backward;
     o.zloss_backward = cpu::zloss_backward;
-    o.expert = {o.memory,
-                cpu_expert_block_rows,
-                cpu::esmm,
-                cpu::estmm,
-                cpu::ess,
-                cpu::gelu_forward,
-                cpu::gelu_backward,
-                cpu::swiglu_forward,
-                cpu::swiglu_backward};
+    o.expert = {
+        .memory = o.memory,
+        .block_rows = cpu_expert_block_rows,
+        .esmm = cpu::esmm,
+        .estmm = cpu::estmm,
+        .ess = cpu::ess,
+        .gelu_forward = cpu::gelu_forward,
+        .gelu_backward = cpu::gelu_backward,
+        .swiglu_forward = cpu::swiglu_forward,
+        .swiglu_backward = cpu::swiglu_backward,
+    };
     return o;
   }();
   return ops;

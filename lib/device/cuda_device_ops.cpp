@@ -3,9 +3,15 @@
 #include "core/error.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/bias.h"
+#include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/embedding.h"
 #include "kernels/cuda/gemm.h"
+#include "kernels/cuda/layernorm.h"
 #include "kernels/cuda/router_ops.h"
+#include "kernels/cuda/row_ops.h"
+#include "kernels/cuda/wire_bf16.h"
 
 namespace paramoe {
 
@@ -34,6 +40,9 @@ void device_download(const void* src, size_t bytes, void* host) {
 void device_copy(const void* src, size_t bytes, void* dst) {
   if (bytes) PARAMOE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice));
 }
+void device_zero(void* p, size_t bytes) {
+  if (bytes) PARAMOE_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes));
+}
 
 // The fp32 kernels on the default stream, without the stream argument.
 void gemm_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -43,6 +52,68 @@ void gemm_f32(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float
 }
 void bias_add_f32(const float* bias, int64_t n, int64_t dim, float* y) {
   cuda::bias_add(bias, n, dim, y);
+}
+void bias_backward_f32(const float* dy, int64_t n, int64_t dim, float* dbias) {
+  cuda::bias_backward(dy, n, dim, dbias);
+}
+void layernorm_forward_f32(const float* x, const float* gamma, const float* beta, int64_t rows,
+                           int64_t dim, float eps, float* y, float* mean, float* rstd) {
+  cuda::layernorm_forward(x, gamma, beta, rows, dim, eps, y, mean, rstd);
+}
+void layernorm_backward_f32(const float* x, const float* gamma, const float* mean,
+                            const float* rstd, const float* dy, int64_t rows, int64_t dim,
+                            float* dx, float* dgamma, float* dbeta) {
+  cuda::layernorm_backward(x, gamma, mean, rstd, dy, rows, dim, dx, dgamma, dbeta);
+}
+void embedding_forward_f32(const int32_t* ids, int64_t n, const float* table, int64_t v0,
+                           int64_t rows, int64_t dim, float* out) {
+  cuda::embedding_forward(ids, n, table, v0, rows, dim, out);
+}
+void embedding_backward_f32(const int32_t* ids, int64_t n, const float* dout, int64_t v0,
+                            int64_t rows, int64_t dim, float* dtable) {
+  cuda::embedding_backward(ids, n, dout, v0, rows, dim, dtable);
+}
+void ce_row_max_f32(const float* logits, int64_t n, int64_t V, float* row_max) {
+  cuda::ce_row_max(logits, n, V, row_max);
+}
+void ce_sum_exp_and_target_f32(const float* logits, int64_t n, int64_t V, int64_t v0,
+                               const int32_t* targets, const float* row_max, float* sum_exp,
+                               float* target_logit) {
+  cuda::ce_sum_exp_and_target(logits, n, V, v0, targets, row_max, sum_exp, target_logit);
+}
+void ce_backward_f32(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
+                     const float* row_max, const float* sum_exp, float scale, float* dlogits) {
+  cuda::ce_backward(logits, n, V, v0, targets, row_max, sum_exp, scale, dlogits);
+}
+void accumulate_f32(const float* x, int64_t n, float* y) {
+  cuda::accumulate(x, n, y);
+}
+void gather_rows_f32(const float* src, const int32_t* index, int64_t n, int64_t row_len,
+                     float* dst) {
+  cuda::gather_rows(src, index, n, row_len, dst);
+}
+void scatter_rows_f32(const float* src, const int32_t* index, int64_t n, int64_t row_len,
+                      float* dst) {
+  cuda::scatter_rows(src, index, n, row_len, dst);
+}
+void scatter_add_rows_f32(const float* src, const int32_t* index, int64_t n, int64_t row_len,
+                          float* dst) {
+  cuda::scatter_add_rows(src, index, n, row_len, dst);
+}
+void combine_rows_f32(const float* rows, const int32_t* pos, const float* weight, int64_t tokens,
+                      int k, int64_t row_len, float* y) {
+  cuda::combine_rows(rows, pos, weight, tokens, k, row_len, y);
+}
+void combine_rows_backward_f32(const float* dy, const float* rows, const int32_t* pos,
+                               const float* weight, int64_t tokens, int k, int64_t row_len,
+                               float* drows, float* dweight) {
+  cuda::combine_rows_backward(dy, rows, pos, weight, tokens, k, row_len, drows, dweight);
+}
+void pack_bf16_rows_f32(const float* x, int64_t rows, int64_t cols, float* wire) {
+  cuda::pack_bf16_rows(x, rows, cols, wire);
+}
+void unpack_bf16_rows_f32(const float* wire, int64_t rows, int64_t cols, float* y) {
+  cuda::unpack_bf16_rows(wire, rows, cols, y);
 }
 void softmax_lse_forward_f32(const float* logits, int64_t rows, int64_t cols, float* probs,
                              float* lse) {
@@ -110,36 +181,59 @@ void swiglu_backward_on(const T* a, const T* g, const T* dh, int64_t n, T* da, T
 }
 
 constexpr DeviceMemory kDeviceMemory = {device_allocate, device_release, device_upload,
-                                        device_download, device_copy};
+                                        device_download, device_copy,    device_zero};
 
 template <class T, cuda::ExpertGemm How>
 const ExpertOps<T>& expert_ops() {
-  static const ExpertOps<T> o = {kDeviceMemory,
-                                 whole_experts,
-                                 esmm_with<T, How>,
-                                 estmm_with<T, How>,
-                                 ess_on<T>,
-                                 gelu_forward_on<T>,
-                                 gelu_backward_on<T>,
-                                 swiglu_forward_on<T>,
-                                 swiglu_backward_on<T>};
+  static const ExpertOps<T> o = {
+      .memory = kDeviceMemory,
+      .block_rows = whole_experts,
+      .esmm = esmm_with<T, How>,
+      .estmm = estmm_with<T, How>,
+      .ess = ess_on<T>,
+      .gelu_forward = gelu_forward_on<T>,
+      .gelu_backward = gelu_backward_on<T>,
+      .swiglu_forward = swiglu_forward_on<T>,
+      .swiglu_backward = swiglu_backward_on<T>,
+  };
   return o;
 }
 
 template <cuda::ExpertGemm How>
 const DeviceOps& device_ops() {
-  static const DeviceOps o = {"cuda",
-                              false,
-                              kDeviceMemory,
-                              gemm_f32,
-                              bias_add_f32,
-                              softmax_lse_forward_f32,
-                              topk_rows_f32,
-                              topk_renormalize_f32,
-                              router_dprobs_f32,
-                              softmax_backward_f32,
-                              zloss_backward_f32,
-                              expert_ops<float, How>()};
+  // Designated, so that the compiler checks each entry against the table's order.
+  static const DeviceOps o = {
+      .name = "cuda",
+      .host = false,
+      .memory = kDeviceMemory,
+      .gemm = gemm_f32,
+      .bias_add = bias_add_f32,
+      .bias_backward = bias_backward_f32,
+      .layernorm_forward = layernorm_forward_f32,
+      .layernorm_backward = layernorm_backward_f32,
+      .gelu_forward = gelu_forward_on<float>,
+      .gelu_backward = gelu_backward_on<float>,
+      .embedding_forward = embedding_forward_f32,
+      .embedding_backward = embedding_backward_f32,
+      .ce_row_max = ce_row_max_f32,
+      .ce_sum_exp_and_target = ce_sum_exp_and_target_f32,
+      .ce_backward = ce_backward_f32,
+      .accumulate = accumulate_f32,
+      .gather_rows = gather_rows_f32,
+      .scatter_rows = scatter_rows_f32,
+      .scatter_add_rows = scatter_add_rows_f32,
+      .combine_rows = combine_rows_f32,
+      .combine_rows_backward = combine_rows_backward_f32,
+      .pack_bf16_rows = pack_bf16_rows_f32,
+      .unpack_bf16_rows = unpack_bf16_rows_f32,
+      .softmax_lse_forward = softmax_lse_forward_f32,
+      .topk_rows = topk_rows_f32,
+      .topk_renormalize = topk_renormalize_f32,
+      .router_dprobs = router_dprobs_f32,
+      .softmax_backward = softmax_backward_f32,
+      .zloss_backward = zloss_backward_f32,
+      .expert = expert_ops<float, How>(),
+  };
   return o;
 }
 

@@ -44,6 +44,7 @@ class DeviceArray {
   }
   T* data() { return p_; }
   const T* data() const { return p_; }
+  size_t capacity() const { return cap_; }
 
  private:
   const DeviceMemory* mem_ = nullptr;

@@ -19,6 +19,7 @@ struct DeviceMemory {
   void (*upload)(const void* host, size_t bytes, void* dst);
   void (*download)(const void* src, size_t bytes, void* host);
   void (*copy)(const void* src, size_t bytes, void* dst);
+  void (*zero)(void* p, size_t bytes);  // queued as copy is
 };
 
 // The expert-specific operators (kernels/*/expert_ops.h, activation.h) on element
@@ -56,6 +57,44 @@ struct DeviceOps {
                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                int64_t ldc);
   void (*bias_add)(const float* bias, int64_t n, int64_t dim, float* y);
+  void (*bias_backward)(const float* dy, int64_t n, int64_t dim, float* dbias);
+  // layernorm.h, activation.h
+  void (*layernorm_forward)(const float* x, const float* gamma, const float* beta, int64_t rows,
+                            int64_t dim, float eps, float* y, float* mean, float* rstd);
+  void (*layernorm_backward)(const float* x, const float* gamma, const float* mean,
+                             const float* rstd, const float* dy, int64_t rows, int64_t dim,
+                             float* dx, float* dgamma, float* dbeta);
+  void (*gelu_forward)(const float* a, int64_t n, float* h);
+  void (*gelu_backward)(const float* a, const float* dh, int64_t n, float* da);
+  // embedding.h, cross_entropy.h (ids and targets in the device's memory)
+  void (*embedding_forward)(const int32_t* ids, int64_t n, const float* table, int64_t v0,
+                            int64_t rows, int64_t dim, float* out);
+  void (*embedding_backward)(const int32_t* ids, int64_t n, const float* dout, int64_t v0,
+                             int64_t rows, int64_t dim, float* dtable);
+  void (*ce_row_max)(const float* logits, int64_t n, int64_t V, float* row_max);
+  void (*ce_sum_exp_and_target)(const float* logits, int64_t n, int64_t V, int64_t v0,
+                                const int32_t* targets, const float* row_max, float* sum_exp,
+                                float* target_logit);
+  void (*ce_backward)(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
+                      const float* row_max, const float* sum_exp, float scale, float* dlogits);
+  // elementwise.h: y += x
+  void (*accumulate)(const float* x, int64_t n, float* y);
+
+  // row_ops.h: rows of row_len floats; indices in the device's memory.
+  void (*gather_rows)(const float* src, const int32_t* index, int64_t n, int64_t row_len,
+                      float* dst);
+  void (*scatter_rows)(const float* src, const int32_t* index, int64_t n, int64_t row_len,
+                       float* dst);
+  void (*scatter_add_rows)(const float* src, const int32_t* index, int64_t n, int64_t row_len,
+                           float* dst);
+  void (*combine_rows)(const float* rows, const int32_t* pos, const float* weight, int64_t tokens,
+                       int k, int64_t row_len, float* y);
+  void (*combine_rows_backward)(const float* dy, const float* rows, const int32_t* pos,
+                                const float* weight, int64_t tokens, int k, int64_t row_len,
+                                float* drows, float* dweight);
+  // wire_bf16.h: fp32 rows as bf16 on the wire, and back.
+  void (*pack_bf16_rows)(const float* x, int64_t rows, int64_t cols, float* wire);
+  void (*unpack_bf16_rows)(const float* wire, int64_t rows, int64_t cols, float* y);
 
   // router_ops.h
   void (*softmax_lse_forward)(const float* logits, int64_t rows, int64_t cols, float* probs,

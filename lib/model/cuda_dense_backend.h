@@ -1,8 +1,8 @@
 #pragma once
-// The DenseBackend on one GPU: device activations, device copies of the dense
-// parameters (values, and the gradients the backward accumulates into), and
-// kernels/cuda, mirroring the CPU backend call for call in fp32 (no TF32), so that
-// a model on the GPU follows the CPU reference. Its Collectives must move device
+// The DenseBackend on one GPU: the one DenseBackend (dense_backend.h) over
+// cuda_device_ops(), with device activations and device copies of the dense
+// parameters (values, and the gradients the backward accumulates into), in fp32
+// (no TF32), so that a model on the GPU follows the CPU reference. Its Collectives must move device
 // memory: NcclCollectives, or StagedMpiCollectives when ranks share a GPU.
 //
 // bf16 (device.precision = "bf16", as the MoE layers' expert FFNs): every GEMM, the

@@ -51,40 +51,18 @@ std::array<BlockTensor, 6> expert_block_tensors(const ExpertBlock& b) {
           BlockTensor{b.w2, E * H * D},      BlockTensor{b.b2, E * D}};
 }
 
-std::vector<std::pair<Param*, int64_t>> expert_block_params(MoeParams& p, const ExpertBlock& b) {
+std::vector<BlockRange> expert_block_ranges(MoeParams& p, const ExpertBlock& b, int64_t first) {
   const std::array<Param*, 6> params = {&p.w1, &p.b1, &p.w3, &p.b3, &p.w2, &p.b2};
   const std::array<BlockTensor, 6> t = expert_block_tensors(b);
-  std::vector<std::pair<Param*, int64_t>> v;
-  for (size_t i = 0; i < t.size(); ++i)
-    if (t[i].size) v.push_back({params[i], t[i].at});
+  std::vector<BlockRange> v;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!t[i].size) continue;
+    const BlockRange r{params[i], t[i].at, first * t[i].size, t[i].size};
+    PARAMOE_REQUIRE(r.from + r.n <= std::ssize(r.param->value),
+                    "expert_block_ranges: past " + r.param->name);
+    v.push_back(r);
+  }
   return v;
-}
-
-namespace {
-// Each tensor of a block of b.dims.experts experts from local index `first` on: its
-// offset in the block, where it starts in the param and its floats.
-template <class F>
-void for_each_block_range(MoeParams& p, const ExpertBlock& b, int64_t first, F f) {
-  const std::array<Param*, 6> params = {&p.w1, &p.b1, &p.w3, &p.b3, &p.w2, &p.b2};
-  const std::array<BlockTensor, 6> t = expert_block_tensors(b);
-  for (size_t i = 0; i < t.size(); ++i)
-    if (t[i].size) f(*params[i], t[i].at, first * t[i].size, t[i].size);
-}
-}  // namespace
-
-void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst, int64_t first) {
-  for_each_block_range(p, b, first, [&](Param& param, int64_t at, int64_t from, int64_t n) {
-    PARAMOE_REQUIRE(from + n <= std::ssize(param.value), "expert_block_pack: past " + param.name);
-    std::copy_n(param.value.data() + from, n, dst + at);
-  });
-}
-
-void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p, int64_t first) {
-  for_each_block_range(p, b, first, [&](Param& param, int64_t at, int64_t from, int64_t n) {
-    PARAMOE_REQUIRE(from + n <= std::ssize(param.grad),
-                    "expert_block_add_grads: past " + param.name);
-    cpu::accumulate(src + at, n, param.grad.data() + from);
-  });
 }
 
 void gathered_experts_forward(const ExpertOps<float>& ops, const GatheredExperts& g,

@@ -38,16 +38,17 @@ std::array<BlockTensor, 6> expert_block_tensors(const ExpertBlock& b);
 ExpertWeights expert_block_weights(const ExpertBlock& b, const float* base);
 ExpertGrads expert_block_grads(const ExpertBlock& b, float* base);
 
-// The expert params in block order, each with its offset in the block; a backend
-// copies them in and out of its own memory with this.
-std::vector<std::pair<Param*, int64_t>> expert_block_params(MoeParams& p, const ExpertBlock& b);
-
-// This rank's expert values → one block; one block of gradients → added to its
-// expert grads (host memory). With `first`, the block holds b.dims.experts of this
+// Where block b's tensors come from: each expert param's range [from, from + n)
+// (in its values or gradients, in whatever memory a backend keeps them) against
+// [at, at + n) of the block. With `first`, the block holds b.dims.experts of this
 // rank's experts from local index `first` on (a shadowed expert: expert_shadow.h).
-void expert_block_pack(MoeParams& p, const ExpertBlock& b, float* dst, int64_t first = 0);
-void expert_block_add_grads(const ExpertBlock& b, const float* src, MoeParams& p,
-                            int64_t first = 0);
+// A backend packs its expert values into a block, or adds a block of gradients
+// into its expert gradients, with this.
+struct BlockRange {
+  Param* param;
+  int64_t at, from, n;
+};
+std::vector<BlockRange> expert_block_ranges(MoeParams& p, const ExpertBlock& b, int64_t first = 0);
 
 // All experts, gathered: owners × slices blocks of `block` layout.
 struct GatheredExperts {

@@ -4,13 +4,12 @@
 
 #include "core/error.h"
 #include "core/shadow_mode.h"
-#include "moe/cpu_step_backend.h"
 #include "moe/executor.h"
 
 namespace paramoe {
 
 std::unique_ptr<StepBackend> make_cpu_step_backend(const MoeConfig& cfg, MoeParams& params) {
-  return std::make_unique<CpuStepBackend>(cfg, params);
+  return std::make_unique<StepBackend>(cpu_device_ops(), cfg, params);
 }
 
 MoeLayer::MoeLayer(const MoeConfig& cfg, Collectives& coll, const std::string& name_prefix,

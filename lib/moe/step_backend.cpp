@@ -1,0 +1,271 @@
+#include "moe/step_backend.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "kernels/cpu/elementwise.h"
+
+namespace paramoe {
+
+namespace {
+
+int64_t rows_of(const std::vector<int32_t>& index) {
+  return static_cast<int64_t>(index.size());
+}
+
+}  // namespace
+
+StepBackend::StepBackend(const DeviceOps& ops, const MoeConfig& cfg, MoeParams& params)
+    : ops_(ops), cfg_(cfg), params_(params) {
+  // The config checked it; a benchmark that sets it checked it there too.
+  if (!routing_skew_parse(cfg.routing_skew, cfg.top_k, skew_))
+    throw Error("bench.routing: expected " + std::string(kRoutingSkewExpected) + ", got \"" +
+                cfg.routing_skew + "\"");
+  if (!ops_.host) {
+    for (Param* p : params_.all()) {
+      DeviceParam& d = dev_[p];
+      d.value.fit(ops_.memory, p->value.size());
+      ops_.memory.zero(d.grad.fit(ops_.memory, p->grad.size()), p->grad.size() * sizeof(float));
+    }
+    load_params();
+  }
+}
+
+ResidentParam StepBackend::resident(Param& p) {
+  if (ops_.host) return resident_on_host(p);
+  DeviceParam& d = dev_.at(&p);
+  return {&p, d.value.data(), d.grad.data()};
+}
+
+void StepBackend::load_params() {
+  if (ops_.host) return;
+  for (Param* p : params_.all())
+    ops_.memory.upload(p->value.data(), p->value.size() * sizeof(float), value(*p));
+  values_changed();
+}
+
+void StepBackend::store_grads() {
+  if (ops_.host) return;
+  std::vector<float> g;
+  for (Param* p : params_.all()) {
+    g.resize(p->grad.size());
+    ops_.memory.download(grad(*p), g.size() * sizeof(float), g.data());
+    cpu::accumulate(g.data(), static_cast<int64_t>(g.size()), p->grad.data());
+    ops_.memory.zero(grad(*p), g.size() * sizeof(float));
+  }
+}
+
+float* StepBackend::out(int slot, int64_t n) {
+  float* p = out_overwritten(slot, n);
+  ops_.memory.zero(p, n * sizeof(float));
+  return p;
+}
+
+// Keeps the memory from the last pass. Memory that grows is zeroed once, which
+// also touches its pages: faulting them in during a pass cost more than the row
+// copies themselves.
+float* StepBackend::out_overwritten(int slot, int64_t n) {
+  if (slot >= std::ssize(buf_)) {
+    buf_.resize(slot + 1);
+    size_.resize(slot + 1, -1);
+  }
+  DeviceArray<float>& b = buf_[slot];
+  if (b.capacity() < static_cast<size_t>(n))
+    ops_.memory.zero(b.fit(ops_.memory, n), n * sizeof(float));
+  size_[slot] = n;
+  return b.data();
+}
+
+void StepBackend::move(int from, int to, int64_t n) {
+  PARAMOE_REQUIRE(has(from) && size(from) == n, "StepBackend::move: no such buffer");
+  out_overwritten(to, 0);  // makes the slot
+  std::swap(buf_[from], buf_[to]);
+  size_[from] = -1;
+  size_[to] = n;
+  // The first pass swaps in an empty buffer: size it now, so that the next pass
+  // finds its pages touched rather than faulting them in (32 MB a buffer at B).
+  DeviceArray<float>& b = buf_[from];
+  if (b.capacity() < static_cast<size_t>(n))
+    ops_.memory.zero(b.fit(ops_.memory, n), n * sizeof(float));
+}
+
+void StepBackend::copy(const float* src, int64_t n, float* dst) {
+  ops_.memory.copy(src, n * sizeof(float), dst);
+}
+
+void StepBackend::upload(const float* host, int64_t n, float* dst) {
+  ops_.memory.upload(host, n * sizeof(float), dst);
+}
+
+void StepBackend::download(const float* src, int64_t n, float* host) {
+  ops_.memory.download(src, n * sizeof(float), host);
+}
+
+void StepBackend::pack_bf16_rows(const float* x, int64_t rows, int64_t cols, float* wire) {
+  ops_.pack_bf16_rows(x, rows, cols, wire);
+}
+
+void StepBackend::unpack_bf16_rows(const float* wire, int64_t rows, int64_t cols, float* y) {
+  ops_.unpack_bf16_rows(wire, rows, cols, y);
+}
+
+const int32_t* StepBackend::on_device(const std::vector<int32_t>& host) {
+  if (ops_.host) return host.data();
+  int32_t* d = index_.fit(ops_.memory, host.size());
+  ops_.memory.upload(host.data(), host.size() * sizeof(int32_t), d);
+  return d;
+}
+
+const float* StepBackend::on_device(const std::vector<float>& host) {
+  if (ops_.host) return host.data();
+  float* d = weight_.fit(ops_.memory, host.size());
+  ops_.memory.upload(host.data(), host.size() * sizeof(float), d);
+  return d;
+}
+
+void StepBackend::gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                              float* dst) {
+  ops_.gather_rows(src, on_device(index), rows_of(index), row_len, dst);
+}
+
+void StepBackend::scatter_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
+                               float* dst) {
+  ops_.scatter_rows(src, on_device(index), rows_of(index), row_len, dst);
+}
+
+void StepBackend::scatter_add_rows(const float* src, const std::vector<int32_t>& index,
+                                   int64_t row_len, float* dst) {
+  ops_.scatter_add_rows(src, on_device(index), rows_of(index), row_len, dst);
+}
+
+void StepBackend::combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
+                               int64_t row_len, float* y) {
+  ops_.combine_rows(rows, on_device(pos), on_device(r.weight), r.tokens, r.k, row_len, y);
+}
+
+void StepBackend::combine_rows_backward(const float* dy, const float* rows,
+                                        const std::vector<int32_t>& pos, const Routing& r,
+                                        int64_t row_len, float* drows) {
+  float* dweight = router_.dweight.fit(ops_.memory, r.tokens * r.k);
+  ops_.combine_rows_backward(dy, rows, on_device(pos), on_device(r.weight), r.tokens, r.k, row_len,
+                             drows, dweight);
+}
+
+void StepBackend::route(const float* x, int64_t tokens, Routing& r) {
+  const float* bias = params_.balance_bias.empty() ? nullptr : params_.balance_bias.data();
+  router_forward(ops_, x, tokens, cfg_.d_model, value(params_.gate), cfg_, router_, bias, &skew_);
+  router_to_host(ops_, router_, cfg_, r);
+}
+
+void StepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {
+  paramoe::router_backward(ops_, router_, r, x, cfg_.d_model, value(params_.gate), cfg_, dx, dwg);
+}
+
+void StepBackend::accumulate_gate_grad(const float* dwg) {
+  ops_.accumulate(dwg, static_cast<int64_t>(params_.gate.grad.size()), grad(params_.gate));
+}
+
+void StepBackend::add(const float* src, int64_t n, float* dst) {
+  ops_.accumulate(src, n, dst);
+}
+
+const std::function<void()>& StepBackend::driven(
+    const std::function<void()>& between_blocks) const {
+  static const std::function<void()> none;
+  return ops_.host ? between_blocks : none;
+}
+
+void StepBackend::require_host(const char* what) const {
+  if (!ops_.host)
+    throw Error(std::string(what) + ": runs on device.type = \"cpu\" only (device " + ops_.name +
+                ")");
+}
+
+ExpertWeights StepBackend::weights() {
+  MoeParams& p = params_;
+  const bool s = p.swiglu;
+  return {value(p.w1), value(p.b1), s ? value(p.w3) : nullptr, s ? value(p.b3) : nullptr,
+          value(p.w2), value(p.b2)};
+}
+
+ExpertGrads StepBackend::grads() {
+  MoeParams& p = params_;
+  const bool s = p.swiglu;
+  return {grad(p.w1), grad(p.b1), s ? grad(p.w3) : nullptr, s ? grad(p.b3) : nullptr,
+          grad(p.w2), grad(p.b2)};
+}
+
+void StepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
+                                 float* out, const std::function<void()>& between_blocks) {
+  expert_ffn_forward(ops_.expert, params_.dims(), weights(), xs, offsets.data(), add_b2, act_, out,
+                     false, driven(between_blocks));
+}
+
+void StepBackend::expert_backward(const float* dout, const float* xs,
+                                  const std::vector<int64_t>& offsets, float* dxs,
+                                  const std::function<void()>& between_blocks) {
+  expert_ffn_backward(ops_.expert, params_.dims(), weights(), xs, act_, dout, offsets.data(),
+                      grads(), dxs, false, driven(between_blocks));
+}
+
+// The shared FFN's weights are host vectors (the config refuses shared experts on
+// the GPU).
+void StepBackend::shared_forward(const float* x, int64_t rows, bool add_b2, float* out,
+                                 const std::function<void()>& between_blocks) {
+  require_host("moe.shared_experts");
+  const int64_t offsets[2] = {0, rows};
+  expert_ffn_forward(ops_.expert, params_.shared_dims(), params_.shared_weights(), x, offsets,
+                     add_b2, shared_act_, out, false, between_blocks);
+}
+
+void StepBackend::shared_backward(const float* dout, const float* x, int64_t rows, float* dx,
+                                  const std::function<void()>& between_blocks) {
+  require_host("moe.shared_experts");
+  const int64_t offsets[2] = {0, rows};
+  expert_ffn_backward(ops_.expert, params_.shared_dims(), params_.shared_weights(), x, shared_act_,
+                      dout, offsets, params_.shared_grads(), dx, false, between_blocks);
+}
+
+void StepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,
+                                          const std::vector<int64_t>& offsets, float* out) {
+  gathered_experts_forward(ops_.expert, g, xs, offsets.data(), gathered_act_, out);
+}
+
+void StepBackend::gathered_expert_backward(const GatheredExperts& g, const float* dout,
+                                           const float* xs, const std::vector<int64_t>& offsets,
+                                           float* grads, float* dxs) {
+  gathered_experts_backward(ops_.expert, g, xs, gathered_act_, dout, offsets.data(), grads, dxs);
+}
+
+void StepBackend::pack_expert(const ExpertBlock& one, int64_t local, float* dst) {
+  for (const BlockRange& r : expert_block_ranges(params_, one, local))
+    copy(value(*r.param) + r.from, r.n, dst + r.at);
+}
+
+void StepBackend::add_expert_grad(const ExpertBlock& one, int64_t local, const float* src) {
+  for (const BlockRange& r : expert_block_ranges(params_, one, local))
+    ops_.accumulate(src + r.at, r.n, grad(*r.param) + r.from);
+}
+
+void StepBackend::shadow_expert_forward(const GatheredExperts& g, const float* xs,
+                                        const int64_t* offsets, bool add_b2, float* out) {
+  gathered_experts_forward(ops_.expert, g, xs, offsets, shadow_act_, out, add_b2);
+}
+
+void StepBackend::shadow_expert_backward(const GatheredExperts& g, const float* dout,
+                                         const float* xs, const int64_t* offsets, float* grads,
+                                         float* dxs) {
+  gathered_experts_backward(ops_.expert, g, xs, shadow_act_, dout, offsets, grads, dxs);
+}
+
+// Within the device's memory, queued after the compute that the cache's gather
+// waits for.
+void StepBackend::pack_experts(const ExpertBlock& b, float* dst) {
+  pack_expert(b, 0, dst);
+}
+
+void StepBackend::add_expert_grads(const ExpertBlock& b, const float* src) {
+  add_expert_grad(b, 0, src);
+}
+
+}  // namespace paramoe
