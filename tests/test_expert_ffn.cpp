@@ -10,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include "device/device_array.h"
 #include "device/device_ops.h"
 #include "moe/expert_ffn.h"
 
@@ -142,21 +141,6 @@ INSTANTIATE_TEST_SUITE_P(Activations, ExpertFfnCompositions, ::testing::Values(f
 TEST(ExpertFfn, WrittenGradientsRefuseRowBlocks) {
   const Problem p(false);
   EXPECT_THROW(run(cpu_device_ops().expert, p, 3, false, 0.0f), Error);
-}
-
-TEST(DeviceArray, GrowsOnlyAndKeepsWhatFits) {
-  const DeviceMemory& m = cpu_device_ops().memory;
-  DeviceArray<float> a;
-  EXPECT_EQ(a.data(), nullptr);
-  float* p = a.fit(m, 16);
-  ASSERT_NE(p, nullptr);
-  std::fill_n(p, 16, 3.0f);
-  EXPECT_EQ(a.fit(m, 8), p);  // smaller: the same memory, contents kept
-  EXPECT_EQ(p[7], 3.0f);
-  DeviceArray<float> b = std::move(a);
-  EXPECT_EQ(b.data(), p);
-  EXPECT_EQ(a.data(), nullptr);
-  EXPECT_NE(b.fit(m, 1 << 20), nullptr);
 }
 
 }  // namespace

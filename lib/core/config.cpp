@@ -98,8 +98,8 @@ void validate(const Config& c) {
           "an integer >= 0 (0 = detect nodes)");
   require(c.parallel.split == "even" || c.parallel.split == "speed", o, "parallel", "split",
           "\"even\" or \"speed\"");
-  require(c.device.type == "cpu" || c.device.type == "cuda", o, "device", "type",
-          "\"cpu\" or \"cuda\"");
+  require(c.device.type == "cpu" || c.device.type == "cuda" || c.device.type == "emulated-gpu", o,
+          "device", "type", "\"cpu\", \"cuda\" or \"emulated-gpu\"");
   require(c.device.collectives == "auto" || c.device.collectives == "nccl" ||
               c.device.collectives == "mpi",
           o, "device", "collectives", "\"auto\", \"nccl\" or \"mpi\"");

@@ -5,6 +5,7 @@
 
 #include "device/device_ops.h"
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/attention.h"
 #include "kernels/cpu/bias.h"
 #include "kernels/cpu/cross_entropy.h"
 #include "kernels/cpu/elementwise.h"
@@ -41,6 +42,10 @@ void host_zero(void* p, size_t bytes) {
   if (bytes) std::memset(p, 0, bytes);
 }
 
+// upload, download and copy alike: the device's memory is the host's.
+constexpr DeviceMemory kHostMemory = {host_allocate, host_release, host_copy,
+                                      host_copy,     host_copy,    host_zero};
+
 // The experts run one at a time, one block of rows at a time (GEMM, activation,
 // GEMM back to back), so that the hidden activations one GEMM writes are still in
 // cache when the next reads them, and the backward's scratch is one block's. Run
@@ -59,48 +64,70 @@ int64_t cpu_expert_block_rows(int64_t hidden) {
 }
 
 const DeviceOps& cpu_device_ops() {
+  // Designated and complete (-Wmissing-field-initializers), in the table's order.
+  static const DeviceOps ops = {
+      .name = "cpu",
+      .host = true,
+      .memory = kHostMemory,
+      .gemm = cpu::gemm,
+      .bias_add = cpu::bias_add,
+      .bias_backward = cpu::bias_backward,
+      .layernorm_forward = cpu::layernorm_forward,
+      .layernorm_backward = cpu::layernorm_backward,
+      .gelu_forward = cpu::gelu_forward,
+      .gelu_backward = cpu::gelu_backward,
+      .attention_forward = cpu::attention_forward,
+      .attention_backward = cpu::attention_backward,
+      .embedding_forward = cpu::embedding_forward,
+      .embedding_backward = cpu::embedding_backward,
+      .ce_row_max = cpu::ce_row_max,
+      .ce_sum_exp_and_target = cpu::ce_sum_exp_and_target,
+      .ce_backward = cpu::ce_backward,
+      .accumulate = cpu::accumulate,
+      .scale = cpu::scale,
+      .sum_squares = cpu::sum_squares,
+      .adamw_update = cpu::adamw_update,
+      .gather_rows = cpu::gather_rows,
+      .scatter_rows = cpu::scatter_rows,
+      .scatter_add_rows = cpu::scatter_add_rows,
+      .combine_rows = cpu::combine_rows,
+      .combine_rows_backward = cpu::combine_rows_backward,
+      .pack_bf16_rows = cpu::pack_bf16_rows,
+      .unpack_bf16_rows = cpu::unpack_bf16_rows,
+      .softmax_lse_forward = cpu::softmax_lse_forward,
+      .topk_rows = cpu::topk_rows,
+      .topk_renormalize = cpu::topk_renormalize,
+      .router_dprobs = cpu::router_dprobs,
+      .softmax_backward = cpu::softmax_backward,
+      .zloss_backward = cpu::zloss_backward,
+      .expert =
+          {
+              .memory = kHostMemory,
+              .block_rows = cpu_expert_block_rows,
+              .esmm = cpu::esmm,
+              .estmm = cpu::estmm,
+              .ess = cpu::ess,
+              .gelu_forward = cpu::gelu_forward,
+              .gelu_backward = cpu::gelu_backward,
+              .swiglu_forward = cpu::swiglu_forward,
+              .swiglu_backward = cpu::swiglu_backward,
+          },
+  };
+  return ops;
+}
+
+namespace {
+int64_t whole_experts(int64_t) {
+  return 0;
+}
+}  // namespace
+
+const DeviceOps& emulated_gpu_device_ops() {
   static const DeviceOps ops = [] {
-    DeviceOps o{};
-    o.name = "cpu";
-    o.host = true;
-    o.memory = {host_allocate, host_release, host_copy, host_copy, host_copy, host_zero};
-    o.gemm = cpu::gemm;
-    o.bias_add = cpu::bias_add;
-    o.bias_backward = cpu::bias_backward;
-    o.layernorm_forward = cpu::layernorm_forward;
-    o.layernorm_backward = cpu::layernorm_backward;
-    o.gelu_forward = cpu::gelu_forward;
-    o.gelu_backward = cpu::gelu_backward;
-    o.embedding_forward = cpu::embedding_forward;
-    o.embedding_backward = cpu::embedding_backward;
-    o.ce_row_max = cpu::ce_row_max;
-    o.ce_sum_exp_and_target = cpu::ce_sum_exp_and_target;
-    o.ce_backward = cpu::ce_backward;
-    o.accumulate = cpu::accumulate;
-    o.gather_rows = cpu::gather_rows;
-    o.scatter_rows = cpu::scatter_rows;
-    o.scatter_add_rows = cpu::scatter_add_rows;
-    o.combine_rows = cpu::combine_rows;
-    o.combine_rows_backward = cpu::combine_rows_backward;
-    o.pack_bf16_rows = cpu::pack_bf16_rows;
-    o.unpack_bf16_rows = cpu::unpack_bf16_rows;
-    o.softmax_lse_forward = cpu::softmax_lse_forward;
-    o.topk_rows = cpu::topk_rows;
-    o.topk_renormalize = cpu::topk_renormalize;
-    o.router_dprobs = cpu::router_dprobs;
-    o.softmax_backward = cpu::softmax_backward;
-    o.zloss_backward = cpu::zloss_backward;
-    o.expert = {
-        .memory = o.memory,
-        .block_rows = cpu_expert_block_rows,
-        .esmm = cpu::esmm,
-        .estmm = cpu::estmm,
-        .ess = cpu::ess,
-        .gelu_forward = cpu::gelu_forward,
-        .gelu_backward = cpu::gelu_backward,
-        .swiglu_forward = cpu::swiglu_forward,
-        .swiglu_backward = cpu::swiglu_backward,
-    };
+    DeviceOps o = cpu_device_ops();
+    o.name = "emulated-gpu";
+    o.host = false;
+    o.expert.block_rows = whole_experts;
     return o;
   }();
   return ops;

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "kernels/cuda/activation.h"
+#include "kernels/cuda/adamw_update.h"
 #include "kernels/cuda/bias.h"
 #include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/cuda_check.h"
@@ -87,6 +88,16 @@ void ce_backward_f32(const float* logits, int64_t n, int64_t V, int64_t v0, cons
 }
 void accumulate_f32(const float* x, int64_t n, float* y) {
   cuda::accumulate(x, n, y);
+}
+void scale_f32(float* x, int64_t n, float a) {
+  cuda::scale(x, n, a);
+}
+void sum_squares_f32(const float* x, int64_t n, double* result) {
+  cuda::sum_squares(x, n, result);
+}
+void adamw_update_f32(float* value, const float* grad, float* m, float* v, int64_t n,
+                      const cpu::AdamWStep& s) {
+  cuda::adamw_update(value, grad, m, v, n, s);
 }
 void gather_rows_f32(const float* src, const int32_t* index, int64_t n, int64_t row_len,
                      float* dst) {
@@ -213,12 +224,17 @@ const DeviceOps& device_ops() {
       .layernorm_backward = layernorm_backward_f32,
       .gelu_forward = gelu_forward_on<float>,
       .gelu_backward = gelu_backward_on<float>,
+      .attention_forward = nullptr,  // CudaDenseBackend's own
+      .attention_backward = nullptr,
       .embedding_forward = embedding_forward_f32,
       .embedding_backward = embedding_backward_f32,
       .ce_row_max = ce_row_max_f32,
       .ce_sum_exp_and_target = ce_sum_exp_and_target_f32,
       .ce_backward = ce_backward_f32,
       .accumulate = accumulate_f32,
+      .scale = scale_f32,
+      .sum_squares = sum_squares_f32,
+      .adamw_update = adamw_update_f32,
       .gather_rows = gather_rows_f32,
       .scatter_rows = scatter_rows_f32,
       .scatter_add_rows = scatter_add_rows_f32,

@@ -8,6 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/cpu/adamw_update.h"
+#include "kernels/cpu/attention.h"
+
 namespace paramoe {
 
 // Memory in the device's own address space. allocate throws on failure; all accept
@@ -66,6 +69,12 @@ struct DeviceOps {
                              float* dx, float* dgamma, float* dbeta);
   void (*gelu_forward)(const float* a, int64_t n, float* h);
   void (*gelu_backward)(const float* a, const float* dh, int64_t n, float* da);
+  // attention.h (key_valid in the device's memory, nullable). Null in the GPU's
+  // table: its attention needs scratch of its own (model/cuda_dense_backend.cpp).
+  void (*attention_forward)(const cpu::AttentionShape& s, const float* qkv,
+                            const uint8_t* key_valid, float* probs, float* out);
+  void (*attention_backward)(const cpu::AttentionShape& s, const float* qkv, const float* probs,
+                             const float* dout, float* dqkv);
   // embedding.h, cross_entropy.h (ids and targets in the device's memory)
   void (*embedding_forward)(const int32_t* ids, int64_t n, const float* table, int64_t v0,
                             int64_t rows, int64_t dim, float* out);
@@ -77,8 +86,13 @@ struct DeviceOps {
                                 float* target_logit);
   void (*ce_backward)(const float* logits, int64_t n, int64_t V, int64_t v0, const int32_t* targets,
                       const float* row_max, const float* sum_exp, float scale, float* dlogits);
-  // elementwise.h: y += x
+  // elementwise.h: y += x; x *= a; *result = Σ x² (in the device's memory)
   void (*accumulate)(const float* x, int64_t n, float* y);
+  void (*scale)(float* x, int64_t n, float a);
+  void (*sum_squares)(const float* x, int64_t n, double* result);
+  // adamw_update.h
+  void (*adamw_update)(float* value, const float* grad, float* m, float* v, int64_t n,
+                       const cpu::AdamWStep& s);
 
   // row_ops.h: rows of row_len floats; indices in the device's memory.
   void (*gather_rows)(const float* src, const int32_t* index, int64_t n, int64_t row_len,
@@ -115,6 +129,12 @@ struct DeviceOps {
 
 // The host's table (kernels/cpu, OpenBLAS).
 const DeviceOps& cpu_device_ops();
+
+// The CPU's kernels composed as the GPU composes them (device.type =
+// "emulated-gpu"): the memory counts as a device's (parameters mirrored, indices
+// and ids uploaded, host steps refused) and the experts run in grouped calls, so
+// that the GPU's code paths run, and are tested, where there is no GPU.
+const DeviceOps& emulated_gpu_device_ops();
 
 // The CPU's row block for a hidden width (cpu_device_ops.cpp says how it was chosen).
 int64_t cpu_expert_block_rows(int64_t hidden);

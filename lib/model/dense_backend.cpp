@@ -66,16 +66,17 @@ void DenseBackend::require_host(const char* what) const {
                      " kernel yet)");
 }
 
+// The GPU's attention is CudaDenseBackend's own (its table has none).
 void DenseBackend::attention_forward(const cpu::AttentionShape& s, const float* qkv,
                                      const uint8_t* key_valid, float* probs, float* out) {
-  require_host("attention");  // the GPU's own: cuda_dense_backend.cpp
-  cpu::attention_forward(s, qkv, key_valid, probs, out);
+  PARAMOE_REQUIRE(ops_.attention_forward, "DenseBackend: no attention on this device");
+  ops_.attention_forward(s, qkv, on_device(key_valid, s.batch * s.seq), probs, out);
 }
 
 void DenseBackend::attention_backward(const cpu::AttentionShape& s, const float* qkv,
                                       const float* probs, const float* dout, float* dqkv) {
-  require_host("attention");
-  cpu::attention_backward(s, qkv, probs, dout, dqkv);
+  PARAMOE_REQUIRE(ops_.attention_backward, "DenseBackend: no attention on this device");
+  ops_.attention_backward(s, qkv, probs, dout, dqkv);
 }
 
 void DenseBackend::attention_biased_forward(const cpu::AttentionShape& s, const float* qkv,

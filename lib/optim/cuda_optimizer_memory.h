@@ -1,8 +1,6 @@
 #pragma once
-// OptimizerMemory on this rank's current GPU: the moments and gradient-sync
-// buffers are device arrays beside the backends' parameter copies, and the
-// arithmetic is kernels/cuda's on the legacy default stream, where the model's
-// kernels run, so the step is ordered after the backward without a synchronisation.
+// OptimizerMemory on this rank's current GPU (cuda_device_ops()): the moments and
+// gradient-sync buffers are device arrays beside the backends' parameter copies.
 #include <memory>
 
 #include "optim/optimizer_memory.h"

@@ -23,6 +23,20 @@ LayerDevice layer_device_create(const Config& config, const ProcessGrid& grid, M
     d.describe = "device cpu (MPI)";
     return d;
   }
+  if (cfg.type == "emulated-gpu") {  // the GPU's composition on the CPU's kernels
+    d.coll = &host;
+    d.make = [](const MoeConfig& c, MoeParams& p) -> std::unique_ptr<StepBackend> {
+      return std::make_unique<StepBackend>(emulated_gpu_device_ops(), c, p);
+    };
+    d.make_dense = [](Collectives& c) -> std::unique_ptr<DenseBackend> {
+      return std::make_unique<DenseBackend>(emulated_gpu_device_ops(), c);
+    };
+    d.make_optimizer_memory = [] {
+      return std::make_unique<OptimizerMemory>(emulated_gpu_device_ops());
+    };
+    d.describe = "device emulated-gpu (the GPU's code paths on the CPU's kernels, MPI)";
+    return d;
+  }
 #ifdef PARAMOE_HAVE_CUDA
   const int gpu = gpu_bind(grid);
   std::string shared;
