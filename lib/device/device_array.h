@@ -52,4 +52,34 @@ class DeviceArray {
   size_t cap_ = 0;
 };
 
+// Typed transfers in a device's memory (DeviceMemory's are in bytes): n elements.
+template <class T>
+void upload(const DeviceMemory& m, const T* host, size_t n, T* dst) {
+  m.upload(host, n * sizeof(T), dst);
+}
+template <class T>
+void download(const DeviceMemory& m, const T* src, size_t n, T* host) {
+  m.download(src, n * sizeof(T), host);
+}
+template <class T>
+void copy(const DeviceMemory& m, const T* src, size_t n, T* dst) {
+  m.copy(src, n * sizeof(T), dst);
+}
+template <class T>
+void zero(const DeviceMemory& m, T* p, size_t n) {
+  m.zero(p, n * sizeof(T));
+}
+
+// n host elements where the device's kernels read them: the host array itself in
+// host memory, else uploaded into `scratch`. On the GPU the upload is synchronous
+// on the default stream, after the kernels queued before it, so one scratch array
+// per kind is never overwritten while a kernel still reads it.
+template <class T>
+const T* on_device(const DeviceOps& ops, const T* host, size_t n, DeviceArray<T>& scratch) {
+  if (ops.host || host == nullptr) return host;
+  T* d = scratch.fit(ops.memory, n);
+  upload(ops.memory, host, n, d);
+  return d;
+}
+
 }  // namespace paramoe

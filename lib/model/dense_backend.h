@@ -27,6 +27,7 @@
 #include "device/backend_buffer.h"
 #include "device/device_array.h"
 #include "device/device_ops.h"
+#include "device/param_mirrors.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/attention_cached.h"
 
@@ -34,7 +35,7 @@ namespace paramoe {
 
 class DenseBackend {
  public:
-  DenseBackend(const DeviceOps& ops, Collectives& coll) : ops_(ops), coll_(coll) {}
+  DenseBackend(const DeviceOps& ops, Collectives& coll) : ops_(ops), coll_(coll), mirrors_(ops) {}
   virtual ~DenseBackend() = default;
   DenseBackend(const DenseBackend&) = delete;
   DenseBackend& operator=(const DenseBackend&) = delete;
@@ -45,16 +46,20 @@ class DenseBackend {
   std::unique_ptr<BackendBuffer> new_buffer() { return make_buffer(ops_); }
 
   // A parameter as this backend computes with it; attach before the first use.
-  void attach(Param& p);
-  ResidentParam resident(Param& p);
+  void attach(Param& p) { mirrors_.add(p); }
+  ResidentParam resident(Param& p) { return mirrors_.resident(p); }
   const float* value(Param& p) { return resident(p).value; }
   float* grad(Param& p) { return resident(p).grad; }
-  void load_params();
+  void load_params() { mirrors_.load_values(); }
 
   // Between host memory and the device's; both finish before they return.
-  void upload(const float* host, int64_t n, float* dst);
-  void download(const float* src, int64_t n, float* host);
-  void copy(const float* src, int64_t n, float* dst);
+  void upload(const float* host, int64_t n, float* dst) {
+    paramoe::upload(ops_.memory, host, n, dst);
+  }
+  void download(const float* src, int64_t n, float* host) {
+    paramoe::download(ops_.memory, src, n, host);
+  }
+  void copy(const float* src, int64_t n, float* dst) { paramoe::copy(ops_.memory, src, n, dst); }
   void accumulate(const float* src, int64_t n, float* dst) { ops_.accumulate(src, n, dst); }
 
   // The kernels' operations (kernels/cpu/*.h give the contracts).
@@ -128,24 +133,20 @@ class DenseBackend {
   }
 
  protected:
-  // Host ids (or a mask) where the device's kernels read them: themselves in host
-  // memory, else uploaded into one reusable scratch array. A synchronous upload on
-  // the GPU's default stream starts after the kernels queued before it, so the
-  // scratch is never overwritten while a kernel still reads it.
-  const int32_t* on_device(const int32_t* host, int64_t n);
-  const uint8_t* on_device(const uint8_t* host, int64_t n);
+  // Host ids (or a mask) where the device's kernels read them (device_array.h).
+  const int32_t* on_device(const int32_t* host, int64_t n) {
+    return paramoe::on_device(ops_, host, static_cast<size_t>(n), ids_);
+  }
+  const uint8_t* on_device(const uint8_t* host, int64_t n) {
+    return paramoe::on_device(ops_, host, static_cast<size_t>(n), mask_);
+  }
 
  private:
-  struct Mirror {
-    Param* host;
-    DeviceArray<float> value, grad;
-  };
-  Mirror& mirror(const Param& p);
   void require_host(const char* what) const;
 
   const DeviceOps& ops_;
   Collectives& coll_;
-  std::map<const Param*, Mirror> mirrors_;  // the live copies off the host
+  ParamMirrors mirrors_;  // the parameters' live copies
   DeviceArray<int32_t> ids_;
   DeviceArray<uint8_t> mask_;
 };

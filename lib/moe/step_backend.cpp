@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "kernels/cpu/elementwise.h"
 
 namespace paramoe {
 
@@ -16,43 +15,17 @@ int64_t rows_of(const std::vector<int32_t>& index) {
 }  // namespace
 
 StepBackend::StepBackend(const DeviceOps& ops, const MoeConfig& cfg, MoeParams& params)
-    : ops_(ops), cfg_(cfg), params_(params) {
+    : ops_(ops), cfg_(cfg), params_(params), mirrors_(ops) {
   // The config checked it; a benchmark that sets it checked it there too.
   if (!routing_skew_parse(cfg.routing_skew, cfg.top_k, skew_))
     throw Error("bench.routing: expected " + std::string(kRoutingSkewExpected) + ", got \"" +
                 cfg.routing_skew + "\"");
-  if (!ops_.host) {
-    for (Param* p : params_.all()) {
-      DeviceParam& d = dev_[p];
-      d.value.fit(ops_.memory, p->value.size());
-      ops_.memory.zero(d.grad.fit(ops_.memory, p->grad.size()), p->grad.size() * sizeof(float));
-    }
-    load_params();
-  }
-}
-
-ResidentParam StepBackend::resident(Param& p) {
-  if (ops_.host) return resident_on_host(p);
-  DeviceParam& d = dev_.at(&p);
-  return {&p, d.value.data(), d.grad.data()};
+  for (Param* p : params_.all()) mirrors_.add(*p);
 }
 
 void StepBackend::load_params() {
-  if (ops_.host) return;
-  for (Param* p : params_.all())
-    ops_.memory.upload(p->value.data(), p->value.size() * sizeof(float), value(*p));
+  mirrors_.load_values();
   values_changed();
-}
-
-void StepBackend::store_grads() {
-  if (ops_.host) return;
-  std::vector<float> g;
-  for (Param* p : params_.all()) {
-    g.resize(p->grad.size());
-    ops_.memory.download(grad(*p), g.size() * sizeof(float), g.data());
-    cpu::accumulate(g.data(), static_cast<int64_t>(g.size()), p->grad.data());
-    ops_.memory.zero(grad(*p), g.size() * sizeof(float));
-  }
 }
 
 float* StepBackend::out(int slot, int64_t n) {
@@ -89,38 +62,12 @@ void StepBackend::move(int from, int to, int64_t n) {
     ops_.memory.zero(b.fit(ops_.memory, n), n * sizeof(float));
 }
 
-void StepBackend::copy(const float* src, int64_t n, float* dst) {
-  ops_.memory.copy(src, n * sizeof(float), dst);
-}
-
-void StepBackend::upload(const float* host, int64_t n, float* dst) {
-  ops_.memory.upload(host, n * sizeof(float), dst);
-}
-
-void StepBackend::download(const float* src, int64_t n, float* host) {
-  ops_.memory.download(src, n * sizeof(float), host);
-}
-
 void StepBackend::pack_bf16_rows(const float* x, int64_t rows, int64_t cols, float* wire) {
   ops_.pack_bf16_rows(x, rows, cols, wire);
 }
 
 void StepBackend::unpack_bf16_rows(const float* wire, int64_t rows, int64_t cols, float* y) {
   ops_.unpack_bf16_rows(wire, rows, cols, y);
-}
-
-const int32_t* StepBackend::on_device(const std::vector<int32_t>& host) {
-  if (ops_.host) return host.data();
-  int32_t* d = index_.fit(ops_.memory, host.size());
-  ops_.memory.upload(host.data(), host.size() * sizeof(int32_t), d);
-  return d;
-}
-
-const float* StepBackend::on_device(const std::vector<float>& host) {
-  if (ops_.host) return host.data();
-  float* d = weight_.fit(ops_.memory, host.size());
-  ops_.memory.upload(host.data(), host.size() * sizeof(float), d);
-  return d;
 }
 
 void StepBackend::gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,

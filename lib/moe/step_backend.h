@@ -20,6 +20,7 @@
 #include "device/backend_buffer.h"
 #include "device/device_array.h"
 #include "device/device_ops.h"
+#include "device/param_mirrors.h"
 #include "moe/expert_blocks.h"
 #include "moe/expert_ffn.h"
 #include "moe/moe_params.h"
@@ -52,10 +53,14 @@ class StepBackend {
   // Buffer `to` takes over `from`'s n floats, which no later step reads: the two
   // slots swap their memory (no copy), so each keeps a buffer of its size.
   void move(int from, int to, int64_t n);
-  void copy(const float* src, int64_t n, float* dst);
+  void copy(const float* src, int64_t n, float* dst) { paramoe::copy(ops_.memory, src, n, dst); }
   // Between host memory and the device's; both finish before they return.
-  void upload(const float* host, int64_t n, float* dst);
-  void download(const float* src, int64_t n, float* host);
+  void upload(const float* host, int64_t n, float* dst) {
+    paramoe::upload(ops_.memory, host, n, dst);
+  }
+  void download(const float* src, int64_t n, float* host) {
+    paramoe::download(ops_.memory, src, n, host);
+  }
 
   // Rows as bf16 on the wire (moe.a2a_precision = "bf16"): fp32 rows [rows, cols]
   // packed into wire rows of (cols + 1) / 2 floats, and back.
@@ -138,7 +143,7 @@ class StepBackend {
   // The parameters' live copies, which the backward accumulates into and the
   // optimizer updates in place: the MoeParams' own vectors in host memory, device
   // copies otherwise.
-  ResidentParam resident(Param& p);
+  ResidentParam resident(Param& p) { return mirrors_.resident(p); }
   // The live values changed in place (an optimizer step): drop what was derived
   // from them (the GPU's bf16 expert copy).
   virtual void values_changed() {}
@@ -146,7 +151,7 @@ class StepBackend {
   // in after the host's changed; store_grads adds the gradients accumulated here
   // into theirs and zeroes its own. Both are no-ops in host memory.
   void load_params();
-  void store_grads();
+  void store_grads() { mirrors_.store_grads(); }
 
  protected:
   // This layer's experts as the device holds them (values and gradients).
@@ -158,15 +163,14 @@ class StepBackend {
   MoeParams& params() { return params_; }
 
  private:
-  struct DeviceParam {
-    DeviceArray<float> value, grad;
-  };
-  // A host index or weight array where the device's kernels read it: itself in
-  // host memory, else uploaded into reusable scratch. A synchronous upload on the
-  // GPU's default stream runs after the kernels queued before it, so one scratch
-  // array per kind is never overwritten while in use.
-  const int32_t* on_device(const std::vector<int32_t>& host);
-  const float* on_device(const std::vector<float>& host);
+  // A host index or weight array where the device's kernels read it
+  // (device_array.h: on_device).
+  const int32_t* on_device(const std::vector<int32_t>& host) {
+    return paramoe::on_device(ops_, host.data(), host.size(), index_);
+  }
+  const float* on_device(const std::vector<float>& host) {
+    return paramoe::on_device(ops_, host.data(), host.size(), weight_);
+  }
   // The calling thread computes on the host only: elsewhere the kernels run
   // asynchronously and NCCL progresses on its own, so there is nothing to drive.
   const std::function<void()>& driven(const std::function<void()>& between_blocks) const;
@@ -175,9 +179,9 @@ class StepBackend {
   const DeviceOps& ops_;
   const MoeConfig& cfg_;
   MoeParams& params_;
-  std::map<const Param*, DeviceParam> dev_;  // the live copies off the host
-  std::vector<DeviceArray<float>> buf_;      // by slot
-  std::vector<int64_t> size_;                // -1: not written since the last clear
+  ParamMirrors mirrors_;                 // the parameters' live copies
+  std::vector<DeviceArray<float>> buf_;  // by slot
+  std::vector<int64_t> size_;            // -1: not written since the last clear
   RouterTensors router_;
   ExpertActivations act_;
   ExpertActivations shared_act_;                 // the shared experts' (moe.shared_experts)

@@ -12,19 +12,19 @@ float* OptimizerMemory::mirror(std::vector<float>& host) {
 }
 
 void OptimizerMemory::upload(const float* host, int64_t n, float* dst) {
-  if (dst != host) ops_.memory.upload(host, n * sizeof(float), dst);
+  if (dst != host) paramoe::upload(ops_.memory, host, n, dst);
 }
 
 void OptimizerMemory::download(const float* src, int64_t n, float* host) {
-  if (host != src) ops_.memory.download(src, n * sizeof(float), host);
+  if (host != src) paramoe::download(ops_.memory, src, n, host);
 }
 
 void OptimizerMemory::copy(const float* src, int64_t n, float* dst) {
-  ops_.memory.copy(src, n * sizeof(float), dst);
+  paramoe::copy(ops_.memory, src, n, dst);
 }
 
 void OptimizerMemory::zero(float* x, int64_t n) {
-  ops_.memory.zero(x, n * sizeof(float));
+  paramoe::zero(ops_.memory, x, n);
 }
 
 std::vector<double> OptimizerMemory::sum_squares(const std::vector<const float*>& x,
@@ -32,7 +32,7 @@ std::vector<double> OptimizerMemory::sum_squares(const std::vector<const float*>
   std::vector<double> out(x.size());
   double* sums = ops_.host ? out.data() : sums_.fit(ops_.memory, x.size());
   for (size_t i = 0; i < x.size(); ++i) ops_.sum_squares(x[i], n[i], sums + i);
-  if (!ops_.host) ops_.memory.download(sums, x.size() * sizeof(double), out.data());
+  if (!ops_.host) paramoe::download(ops_.memory, sums, x.size(), out.data());
   return out;
 }
 
