@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "device/cuda_device_info.h"
 #include "kernels/cuda/bf16.h"
 #include "kernels/cuda/device_buffer.h"
-#include "kernels/cuda/device_info.h"
 #include "kernels/cuda/expert_ops.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/random_fill.h"

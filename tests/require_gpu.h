@@ -9,7 +9,7 @@
 #include <string>
 
 #ifdef PARAMOE_TEST_CUDA
-#include "kernels/cuda/device_info.h"
+#include "device/cuda_device_info.h"
 
 #define REQUIRE_GPU()                                                      \
   do {                                                                     \

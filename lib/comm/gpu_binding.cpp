@@ -7,8 +7,8 @@
 
 #include "comm/agreement.h"
 #include "core/error.h"
+#include "device/cuda_device_info.h"
 #include "kernels/cuda/cuda_check.h"
-#include "kernels/cuda/device_info.h"
 
 namespace paramoe {
 

@@ -8,7 +8,7 @@
 #include "comm/collectives.h"
 #include "comm/mpi_collectives.h"
 #include "core/timer.h"
-#include "kernels/cuda/pinned_buffer.h"
+#include "device/pinned_buffer.h"
 
 namespace paramoe {
 

@@ -6,7 +6,7 @@
 #include "comm/gpu_binding.h"
 #include "comm/nccl_collectives.h"
 #include "comm/staged_mpi_collectives.h"
-#include "kernels/cuda/device_info.h"
+#include "device/cuda_device_info.h"
 #include "model/cuda_dense_backend.h"
 #include "moe/cuda_step_backend.h"
 #include "optim/cuda_optimizer_memory.h"

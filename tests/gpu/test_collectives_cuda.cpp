@@ -18,8 +18,8 @@
 #include "comm/mpi_collectives.h"
 #include "comm/nccl_collectives.h"
 #include "comm/staged_mpi_collectives.h"
+#include "device/cuda_device_info.h"
 #include "kernels/cuda/device_buffer.h"
-#include "kernels/cuda/device_info.h"
 #include "tests/mpi_test_args.h"
 
 namespace paramoe::test {

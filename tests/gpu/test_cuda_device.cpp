@@ -1,7 +1,7 @@
 // Runs on a GPU machine; on a machine without one it skips and says why.
 #include <gtest/gtest.h>
 
-#include "kernels/cuda/device_info.h"
+#include "device/cuda_device_info.h"
 
 TEST(CudaDevice, VisibleDevices) {
   std::string why;

@@ -27,6 +27,7 @@
 #include <random>
 #include <vector>
 
+#include "device/cuda_device_info.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/adamw_update.h"
 #include "kernels/cpu/attention.h"
@@ -48,7 +49,6 @@
 #include "kernels/cuda/bias.h"
 #include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/device_buffer.h"
-#include "kernels/cuda/device_info.h"
 #include "kernels/cuda/dispatch_ops.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/embedding.h"

@@ -1,7 +1,8 @@
+#include "device/cuda_device_info.h"
+
 #include <cuda_runtime.h>
 
 #include "kernels/cuda/cuda_check.h"
-#include "kernels/cuda/device_info.h"
 
 namespace paramoe::cuda {
 
