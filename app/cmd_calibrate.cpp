@@ -370,9 +370,9 @@ static int cmd_calibrate(const CalibrateArgs& args) {
       f << "# No two ranks share a node: [intra] repeats [inter].\n";
     else if (!inter.measured)
       f << "# One node only: [inter] repeats [intra].\n";
-    f << "# Measured pair exchanges (before the fit below): intra " << near.bandwidth_GBps
-      << " GB/s " << near.latency_us << " us, inter " << far.bandwidth_GBps << " GB/s "
-      << far.latency_us << " us.\n";
+    f << "# Measured pair exchanges" << (args.fit ? " (before the fit below)" : "") << ": intra "
+      << near.bandwidth_GBps << " GB/s " << near.latency_us << " us, inter " << far.bandwidth_GBps
+      << " GB/s " << far.latency_us << " us.\n";
     if (args.fit)
       f << "# Fitted on " << fit.layers << " small s1 and dc MoE layers run here: latency "
         << fit.latency_us

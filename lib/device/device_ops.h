@@ -1,9 +1,11 @@
 #pragma once
 // The device op table: what one device kind can do, as plain function pointers
 // filled once from kernels/cpu or kernels/cuda (in the style of nccl-tests'
-// function structs). The layers above it (the expert FFN first: moe/expert_ffn.h)
-// are written once over a table, so every CPU test also checks how the GPU path
-// composes its kernels. A device-specific composition is a choice inside the table
+// function structs). The layers above it (the router, the expert FFN, the MoE
+// layer's StepBackend, the dense layers' DenseBackend, the optimizer's memory) are
+// written once over a table, so every CPU test also checks how the GPU path
+// composes its kernels (and emulated_gpu_device_ops() runs the GPU's code paths on
+// the CPU's kernels). A device-specific composition is a choice inside the table
 // (the CPU's row blocks: ExpertOps::block_rows), not a second layer.
 #include <cstddef>
 #include <cstdint>
