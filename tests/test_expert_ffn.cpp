@@ -24,15 +24,9 @@ std::vector<float> randn(size_t n, uint32_t seed) {
   return v;
 }
 
-int64_t whole_experts(int64_t) {
-  return 0;
-}
-
 // The CPU's kernels composed as the GPU composes them.
-ExpertOps<float> grouped_ops() {
-  ExpertOps<float> o = cpu_device_ops().expert;
-  o.block_rows = whole_experts;
-  return o;
+const ExpertOps<float>& grouped_ops() {
+  return emulated_gpu_device_ops().expert;
 }
 
 // Only the summation order of the weight gradients differs (blocks of 3 rows added

@@ -116,18 +116,16 @@ const DeviceOps& cpu_device_ops() {
   return ops;
 }
 
-namespace {
-int64_t whole_experts(int64_t) {
+int64_t all_expert_rows(int64_t) {
   return 0;
 }
-}  // namespace
 
 const DeviceOps& emulated_gpu_device_ops() {
   static const DeviceOps ops = [] {
     DeviceOps o = cpu_device_ops();
     o.name = "emulated-gpu";
     o.host = false;
-    o.expert.block_rows = whole_experts;
+    o.expert.block_rows = all_expert_rows;
     return o;
   }();
   return ops;

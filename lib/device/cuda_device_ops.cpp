@@ -152,11 +152,6 @@ void zloss_backward_f32(const float* probs, const float* lse, int64_t rows, int6
   cuda::zloss_backward(probs, lse, rows, cols, scale, dlogits);
 }
 
-// The GPU runs every expert's rows in one grouped call per operator.
-int64_t whole_experts(int64_t) {
-  return 0;
-}
-
 // The kernels with the stream and the GEMM launch bound, so that the table's
 // signatures are the CPU's.
 template <class T, cuda::ExpertGemm How>
@@ -198,7 +193,7 @@ template <class T, cuda::ExpertGemm How>
 const ExpertOps<T>& expert_ops() {
   static const ExpertOps<T> o = {
       .memory = kDeviceMemory,
-      .block_rows = whole_experts,
+      .block_rows = all_expert_rows,  // one grouped call per operator
       .esmm = esmm_with<T, How>,
       .estmm = estmm_with<T, How>,
       .ess = ess_on<T>,

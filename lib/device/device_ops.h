@@ -138,7 +138,9 @@ const DeviceOps& cpu_device_ops();
 // that the GPU's code paths run, and are tested, where there is no GPU.
 const DeviceOps& emulated_gpu_device_ops();
 
-// The CPU's row block for a hidden width (cpu_device_ops.cpp says how it was chosen).
+// ExpertOps::block_rows choices: the CPU's row block for a hidden width
+// (cpu_device_ops.cpp says how it was chosen), and the GPU's 0 (all rows at once).
 int64_t cpu_expert_block_rows(int64_t hidden);
+int64_t all_expert_rows(int64_t hidden);
 
 }  // namespace paramoe

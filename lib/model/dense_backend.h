@@ -18,7 +18,6 @@
 // the data loader, and a device backend copies them in where a kernel reads them.
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <vector>
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "kernels/cpu/elementwise.h"
 
 namespace paramoe {
 

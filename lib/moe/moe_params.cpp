@@ -28,28 +28,8 @@ ExpertDims MoeParams::shared_dims() const {
   return ExpertDims{1, shared_w1.shape[0], shared_w1.shape[1], swiglu};
 }
 
-ExpertWeights MoeParams::shared_weights() const {
-  return ExpertWeights{shared_w1.value.data(), shared_b1.value.data(), shared_w3.value.data(),
-                       shared_b3.value.data(), shared_w2.value.data(), shared_b2.value.data()};
-}
-
-ExpertGrads MoeParams::shared_grads() {
-  return ExpertGrads{shared_w1.grad.data(), shared_b1.grad.data(), shared_w3.grad.data(),
-                     shared_b3.grad.data(), shared_w2.grad.data(), shared_b2.grad.data()};
-}
-
 ExpertDims MoeParams::dims() const {
   return ExpertDims{w1.shape[0], w1.shape[1], w1.shape[2], swiglu};
-}
-
-ExpertWeights MoeParams::weights() const {
-  return ExpertWeights{w1.value.data(), b1.value.data(), w3.value.data(),
-                       b3.value.data(), w2.value.data(), b2.value.data()};
-}
-
-ExpertGrads MoeParams::grads() {
-  return ExpertGrads{w1.grad.data(), b1.grad.data(), w3.grad.data(),
-                     b3.grad.data(), w2.grad.data(), b2.grad.data()};
 }
 
 MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid,

@@ -33,12 +33,9 @@ struct MoeParams {
   std::vector<Param*> experts();  // the routed experts': the tensors a placement moves
   std::vector<Param*> shared();   // the shared FFN's (none without shared experts)
   ExpertDims dims() const;
-  ExpertWeights weights() const;
-  ExpertGrads grads();
-  // The shared FFN as a one-expert FFN of this rank's MP slice.
+  // The shared FFN as a one-expert FFN of this rank's MP slice (its tensors'
+  // live copies: StepBackend::weights(true)).
   ExpertDims shared_dims() const;
-  ExpertWeights shared_weights() const;
-  ExpertGrads shared_grads();
 };
 
 MoeParams moe_params_make(const MoeConfig& cfg, const ProcessGrid& grid, const std::string& prefix);

@@ -1,6 +1,7 @@
 #include "moe/step_backend.h"
 
 #include <algorithm>
+#include <array>
 
 #include "core/error.h"
 
@@ -34,18 +35,19 @@ float* StepBackend::out(int slot, int64_t n) {
   return p;
 }
 
-// Keeps the memory from the last pass. Memory that grows is zeroed once, which
-// also touches its pages: faulting them in during a pass cost more than the row
-// copies themselves.
+// Keeps the memory from the last pass (grow_touched).
 float* StepBackend::out_overwritten(int slot, int64_t n) {
   if (slot >= std::ssize(buf_)) {
     buf_.resize(slot + 1);
     size_.resize(slot + 1, -1);
   }
-  DeviceArray<float>& b = buf_[slot];
+  size_[slot] = n;
+  return grow_touched(buf_[slot], n);
+}
+
+float* StepBackend::grow_touched(DeviceArray<float>& b, int64_t n) {
   if (b.capacity() < static_cast<size_t>(n))
     ops_.memory.zero(b.fit(ops_.memory, n), n * sizeof(float));
-  size_[slot] = n;
   return b.data();
 }
 
@@ -57,9 +59,7 @@ void StepBackend::move(int from, int to, int64_t n) {
   size_[to] = n;
   // The first pass swaps in an empty buffer: size it now, so that the next pass
   // finds its pages touched rather than faulting them in (32 MB a buffer at B).
-  DeviceArray<float>& b = buf_[from];
-  if (b.capacity() < static_cast<size_t>(n))
-    ops_.memory.zero(b.fit(ops_.memory, n), n * sizeof(float));
+  grow_touched(buf_[from], n);
 }
 
 void StepBackend::pack_bf16_rows(const float* x, int64_t rows, int64_t cols, float* wire) {
@@ -122,24 +122,28 @@ const std::function<void()>& StepBackend::driven(
   return ops_.host ? between_blocks : none;
 }
 
-void StepBackend::require_host(const char* what) const {
-  if (!ops_.host)
-    throw Error(std::string(what) + ": runs on device.type = \"cpu\" only (device " + ops_.name +
-                ")");
+namespace {
+// The six tensors of the routed experts' FFN, or of the shared experts' (w3, b3
+// only with SwiGLU).
+std::array<Param*, 6> ffn_params(MoeParams& p, bool shared) {
+  if (shared)
+    return {&p.shared_w1, &p.shared_b1, &p.shared_w3, &p.shared_b3, &p.shared_w2, &p.shared_b2};
+  return {&p.w1, &p.b1, &p.w3, &p.b3, &p.w2, &p.b2};
+}
+}  // namespace
+
+ExpertWeights StepBackend::weights(bool shared) {
+  const std::array<Param*, 6> q = ffn_params(params_, shared);
+  const bool s = params_.swiglu;
+  return {value(*q[0]), value(*q[1]), s ? value(*q[2]) : nullptr, s ? value(*q[3]) : nullptr,
+          value(*q[4]), value(*q[5])};
 }
 
-ExpertWeights StepBackend::weights() {
-  MoeParams& p = params_;
-  const bool s = p.swiglu;
-  return {value(p.w1), value(p.b1), s ? value(p.w3) : nullptr, s ? value(p.b3) : nullptr,
-          value(p.w2), value(p.b2)};
-}
-
-ExpertGrads StepBackend::grads() {
-  MoeParams& p = params_;
-  const bool s = p.swiglu;
-  return {grad(p.w1), grad(p.b1), s ? grad(p.w3) : nullptr, s ? grad(p.b3) : nullptr,
-          grad(p.w2), grad(p.b2)};
+ExpertGrads StepBackend::grads(bool shared) {
+  const std::array<Param*, 6> q = ffn_params(params_, shared);
+  const bool s = params_.swiglu;
+  return {grad(*q[0]), grad(*q[1]), s ? grad(*q[2]) : nullptr, s ? grad(*q[3]) : nullptr,
+          grad(*q[4]), grad(*q[5])};
 }
 
 void StepBackend::expert_forward(const float* xs, const std::vector<int64_t>& offsets, bool add_b2,
@@ -155,22 +159,18 @@ void StepBackend::expert_backward(const float* dout, const float* xs,
                       grads(), dxs, false, driven(between_blocks));
 }
 
-// The shared FFN's weights are host vectors (the config refuses shared experts on
-// the GPU).
 void StepBackend::shared_forward(const float* x, int64_t rows, bool add_b2, float* out,
                                  const std::function<void()>& between_blocks) {
-  require_host("moe.shared_experts");
   const int64_t offsets[2] = {0, rows};
-  expert_ffn_forward(ops_.expert, params_.shared_dims(), params_.shared_weights(), x, offsets,
-                     add_b2, shared_act_, out, false, between_blocks);
+  expert_ffn_forward(ops_.expert, params_.shared_dims(), weights(true), x, offsets, add_b2,
+                     shared_act_, out, false, driven(between_blocks));
 }
 
 void StepBackend::shared_backward(const float* dout, const float* x, int64_t rows, float* dx,
                                   const std::function<void()>& between_blocks) {
-  require_host("moe.shared_experts");
   const int64_t offsets[2] = {0, rows};
-  expert_ffn_backward(ops_.expert, params_.shared_dims(), params_.shared_weights(), x, shared_act_,
-                      dout, offsets, params_.shared_grads(), dx, false, between_blocks);
+  expert_ffn_backward(ops_.expert, params_.shared_dims(), weights(true), x, shared_act_, dout,
+                      offsets, grads(true), dx, false, driven(between_blocks));
 }
 
 void StepBackend::gathered_expert_forward(const GatheredExperts& g, const float* xs,

@@ -10,7 +10,6 @@
 // the plan's indices where a kernel reads them.
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -154,9 +153,9 @@ class StepBackend {
   void store_grads() { mirrors_.store_grads(); }
 
  protected:
-  // This layer's experts as the device holds them (values and gradients).
-  ExpertWeights weights();
-  ExpertGrads grads();
+  // This layer's experts (or its shared experts' FFN) as the device holds them.
+  ExpertWeights weights(bool shared = false);
+  ExpertGrads grads(bool shared = false);
   float* value(Param& p) { return resident(p).value; }
   float* grad(Param& p) { return resident(p).grad; }
   const MoeConfig& cfg() const { return cfg_; }
@@ -174,7 +173,10 @@ class StepBackend {
   // The calling thread computes on the host only: elsewhere the kernels run
   // asynchronously and NCCL progresses on its own, so there is nothing to drive.
   const std::function<void()>& driven(const std::function<void()>& between_blocks) const;
-  void require_host(const char* what) const;
+  // Buffer b with room for n floats; memory that grows is zeroed once, which also
+  // touches its pages (faulting them in during a pass cost more than the row
+  // copies themselves).
+  float* grow_touched(DeviceArray<float>& b, int64_t n);
 
   const DeviceOps& ops_;
   const MoeConfig& cfg_;
