@@ -29,21 +29,20 @@ TEST(RouterBias, MatchesPyTorchOverSteps) {
   std::vector<float> bias(E, 0.0f);
   std::vector<int> first_load(E, 0), last_load(E, 0);
   for (int64_t s = 0; s < steps; ++s) {
+    // One rank holds every token, so its statistics are the global shares.
     Routing r;
-    router_forward_local(x.data.data() + s * T * D, T, D, f.at("wg").data.data(), cfg, r,
-                         bias.data());
+    const RoutedTokens h = router_forward_local(x.data.data() + s * T * D, T, D,
+                                                f.at("wg").data.data(), cfg, r, bias.data());
     for (int64_t i = 0; i < T * k; ++i) {
       // The reference's margin between the k-th and (k+1)-th scores is >= 1e-5,
       // far above fp32 rounding of the probabilities (~1e-7), so every choice agrees.
-      ASSERT_EQ(r.expert[i], static_cast<int>(f.at("experts").data[s * T * k + i]))
+      ASSERT_EQ(h.expert[i], static_cast<int>(f.at("experts").data[s * T * k + i]))
           << "step " << s + 1 << " assignment " << i;
       // fp32 softmax against float64: ~1e-7 absolute.
-      EXPECT_NEAR(r.topk_prob[i], f.at("weights").data[s * T * k + i], 2e-6);
-      if (s == 0) ++first_load[r.expert[i]];
-      if (s == steps - 1) ++last_load[r.expert[i]];
+      EXPECT_NEAR(h.topk_prob[i], f.at("weights").data[s * T * k + i], 2e-6);
+      if (s == 0) ++first_load[h.expert[i]];
+      if (s == steps - 1) ++last_load[h.expert[i]];
     }
-    // One rank holds every token, so its statistics are the global shares.
-    router_set_losses(r, router_local_stats(r), cfg);
     router_update_bias(bias, r, rate);
     for (int e = 0; e < E; ++e)  // sums of ±rate: float32 against float64, ~1e-8
       EXPECT_NEAR(bias[e], f.at("bias").data[s * E + e], 1e-6) << "step " << s + 1;

@@ -34,19 +34,18 @@ std::vector<float> normal(int64_t n, uint64_t stream) {
 }
 
 // Each expert's share of all top-k assignments.
-std::vector<double> shares(const Routing& r) {
+std::vector<double> shares(const RoutedTokens& r) {
   std::vector<double> s(kE, 0.0);
   for (int32_t e : r.expert) s[e] += 1.0 / static_cast<double>(r.expert.size());
   return s;
 }
 
-Routing route(const std::vector<float>& x, int64_t tokens, const std::vector<float>& wg,
-              const MoeConfig& cfg) {
+RoutedTokens route(const std::vector<float>& x, int64_t tokens, const std::vector<float>& wg,
+                   const MoeConfig& cfg) {
   RoutingSkew skew;
   EXPECT_TRUE(routing_skew_parse(cfg.routing_skew, cfg.top_k, skew)) << cfg.routing_skew;
   Routing r;
-  router_forward_local(x.data(), tokens, kD, wg.data(), cfg, r, nullptr, &skew);
-  return r;
+  return router_forward_local(x.data(), tokens, kD, wg.data(), cfg, r, nullptr, &skew);
 }
 
 TEST(RoutingSkew, ParsesTheThreeFormsAndRefusesTheRest) {
@@ -67,7 +66,7 @@ TEST(RoutingSkew, ParsesTheThreeFormsAndRefusesTheRest) {
 TEST(RoutingSkew, HotExpertTakesItsShare) {
   const auto x = normal(kTokens * kD, 1), wg = normal(kD * kE, 2);
   for (const auto& [k, f] : {std::pair{1, 0.5}, std::pair{2, 0.25}, std::pair{2, 0.5}}) {
-    const Routing r = route(x, kTokens, wg, config(k, "hot:" + std::to_string(f)));
+    const RoutedTokens r = route(x, kTokens, wg, config(k, "hot:" + std::to_string(f)));
     // 8192 tokens: the binomial spread of the share is at most sqrt(.25/8192) ≈ 0.006.
     EXPECT_NEAR(shares(r)[0], f, 0.02) << "k " << k << " hot:" << f;
   }
@@ -75,7 +74,7 @@ TEST(RoutingSkew, HotExpertTakesItsShare) {
 
 TEST(RoutingSkew, ZipfSharesFallWithTheExpertIndex) {
   const auto x = normal(kTokens * kD, 1), wg = normal(kD * kE, 2);
-  const Routing r = route(x, kTokens, wg, config(2, "zipf:1.2"));
+  const RoutedTokens r = route(x, kTokens, wg, config(2, "zipf:1.2"));
   const std::vector<double> s = shares(r);
   for (int e = 1; e < 4; ++e) EXPECT_GT(s[e - 1], s[e] + 0.01) << e;
   EXPECT_GT(s[0], 2.0 / kE);  // well above an even share
@@ -90,12 +89,12 @@ TEST(RoutingSkew, ZipfSharesFallWithTheExpertIndex) {
 TEST(RoutingSkew, SameTokenSameChoiceAndUnbiasedWeights) {
   const auto x = normal(kTokens * kD, 1), wg = normal(kD * kE, 2);
   const MoeConfig cfg = config(2, "zipf:0.8");
-  const Routing all = route(x, kTokens, wg, cfg);
+  const RoutedTokens all = route(x, kTokens, wg, cfg);
   constexpr int64_t kPart = 100, kFrom = 4000;
   std::vector<float> part;
   for (int64_t t = kFrom + kPart - 1; t >= kFrom; --t)  // reversed
     part.insert(part.end(), x.begin() + t * kD, x.begin() + (t + 1) * kD);
-  const Routing some = route(part, kPart, wg, cfg);
+  const RoutedTokens some = route(part, kPart, wg, cfg);
   for (int64_t i = 0; i < kPart; ++i) {
     const int64_t t = kFrom + kPart - 1 - i;
     for (int j = 0; j < 2; ++j) {

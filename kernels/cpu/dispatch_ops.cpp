@@ -22,4 +22,17 @@ void dispatch_positions(const int32_t* expert, const uint8_t* kept, int64_t toke
   }
 }
 
+void layout_order(const int32_t* counts, int blocks, int peers, int local_experts,
+                  int32_t* sorted_from) {
+  const int64_t n = int64_t{blocks} * peers * local_experts;
+  std::vector<int64_t> start(n, 0);  // the first layout row of each block
+  for (int64_t i = 1; i < n; ++i) start[i] = start[i - 1] + counts[i - 1];
+  int64_t out = 0;
+  for (int le = 0; le < local_experts; ++le)
+    for (int64_t qp = 0; qp < int64_t{blocks} * peers; ++qp) {
+      const int64_t i = qp * local_experts + le;
+      for (int c = 0; c < counts[i]; ++c) sorted_from[out++] = static_cast<int32_t>(start[i] + c);
+    }
+}
+
 }  // namespace paramoe::cpu

@@ -86,4 +86,37 @@ void zloss_backward(const float* probs, const float* lse, int64_t rows, int64_t 
       dlogits[t * cols + e] += scale * lse[t] * probs[t * cols + e];
 }
 
+void choice_counts(const int32_t* expert, int64_t tokens, int k, int num_experts, int32_t* counts) {
+  std::fill(counts, counts + k * num_experts, 0);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int j = 0; j < k; ++j) ++counts[j * num_experts + expert[t * k + j]];
+}
+
+void apply_capacity(const int32_t* expert, int64_t tokens, int k, int num_experts,
+                    const int64_t* first, int64_t capacity, uint8_t* kept) {
+  std::vector<int64_t> local(num_experts);
+  for (int j = 0; j < k; ++j) {
+    std::fill(local.begin(), local.end(), int64_t{0});
+    for (int64_t t = 0; t < tokens; ++t) {
+      const int e = expert[t * k + j];
+      kept[t * k + j] = first[j * num_experts + e] + local[e]++ < capacity ? 1 : 0;
+    }
+  }
+}
+
+void router_stats(const float* probs, const float* lse, const int32_t* expert, const uint8_t* kept,
+                  int64_t tokens, int k, int num_experts, double* stats) {
+  const int E = num_experts;
+  std::fill(stats, stats + 2 * E + 3, 0.0);
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int j = 0; j < k; ++j) {
+      stats[expert[t * k + j]] += 1.0;
+      if (!kept[t * k + j]) stats[2 * E + 2] += 1.0;
+    }
+    for (int e = 0; e < E; ++e) stats[E + e] += probs[t * E + e];
+    stats[2 * E + 1] += static_cast<double>(lse[t]) * lse[t];
+  }
+  stats[2 * E] = static_cast<double>(tokens);
+}
+
 }  // namespace paramoe::cpu

@@ -30,4 +30,24 @@ void router_dprobs(const float* dweight, const int32_t* expert, const float* top
 void zloss_backward(const float* probs, const float* lse, int64_t rows, int64_t cols, float scale,
                     float* dlogits);
 
+// The routing decisions' counts, capacity and statistics. expert and kept are
+// [tokens, k] (descending probability per token); E = num_experts.
+
+// counts[j·E + e]: the tokens whose j-th choice is expert e ([k, E], the order in
+// which capacity ranks assignments).
+void choice_counts(const int32_t* expert, int64_t tokens, int k, int num_experts, int32_t* counts);
+
+// kept[t·k + j] = 1 when assignment (t, j) is among its expert's first `capacity`,
+// ranked by choice first and token second. first[j·E + e] is the rank of this
+// rank's first (j, e) assignment: the group's assignments to e of earlier choices
+// plus those of choice j on the ranks before this one.
+void apply_capacity(const int32_t* expert, int64_t tokens, int k, int num_experts,
+                    const int64_t* first, int64_t capacity, uint8_t* kept);
+
+// The local sums the load-balancing and z losses need, stats [2E + 3]:
+// assignments per expert, Σ_t probs[t, e] per expert, tokens, Σ_t lse[t]², and the
+// assignments capacity dropped.
+void router_stats(const float* probs, const float* lse, const int32_t* expert, const uint8_t* kept,
+                  int64_t tokens, int k, int num_experts, double* stats);
+
 }  // namespace paramoe::cpu

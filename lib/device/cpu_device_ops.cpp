@@ -4,10 +4,12 @@
 #include <new>
 
 #include "device/device_ops.h"
+#include "device/via_host_ops.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/bias.h"
 #include "kernels/cpu/cross_entropy.h"
+#include "kernels/cpu/dispatch_ops.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/embedding.h"
 #include "kernels/cpu/expert_ops.h"
@@ -100,6 +102,11 @@ const DeviceOps& cpu_device_ops() {
       .router_dprobs = cpu::router_dprobs,
       .softmax_backward = cpu::softmax_backward,
       .zloss_backward = cpu::zloss_backward,
+      .choice_counts = cpu::choice_counts,
+      .apply_capacity = cpu::apply_capacity,
+      .router_stats = cpu::router_stats,
+      .dispatch_positions = cpu::dispatch_positions,
+      .layout_order = cpu::layout_order,
       .expert =
           {
               .memory = kHostMemory,
@@ -126,6 +133,12 @@ const DeviceOps& emulated_gpu_device_ops() {
     o.name = "emulated-gpu";
     o.host = false;
     o.expert.block_rows = all_expert_rows;
+    // The routing steps the GPU runs through the host (via_host_ops.h).
+    using Host = ViaHost<host_copy, host_copy>;
+    o.choice_counts = Host::choice_counts;
+    o.apply_capacity = Host::apply_capacity;
+    o.router_stats = Host::router_stats;
+    o.layout_order = Host::layout_order;
     return o;
   }();
   return ops;

@@ -1,11 +1,13 @@
 #include "device/cuda_device_ops.h"
 
 #include "core/error.h"
+#include "device/via_host_ops.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/adamw_update.h"
 #include "kernels/cuda/bias.h"
 #include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/dispatch_ops.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/embedding.h"
 #include "kernels/cuda/gemm.h"
@@ -152,6 +154,13 @@ void zloss_backward_f32(const float* probs, const float* lse, int64_t rows, int6
   cuda::zloss_backward(probs, lse, rows, cols, scale, dlogits);
 }
 
+void dispatch_positions_on(const int32_t* expert, const uint8_t* kept, int64_t tokens, int k,
+                           const int32_t* slot_of, int num_slots, int64_t* counts,
+                           int32_t* send_pos, int32_t* send_token) {
+  cuda::dispatch_positions(expert, kept, tokens, k, slot_of, num_slots, counts, send_pos,
+                           send_token);
+}
+
 // The kernels with the stream and the GEMM launch bound, so that the table's
 // signatures are the CPU's.
 template <class T, cuda::ExpertGemm How>
@@ -243,6 +252,11 @@ const DeviceOps& device_ops() {
       .router_dprobs = router_dprobs_f32,
       .softmax_backward = softmax_backward_f32,
       .zloss_backward = zloss_backward_f32,
+      .choice_counts = ViaHost<device_download, device_upload>::choice_counts,
+      .apply_capacity = ViaHost<device_download, device_upload>::apply_capacity,
+      .router_stats = ViaHost<device_download, device_upload>::router_stats,
+      .dispatch_positions = dispatch_positions_on,
+      .layout_order = ViaHost<device_download, device_upload>::layout_order,
       .expert = expert_ops<float, How>(),
   };
   return o;

@@ -125,6 +125,20 @@ struct DeviceOps {
                            float* dlogits);
   void (*zloss_backward)(const float* probs, const float* lse, int64_t rows, int64_t cols,
                          float scale, float* dlogits);
+  // router_ops.h, dispatch_ops.h: the routing decisions' counts, capacity and
+  // statistics, and the dispatch plan's indices, all in the device's memory (the
+  // caller downloads the counts and statistics: only they cross to the host).
+  void (*choice_counts)(const int32_t* expert, int64_t tokens, int k, int num_experts,
+                        int32_t* counts);
+  void (*apply_capacity)(const int32_t* expert, int64_t tokens, int k, int num_experts,
+                         const int64_t* first, int64_t capacity, uint8_t* kept);
+  void (*router_stats)(const float* probs, const float* lse, const int32_t* expert,
+                       const uint8_t* kept, int64_t tokens, int k, int num_experts, double* stats);
+  void (*dispatch_positions)(const int32_t* expert, const uint8_t* kept, int64_t tokens, int k,
+                             const int32_t* slot_of, int num_slots, int64_t* counts,
+                             int32_t* send_pos, int32_t* send_token);
+  void (*layout_order)(const int32_t* counts, int blocks, int peers, int local_experts,
+                       int32_t* sorted_from);
 
   ExpertOps<float> expert;
 };

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <numeric>
 
-#include "kernels/cpu/dispatch_ops.h"
-
 namespace paramoe {
 
 int64_t DispatchPlan::recv_rows() const {
@@ -13,9 +11,21 @@ int64_t DispatchPlan::recv_rows() const {
 
 namespace {
 
+template <class T>
+std::vector<T> to_host(const DeviceOps& ops, const T* src, int64_t n) {
+  std::vector<T> host(static_cast<size_t>(n));
+  download(ops.memory, src, host.size(), host.data());
+  return host;
+}
+
 // Moves each slot's rows to the start of a block of max(count, pad_rows) rows.
-void pad_slots(const Routing& r, const std::vector<int32_t>& slot, int64_t pad_rows,
-               std::vector<int64_t>& count, DispatchPlan& plan) {
+void pad_slots(const DeviceOps& ops, const Routing& r, const RouterTensors& t,
+               const std::vector<int32_t>& slot, int64_t pad_rows, std::vector<int64_t>& count,
+               int64_t rows, PlanIndices& idx) {
+  const int64_t n = r.tokens * r.k;
+  const std::vector<int32_t> expert = to_host(ops, t.expert.data(), n);
+  std::vector<int32_t> pos = to_host(ops, idx.send_pos.data(), n);
+  const std::vector<int32_t> send_token = to_host(ops, idx.send_token.data(), rows);
   const size_t slots = count.size();
   std::vector<int64_t> from(slots + 1, 0), to(slots + 1, 0);
   for (size_t s = 0; s < slots; ++s) {
@@ -24,33 +34,42 @@ void pad_slots(const Routing& r, const std::vector<int32_t>& slot, int64_t pad_r
   }
   std::vector<int32_t> token(static_cast<size_t>(to[slots]), 0);
   for (size_t s = 0; s < slots; ++s)
-    for (int64_t i = 0; i < count[s]; ++i) token[to[s] + i] = plan.send_token[from[s] + i];
-  for (size_t a = 0; a < plan.send_pos.size(); ++a) {
-    if (plan.send_pos[a] < 0) continue;
-    const auto s = static_cast<size_t>(slot[r.expert[a]]);
-    plan.send_pos[a] = static_cast<int32_t>(to[s] + (plan.send_pos[a] - from[s]));
+    for (int64_t i = 0; i < count[s]; ++i) token[to[s] + i] = send_token[from[s] + i];
+  for (size_t a = 0; a < pos.size(); ++a) {
+    if (pos[a] < 0) continue;
+    const auto s = static_cast<size_t>(slot[expert[a]]);
+    pos[a] = static_cast<int32_t>(to[s] + (pos[a] - from[s]));
   }
-  plan.send_token = std::move(token);
+  upload(ops.memory, pos.data(), pos.size(), idx.send_pos.data());
+  upload(ops.memory, token.data(), token.size(), idx.send_token.fit(ops.memory, token.size()));
   for (size_t s = 0; s < slots; ++s) count[s] = std::max(count[s], pad_rows);
 }
 
 }  // namespace
 
-void dispatch_plan_build_send(const Routing& r, int ep, int local_experts,
-                              const std::vector<int>& slot_of, DispatchPlan& plan,
-                              int64_t pad_rows) {
+void dispatch_plan_build_send(const DeviceOps& ops, const Routing& r, RouterTensors& t, int ep,
+                              int local_experts, const std::vector<int>& slot_of,
+                              DispatchPlan& plan, PlanIndices& idx, int64_t pad_rows) {
   const int E = r.num_experts, k = r.k, slots = ep * local_experts;
   plan.ep = ep;
   plan.num_experts = E;
   plan.local_experts = local_experts;
-  std::vector<int64_t> count(slots, 0);
   const std::vector<int32_t> slot(slot_of.begin(), slot_of.end());
-  const int64_t rows = std::accumulate(r.kept.begin(), r.kept.end(), int64_t{0});
-  plan.send_pos.assign(r.tokens * k, -1);
-  plan.send_token.assign(rows, 0);
-  cpu::dispatch_positions(r.expert.data(), r.kept.data(), r.tokens, k, slot.data(), slots,
-                          count.data(), plan.send_pos.data(), plan.send_token.data());
-  if (pad_rows > 0 && r.tokens > 0) pad_slots(r, slot, pad_rows, count, plan);
+  upload(ops.memory, slot.data(), slot.size(), idx.slot_of.fit(ops.memory, slot.size()));
+  // Room for every assignment: the kept rows' count is known only after the kernel.
+  const int64_t n = r.tokens * k;
+  int64_t* d_counts = idx.counts.fit(ops.memory, slots);
+  ops.dispatch_positions(t.expert.data(), router_kept(ops, t), r.tokens, k, idx.slot_of.data(),
+                         slots, d_counts, idx.send_pos.fit(ops.memory, n),
+                         idx.send_token.fit(ops.memory, n));
+  std::vector<int64_t> count = to_host(ops, d_counts, slots);
+  plan.send_total = std::accumulate(count.begin(), count.end(), int64_t{0});
+  plan.expert_rows.assign(E, 0);
+  for (int e = 0; e < E; ++e) plan.expert_rows[e] = count[slot[e]];
+  if (pad_rows > 0 && r.tokens > 0) {
+    pad_slots(ops, r, t, slot, pad_rows, count, plan.send_total, idx);
+    plan.send_total = std::accumulate(count.begin(), count.end(), int64_t{0});
+  }
   plan.ep_send_rows.assign(ep, 0);
   plan.send_counts.assign(slots, 0);
   for (int s = 0; s < slots; ++s) {
@@ -67,34 +86,26 @@ void dispatch_plan_set_recv(DispatchPlan& plan, std::vector<int> recv_counts) {
       plan.ep_recv_rows[p] += plan.recv_counts[p * plan.local_experts + le];
 }
 
-void dispatch_plan_set_layout(DispatchPlan& plan, int blocks, std::vector<int> counts) {
+void dispatch_plan_set_layout(const DeviceOps& ops, DispatchPlan& plan, PlanIndices& idx,
+                              int blocks, std::vector<int> counts) {
   const int P = plan.ep, L = plan.local_experts;
   plan.blocks = blocks;
   plan.layout_counts = std::move(counts);
   plan.block_rows.assign(blocks, 0);
-  // start[q][p][le]: first layout row of that block
-  std::vector<int64_t> start(static_cast<size_t>(blocks) * P * L, 0);
-  int64_t row = 0;
+  plan.expert_offsets.assign(L + 1, 0);
   for (int q = 0; q < blocks; ++q)
     for (int p = 0; p < P; ++p)
       for (int le = 0; le < L; ++le) {
-        const size_t i = (static_cast<size_t>(q) * P + p) * L + le;
-        start[i] = row;
-        row += plan.layout_counts[i];
-        plan.block_rows[q] += plan.layout_counts[i];
+        const int c = plan.layout_counts[(static_cast<size_t>(q) * P + p) * L + le];
+        plan.block_rows[q] += c;
+        plan.expert_offsets[le + 1] += c;
       }
-  plan.sorted_from.assign(row, 0);
-  plan.expert_offsets.assign(L + 1, 0);
-  int64_t out = 0;
-  for (int le = 0; le < L; ++le) {
-    for (int q = 0; q < blocks; ++q)
-      for (int p = 0; p < P; ++p) {
-        const size_t i = (static_cast<size_t>(q) * P + p) * L + le;
-        for (int c = 0; c < plan.layout_counts[i]; ++c)
-          plan.sorted_from[out++] = static_cast<int32_t>(start[i] + c);
-      }
-    plan.expert_offsets[le + 1] = out;
-  }
+  for (int le = 0; le < L; ++le) plan.expert_offsets[le + 1] += plan.expert_offsets[le];
+  plan.layout_total = plan.expert_offsets[L];
+  const std::vector<int32_t> c(plan.layout_counts.begin(), plan.layout_counts.end());
+  upload(ops.memory, c.data(), c.size(), idx.layout_counts.fit(ops.memory, c.size()));
+  ops.layout_order(idx.layout_counts.data(), blocks, P, L,
+                   idx.sorted_from.fit(ops.memory, plan.layout_total));
 }
 
 }  // namespace paramoe

@@ -229,8 +229,7 @@ class Executor {
   // over MP): each expert's count in total and before this rank.
   int64_t capacity_scan() {
     if (c_.cfg.capacity_factor == 0) return 0;  // dropless
-    Routing& r = c_.run.routing;
-    std::vector<int> counts = router_choice_counts(r);
+    std::vector<int> counts = dev_.choice_counts();
     std::vector<int> total = counts, before(counts.size(), 0);
     int64_t bytes = 0;
     if (c_.run.split) {
@@ -241,13 +240,13 @@ class Executor {
     }
     // total is the MP group's, so every rank of the group gets the same capacity.
     c_.run.capacity = router_capacity(c_.cfg, c_.run.tokens, total);
-    router_apply_capacity(r, before, total, c_.run.capacity);
+    dev_.apply_capacity(before, total, c_.run.capacity);
     return bytes;
   }
 
   int64_t loss_stats(const Step& s) {
     Routing& r = c_.run.routing;
-    std::vector<double> stats = router_local_stats(r);
+    std::vector<double> stats = dev_.router_stats();
     c_.coll.allreduce_sum(s.group, stats.data(), stats.size());
     router_set_losses(r, stats, c_.cfg);
     return static_cast<int64_t>(sizeof(double) * stats.size()) * (size(s.group) - 1);
@@ -257,12 +256,12 @@ class Executor {
   int64_t build_plan() {
     const int ep = size(Group::Ep);
     if (c_.run.shadowed.empty()) {
-      dispatch_plan_build_send(c_.run.routing, ep, c_.placement.local_experts(),
-                               c_.placement.slot_of, c_.run.plan, pad_rows());
+      dev_.build_send_plan(c_.run.routing, ep, c_.placement.local_experts(), c_.placement.slot_of,
+                           c_.run.plan, pad_rows());
       return 0;
     }
     const ShadowSlots slots = shadow_slots(c_.placement, c_.run.shadowed, rank(Group::Ep));
-    dispatch_plan_build_send(c_.run.routing, ep, slots.local_experts, slots.slot_of, c_.run.plan);
+    dev_.build_send_plan(c_.run.routing, ep, slots.local_experts, slots.slot_of, c_.run.plan);
     return 0;
   }
 
@@ -278,7 +277,7 @@ class Executor {
     std::vector<int> recv(p.send_counts.size());
     c_.coll.alltoall_int(Group::Ep, p.send_counts.data(), p.local_experts, recv.data());
     dispatch_plan_set_recv(p, recv);
-    dispatch_plan_set_layout(p, 1, p.recv_counts);
+    dev_.set_plan_layout(p, 1, p.recv_counts);
     return static_cast<int64_t>(sizeof(int)) * p.local_experts * (p.ep - 1);
   }
 
@@ -288,14 +287,14 @@ class Executor {
     std::vector<int> all(p.recv_counts.size() * esp);
     c_.coll.allgather_int(Group::Esp, p.recv_counts.data(), static_cast<int>(p.recv_counts.size()),
                           all.data());
-    dispatch_plan_set_layout(p, esp, std::move(all));
+    dev_.set_plan_layout(p, esp, std::move(all));
     return static_cast<int64_t>(sizeof(int) * p.recv_counts.size()) * (esp - 1);
   }
 
   int64_t permute_to_send(const Step& s) {
-    const auto& tok = c_.run.plan.send_token;
+    const DispatchPlan& p = c_.run.plan;
     const float* x = in(s);
-    dev_.gather_rows(x, tok, D_, overwrite(s, static_cast<int64_t>(tok.size())));
+    dev_.permute_to_send(x, p, D_, overwrite(s, p.send_rows()));
     return 0;
   }
 
@@ -315,16 +314,18 @@ class Executor {
       out[i] = static_cast<int>(chunk_begin(blocks[i], c + 1, r) - chunk_begin(blocks[i], c, r));
     return out;
   }
-  // The rows of chunk c in a buffer of consecutive blocks.
-  static std::vector<int32_t> chunk_index(const std::vector<int>& blocks, int c, int r) {
-    std::vector<int32_t> idx;
-    int64_t base = 0;
+  // Chunk c of r of a buffer of consecutive blocks: its rows in each block are
+  // contiguous, so they move as one copy per block. fn(block row, chunk row, rows)
+  // for each block, in order.
+  template <class Fn>
+  static void for_chunk_rows(const std::vector<int>& blocks, int c, int r, Fn fn) {
+    int64_t base = 0, at = 0;
     for (int n : blocks) {
-      for (int64_t i = chunk_begin(n, c, r); i < chunk_begin(n, c + 1, r); ++i)
-        idx.push_back(static_cast<int32_t>(base + i));
+      const int64_t begin = chunk_begin(n, c, r), rows = chunk_begin(n, c + 1, r) - begin;
+      fn(base + begin, at, rows);
       base += n;
+      at += rows;
     }
-    return idx;
   }
   // Rows each ESP peer contributes to chunk c of the all-gathered layout.
   std::vector<int> esp_chunk_rows(int c, int r) const {
@@ -336,19 +337,24 @@ class Executor {
   }
 
   int64_t chunk_slice(const Step& s) {
-    const auto idx = chunk_index(blocks_of(s.layout), s.chunk, s.chunks);
+    const auto blocks = blocks_of(s.layout);
+    const auto counts = chunk_counts(blocks, s.chunk, s.chunks);
     const float* x = in(s);
-    dev_.gather_rows(x, idx, D_, overwrite(s, static_cast<int64_t>(idx.size())));
+    float* o = overwrite(s, std::accumulate(counts.begin(), counts.end(), int64_t{0}));
+    for_chunk_rows(blocks, s.chunk, s.chunks, [&](int64_t from, int64_t to, int64_t rows) {
+      dev_.copy(x + from * D_, rows * D_, o + to * D_);
+    });
     return 0;
   }
 
   int64_t chunk_place(const Step& s) {
     const auto blocks = blocks_of(s.layout);
-    const auto idx = chunk_index(blocks, s.chunk, s.chunks);
     const float* x = in(s);
     float* full = s.chunk == 0 ? out(s, std::accumulate(blocks.begin(), blocks.end(), int64_t{0}))
                                : read(s.out_slot);
-    dev_.scatter_rows(x, idx, D_, full);
+    for_chunk_rows(blocks, s.chunk, s.chunks, [&](int64_t to, int64_t from, int64_t rows) {
+      dev_.copy(x + from * D_, rows * D_, full + to * D_);
+    });
     return 0;
   }
 
@@ -453,16 +459,16 @@ class Executor {
   }
 
   int64_t permute_to_experts(const Step& s) {
-    const auto& from = c_.run.plan.sorted_from;
+    const DispatchPlan& p = c_.run.plan;
     const float* x = in(s);
-    dev_.gather_rows(x, from, D_, overwrite(s, static_cast<int64_t>(from.size())));
+    dev_.permute_to_experts(x, p, D_, overwrite(s, p.layout_rows()));
     return 0;
   }
 
   int64_t unpermute_from_experts(const Step& s) {
-    const auto& from = c_.run.plan.sorted_from;
+    const DispatchPlan& p = c_.run.plan;
     const float* x = in(s);
-    dev_.scatter_rows(x, from, D_, overwrite(s, static_cast<int64_t>(from.size())));
+    dev_.unpermute_from_experts(x, p, D_, overwrite(s, p.layout_rows()));
     return 0;
   }
 
@@ -501,23 +507,21 @@ class Executor {
   }
 
   int64_t combine(const Step& s) {
-    const Routing& r = c_.run.routing;
     const float* ret = in(s);
-    dev_.combine_rows(ret, c_.run.plan.send_pos, r, D_, out(s, r.tokens));
+    dev_.combine_rows(ret, D_, out(s, c_.run.routing.tokens));
     return 0;
   }
 
   int64_t combine_backward(const Step& s) {
     const float* dy = in(s);
     const float* ret = read(s.aux_slot);
-    dev_.combine_rows_backward(dy, ret, c_.run.plan.send_pos, c_.run.routing, D_,
-                               out(s, c_.run.plan.send_rows()));
+    dev_.combine_rows_backward(dy, ret, D_, out(s, c_.run.plan.send_rows()));
     return 0;
   }
 
   int64_t scatter_add_from_send(const Step& s) {
     const float* d = in(s);
-    dev_.scatter_add_rows(d, c_.run.plan.send_token, D_, out(s, c_.run.routing.tokens));
+    dev_.scatter_add_from_send(d, c_.run.plan, D_, out(s, c_.run.routing.tokens));
     return 0;
   }
 
@@ -657,10 +661,9 @@ class Executor {
   // Every expert runs here: one "EP peer" (this rank), rows in slot order.
   int64_t local_plan() {
     DispatchPlan& p = c_.run.plan;
-    dispatch_plan_build_send(c_.run.routing, 1, c_.placement.num_experts(), c_.placement.slot_of,
-                             p);
+    dev_.build_send_plan(c_.run.routing, 1, c_.placement.num_experts(), c_.placement.slot_of, p);
     dispatch_plan_set_recv(p, p.send_counts);
-    dispatch_plan_set_layout(p, 1, p.send_counts);
+    dev_.set_plan_layout(p, 1, p.send_counts);
     return 0;
   }
 

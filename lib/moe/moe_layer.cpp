@@ -97,9 +97,8 @@ const float* MoeLayer::run_forward() {
   ExecContext ctx{schedule_, cfg_,   coll_,     *backend_,     placement_,
                   run_,      cache_, cache_id_, shadow_block_, shadow_mode_};
   schedule_execute(/*backward=*/false, ctx);
-  const Routing& r = run_.routing;
-  for (int64_t a = 0; a < r.tokens * r.k; ++a)
-    if (r.kept[a]) expert_load_[r.expert[a]] += 1.0;
+  const std::vector<int64_t>& rows = run_.plan.expert_rows;
+  for (size_t e = 0; e < rows.size(); ++e) expert_load_[e] += static_cast<double>(rows[e]);
   return backend_->data(schedule_.y);
 }
 

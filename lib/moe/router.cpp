@@ -30,6 +30,8 @@ void router_forward(const DeviceOps& ops, const float* x, int64_t T, int64_t D, 
                     const RoutingSkew* skew) {
   const int64_t E = cfg.num_experts, k = cfg.top_k;
   t.tokens = T;
+  t.k = static_cast<int>(k);
+  t.capacity_applied = false;
   float* logits = fit(ops, t.logits, T * E);
   float* probs = fit(ops, t.probs, T * E);
   float* lse = fit(ops, t.lse, T);
@@ -57,27 +59,35 @@ void router_forward(const DeviceOps& ops, const float* x, int64_t T, int64_t D, 
     ops.memory.copy(topk, T * k * sizeof(float), weight);
 }
 
-void router_to_host(const DeviceOps& ops, const RouterTensors& t, const MoeConfig& cfg,
-                    Routing& r) {
-  const int64_t T = t.tokens, E = cfg.num_experts, k = cfg.top_k;
-  r.tokens = T;
+void router_set_sizes(const RouterTensors& t, const MoeConfig& cfg, Routing& r) {
+  r.tokens = t.tokens;
   r.k = cfg.top_k;
   r.num_experts = cfg.num_experts;
-  download(ops, t.probs, T * E, r.probs);
-  download(ops, t.lse, T, r.lse);
-  download(ops, t.expert, T * k, r.expert);
-  download(ops, t.topk, T * k, r.topk_prob);
-  download(ops, t.weight, T * k, r.weight);
-  r.kept.assign(T * k, 1);
 }
 
-void router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
-                          const MoeConfig& cfg, Routing& r, const float* bias,
-                          const RoutingSkew* skew) {
+void router_to_host(const DeviceOps& ops, RouterTensors& t, const MoeConfig& cfg,
+                    RoutedTokens& host) {
+  const int64_t T = t.tokens, E = cfg.num_experts, k = cfg.top_k;
+  download(ops, t.probs, T * E, host.probs);
+  download(ops, t.lse, T, host.lse);
+  download(ops, t.expert, T * k, host.expert);
+  download(ops, t.topk, T * k, host.topk_prob);
+  download(ops, t.weight, T * k, host.weight);
+  host.kept.resize(T * k);
+  ops.memory.download(router_kept(ops, t), T * k, host.kept.data());
+}
+
+RoutedTokens router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
+                                  const MoeConfig& cfg, Routing& r, const float* bias,
+                                  const RoutingSkew* skew) {
   const DeviceOps& ops = cpu_device_ops();
   RouterTensors t;
   router_forward(ops, x, T, D, wg, cfg, t, bias, skew);
-  router_to_host(ops, t, cfg, r);
+  router_set_sizes(t, cfg, r);
+  router_set_losses(r, router_local_stats(ops, t, cfg), cfg);
+  RoutedTokens host;
+  router_to_host(ops, t, cfg, host);
+  return host;
 }
 
 void router_update_bias(std::vector<float>& bias, const Routing& r, double rate) {
@@ -91,11 +101,14 @@ void router_update_bias(std::vector<float>& bias, const Routing& r, double rate)
   }
 }
 
-std::vector<int> router_choice_counts(const Routing& r) {
-  std::vector<int> c(r.k * r.num_experts, 0);
-  for (int64_t t = 0; t < r.tokens; ++t)
-    for (int j = 0; j < r.k; ++j) ++c[j * r.num_experts + r.expert[t * r.k + j]];
-  return c;
+std::vector<int> router_choice_counts(const DeviceOps& ops, RouterTensors& t,
+                                      const MoeConfig& cfg) {
+  const int E = cfg.num_experts, k = cfg.top_k;
+  int32_t* counts = fit(ops, t.counts, int64_t{k} * E);
+  ops.choice_counts(t.expert.data(), t.tokens, k, E, counts);
+  std::vector<int32_t> host;
+  download(ops, t.counts, int64_t{k} * E, host);
+  return {host.begin(), host.end()};
 }
 
 int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, const std::vector<int>& total) {
@@ -112,34 +125,50 @@ int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, const std::v
   return std::min(fixed, largest);
 }
 
-void router_apply_capacity(Routing& r, const std::vector<int>& before,
-                           const std::vector<int>& total, int64_t capacity) {
-  const int E = r.num_experts, k = r.k;
-  std::vector<int64_t> seen(E, 0);  // Σ_{j'<j} total[j'][e], built choice by choice
-  for (int j = 0; j < k; ++j) {
-    std::vector<int64_t> local(E, 0);
-    for (int64_t t = 0; t < r.tokens; ++t) {
-      const int e = r.expert[t * k + j];
-      const int64_t position = seen[e] + before[j * E + e] + local[e]++;
-      r.kept[t * k + j] = position < capacity ? 1 : 0;
+void router_apply_capacity(const DeviceOps& ops, RouterTensors& t, const MoeConfig& cfg,
+                           const std::vector<int>& before, const std::vector<int>& total,
+                           int64_t capacity) {
+  const int E = cfg.num_experts, k = cfg.top_k;
+  // The rank of this rank's first (j, e) assignment: the group's assignments to e
+  // of earlier choices, then this choice's on the ranks before this one.
+  std::vector<int64_t> first(static_cast<size_t>(k) * E);
+  std::vector<int64_t> seen(E, 0);
+  for (int j = 0; j < k; ++j)
+    for (int e = 0; e < E; ++e) {
+      first[j * E + e] = seen[e] + before[j * E + e];
+      seen[e] += total[j * E + e];
     }
-    for (int e = 0; e < E; ++e) seen[e] += total[j * E + e];
-  }
+  int64_t* d_first = fit(ops, t.first, int64_t{k} * E);
+  upload(ops.memory, first.data(), first.size(), d_first);
+  ops.apply_capacity(t.expert.data(), t.tokens, k, E, d_first, capacity,
+                     fit(ops, t.kept, t.tokens * k));
+  t.capacity_applied = true;
+  t.kept_all_ones = false;
 }
 
-std::vector<double> router_local_stats(const Routing& r) {
-  const int E = r.num_experts;
-  std::vector<double> s(2 * E + 3, 0.0);
-  for (int64_t t = 0; t < r.tokens; ++t) {
-    for (int j = 0; j < r.k; ++j) {
-      s[r.expert[t * r.k + j]] += 1.0;
-      if (!r.kept[t * r.k + j]) s[2 * E + 2] += 1.0;
-    }
-    for (int e = 0; e < E; ++e) s[E + e] += r.probs[t * E + e];
-    s[2 * E + 1] += static_cast<double>(r.lse[t]) * r.lse[t];
+const uint8_t* router_kept(const DeviceOps& ops, RouterTensors& t) {
+  const int64_t n = t.tokens * t.k;
+  if (t.capacity_applied) return t.kept.data();
+  if (!t.kept_all_ones || t.kept.capacity() < static_cast<size_t>(n)) {
+    // Once for the largest batch: dropless passes keep reading the same ones.
+    uint8_t* kept = fit(ops, t.kept, n);
+    const std::vector<uint8_t> ones(t.kept.capacity(), 1);
+    upload(ops.memory, ones.data(), ones.size(), kept);
+    t.kept_all_ones = true;
   }
-  s[2 * E] = static_cast<double>(r.tokens);
-  return s;
+  return t.kept.data();
+}
+
+std::vector<double> router_local_stats(const DeviceOps& ops, RouterTensors& t,
+                                       const MoeConfig& cfg) {
+  const int E = cfg.num_experts;
+  const uint8_t* kept = router_kept(ops, t);
+  double* stats = fit(ops, t.stats, 2 * E + 3);
+  ops.router_stats(t.probs.data(), t.lse.data(), t.expert.data(), kept, t.tokens, cfg.top_k, E,
+                   stats);
+  std::vector<double> host;
+  download(ops, t.stats, 2 * E + 3, host);
+  return host;
 }
 
 void router_set_losses(Routing& r, const std::vector<double>& g, const MoeConfig& cfg) {

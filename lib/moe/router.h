@@ -1,9 +1,9 @@
 #pragma once
 // The router: logits = X·Wg, softmax, top-k, optional renormalisation, capacity
-// dropping by position, the load-balancing loss and the z-loss. The forward and
-// backward are written once over a device's op table (device/device_ops.h) on
-// tensors in its memory; the routing decisions the dispatch plan reads, and the
-// statistics, are the host's (Routing). The functions here are local; the layer
+// dropping by position, the load-balancing loss and the z-loss. Written once over
+// a device's op table (device/device_ops.h) on tensors in its memory
+// (RouterTensors): the per-token decisions stay there, and only counts and
+// statistics come to the host (Routing). The functions here are local; the layer
 // supplies the group-wide counts they need.
 #include <cstdint>
 #include <vector>
@@ -15,16 +15,11 @@
 
 namespace paramoe {
 
+// The host's side of one pass's routing: its sizes and the group-wide statistics.
 struct Routing {
   int64_t tokens = 0;  // local tokens T
   int k = 1;
   int num_experts = 1;
-  std::vector<float> probs;      // [T, E]
-  std::vector<float> lse;        // [T] log-sum-exp of the logits
-  std::vector<int32_t> expert;   // [T, k], descending probability
-  std::vector<float> topk_prob;  // [T, k]
-  std::vector<float> weight;     // [T, k] gate weight applied in the combine
-  std::vector<uint8_t> kept;     // [T, k] 0 if dropped by capacity
   // Global (all data-parallel tokens) statistics for the losses and their gradients.
   std::vector<float> frac;  // [E] fraction of top-k assignments per expert
   double tokens_global = 0;
@@ -36,14 +31,33 @@ struct Routing {
   int64_t dropped_global = 0;
 };
 
-// The router's tensors in a device's memory: the forward's, which the backward
-// reads, and the backward's scratch. They grow to the largest batch and are reused.
+// The router's tensors in a device's memory: the forward's, which capacity, the
+// dispatch plan and the backward read, and their scratch. They grow to the largest
+// batch and are reused.
 struct RouterTensors {
   int64_t tokens = 0;
-  DeviceArray<float> logits, scores, probs, lse, topk, weight;  // [T, E], [T], [T, k]
-  DeviceArray<int32_t> expert;                                  // [T, k]
-  DeviceArray<float> dweight;  // [T, k] the gate weights' gradient (combine_rows_backward's)
+  int k = 1;
+  DeviceArray<float> logits, scores, probs, lse;  // [T, E], [T, E], [T, E], [T]
+  DeviceArray<int32_t> expert;                    // [T, k], descending probability
+  DeviceArray<float> topk, weight;  // [T, k] top-k probabilities; gate weights in the combine
+  DeviceArray<uint8_t> kept;        // [T, k] 0 if dropped by capacity (router_kept)
+  DeviceArray<float> dweight;       // [T, k] the gate weights' gradient (combine_rows_backward's)
   DeviceArray<float> aux_grad, dprobs, dlogits;
+  DeviceArray<int32_t> counts;    // [k, E] router_choice_counts'
+  DeviceArray<int64_t> first;     // [k, E] router_apply_capacity's
+  DeviceArray<double> stats;      // [2E + 3] router_local_stats'
+  bool capacity_applied = false;  // this pass's kept was written by a capacity
+  bool kept_all_ones = false;     // kept holds ones for every assignment it has room for
+};
+
+// The per-token tensors on the host, for tests and tools.
+struct RoutedTokens {
+  std::vector<float> probs;      // [T, E]
+  std::vector<float> lse;        // [T] log-sum-exp of the logits
+  std::vector<int32_t> expert;   // [T, k], descending probability
+  std::vector<float> topk_prob;  // [T, k]
+  std::vector<float> weight;     // [T, k] gate weight applied in the combine
+  std::vector<uint8_t> kept;     // [T, k]
 };
 
 // Logits, softmax, top-k and gate weights for T local tokens x [T, D] into t; wg is
@@ -55,28 +69,36 @@ struct RouterTensors {
 void router_forward(const DeviceOps& ops, const float* x, int64_t tokens, int64_t d_model,
                     const float* wg, const MoeConfig& cfg, RouterTensors& t,
                     const float* bias = nullptr, const RoutingSkew* skew = nullptr);
-// The host's view of the forward: every field of r that the router sets, with all
-// assignments kept.
-void router_to_host(const DeviceOps& ops, const RouterTensors& t, const MoeConfig& cfg, Routing& r);
-// Both on the host (cpu_device_ops): the tests' and tools' router.
-void router_forward_local(const float* x, int64_t tokens, int64_t d_model, const float* wg,
-                          const MoeConfig& cfg, Routing& r, const float* bias = nullptr,
-                          const RoutingSkew* skew = nullptr);
+// r's sizes for the forward in t.
+void router_set_sizes(const RouterTensors& t, const MoeConfig& cfg, Routing& r);
+// The per-token tensors copied to the host.
+void router_to_host(const DeviceOps& ops, RouterTensors& t, const MoeConfig& cfg,
+                    RoutedTokens& host);
+// On the host (cpu_device_ops), for the tests and tools: routes T tokens, with no
+// capacity, and sets r's statistics as if these were all the group's tokens.
+RoutedTokens router_forward_local(const float* x, int64_t tokens, int64_t d_model, const float* wg,
+                                  const MoeConfig& cfg, Routing& r, const float* bias = nullptr,
+                                  const RoutingSkew* skew = nullptr);
 
 // Aux-loss-free balancing (DeepSeek-V3): bias_e += rate · sign(1/E − frac_e), where
 // frac is the global share of top-k assignments (r.frac, the same on every rank),
 // so an overloaded expert is chosen less next step and an idle one more.
 void router_update_bias(std::vector<float>& bias, const Routing& r, double rate);
 
-// Assignment counts per (choice j, expert e), [k, E], in the order capacity uses.
-std::vector<int> router_choice_counts(const Routing& r);
+// Assignment counts per (choice j, expert e), [k, E], in the order capacity uses
+// (downloaded from the device).
+std::vector<int> router_choice_counts(const DeviceOps& ops, RouterTensors& t, const MoeConfig& cfg);
 
 // Drops assignments past `capacity` per expert. Assignments are ranked by choice
 // first and token position second (all first choices before any second choice).
 // `before` counts [k, E] of the tokens that precede this rank's in the MP group,
-// `total` counts [k, E] over the whole MP group.
-void router_apply_capacity(Routing& r, const std::vector<int>& before,
-                           const std::vector<int>& total, int64_t capacity);
+// `total` counts [k, E] over the whole MP group. Only they cross to the device.
+void router_apply_capacity(const DeviceOps& ops, RouterTensors& t, const MoeConfig& cfg,
+                           const std::vector<int>& before, const std::vector<int>& total,
+                           int64_t capacity);
+// The kept mask [T, k] in the device's memory: capacity's, or all ones when no
+// capacity ran on this pass.
+const uint8_t* router_kept(const DeviceOps& ops, RouterTensors& t);
 
 // Capacity of each expert for an MP group of `group_tokens` tokens:
 // ceil(|f| · T · k / E) for moe.capacity_factor f; for a dynamic capacity (f < 0,
@@ -86,8 +108,9 @@ void router_apply_capacity(Routing& r, const std::vector<int>& before,
 int64_t router_capacity(const MoeConfig& cfg, int64_t group_tokens, const std::vector<int>& total);
 
 // Local sums [counts(E), prob sums(E), tokens, Σ lse², dropped] to be summed over the
-// ranks that own distinct tokens.
-std::vector<double> router_local_stats(const Routing& r);
+// ranks that own distinct tokens (kernels/cpu/router_ops.h: router_stats).
+std::vector<double> router_local_stats(const DeviceOps& ops, RouterTensors& t,
+                                       const MoeConfig& cfg);
 void router_set_losses(Routing& r, const std::vector<double>& global_stats, const MoeConfig& cfg);
 
 // The losses' gradients: d(aux)/dP_e per expert [E] (P_e the mean probability; the

@@ -7,14 +7,6 @@
 
 namespace paramoe {
 
-namespace {
-
-int64_t rows_of(const std::vector<int32_t>& index) {
-  return static_cast<int64_t>(index.size());
-}
-
-}  // namespace
-
 StepBackend::StepBackend(const DeviceOps& ops, const MoeConfig& cfg, MoeParams& params)
     : ops_(ops), cfg_(cfg), params_(params), mirrors_(ops) {
   // The config checked it; a benchmark that sets it checked it there too.
@@ -70,38 +62,42 @@ void StepBackend::unpack_bf16_rows(const float* wire, int64_t rows, int64_t cols
   ops_.unpack_bf16_rows(wire, rows, cols, y);
 }
 
-void StepBackend::gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
-                              float* dst) {
-  ops_.gather_rows(src, on_device(index), rows_of(index), row_len, dst);
+void StepBackend::permute_to_send(const float* x, const DispatchPlan& p, int64_t row_len,
+                                  float* send) {
+  ops_.gather_rows(x, plan_.send_token.data(), p.send_rows(), row_len, send);
 }
 
-void StepBackend::scatter_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
-                               float* dst) {
-  ops_.scatter_rows(src, on_device(index), rows_of(index), row_len, dst);
+void StepBackend::scatter_add_from_send(const float* dsend, const DispatchPlan& p, int64_t row_len,
+                                        float* dx) {
+  ops_.scatter_add_rows(dsend, plan_.send_token.data(), p.send_rows(), row_len, dx);
 }
 
-void StepBackend::scatter_add_rows(const float* src, const std::vector<int32_t>& index,
-                                   int64_t row_len, float* dst) {
-  ops_.scatter_add_rows(src, on_device(index), rows_of(index), row_len, dst);
+void StepBackend::permute_to_experts(const float* layout, const DispatchPlan& p, int64_t row_len,
+                                     float* sorted) {
+  ops_.gather_rows(layout, plan_.sorted_from.data(), p.layout_rows(), row_len, sorted);
 }
 
-void StepBackend::combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
-                               int64_t row_len, float* y) {
-  ops_.combine_rows(rows, on_device(pos), on_device(r.weight), r.tokens, r.k, row_len, y);
+void StepBackend::unpermute_from_experts(const float* sorted, const DispatchPlan& p,
+                                         int64_t row_len, float* layout) {
+  ops_.scatter_rows(sorted, plan_.sorted_from.data(), p.layout_rows(), row_len, layout);
 }
 
-void StepBackend::combine_rows_backward(const float* dy, const float* rows,
-                                        const std::vector<int32_t>& pos, const Routing& r,
-                                        int64_t row_len, float* drows) {
-  float* dweight = router_.dweight.fit(ops_.memory, r.tokens * r.k);
-  ops_.combine_rows_backward(dy, rows, on_device(pos), on_device(r.weight), r.tokens, r.k, row_len,
-                             drows, dweight);
+void StepBackend::combine_rows(const float* rows, int64_t row_len, float* y) {
+  ops_.combine_rows(rows, plan_.send_pos.data(), router_.weight.data(), router_.tokens, router_.k,
+                    row_len, y);
+}
+
+void StepBackend::combine_rows_backward(const float* dy, const float* rows, int64_t row_len,
+                                        float* drows) {
+  float* dweight = router_.dweight.fit(ops_.memory, router_.tokens * router_.k);
+  ops_.combine_rows_backward(dy, rows, plan_.send_pos.data(), router_.weight.data(), router_.tokens,
+                             router_.k, row_len, drows, dweight);
 }
 
 void StepBackend::route(const float* x, int64_t tokens, Routing& r) {
   const float* bias = params_.balance_bias.empty() ? nullptr : params_.balance_bias.data();
   router_forward(ops_, x, tokens, cfg_.d_model, value(params_.gate), cfg_, router_, bias, &skew_);
-  router_to_host(ops_, router_, cfg_, r);
+  router_set_sizes(router_, cfg_, r);
 }
 
 void StepBackend::router_backward(const Routing& r, const float* x, float* dx, float* dwg) {

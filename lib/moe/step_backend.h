@@ -2,12 +2,12 @@
 // Where a schedule's buffers live and how its local steps compute, on one device,
 // written once over its op table (device/device_ops.h): cpu_device_ops() is the
 // reference, cuda_device_ops() the GPU (cuda_step_backend.h adds its bf16 expert
-// FFN). The executor (executor.cpp) owns the control flow: shapes, the dispatch
-// plan, the counts and the collectives. Every float pointer handed out is in the
-// device's memory, which must be the one its Collectives backend moves rows in.
-// The routing decisions and the dispatch plan stay on the host: their sizes are
-// the collectives' counts and the expert GEMMs' shapes; a device backend uploads
-// the plan's indices where a kernel reads them.
+// FFN). The executor (executor.cpp) owns the control flow: shapes, the counts and
+// the collectives. Every float pointer handed out is in the device's memory, which
+// must be the one its Collectives backend moves rows in. The router's tensors and
+// the dispatch plan's indices stay there too (router.h, dispatch_plan.h): only
+// counts and statistics come to the host, as the collectives' counts and the
+// expert GEMMs' shapes.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +20,7 @@
 #include "device/device_array.h"
 #include "device/device_ops.h"
 #include "device/param_mirrors.h"
+#include "moe/dispatch_plan.h"
 #include "moe/expert_blocks.h"
 #include "moe/expert_ffn.h"
 #include "moe/moe_params.h"
@@ -66,24 +67,40 @@ class StepBackend {
   void pack_bf16_rows(const float* x, int64_t rows, int64_t cols, float* wire);
   void unpack_bf16_rows(const float* wire, int64_t rows, int64_t cols, float* y);
 
-  // Rows of row_len floats; indices and gate weights come from the host plan.
-  void gather_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
-                   float* dst);
-  void scatter_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
-                    float* dst);
-  void scatter_add_rows(const float* src, const std::vector<int32_t>& index, int64_t row_len,
-                        float* dst);
-  // y += the gate-weighted sum of each token's returned rows (r.weight).
-  void combine_rows(const float* rows, const std::vector<int32_t>& pos, const Routing& r,
-                    int64_t row_len, float* y);
-  // Writes drows and the gate weights' gradient, which router_backward reads from
-  // the router's tensors (no round trip through the host).
-  void combine_rows_backward(const float* dy, const float* rows, const std::vector<int32_t>& pos,
-                             const Routing& r, int64_t row_len, float* drows);
-
-  // The router (router_forward) on x [tokens, D] with this layer's gate, and its
-  // host view (router_to_host).
+  // The router (router_forward) on x [tokens, D] with this layer's gate; r gets
+  // the pass's sizes.
   void route(const float* x, int64_t tokens, Routing& r);
+  // Capacity by position (router.h): this pass's counts [k, E], and the drop.
+  std::vector<int> choice_counts() { return router_choice_counts(ops_, router_, cfg_); }
+  void apply_capacity(const std::vector<int>& before, const std::vector<int>& total,
+                      int64_t capacity) {
+    router_apply_capacity(ops_, router_, cfg_, before, total, capacity);
+  }
+  // The local sums of the losses' statistics (router_local_stats).
+  std::vector<double> router_stats() { return router_local_stats(ops_, router_, cfg_); }
+  // The dispatch plan (dispatch_plan.h) of this pass's routing: its counts in p,
+  // its indices here, in the device's memory.
+  void build_send_plan(const Routing& r, int ep, int local_experts, const std::vector<int>& slot_of,
+                       DispatchPlan& p, int64_t pad_rows = 0) {
+    dispatch_plan_build_send(ops_, r, router_, ep, local_experts, slot_of, p, plan_, pad_rows);
+  }
+  void set_plan_layout(DispatchPlan& p, int blocks, std::vector<int> counts) {
+    dispatch_plan_set_layout(ops_, p, plan_, blocks, std::move(counts));
+  }
+
+  // Rows of row_len floats moved by the plan's indices: token rows to send rows
+  // and the adjoint (dx += …), and layout rows to expert-sorted rows and back.
+  void permute_to_send(const float* x, const DispatchPlan& p, int64_t row_len, float* send);
+  void scatter_add_from_send(const float* dsend, const DispatchPlan& p, int64_t row_len, float* dx);
+  void permute_to_experts(const float* layout, const DispatchPlan& p, int64_t row_len,
+                          float* sorted);
+  void unpermute_from_experts(const float* sorted, const DispatchPlan& p, int64_t row_len,
+                              float* layout);
+  // y += the gate-weighted sum of each token's returned rows.
+  void combine_rows(const float* rows, int64_t row_len, float* y);
+  // Writes drows and the gate weights' gradient, which router_backward reads from
+  // the router's tensors.
+  void combine_rows_backward(const float* dy, const float* rows, int64_t row_len, float* drows);
   // dx += the router's input gradient; dwg += its gate gradient [D, E].
   void router_backward(const Routing& r, const float* x, float* dx, float* dwg);
   void accumulate_gate_grad(const float* dwg);
@@ -162,14 +179,6 @@ class StepBackend {
   MoeParams& params() { return params_; }
 
  private:
-  // A host index or weight array where the device's kernels read it
-  // (device_array.h: on_device).
-  const int32_t* on_device(const std::vector<int32_t>& host) {
-    return paramoe::on_device(ops_, host.data(), host.size(), index_);
-  }
-  const float* on_device(const std::vector<float>& host) {
-    return paramoe::on_device(ops_, host.data(), host.size(), weight_);
-  }
   // The calling thread computes on the host only: elsewhere the kernels run
   // asynchronously and NCCL progresses on its own, so there is nothing to drive.
   const std::function<void()>& driven(const std::function<void()>& between_blocks) const;
@@ -185,13 +194,12 @@ class StepBackend {
   std::vector<DeviceArray<float>> buf_;  // by slot
   std::vector<int64_t> size_;            // -1: not written since the last clear
   RouterTensors router_;
+  PlanIndices plan_;
   ExpertActivations act_;
   ExpertActivations shared_act_;                 // the shared experts' (moe.shared_experts)
   std::vector<ExpertActivations> gathered_act_;  // per gathered block
   std::vector<ExpertActivations> shadow_act_;    // per shadowed expert (moe.shadow)
-  DeviceArray<int32_t> index_;
-  DeviceArray<float> weight_;
-  RoutingSkew skew_;  // cfg_.routing_skew (bench.routing), parsed
+  RoutingSkew skew_;                             // cfg_.routing_skew (bench.routing), parsed
 };
 
 }  // namespace paramoe
