@@ -9,8 +9,8 @@
 # Writes one row per run (workload, variant, pair, value) to OUT.csv, and per
 # workload the medians and the median of the pairs' new/old speed ratios (> 1: new
 # is faster) to OUT_summary.csv, which it also prints. PAIRS default 6.
-# NP (default 4) and SETS (extra --set options for both workloads, e.g. a layout
-# for another NP) change the runs.
+# NP (default 4), SETS (extra --set options for both workloads, e.g. a layout
+# for another NP) and SCHEDULES (the layer's, default "replicated s1") change the runs.
 # Run from the repository root after ./setup.sh (needs data/kjv.txt).
 set -euo pipefail
 old=$1 new=$2 out=${3:-perf/results/before_after.csv} pairs=${4:-6}
@@ -37,7 +37,7 @@ layer() {  # bin csv schedule
 run() {  # variant pair
   local bin=$old; [[ $1 == new ]] && bin=$new
   echo "train,$1,$2,$(train "$bin" "$work/t.jsonl"),tokens_per_s" >> "$out"
-  for s in replicated s1; do
+  for s in ${SCHEDULES:-replicated s1}; do
     echo "layer_$s,$1,$2,$(layer "$bin" "$work/l.csv" "$s"),ms" >> "$out"
   done
 }

@@ -51,7 +51,7 @@ g = defaultdict(lambda: defaultdict(list))
 for (config, _), by in runs.items():
     for (a2a, mode), r in by.items():
         k = g[(config, a2a, mode)]
-        for col in ("tokens_per_s", "step_p50_ms", "prefill_ms", "busy_mean"):
+        for col in ("tokens_per_s", "step_p50_s", "prefill_s", "busy_mean"):
             k[col].append(float(r[col]))
         k["vs_back_to_back"].append(float(r["tokens_per_s"]) /
                                     float(by[(a2a, "back-to-back")]["tokens_per_s"]))
@@ -61,11 +61,10 @@ with open(sys.argv[2], "w", newline="") as f:
                 "busy_mean", "vs_back_to_back", "vs_back_to_back_min", "vs_back_to_back_max"])
     for (config, a2a, mode), v in sorted(g.items()):
         m = {c: statistics.median(x) for c, x in v.items()}
-        # bench infer's CSV holds seconds under its *_ms names (its table prints ms)
-        m["step_p50_ms"] *= 1e3
-        m["prefill_ms"] *= 1e3
+        # bench infer's CSV holds seconds (its table prints ms)
         w.writerow([config, a2a, mode, len(v["tokens_per_s"]), f"{m['tokens_per_s']:.1f}",
-                    f"{m['step_p50_ms']:.1f}", f"{m['prefill_ms']:.0f}", f"{m['busy_mean']:.3f}",
+                    f"{m['step_p50_s'] * 1e3:.1f}", f"{m['prefill_s'] * 1e3:.0f}",
+                    f"{m['busy_mean']:.3f}",
                     f"{m['vs_back_to_back']:.2f}", f"{min(v['vs_back_to_back']):.2f}",
                     f"{max(v['vs_back_to_back']):.2f}"])
 PY

@@ -14,17 +14,10 @@
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/router_ops.h"
 #include "kernels/cpu/wire_bf16.h"
+#include "random_normal.h"
 
 namespace paramoe::cpu {
 namespace {
-
-std::vector<float> randn(size_t n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d;
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
 
 // Expert 1 gets no rows: an expert no token picks is a normal case.
 const std::vector<int64_t> kOffsets = {0, 5, 5, 12, 20};

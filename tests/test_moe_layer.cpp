@@ -270,7 +270,7 @@ void expect_agree(const Result& a, const Result& b, const std::string& what) {
 }
 
 // The golden cases this build runs: on the GPU, those without shared experts
-// (the config refuses them there: the CUDA backend has no shared-expert FFN).
+// (the config refuses them there: they have not run on a GPU yet).
 std::vector<std::string> layer_cases() {
   std::vector<std::string> cases = golden_cases();
 #ifdef PARAMOE_TEST_CUDA

@@ -11,17 +11,10 @@
 #include <vector>
 
 #include "moe/router.h"
+#include "random_normal.h"
 
 namespace paramoe {
 namespace {
-
-std::vector<float> normal(size_t n, uint64_t seed) {
-  std::mt19937_64 g(seed);
-  std::normal_distribution<float> d;
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
 
 template <class T>
 T* on(const DeviceOps& ops, const std::vector<T>& host, DeviceArray<T>& a) {
@@ -37,7 +30,7 @@ TEST(RouterCapacity, SplitRanksKeepWhatTheWholeGroupKeeps) {
   cfg.top_k = 2;
   const int E = cfg.num_experts, k = cfg.top_k;
   const int64_t T = 301, D = cfg.d_model, split = 137;  // rank 0: [0, split)
-  const auto x = normal(T * D, 1), wg = normal(D * E, 2);
+  const auto x = randn(T * D, 1), wg = randn(D * E, 2);
   for (const DeviceOps* ops : {&cpu_device_ops(), &emulated_gpu_device_ops()}) {
     SCOPED_TRACE(ops->name);
     DeviceArray<float> d_wg;

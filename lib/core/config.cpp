@@ -153,13 +153,15 @@ void validate(const Config& c) {
           "\"aux\", \"bias\" or \"none\"");
   require(m.bias_rate > 0.0 && m.bias_rate <= 0.1, o, "moe", "bias_rate",
           "a number in (0, 0.1] (typical 0.001)");
+  // Refusals off the host name the device type the run asked for (emulated-gpu
+  // refuses what the GPU refuses).
+  const std::string off_host = "with device.type = \"" + c.device.type + "\"";
   require(m.balance != "bias" || c.device.type == "cpu", o, "moe", "balance",
-          "\"aux\" or \"none\" with device.type = \"cuda\" (the GPU router has no selection "
-          "bias yet)");
+          "\"aux\" or \"none\" " + off_host + " (the GPU router has no selection bias yet)");
   require(m.shared_experts >= 0 && m.shared_experts <= 64, o, "moe", "shared_experts",
           "an integer in [0, 64]");
   require(m.shared_experts == 0 || c.device.type == "cpu", o, "moe", "shared_experts",
-          "0 with device.type = \"cuda\" (the GPU backend has no shared-expert FFN yet)");
+          "0 " + off_host + " (shared experts have not run on a GPU yet)");
   ShadowMode shadow;
   require(shadow_parse(m.shadow, m.num_experts, shadow), o, "moe", "shadow",
           "\"off\", \"auto\" or \"top:N\" with 1 <= N <= moe.num_experts = " +
@@ -170,7 +172,7 @@ void validate(const Config& c) {
           "false, or true with a capacity (moe.capacity_factor != 0), moe.expert_mode = "
           "\"model-centric\", moe.shadow = \"off\" and device.type = \"cpu\"");
   require(m.shadow == "off" || c.device.type == "cpu", o, "moe", "shadow",
-          "\"off\" with device.type = \"cuda\" (the GPU backend has no shadowed experts yet)");
+          "\"off\" " + off_host + " (shadowed experts have not run on a GPU yet)");
   require(m.shadow == "off" || m.expert_mode != "data-centric", o, "moe", "shadow",
           "\"off\" with moe.expert_mode = \"data-centric\" (every expert's weights travel "
           "there already)");
@@ -257,8 +259,9 @@ void validate(const Config& c) {
   RoutingSkew skew;
   require(routing_skew_parse(b.routing, c.moe.top_k, skew), o, "bench", "routing",
           std::string(kRoutingSkewExpected) + ", got \"" + b.routing + "\"");
-  require(b.routing == "uniform" || c.device.type == "cpu", o, "bench", "routing",
-          "\"uniform\" with device.type = \"cuda\" (the GPU router takes no skew)");
+  require(
+      b.routing == "uniform" || c.device.type == "cpu", o, "bench", "routing",
+      "\"uniform\" with device.type = \"" + c.device.type + "\" (the GPU router takes no skew)");
   require(!b.schedules.empty(), o, "bench", "schedules", "a non-empty list");
   for (const auto& s : b.schedules) {
     const bool shadowed = s.size() > 7 && s.ends_with("+shadow");
