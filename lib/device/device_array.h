@@ -3,6 +3,7 @@
 // that layers written over the op table reuse call after call. Nothing is zeroed.
 #include <cstddef>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "device/device_ops.h"
@@ -64,6 +65,13 @@ void download(const DeviceMemory& m, const T* src, size_t n, T* host) {
 template <class T>
 void copy(const DeviceMemory& m, const T* src, size_t n, T* dst) {
   m.copy(src, n * sizeof(T), dst);
+}
+// n elements of the device's memory as a host vector.
+template <class T>
+std::vector<T> to_host(const DeviceMemory& m, const T* src, size_t n) {
+  std::vector<T> host(n);
+  download(m, src, n, host.data());
+  return host;
 }
 template <class T>
 void zero(const DeviceMemory& m, T* p, size_t n) {

@@ -5,27 +5,15 @@
 
 namespace paramoe {
 
-int64_t DispatchPlan::recv_rows() const {
-  return std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
-}
-
 namespace {
 
-template <class T>
-std::vector<T> to_host(const DeviceOps& ops, const T* src, int64_t n) {
-  std::vector<T> host(static_cast<size_t>(n));
-  download(ops.memory, src, host.size(), host.data());
-  return host;
-}
-
 // Moves each slot's rows to the start of a block of max(count, pad_rows) rows.
-void pad_slots(const DeviceOps& ops, const Routing& r, const RouterTensors& t,
-               const std::vector<int32_t>& slot, int64_t pad_rows, std::vector<int64_t>& count,
-               int64_t rows, PlanIndices& idx) {
-  const int64_t n = r.tokens * r.k;
-  const std::vector<int32_t> expert = to_host(ops, t.expert.data(), n);
-  std::vector<int32_t> pos = to_host(ops, idx.send_pos.data(), n);
-  const std::vector<int32_t> send_token = to_host(ops, idx.send_token.data(), rows);
+void pad_slots(const DeviceOps& ops, const RouterTensors& t, const std::vector<int32_t>& slot,
+               int64_t pad_rows, std::vector<int64_t>& count, int64_t rows, PlanIndices& idx) {
+  const int64_t n = t.tokens * t.k;
+  const std::vector<int32_t> expert = to_host(ops.memory, t.expert.data(), n);
+  std::vector<int32_t> pos = to_host(ops.memory, idx.send_pos.data(), n);
+  const std::vector<int32_t> send_token = to_host(ops.memory, idx.send_token.data(), rows);
   const size_t slots = count.size();
   std::vector<int64_t> from(slots + 1, 0), to(slots + 1, 0);
   for (size_t s = 0; s < slots; ++s) {
@@ -47,27 +35,27 @@ void pad_slots(const DeviceOps& ops, const Routing& r, const RouterTensors& t,
 
 }  // namespace
 
-void dispatch_plan_build_send(const DeviceOps& ops, const Routing& r, RouterTensors& t, int ep,
-                              int local_experts, const std::vector<int>& slot_of,
-                              DispatchPlan& plan, PlanIndices& idx, int64_t pad_rows) {
-  const int E = r.num_experts, k = r.k, slots = ep * local_experts;
+void dispatch_plan_build_send(const DeviceOps& ops, RouterTensors& t, int ep, int local_experts,
+                              const std::vector<int>& slot_of, DispatchPlan& plan, PlanIndices& idx,
+                              int64_t pad_rows) {
+  const int E = static_cast<int>(slot_of.size()), k = t.k, slots = ep * local_experts;
   plan.ep = ep;
   plan.num_experts = E;
   plan.local_experts = local_experts;
   const std::vector<int32_t> slot(slot_of.begin(), slot_of.end());
   upload(ops.memory, slot.data(), slot.size(), idx.slot_of.fit(ops.memory, slot.size()));
   // Room for every assignment: the kept rows' count is known only after the kernel.
-  const int64_t n = r.tokens * k;
+  const int64_t n = t.tokens * k;
   int64_t* d_counts = idx.counts.fit(ops.memory, slots);
-  ops.dispatch_positions(t.expert.data(), router_kept(ops, t), r.tokens, k, idx.slot_of.data(),
+  ops.dispatch_positions(t.expert.data(), router_kept(ops, t), t.tokens, k, idx.slot_of.data(),
                          slots, d_counts, idx.send_pos.fit(ops.memory, n),
                          idx.send_token.fit(ops.memory, n));
-  std::vector<int64_t> count = to_host(ops, d_counts, slots);
+  std::vector<int64_t> count = to_host(ops.memory, d_counts, slots);
   plan.send_total = std::accumulate(count.begin(), count.end(), int64_t{0});
   plan.expert_rows.assign(E, 0);
   for (int e = 0; e < E; ++e) plan.expert_rows[e] = count[slot[e]];
-  if (pad_rows > 0 && r.tokens > 0) {
-    pad_slots(ops, r, t, slot, pad_rows, count, plan.send_total, idx);
+  if (pad_rows > 0 && t.tokens > 0) {
+    pad_slots(ops, t, slot, pad_rows, count, plan.send_total, idx);
     plan.send_total = std::accumulate(count.begin(), count.end(), int64_t{0});
   }
   plan.ep_send_rows.assign(ep, 0);

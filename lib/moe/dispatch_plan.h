@@ -34,7 +34,6 @@ struct DispatchPlan {
   int64_t layout_total = 0;             // rows in the layout
 
   int64_t send_rows() const { return send_total; }
-  int64_t recv_rows() const;
   int64_t layout_rows() const { return layout_total; }
 };
 
@@ -49,7 +48,7 @@ struct PlanIndices {
   DeviceArray<int32_t> sorted_from;    // expert-sorted row i is layout row sorted_from[i]
 };
 
-// The send side from the router's tensors t (r: their sizes). slot_of: expert →
+// The send side from the router's tensors t. slot_of: expert (all E) →
 // slot in [0, ep · local_experts): the layer's placement (local_experts = E/ep),
 // or shadow_slots' (expert_shadow.h) with shadowed experts.
 // pad_rows > 0 (moe.pad_to_capacity): every slot's block is padded to at least that
@@ -57,9 +56,9 @@ struct PlanIndices {
 // buffers; the pad rows repeat token 0's row (so they cost what real rows cost),
 // no send_pos points at them, so their outputs are dropped and their gradients
 // are zero. That baseline's layout is built on the host.
-void dispatch_plan_build_send(const DeviceOps& ops, const Routing& r, RouterTensors& t, int ep,
-                              int local_experts, const std::vector<int>& slot_of,
-                              DispatchPlan& plan, PlanIndices& idx, int64_t pad_rows = 0);
+void dispatch_plan_build_send(const DeviceOps& ops, RouterTensors& t, int ep, int local_experts,
+                              const std::vector<int>& slot_of, DispatchPlan& plan, PlanIndices& idx,
+                              int64_t pad_rows = 0);
 // After the counts exchange: recv_counts [ep, local_experts].
 void dispatch_plan_set_recv(DispatchPlan& plan, std::vector<int> recv_counts);
 // counts: [blocks, ep, local_experts]; builds sorted_from (in idx) and expert_offsets.

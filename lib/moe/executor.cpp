@@ -256,12 +256,12 @@ class Executor {
   int64_t build_plan() {
     const int ep = size(Group::Ep);
     if (c_.run.shadowed.empty()) {
-      dev_.build_send_plan(c_.run.routing, ep, c_.placement.local_experts(), c_.placement.slot_of,
-                           c_.run.plan, pad_rows());
+      dev_.build_send_plan(ep, c_.placement.local_experts(), c_.placement.slot_of, c_.run.plan,
+                           pad_rows());
       return 0;
     }
     const ShadowSlots slots = shadow_slots(c_.placement, c_.run.shadowed, rank(Group::Ep));
-    dev_.build_send_plan(c_.run.routing, ep, slots.local_experts, slots.slot_of, c_.run.plan);
+    dev_.build_send_plan(ep, slots.local_experts, slots.slot_of, c_.run.plan);
     return 0;
   }
 
@@ -661,7 +661,7 @@ class Executor {
   // Every expert runs here: one "EP peer" (this rank), rows in slot order.
   int64_t local_plan() {
     DispatchPlan& p = c_.run.plan;
-    dev_.build_send_plan(c_.run.routing, 1, c_.placement.num_experts(), c_.placement.slot_of, p);
+    dev_.build_send_plan(1, c_.placement.num_experts(), c_.placement.slot_of, p);
     dispatch_plan_set_recv(p, p.send_counts);
     dev_.set_plan_layout(p, 1, p.send_counts);
     return 0;

@@ -17,12 +17,6 @@ T* fit(const DeviceOps& ops, DeviceArray<T>& a, int64_t n) {
   return a.fit(ops.memory, static_cast<size_t>(n));
 }
 
-template <class T>
-void download(const DeviceOps& ops, const DeviceArray<T>& a, int64_t n, std::vector<T>& host) {
-  host.resize(n);
-  ops.memory.download(a.data(), n * sizeof(T), host.data());
-}
-
 }  // namespace
 
 void router_forward(const DeviceOps& ops, const float* x, int64_t T, int64_t D, const float* wg,
@@ -68,13 +62,13 @@ void router_set_sizes(const RouterTensors& t, const MoeConfig& cfg, Routing& r) 
 void router_to_host(const DeviceOps& ops, RouterTensors& t, const MoeConfig& cfg,
                     RoutedTokens& host) {
   const int64_t T = t.tokens, E = cfg.num_experts, k = cfg.top_k;
-  download(ops, t.probs, T * E, host.probs);
-  download(ops, t.lse, T, host.lse);
-  download(ops, t.expert, T * k, host.expert);
-  download(ops, t.topk, T * k, host.topk_prob);
-  download(ops, t.weight, T * k, host.weight);
-  host.kept.resize(T * k);
-  ops.memory.download(router_kept(ops, t), T * k, host.kept.data());
+  const DeviceMemory& m = ops.memory;
+  host.probs = to_host(m, t.probs.data(), T * E);
+  host.lse = to_host(m, t.lse.data(), T);
+  host.expert = to_host(m, t.expert.data(), T * k);
+  host.topk_prob = to_host(m, t.topk.data(), T * k);
+  host.weight = to_host(m, t.weight.data(), T * k);
+  host.kept = to_host(m, router_kept(ops, t), T * k);
 }
 
 RoutedTokens router_forward_local(const float* x, int64_t T, int64_t D, const float* wg,
@@ -106,8 +100,7 @@ std::vector<int> router_choice_counts(const DeviceOps& ops, RouterTensors& t,
   const int E = cfg.num_experts, k = cfg.top_k;
   int32_t* counts = fit(ops, t.counts, int64_t{k} * E);
   ops.choice_counts(t.expert.data(), t.tokens, k, E, counts);
-  std::vector<int32_t> host;
-  download(ops, t.counts, int64_t{k} * E, host);
+  const std::vector<int32_t> host = to_host(ops.memory, counts, k * E);
   return {host.begin(), host.end()};
 }
 
@@ -166,9 +159,7 @@ std::vector<double> router_local_stats(const DeviceOps& ops, RouterTensors& t,
   double* stats = fit(ops, t.stats, 2 * E + 3);
   ops.router_stats(t.probs.data(), t.lse.data(), t.expert.data(), kept, t.tokens, cfg.top_k, E,
                    stats);
-  std::vector<double> host;
-  download(ops, t.stats, 2 * E + 3, host);
-  return host;
+  return to_host(ops.memory, stats, 2 * E + 3);
 }
 
 void router_set_losses(Routing& r, const std::vector<double>& g, const MoeConfig& cfg) {

@@ -80,9 +80,9 @@ class StepBackend {
   std::vector<double> router_stats() { return router_local_stats(ops_, router_, cfg_); }
   // The dispatch plan (dispatch_plan.h) of this pass's routing: its counts in p,
   // its indices here, in the device's memory.
-  void build_send_plan(const Routing& r, int ep, int local_experts, const std::vector<int>& slot_of,
-                       DispatchPlan& p, int64_t pad_rows = 0) {
-    dispatch_plan_build_send(ops_, r, router_, ep, local_experts, slot_of, p, plan_, pad_rows);
+  void build_send_plan(int ep, int local_experts, const std::vector<int>& slot_of, DispatchPlan& p,
+                       int64_t pad_rows = 0) {
+    dispatch_plan_build_send(ops_, router_, ep, local_experts, slot_of, p, plan_, pad_rows);
   }
   void set_plan_layout(DispatchPlan& p, int blocks, std::vector<int> counts) {
     dispatch_plan_set_layout(ops_, p, plan_, blocks, std::move(counts));
